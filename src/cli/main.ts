@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// virtnet's command line: one commander program; each command lives in its own module under
+// ./commands and registers itself. Exit codes: 0 ok, 1 invalid input or failed job, 2 usage errors.
+import { Command } from '@commander-js/extra-typings';
+import { registerCommands } from './commands/index.js';
+import { reportFatal } from './report-fatal.js';
+
+const program = new Command('virtnet')
+  .description('Connect virtual machines to Kubernetes pod networks through CNI')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride((err) => {
+    // commander's own usage errors exit 2, help/version 0.
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
+
+registerCommands(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.exitCode = reportFatal(err);
+});
