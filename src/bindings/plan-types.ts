@@ -8,6 +8,7 @@
 import type { BindingKind, ClusterConfig, InterfaceSpec, NetworkSpec, VmSpec } from '../api/types.js';
 import type { Dhcp4Lease } from '../dhcp/server-config.js';
 import type { VmNic } from './vm-nic.js';
+import type { NftCommand, NftTableRef } from '../host/nft-json.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Discovery: what the pod looks like before virtnet touches it (input of every planner).
@@ -211,6 +212,18 @@ export interface NftTableStep extends StepBase {
   ruleset: string;
 }
 
+/**
+ * Load whole nftables tables (several families) as ONE atomic transaction, `nft -j -f FILE` in the
+ * namespace (src/host/nft.ts applyNftRulesetStep); undo deletes exactly `tables` in one transaction.
+ */
+export interface NftRulesetStep extends StepBase {
+  kind: 'nft.ruleset';
+  /** The tables the commands (re)create; all start with `virtnet-`. */
+  tables: NftTableRef[];
+  /** libnftables JSON commands: each table deleted if present, then recreated with chains and rules. */
+  commands: NftCommand[];
+}
+
 /** Write a sysfs attribute (SR-IOV driver bind/unbind, driver_override); undo writes `restoreValue`. */
 export interface SysfsWriteStep extends StepBase {
   kind: 'sysfs.write';
@@ -245,6 +258,7 @@ export type PlanStep =
   | SysctlStep
   | BridgePortStep
   | NftTableStep
+  | NftRulesetStep
   | SysfsWriteStep
   | ProcessStep;
 
