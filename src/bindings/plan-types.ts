@@ -214,7 +214,8 @@ export interface NftTableStep extends StepBase {
 
 /**
  * Load whole nftables tables (several families) as ONE atomic transaction, `nft -j -f FILE` in the
- * namespace (src/host/nft.ts applyNftRulesetStep); undo deletes exactly `tables` in one transaction.
+ * namespace (src/host/nft.ts `applyNftCommands(commands, { netns })`); undo deletes exactly `tables` in
+ * one transaction (`deleteNftTables(tables, { netns })`).
  */
 export interface NftRulesetStep extends StepBase {
   kind: 'nft.ruleset';
