@@ -43,5 +43,15 @@ export interface VmNic {
   acpiIndex?: number;
   linkState: 'up' | 'down';
   /** How the guest configures this NIC: DHCP from virtnet/the network, or static via cloud-init. */
-  guestConfig: { kind: 'dhcp' } | { kind: 'static'; config: GuestStaticConfig } | { kind: 'none' };
+  guestConfig:
+    | {
+        kind: 'dhcp';
+        /**
+         * Addressing DHCPv4 does not cover, for cloud-init to set statically next to DHCP (masquerade's
+         * IPv6 `fd10:0:2::2/120` + default route until virtnet serves RA/DHCPv6 on the bridge).
+         */
+        staticFallback?: GuestStaticConfig;
+      }
+    | { kind: 'static'; config: GuestStaticConfig }
+    | { kind: 'none' };
 }
