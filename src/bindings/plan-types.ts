@@ -185,10 +185,13 @@ export interface AddNeighbourStep extends StepBase {
   mac: string;
 }
 
-/** Set a sysctl inside the namespace (`net.ipv4.conf.<dev>.arp_ignore`); undo writes the previous value. */
+/**
+ * Set a sysctl inside the namespace; undo writes the previous value (nothing to undo when the key
+ * belongs to a device the plan creates: it goes away with the device).
+ */
 export interface SysctlStep extends StepBase {
   kind: 'sysctl.set';
-  /** Dotted key, e.g. `net.ipv4.conf.k6t-eth0.arp_ignore`. */
+  /** Path under /proc/sys with `/` separators (device names may contain dots): `net/ipv4/conf/k6t-eth0/arp_ignore`. */
   key: string;
   value: string;
 }
