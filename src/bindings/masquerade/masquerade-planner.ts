@@ -1,0 +1,233 @@
+// Plans the masquerade binding (seed 004, KubeVirt's masquerade): in the pod a bridge `k6t-<podif>`
+// holding the VM's gateway address (first host of vmNetworkCIDR / vmIPv6NetworkCIDR) and the reserved
+// MAC 02:00:00:00:00:00, the VM's TAP enslaved to it, forwarding on, and one atomic nft transaction
+// NATing between the VM subnet and the pod IP. The pod interface keeps its IP and MAC; the VM gets the
+// second host (.2 / ::2) by DHCPv4, and IPv6 as a static fallback until RA/DHCPv6 are served. Pure.
+import type { InterfaceSpec, NetworkSpec, PortSpec } from '../../api/types.js';
+import type { Dhcp4Lease } from '../../dhcp/server-config.js';
+import { VirtnetError } from '../../errors/virtnet-error.js';
+import type { NftFamily } from '../../host/nft-json.js';
+import { buildMasqueradeRuleset, masqueradeTableName, type MasqueradeTable } from '../../host/nft-masquerade-ruleset.js';
+import type { BindingContext, DiscoveredInterface, InterfacePlan, PlanNote, PlanStep } from '../plan-types.js';
+import type { GuestStaticConfig, VmNic } from '../vm-nic.js';
+import { DEFAULT_VM_IPV6_NETWORK_CIDR, DEFAULT_VM_NETWORK_CIDR, ipv4VmSubnet, ipv6VmSubnet, type VmSubnet } from './vm-subnet.js';
+
+/** The bridge's MAC: reserved, locally administered, never a VM's (KubeVirt uses the same). */
+export const MASQUERADE_BRIDGE_MAC = '02:00:00:00:00:00';
+export const DEFAULT_LEASE_SECONDS = 86_400;
+const IFNAMSIZ_MAX = 15;
+const MAX_QUEUES = 256;
+
+/** A short stable hash for names that would not fit IFNAMSIZ (FNV-1a, 32 bit, hex). */
+function shortHash(text: string): string {
+  let h = 0x811c9dc5;
+  for (const ch of text) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+/** `<prefix><podif>`, or `<prefix><hash>` when that exceeds 15 bytes. */
+function deviceName(prefix: string, podInterface: string): string {
+  const plain = `${prefix}${podInterface}`;
+  return Buffer.byteLength(plain) <= IFNAMSIZ_MAX ? plain : `${prefix}${shortHash(podInterface)}`.slice(0, IFNAMSIZ_MAX);
+}
+
+/** Device names of the masquerade binding for a pod interface: bridge `k6t-eth0`, TAP `tap-eth0`. */
+export function masqueradeDeviceNames(podInterface: string): { bridge: string; tap: string } {
+  return { bridge: deviceName('k6t-', podInterface), tap: deviceName('tap-', podInterface) };
+}
+
+function networkIndex(ctx: BindingContext, network: NetworkSpec): number {
+  return ctx.vm.networks.findIndex((n) => n.name === network.name);
+}
+
+function globalAddresses(pod: DiscoveredInterface, family: 4 | 6): string[] {
+  return pod.addresses.filter((a) => a.family === family && a.scope === 'global').map((a) => a.address);
+}
+
+const isIpv4 = (a: string): boolean => /^\d+\.\d+\.\d+\.\d+$/.test(a);
+
+/** Plans one masquerade interface. Throws VirtnetError with the spec field at fault. */
+export function planMasquerade(
+  iface: InterfaceSpec,
+  network: NetworkSpec,
+  podInterface: DiscoveredInterface | undefined,
+  ctx: BindingContext,
+): InterfacePlan {
+  const field = ctx.fieldPath;
+  if (network.source.kind !== 'pod') {
+    throw new VirtnetError('MASQUERADE_NOT_POD_NETWORK', `interface ${iface.name}: masquerade is only allowed to connect to the pod network`, {
+      field: `${field}.masquerade`,
+    });
+  }
+  if (podInterface === undefined) {
+    throw new VirtnetError('POD_INTERFACE_NOT_FOUND', `interface ${iface.name}: the pod has no interface for network ${network.name}`, {
+      field,
+    });
+  }
+  const netField = `spec.networks[${networkIndex(ctx, network)}].pod`;
+  const v4 = ipv4VmSubnet(network.source.vmNetworkCIDR ?? DEFAULT_VM_NETWORK_CIDR);
+  if (typeof v4 === 'string') throw new VirtnetError('INVALID_VM_NETWORK_CIDR', v4, { field: `${netField}.vmNetworkCIDR` });
+  const pod4 = globalAddresses(podInterface, 4);
+  const pod6 = globalAddresses(podInterface, 6);
+  let v6: VmSubnet | undefined;
+  if (pod6.length > 0 || network.source.vmIPv6NetworkCIDR !== undefined) {
+    const parsed = ipv6VmSubnet(network.source.vmIPv6NetworkCIDR ?? DEFAULT_VM_IPV6_NETWORK_CIDR);
+    if (typeof parsed === 'string') throw new VirtnetError('INVALID_VM_NETWORK_CIDR', parsed, { field: `${netField}.vmIPv6NetworkCIDR` });
+    // A declared IPv6 subnet is only used when the pod has IPv6 to NAT to.
+    v6 = pod6.length > 0 ? parsed : undefined;
+  }
+  if (pod4.length === 0 && v6 === undefined) {
+    throw new VirtnetError('MASQUERADE_NO_POD_ADDRESS', `interface ${iface.name}: pod interface ${podInterface.name} has no global IP address to masquerade to`, {
+      field,
+      device: podInterface.name,
+    });
+  }
+  const useV4 = pod4.length > 0;
+
+  const { bridge, tap } = masqueradeDeviceNames(podInterface.name);
+  const id = (suffix: string): string => `${iface.name}/${suffix}`;
+  const mtuBytes = podInterface.mtuBytes;
+  const mac = iface.macAddress ?? podInterface.mac.toLowerCase();
+  const queues = ctx.vm.networkInterfaceMultiqueue && iface.model === 'virtio' ? Math.min(Math.max(ctx.vm.vcpus, 1), MAX_QUEUES) : 1;
+  const notes: PlanNote[] = [];
+  if (ctx.vm.networkInterfaceMultiqueue && iface.model !== 'virtio') {
+    notes.push({ level: 'warning', code: 'MULTIQUEUE_VIRTIO_ONLY', message: `interface ${iface.name}: multiqueue needs model virtio; using one queue` });
+  }
+
+  const steps: PlanStep[] = [];
+  if (useV4) steps.push({ id: id('sysctl/ipv4-forward'), phase: 'network', summary: 'enable IPv4 forwarding in the pod', kind: 'sysctl.set', key: 'net/ipv4/ip_forward', value: '1' });
+  if (v6) {
+    steps.push({ id: id('sysctl/ipv6-forward'), phase: 'network', summary: 'enable IPv6 forwarding in the pod', kind: 'sysctl.set', key: 'net/ipv6/conf/all/forwarding', value: '1' });
+  }
+  steps.push({
+    id: id('bridge'),
+    phase: 'network',
+    summary: `create bridge ${bridge} (MAC ${MASQUERADE_BRIDGE_MAC}, MTU ${mtuBytes})`,
+    kind: 'link.create',
+    device: bridge,
+    link: { type: 'bridge' },
+    mac: MASQUERADE_BRIDGE_MAC,
+    mtuBytes,
+    up: true,
+  });
+  if (useV4) {
+    steps.push({ id: id('bridge/addr4'), phase: 'network', summary: `gateway ${v4.gateway}/${v4.prefixLength} on ${bridge}`, kind: 'addr.add', device: bridge, address: `${v4.gateway}/${v4.prefixLength}` });
+  }
+  if (v6) {
+    // No DAD on the gateway address: the subnet is private to this bridge, and a tentative address
+    // would make the first second of IPv6 traffic fail.
+    steps.push({ id: id('bridge/accept-dad'), phase: 'network', summary: `no IPv6 DAD on ${bridge}`, kind: 'sysctl.set', key: `net/ipv6/conf/${bridge}/accept_dad`, value: '0' });
+    steps.push({ id: id('bridge/addr6'), phase: 'network', summary: `gateway ${v6.gateway}/${v6.prefixLength} on ${bridge}`, kind: 'addr.add', device: bridge, address: `${v6.gateway}/${v6.prefixLength}` });
+  }
+  const forwardsLoopback = useV4 && iface.ports.length > 0;
+  if (forwardsLoopback) {
+    // Output-DNATed loopback connections leave through the bridge with source 127.0.0.1 until
+    // postrouting SNATs them; the kernel drops such packets unless route_localnet is set there.
+    steps.push({ id: id('bridge/route-localnet'), phase: 'network', summary: `route_localnet on ${bridge} (pod loopback port-forward)`, kind: 'sysctl.set', key: `net/ipv4/conf/${bridge}/route_localnet`, value: '1' });
+  }
+  steps.push({
+    id: id('tap'),
+    phase: 'network',
+    summary: `create TAP ${tap} (${queues} queue${queues > 1 ? 's' : ''}) on ${bridge}`,
+    kind: 'link.create',
+    device: tap,
+    link: { type: 'tap', multiQueue: queues > 1, vnetHdr: true, ownerUid: ctx.tapOwner?.uid, ownerGid: ctx.tapOwner?.gid },
+    mtuBytes,
+    master: bridge,
+    up: true,
+  });
+
+  const tableName = masqueradeTableName(ctx.vm.name);
+  const tables: MasqueradeTable[] = [];
+  const nat = (family: NftFamily, subnet: VmSubnet, podAddresses: string[], ports: PortSpec[]): MasqueradeTable => ({
+    family,
+    name: tableName,
+    interfaces: [{ podInterface: podInterface.name, podAddresses, bridge, gatewayAddress: subnet.gateway, vmAddress: subnet.vm, ports }],
+  });
+  if (useV4) tables.push(nat('ip', v4, pod4, iface.ports));
+  if (v6) tables.push(nat('ip6', v6, pod6, iface.ports));
+  const portText = iface.ports.length === 0 ? 'every port' : iface.ports.map((p) => `${p.port}/${p.protocol.toLowerCase()}`).join(', ');
+  steps.push({
+    id: id('nft'),
+    phase: 'network',
+    summary: `nft tables ${tables.map((t) => `${t.family} ${t.name}`).join(' + ')} in one transaction: VM → outside as pod IP, inbound ${portText} → VM`,
+    kind: 'nft.ruleset',
+    tables: tables.map((t) => ({ family: t.family, name: t.name })),
+    commands: buildMasqueradeRuleset(tables),
+  });
+
+  const dnsServers = ctx.pod.dns.nameservers;
+  if (dnsServers.some((s) => s.startsWith('127.') || s === '::1')) {
+    notes.push({ level: 'warning', code: 'DNS_LOOPBACK', message: `the pod's nameserver is on loopback, which the VM cannot reach` });
+  }
+  let dhcp4: Dhcp4Lease | undefined;
+  if (useV4) {
+    const opts = iface.dhcpOptions;
+    dhcp4 = {
+      clientMac: mac,
+      bridge,
+      serverAddress: v4.gateway,
+      address: v4.vm,
+      prefixLength: v4.prefixLength,
+      routers: [v4.gateway],
+      classlessRoutes: [{ destination: '0.0.0.0/0', gateway: v4.gateway }],
+      dnsServers: dnsServers.filter(isIpv4),
+      searchDomains: ctx.pod.dns.search,
+      domainName: ctx.pod.dns.domain,
+      hostname: ctx.vm.hostname ?? ctx.vm.name,
+      mtuBytes,
+      leaseSeconds: DEFAULT_LEASE_SECONDS,
+      ntpServers: opts?.ntpServers ?? [],
+      tftpServerName: opts?.tftpServerName,
+      bootFileName: opts?.bootFileName,
+      privateOptions: (opts?.privateOptions ?? []).map((o) => ({ code: o.option, value: o.value })),
+    };
+  }
+  let static6: GuestStaticConfig | undefined;
+  if (v6) {
+    static6 = {
+      addresses: [`${v6.vm}/${v6.prefixLength}`],
+      gateway6: v6.gateway,
+      routes: [],
+      dnsServers: dnsServers.filter((s) => s.includes(':')),
+      searchDomains: ctx.pod.dns.search,
+    };
+    notes.push({
+      level: 'info',
+      code: 'IPV6_STATIC',
+      message: `interface ${iface.name}: IPv6 ${v6.vm}/${v6.prefixLength} via ${v6.gateway} is given to the guest by cloud-init (no RA/DHCPv6 yet)`,
+    });
+  }
+  if (v6 && iface.ports.length > 0) {
+    notes.push({ level: 'info', code: 'IPV6_NO_LOOPBACK_FORWARD', message: 'pod loopback port-forward is IPv4 only: Linux never routes ::1 off the loopback device' });
+  }
+
+  const guestConfig: VmNic['guestConfig'] = useV4
+    ? { kind: 'dhcp', ...(static6 ? { staticFallback: static6 } : {}) }
+    : { kind: 'static', config: static6! };
+  const nic: VmNic = {
+    name: iface.name,
+    alias: `ua-${iface.name}`,
+    model: iface.model,
+    mac,
+    mtuBytes,
+    backend: { kind: 'tap', tapName: tap, queues },
+    bootOrder: iface.bootOrder,
+    guestPciAddress: iface.pciAddress,
+    acpiIndex: iface.acpiIndex,
+    linkState: iface.state === 'down' ? 'down' : 'up',
+    guestConfig,
+  };
+  return {
+    name: iface.name,
+    network: network.name,
+    binding: 'masquerade',
+    podInterface: podInterface.name,
+    podInterfaceBefore: podInterface,
+    createdDevices: [bridge, tap],
+    steps,
+    dhcp4,
+    nic,
+    notes,
+  };
+}

@@ -1,0 +1,159 @@
+// The masquerade binding against the real kernel: a "pod" namespace whose eth0 is a veth to a "peer"
+// namespace (a second pod on the same network), the planned bridge + TAP + nft in the pod, and a
+// "guest" namespace joined to the bridge by a veth carrying the VM's MAC and statically addressed as
+// the VM (10.0.2.2/24 gw 10.0.2.1, fd10:0:2::2/120 gw fd10:0:2::1): the stand-in for a QEMU guest.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runProgram, startProgram } from '../../src/exec/run-program.js';
+import { planMasquerade } from '../../src/bindings/masquerade/index.js';
+import type { InterfacePlan } from '../../src/bindings/plan-types.js';
+import { applyNftCommands, listNftTables, nftInvocationCount } from '../../src/host/nft.js';
+import { needsRoot, sandbox, type Sandbox } from '../support/sandbox.js';
+import { applyPlanSteps, undoPlanSteps } from './apply-steps.js';
+import { contextFor, discoverInterface, masqueradeVm, podWith } from './fixtures.js';
+
+const T = { timeoutMs: 20_000 };
+
+async function inNs(ns: string, argv: string[], input?: string): Promise<string> {
+  return (await runProgram(['ip', 'netns', 'exec', ns, ...argv], { ...T, input })).stdout;
+}
+
+/** A socat server in `ns` answering every connection with `reply` (shell text; $SOCAT_PEERADDR works). */
+function serve(sb: Sandbox, ns: string, listen: string, reply: string): void {
+  const child = startProgram(['ip', 'netns', 'exec', ns, 'socat', listen, `SYSTEM:echo ${reply}`], { stdio: 'ignore' });
+  sb.trackPid(child.pid);
+}
+
+/** What a TCP/UDP server at `address` answers, or undefined when nothing answers within ~1 s. */
+async function ask(ns: string, address: string): Promise<string | undefined> {
+  try {
+    const out = await inNs(ns, ['socat', '-T1', '-t1', '-', address], 'hello\n');
+    return out.trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Polls until a server answers (servers start asynchronously); fails after ~3 s. */
+async function answer(ns: string, address: string): Promise<string> {
+  for (let i = 0; i < 30; i++) {
+    const out = await ask(ns, address);
+    if (out !== undefined) return out;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`no answer from ${address} in ${ns}`);
+}
+
+async function topology(sb: Sandbox): Promise<{ pod: string; peer: string; guest: string }> {
+  const [pod, peer, guest] = await Promise.all([sb.netns('pod'), sb.netns('peer'), sb.netns('guest')]);
+  await runProgram(['ip', '-n', pod, '-batch', '-'], {
+    ...T,
+    input: [
+      `link add eth0 type veth peer name eth0 netns ${peer}`,
+      'addr add 10.1.1.2/24 dev eth0',
+      'addr add fd00:1::2/64 dev eth0 nodad',
+      'link set eth0 up',
+    ].join('\n'),
+  });
+  await runProgram(['ip', '-n', peer, '-batch', '-'], {
+    ...T,
+    input: ['addr add 10.1.1.3/24 dev eth0', 'addr add fd00:1::3/64 dev eth0 nodad', 'link set eth0 up'].join('\n'),
+  });
+  return { pod, peer, guest };
+}
+
+/** Joins the guest namespace to the plan's bridge with a veth carrying the VM's MAC and the VM's addresses. */
+async function attachGuest(pod: string, guest: string, plan: InterfacePlan, bridge: string): Promise<void> {
+  await runProgram(['ip', '-n', pod, '-batch', '-'], {
+    ...T,
+    input: [`link add gh0 type veth peer name eth0 netns ${guest}`, `link set gh0 master ${bridge} up`].join('\n'),
+  });
+  await runProgram(['ip', '-n', guest, '-batch', '-'], {
+    ...T,
+    input: [
+      `link set eth0 address ${plan.nic.mac} up`,
+      `addr add ${plan.dhcp4!.address}/${plan.dhcp4!.prefixLength} dev eth0`,
+      `route add default via ${plan.dhcp4!.routers[0]!}`,
+      ...(plan.nic.guestConfig.kind === 'dhcp' && plan.nic.guestConfig.staticFallback
+        ? [
+            `addr add ${plan.nic.guestConfig.staticFallback.addresses[0]!} dev eth0 nodad`,
+            `route add ::/0 via ${plan.nic.guestConfig.staticFallback.gateway6!}`,
+          ]
+        : []),
+    ].join('\n'),
+  });
+}
+
+test('masquerade: declared ports, outbound NAT, loopback forward, IPv6, no-ports mode, teardown', { skip: needsRoot() }, async (t) => {
+  const sb = sandbox(t);
+  const { pod, peer, guest } = await topology(sb);
+  const eth0 = await discoverInterface(pod, 'eth0');
+  const vm = masqueradeVm('vm-a', [
+    { protocol: 'TCP', port: 80 },
+    { protocol: 'UDP', port: 5353 },
+  ]);
+  const plan = planMasquerade(vm.interfaces[0]!, vm.networks[0]!, eth0, contextFor(vm, podWith(pod, eth0)));
+  assert.equal(plan.dhcp4?.address, '10.0.2.2');
+  assert.equal(plan.nic.mac, eth0.mac);
+
+  const nftBefore = nftInvocationCount();
+  await applyPlanSteps(pod, plan);
+  assert.equal(nftInvocationCount() - nftBefore, 1, 'one nft invocation creates both families');
+  sb.defer(() => undoPlanSteps(pod, plan));
+  const bridge = plan.createdDevices[0]!;
+  await attachGuest(pod, guest, plan, bridge);
+
+  // The pod interface keeps its IP and MAC.
+  const after = await discoverInterface(pod, 'eth0');
+  assert.equal(after.mac, eth0.mac);
+  assert.deepEqual(after.addresses.filter((a) => a.scope === 'global').map((a) => a.address).sort(), ['10.1.1.2', 'fd00:1::2']);
+
+  serve(sb, guest, 'TCP6-LISTEN:80,ipv6only=0,reuseaddr,fork', 'guest-80');
+  serve(sb, guest, 'UDP6-RECVFROM:5353,ipv6only=0,fork', 'guest-udp');
+  serve(sb, guest, 'TCP6-LISTEN:8080,ipv6only=0,reuseaddr,fork', 'guest-8080');
+  serve(sb, guest, 'TCP6-LISTEN:8081,ipv6only=0,reuseaddr,fork', 'guest-8081');
+  serve(sb, pod, 'TCP6-LISTEN:8081,ipv6only=0,reuseaddr,fork', 'pod-8081');
+  serve(sb, peer, 'TCP4-LISTEN:9000,reuseaddr,fork', 'peer-saw-$SOCAT_PEERADDR');
+  serve(sb, peer, 'TCP6-LISTEN:9006,ipv6only=1,reuseaddr,fork', 'peer-saw-$SOCAT_PEERADDR');
+
+  // Declared ports reach the VM at the pod IP, over TCP and UDP.
+  assert.equal(await answer(peer, 'TCP:10.1.1.2:80'), 'guest-80');
+  assert.equal(await answer(peer, 'UDP:10.1.1.2:5353'), 'guest-udp');
+  // The guest does listen on 8080 (reachable from inside the pod) but it is not declared: not reachable.
+  assert.equal(await answer(pod, 'TCP:10.0.2.2:8080'), 'guest-8080');
+  assert.equal(await ask(peer, 'TCP:10.1.1.2:8080'), undefined);
+  // Everything else addressed to the pod stays with the pod.
+  assert.equal(await answer(peer, 'TCP:10.1.1.2:8081'), 'pod-8081');
+  // Even a peer routing straight to the VM subnet reaches no undeclared port.
+  await inNs(peer, ['ip', 'route', 'add', '10.0.2.0/24', 'via', '10.1.1.2']);
+  assert.equal(await ask(peer, 'TCP:10.0.2.2:8080,connect-timeout=1'), undefined);
+  // Outbound connections from the VM arrive from the pod IP.
+  assert.equal(await answer(guest, 'TCP:10.1.1.3:9000'), 'peer-saw-10.1.1.2');
+  // The pod's loopback for a declared port reaches the VM (port-forward style).
+  assert.equal(await answer(pod, 'TCP:127.0.0.1:80'), 'guest-80');
+  // IPv6: inbound to the pod's IPv6 address on a declared port, outbound masqueraded to it.
+  assert.equal(await answer(peer, 'TCP6:[fd00:1::2]:80'), 'guest-80');
+  assert.equal(await ask(peer, 'TCP6:[fd00:1::2]:8080'), undefined);
+  // socat prints the peer's IPv6 address fully expanded.
+  assert.equal(await answer(guest, 'TCP6:[fd00:1::3]:9006'), 'peer-saw-[fd00:0001:0000:0000:0000:0000:0000:0002]');
+
+  // No ports declared: every port arriving on the pod interface goes to the VM; re-applying the
+  // ruleset replaces the tables in one invocation.
+  const open = masqueradeVm('vm-a', []);
+  const openPlan = planMasquerade(open.interfaces[0]!, open.networks[0]!, eth0, contextFor(open, podWith(pod, eth0)));
+  const nftStep = openPlan.steps.find((s) => s.kind === 'nft.ruleset');
+  assert.ok(nftStep?.kind === 'nft.ruleset');
+  const n = nftInvocationCount();
+  await applyNftCommands(nftStep.commands, { netns: { name: pod } });
+  assert.equal(nftInvocationCount() - n, 1);
+  assert.equal(await answer(peer, 'TCP:10.1.1.2:8080'), 'guest-8080');
+  assert.equal(await answer(peer, 'TCP:10.1.1.2:8081'), 'guest-8081');
+  assert.equal(await answer(peer, 'TCP6:[fd00:1::2]:8080'), 'guest-8080');
+  // The pod still reaches its own loopback: no ports, no loopback forwarding.
+  assert.equal(await answer(pod, 'TCP:127.0.0.1:8081'), 'pod-8081');
+
+  await undoPlanSteps(pod, plan);
+  assert.deepEqual(await listNftTables({ netns: { name: pod } }), []);
+  const links = JSON.parse(await inNs(pod, ['ip', '-j', 'link', 'show'])) as { ifname: string }[];
+  assert.deepEqual(links.map((l) => l.ifname).filter((name) => plan.createdDevices.includes(name)), []);
+});
