@@ -1,0 +1,29 @@
+// Names of pod interfaces. The default network is eth0; secondary networks get KubeVirt's hashed
+// names (`pod` + first 11 hex digits of sha256(network name), 14 bytes, within IFNAMSIZ) or Multus'
+// ordinal `net1..N`, which virtnet must also recognise in pods created by older tooling.
+import { createHash } from 'node:crypto';
+
+export const DEFAULT_POD_IFNAME = 'eth0';
+// Linux IFNAMSIZ is 16 including the terminating NUL.
+export const MAX_IFNAME_BYTES = 15;
+const IFNAME_RE = /^[A-Za-z0-9_.-]+$/;
+
+/** True when `name` is a usable Linux interface name (≤ 15 bytes, no `/`, `:` or spaces, not `.`/`..`). */
+export function isValidIfname(name: string): boolean {
+  return Buffer.byteLength(name) <= MAX_IFNAME_BYTES && IFNAME_RE.test(name) && name !== '.' && name !== '..';
+}
+
+/** KubeVirt's hashed pod interface name for a network: `pod` + sha256(networkName)[:11]. */
+export function hashedPodIfname(networkName: string): string {
+  return `pod${createHash('sha256').update(networkName).digest('hex').slice(0, 11)}`;
+}
+
+/** Multus' ordinal name of the `index`-th secondary network (1-based): `net1`, `net2`, … */
+export function ordinalPodIfname(index: number): string {
+  return `net${index}`;
+}
+
+/** True when `ifname` is an ordinal (`netN`) name. */
+export function isOrdinalIfname(ifname: string): boolean {
+  return /^net[1-9][0-9]*$/.test(ifname);
+}

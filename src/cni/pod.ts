@@ -1,0 +1,241 @@
+// Embedded pods: what kubelet + Multus/Genie do for a pod, on one machine without Kubernetes. A pod is
+// a named network namespace (= the pod name) plus its CNI attachments: the default network on eth0,
+// then each secondary network; teardown runs DEL for all of them in reverse and removes the namespace.
+// Creation is all or nothing; the state written before each step makes deletion exact after a crash.
+import { randomBytes } from 'node:crypto';
+import { VirtnetError } from '../errors/virtnet-error.js';
+import { createNetns, deleteNetns, netnsExists, netnsPath } from '../host/netns.js';
+import { stateLayout } from '../launcher/state-dir.js';
+import { DEFAULT_NETWORK_ANNOTATION, NETWORK_STATUS_ANNOTATION, NETWORKS_ANNOTATION } from './multus-annotation.js';
+import { GENIE_ANNOTATION } from './genie-annotation.js';
+import { NetworkCatalog } from './network-catalog.js';
+import { networkStatusEntry, type NetworkStatusEntry } from './network-status.js';
+import type { PluginExecRecord } from './plugin-exec.js';
+import { planPodAttachments, type PlannedAttachment } from './pod-networks.js';
+import { listPodNames, readAttachments, readPodRecord, removeAttachment, removePodDir, writeAttachment, writePodRecord, type PodAttachment, type PodRecord } from './pod-store.js';
+import { addNetworkList, delNetworkList, type CniRuntimeOptions, type RuntimeConf } from './runtime.js';
+import { encodeResult, parseResult, type CniResult } from './result.js';
+
+export type { PodAttachment } from './pod-store.js';
+
+/** A pod as callers see it. */
+export interface PodState extends PodRecord {
+  netnsPath: string;
+  attachments: PodAttachment[];
+  /** NPWG network-status, in attachment order. */
+  networkStatus: NetworkStatusEntry[];
+}
+
+/** How plugins run for pod operations. */
+export interface PodRuntimeOptions {
+  cniPath?: string[];
+  pluginTimeoutMs?: number;
+  observer?: (record: PluginExecRecord) => void;
+}
+
+/** Options of createPod. */
+export interface CreatePodOptions extends PodRuntimeOptions {
+  name: string;
+  stateDir: string;
+  /** Kubernetes namespace of the pod (for NAD lookups and CNI_ARGS); `default`. */
+  namespace?: string;
+  cniConfDir?: string;
+  nadFiles?: string[];
+  /** Multus `k8s.v1.cni.cncf.io/networks`. */
+  networks?: string;
+  /** Multus `v1.multus-cni.io/default-network`. */
+  defaultNetwork?: string;
+  /** Genie `cni`. */
+  genie?: string;
+}
+
+// A pod name is a Kubernetes object name used as a DNS label: it is also the netns file name.
+const POD_NAME_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Throws POD_INVALID_NAME unless `name` is a DNS label of at most 63 bytes. */
+export function assertPodName(name: string, field = 'name'): void {
+  if (!POD_NAME_RE.test(name)) {
+    throw new VirtnetError('POD_INVALID_NAME', `invalid pod name ${JSON.stringify(name)}: must be a DNS label (lower-case letters, digits and "-", at most 63 bytes)`, { field });
+  }
+}
+
+// Operations on one pod are serialised within the process (the proxy serves requests concurrently).
+const podLocks = new Map<string, Promise<unknown>>();
+
+/** Runs `fn` after every earlier operation on pod `name` in this process finished. */
+export function withPodLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const prev = podLocks.get(name) ?? Promise.resolve();
+  const next = prev.then(fn, fn);
+  const settled = next.catch(() => undefined);
+  podLocks.set(name, settled);
+  void settled.then(() => {
+    if (podLocks.get(name) === settled) podLocks.delete(name);
+  });
+  return next;
+}
+
+function runtimeOptions(stateDir: string, opts: PodRuntimeOptions): CniRuntimeOptions {
+  const out: CniRuntimeOptions = { cacheDir: stateLayout(stateDir).cniResults };
+  if (opts.cniPath) out.cniPath = opts.cniPath;
+  if (opts.pluginTimeoutMs !== undefined) out.pluginTimeoutMs = opts.pluginTimeoutMs;
+  if (opts.observer) out.observer = opts.observer;
+  return out;
+}
+
+/** The runtime configuration of attachment `a` of pod `rec` (CNI_ARGS as Multus passes them). */
+export function attachmentRuntime(rec: PodRecord, a: Pick<PodAttachment, 'ifname' | 'cniArgs' | 'capabilityArgs'>): RuntimeConf {
+  return {
+    containerId: rec.containerId,
+    netns: netnsPath({ name: rec.netns }),
+    ifname: a.ifname,
+    args: [['IgnoreUnknown', 'true'], ['K8S_POD_NAMESPACE', rec.namespace], ['K8S_POD_NAME', rec.name], ['K8S_POD_INFRA_CONTAINER_ID', rec.containerId], ...a.cniArgs],
+    capabilityArgs: a.capabilityArgs,
+  };
+}
+
+function decode(a: PodAttachment): CniResult | undefined {
+  if (!a.result) return undefined;
+  const parsed = parseResult(a.result);
+  return parsed.ok ? parsed.result : undefined;
+}
+
+/** The network-status of a pod's attachments. */
+export function podNetworkStatus(attachments: readonly PodAttachment[]): NetworkStatusEntry[] {
+  // A secondary network asking for the default route takes the default flag from eth0 (Multus).
+  const routeOverride = attachments.some((a) => a.state === 'ready' && a.defaultRoute !== undefined);
+  return attachments
+    .filter((a) => a.state === 'ready')
+    .map((a) => networkStatusEntry(a.name, a.ifname, decode(a), routeOverride ? a.defaultRoute !== undefined : a.default));
+}
+
+function toState(rec: PodRecord, attachments: PodAttachment[]): PodState {
+  return { ...rec, netnsPath: netnsPath({ name: rec.netns }), attachments, networkStatus: podNetworkStatus(attachments) };
+}
+
+/** The pod, or undefined when it does not exist. */
+export function readPod(name: string, stateDir: string): PodState | undefined {
+  assertPodName(name);
+  const rec = readPodRecord(stateDir, name);
+  return rec ? toState(rec, readAttachments(stateDir, name)) : undefined;
+}
+
+/** Every pod with state, by name. */
+export function listPods(stateDir: string): PodState[] {
+  const out: PodState[] = [];
+  for (const name of listPodNames(stateDir)) {
+    const rec = readPodRecord(stateDir, name);
+    if (rec) out.push(toState(rec, readAttachments(stateDir, name)));
+  }
+  return out;
+}
+
+/**
+ * Runs ADD for one planned attachment of a pod and records it. On failure the runtime has already
+ * undone the plugins; the record is removed and the typed error rethrown.
+ */
+export async function attachNetwork(stateDir: string, rec: PodRecord, planned: PlannedAttachment, seq: number, opts: PodRuntimeOptions): Promise<PodAttachment> {
+  const a: PodAttachment = { seq, ...planned, state: 'adding' };
+  writeAttachment(stateDir, rec.name, a);
+  try {
+    const result = await addNetworkList(a.list, attachmentRuntime(rec, a), runtimeOptions(stateDir, opts));
+    const ready: PodAttachment = { ...a, state: 'ready', result: encodeResult(result, a.list.cniVersion) };
+    writeAttachment(stateDir, rec.name, ready);
+    return ready;
+  } catch (err) {
+    removeAttachment(stateDir, rec.name, a);
+    throw err;
+  }
+}
+
+/** Runs DEL for one attachment and forgets it; throws the plugin's error and keeps the record on failure. */
+export async function detachNetwork(stateDir: string, rec: PodRecord, a: PodAttachment, opts: PodRuntimeOptions): Promise<void> {
+  await delNetworkList(a.list, attachmentRuntime(rec, a), runtimeOptions(stateDir, opts));
+  removeAttachment(stateDir, rec.name, a);
+}
+
+/**
+ * Creates pod `opts.name`: its namespace with lo up, the default network on eth0, then each secondary
+ * network. Every input error is found before anything is created; any later failure undoes all.
+ */
+export async function createPod(opts: CreatePodOptions): Promise<PodState> {
+  assertPodName(opts.name);
+  const namespace = opts.namespace ?? 'default';
+  const catalogOpts: ConstructorParameters<typeof NetworkCatalog>[0] = { stateDir: opts.stateDir };
+  if (opts.cniConfDir !== undefined) catalogOpts.cniConfDir = opts.cniConfDir;
+  if (opts.nadFiles !== undefined) catalogOpts.nadFiles = opts.nadFiles;
+  const catalog = new NetworkCatalog(catalogOpts);
+  const req: Parameters<typeof planPodAttachments>[0] = { podNamespace: namespace };
+  if (opts.networks !== undefined) req.networks = opts.networks;
+  if (opts.defaultNetwork !== undefined) req.defaultNetwork = opts.defaultNetwork;
+  if (opts.genie !== undefined) req.genie = opts.genie;
+  const plan = planPodAttachments(req, catalog);
+
+  return withPodLock(opts.name, async () => {
+    if (readPodRecord(opts.stateDir, opts.name) || netnsExists({ name: opts.name })) {
+      throw new VirtnetError('POD_EXISTS', `pod ${opts.name} already exists`, { field: 'name' });
+    }
+    const annotations: Record<string, string> = {};
+    if (opts.networks !== undefined) annotations[NETWORKS_ANNOTATION] = opts.networks;
+    if (opts.defaultNetwork !== undefined) annotations[DEFAULT_NETWORK_ANNOTATION] = opts.defaultNetwork;
+    if (opts.genie !== undefined) annotations[GENIE_ANNOTATION] = opts.genie;
+    const rec: PodRecord = {
+      name: opts.name,
+      namespace,
+      containerId: randomBytes(32).toString('hex'),
+      netns: opts.name,
+      status: 'creating',
+      createdAt: new Date().toISOString(),
+      annotations,
+    };
+    writePodRecord(opts.stateDir, rec);
+    const done: PodAttachment[] = [];
+    try {
+      await createNetns(opts.name);
+      for (const [i, planned] of plan.entries()) done.push(await attachNetwork(opts.stateDir, rec, planned, i + 1, opts));
+    } catch (err) {
+      for (const a of done.reverse()) await detachNetwork(opts.stateDir, rec, a, opts).catch(() => undefined);
+      await deleteNetns(opts.name).catch(() => undefined);
+      removePodDir(opts.stateDir, opts.name);
+      throw err;
+    }
+    const ready: PodRecord = { ...rec, status: 'ready' };
+    ready.annotations[NETWORK_STATUS_ANNOTATION] = JSON.stringify(podNetworkStatus(done));
+    writePodRecord(opts.stateDir, ready);
+    return toState(ready, done);
+  });
+}
+
+/** Options of deletePod. */
+export interface DeletePodOptions extends PodRuntimeOptions {
+  /** Remove the namespace and state even when a DEL fails (the error is still reported). */
+  force?: boolean;
+}
+
+/**
+ * Deletes pod `name`: DEL for every attachment (proxy-added ones included) in reverse order, then the
+ * namespace and the state. Idempotent; works from whatever state a crash left. When a DEL fails the
+ * pod stays (status `deleting`) so a retry can finish, unless `force`.
+ */
+export async function deletePod(name: string, stateDir: string, opts: DeletePodOptions = {}): Promise<void> {
+  assertPodName(name);
+  await withPodLock(name, async () => {
+    const rec = readPodRecord(stateDir, name);
+    if (!rec) return;
+    if (rec.status !== 'deleting') writePodRecord(stateDir, { ...rec, status: 'deleting' });
+    const errors: unknown[] = [];
+    for (const a of readAttachments(stateDir, name).reverse()) {
+      try {
+        await detachNetwork(stateDir, rec, a, opts);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length > 0 && !opts.force) {
+      const first = errors[0];
+      const why = first instanceof Error ? first.message : String(first);
+      throw new VirtnetError('POD_DELETE_FAILED', `pod ${name}: ${errors.length} network(s) could not be removed (first: ${why}); retry, or force`, { field: 'name', errors }, { cause: first });
+    }
+    await deleteNetns(rec.netns);
+    removePodDir(stateDir, name);
+  });
+}
