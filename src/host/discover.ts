@@ -1,0 +1,100 @@
+// Discovery: what a pod namespace looks like before virtnet changes it — every interface with its
+// index, MAC, MTU, addresses and routes (one `ip -j -d` spawn), plus the pod's DNS and hostname.
+//
+// Where the pod's resolv.conf lives (embedded mode, named namespaces): `/etc/netns/<name>/resolv.conf`
+// is what `ip netns exec <name>` bind-mounts over /etc/resolv.conf, i.e. what processes in the pod see,
+// so it wins. Without it, the DNS section of the pod's CNI result (passed in by the caller, which owns
+// the CNI cache) is used when it names a nameserver; otherwise the pod shares the host resolver, as a
+// process in that namespace would: /etc/resolv.conf. The hostname comes from
+// `/etc/netns/<name>/hostname` when present (the VM name is the fallback, chosen by the planner).
+import { readFile } from 'node:fs/promises';
+import type { DiscoveredDns, DiscoveredPod } from './discovered-types.js';
+import { netnsExists, parseNetnsRef } from './netns.js';
+import { VirtnetError } from '../errors/virtnet-error.js';
+import { readNetnsState, type NetnsState } from './netns-state.js';
+import { parseResolvConf } from './resolv-conf.js';
+
+/** DNS as a CNI result reports it (`dns` of a CNI 0.3+/1.0 result). */
+export interface CniDns {
+  nameservers?: string[];
+  search?: string[];
+  domain?: string;
+  options?: string[];
+}
+
+/** Options for discovery. */
+export interface DiscoverOptions {
+  /** The pod's CNI result DNS section, if the caller has one. */
+  cniDns?: CniDns;
+  /** Directory holding per-namespace files (default /etc/netns; tests point it elsewhere). */
+  etcNetnsDir?: string;
+  /** Host resolver file (default /etc/resolv.conf). */
+  hostResolvConf?: string;
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Finds the pod's DNS settings by the documented precedence. */
+export async function discoverDns(netns: string, options: DiscoverOptions = {}): Promise<DiscoveredDns> {
+  const ref = parseNetnsRef(netns);
+  if ('name' in ref) {
+    const path = `${options.etcNetnsDir ?? '/etc/netns'}/${ref.name}/resolv.conf`;
+    const text = await readText(path);
+    if (text !== undefined) return parseResolvConf(text, path);
+  }
+  const cni = options.cniDns;
+  if (cni?.nameservers && cni.nameservers.length > 0) {
+    return {
+      nameservers: [...cni.nameservers],
+      search: [...(cni.search ?? [])],
+      ...(cni.domain ? { domain: cni.domain } : {}),
+      options: [...(cni.options ?? [])],
+      source: 'cni-result',
+    };
+  }
+  const hostPath = options.hostResolvConf ?? '/etc/resolv.conf';
+  const text = await readText(hostPath);
+  return text !== undefined ? parseResolvConf(text, hostPath) : { nameservers: [], search: [], options: [], source: 'none' };
+}
+
+/** Turns an observed namespace state into the planner's view of the pod. */
+export function podFromState(state: NetnsState, netns: string, dns: DiscoveredDns, hostname?: string): DiscoveredPod {
+  return {
+    netns,
+    interfaces: state.links
+      .filter((l) => l.name !== 'lo')
+      .map((l) => ({
+        name: l.name,
+        index: l.index,
+        kind: l.kind,
+        mac: l.mac,
+        mtuBytes: l.mtuBytes,
+        up: l.up,
+        ...(l.master ? { master: l.master } : {}),
+        addresses: l.addresses,
+        routes: l.routes,
+      })),
+    dns,
+    ...(hostname ? { hostname } : {}),
+  };
+}
+
+/** Reads everything a planner needs about the pod in `netns`. Throws NETNS_NOT_FOUND. */
+export async function discoverPod(netns: string, options: DiscoverOptions = {}): Promise<DiscoveredPod> {
+  const ref = parseNetnsRef(netns);
+  if (!netnsExists(ref)) throw new VirtnetError('NETNS_NOT_FOUND', `network namespace ${netns} not found`, { netns });
+  const hostnamePath = 'name' in ref ? `${options.etcNetnsDir ?? '/etc/netns'}/${ref.name}/hostname` : undefined;
+  const [state, dns, hostnameText] = await Promise.all([
+    readNetnsState(netns),
+    discoverDns(netns, options),
+    hostnamePath ? readText(hostnamePath) : Promise.resolve(undefined),
+  ]);
+  const hostname = hostnameText?.trim().split('\n')[0]?.trim();
+  return podFromState(state, netns, dns, hostname || undefined);
+}

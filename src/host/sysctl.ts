@@ -1,0 +1,55 @@
+// Sysctls of a network namespace. /proc/sys/net shows the namespace of the process that opens it, and
+// Node cannot setns(2), so reads and writes run `nsenter --net=<nsfs path> sysctl` — one spawn for any
+// number of keys (cheaper than `ip netns exec`, which also unshares a mount namespace and remounts
+// /sys). Keys use `/` separators, so device names with dots (eth0.100) stay unambiguous.
+import { VirtnetError } from '../errors/virtnet-error.js';
+import { runProgram } from '../exec/run-program.js';
+import { isValidIfName } from './link-names.js';
+import { netnsPath, parseNetnsRef } from './netns.js';
+
+const SYSCTL_TIMEOUT_MS = 10_000;
+
+/** Throws INVALID_SYSCTL unless `key` is a net/... path whose segments are safe (device names allowed). */
+export function assertSysctlKey(key: string): string {
+  const parts = key.split('/');
+  const ok = parts.length >= 2 && parts[0] === 'net' && parts.every((p) => p !== '' && p !== '.' && p !== '..' && (isValidIfName(p) || /^[a-z0-9_]+$/.test(p)));
+  if (!ok) throw new VirtnetError('INVALID_SYSCTL', `invalid sysctl key ${JSON.stringify(key)} (net/... with / separators)`, { key });
+  return key;
+}
+
+function nsenterArgv(netns: string | undefined): string[] {
+  return netns === undefined ? [] : ['nsenter', `--net=${netnsPath(parseNetnsRef(netns))}`, '--'];
+}
+
+/** Reads `keys` inside `netns`; a key that does not exist maps to undefined. */
+export async function readSysctls(netns: string | undefined, keys: readonly string[]): Promise<Map<string, string | undefined>> {
+  const values = new Map<string, string | undefined>();
+  if (keys.length === 0) return values;
+  keys.forEach(assertSysctlKey);
+  // -e: ignore unknown keys. sysctl prints keys with `.` separators and a device's own dots as `/`
+  // (net.ipv4.conf.eth0/100.arp_ignore): swapping the two characters gives our form back.
+  const { stdout } = await runProgram([...nsenterArgv(netns), 'sysctl', '-e', ...keys], { timeoutMs: SYSCTL_TIMEOUT_MS });
+  const printed = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const m = /^(\S+) = ?(.*)$/.exec(line);
+    if (m) printed.set(m[1]!.replace(/[./]/g, (c) => (c === '.' ? '/' : '.')), m[2]!);
+  }
+  for (const key of keys) values.set(key, printed.get(key));
+  return values;
+}
+
+/** Writes `entries` inside `netns` in one spawn; a failure names the key (SYSCTL_FAILED). */
+export async function writeSysctls(netns: string | undefined, entries: readonly { key: string; value: string }[]): Promise<void> {
+  if (entries.length === 0) return;
+  for (const e of entries) {
+    assertSysctlKey(e.key);
+    if (!/^[A-Za-z0-9 _.:-]*$/.test(e.value)) throw new VirtnetError('INVALID_SYSCTL', `invalid value for ${e.key}`, { key: e.key });
+  }
+  try {
+    await runProgram([...nsenterArgv(netns), 'sysctl', '-q', '-w', ...entries.map((e) => `${e.key}=${e.value}`)], { timeoutMs: SYSCTL_TIMEOUT_MS });
+  } catch (err) {
+    const stderr = err instanceof VirtnetError && typeof err.detail.stderr === 'string' ? err.detail.stderr : '';
+    const key = entries.find((e) => stderr.includes(`/proc/sys/${e.key}`))?.key;
+    throw new VirtnetError('SYSCTL_FAILED', `setting sysctl${key ? ` ${key}` : 's'} in ${netns ?? 'the current namespace'} failed: ${stderr.trim()}`, { netns, key }, { cause: err });
+  }
+}
