@@ -29,6 +29,7 @@ declare -A PACKAGES=(
   [kmod]=/usr/bin/kmod
   [xz-utils]=/usr/bin/xz
   [zstd]=/usr/bin/zstd
+  [libxml2-utils]=/usr/bin/xmllint
 )
 missing=()
 for pkg in "${!PACKAGES[@]}"; do

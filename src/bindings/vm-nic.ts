@@ -11,7 +11,12 @@ export type VmNicBackend =
   /** slirp: QEMU user networking. */
   | { kind: 'user'; netCidr: string; net6Cidr?: string; dnsSearch: string[]; hostfwd: PortSpec[] }
   /** passt: QEMU's stream netdev on passt's unix socket. */
-  | { kind: 'passt'; socketPath: string }
+  | {
+      kind: 'passt';
+      socketPath: string;
+      /** Ports passt forwards (all when absent or empty); only rendered into libvirt's <portForward>. */
+      ports?: PortSpec[];
+    }
   /** SR-IOV: a VF passed through with vfio-pci. */
   | { kind: 'hostdev'; hostPciAddress: string };
 
