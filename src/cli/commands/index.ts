@@ -1,9 +1,16 @@
 // The list of commands. Each module exports `register(program)`; add one import and one line here.
 import type { Command } from '@commander-js/extra-typings';
+import { register as registerValidate } from './validate.js';
+import { register as registerDefaults } from './defaults.js';
+import { register as registerCrd } from './crd.js';
 
 type Register = (program: Command) => void;
 
-const registrations: Register[] = [];
+const registrations: Register[] = [
+  registerValidate,
+  registerDefaults,
+  registerCrd,
+];
 
 /** Registers every virtnet command on `program`. */
 export function registerCommands(program: Command): void {

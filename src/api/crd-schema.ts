@@ -1,0 +1,80 @@
+// The structural OpenAPI v3 schema of the network part of a VirtualMachineInstance, generated from the
+// same zod schemas validation uses and rewritten to Kubernetes' structural-schema rules: every node has
+// a type, open maps say `x-kubernetes-preserve-unknown-fields` instead of `additionalProperties`, no
+// `additionalProperties: false` beside `properties`, unions only as `oneOf` of `required` lists.
+import { z } from 'zod';
+import { interfaceSchema, networkSchema } from './vm-schema.js';
+import { BINDINGS } from './types.js';
+
+type Json = Record<string, unknown>;
+
+/** Rewrites a zod-generated JSON Schema node (recursively) into a structural one. */
+export function structuralize(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(structuralize);
+  if (typeof node !== 'object' || node === null) return node;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(node as Json)) {
+    if (k === '$schema' || k === 'additionalProperties' || k === 'id' || k === '$id') continue;
+    out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as Json).map(([p, s]) => [p, structuralize(s)])) : structuralize(v);
+  }
+  const ap = (node as Json).additionalProperties;
+  if (typeof ap === 'object' && ap !== null) {
+    if (Object.keys(ap).length === 0) out['x-kubernetes-preserve-unknown-fields'] = true;
+    else out.additionalProperties = structuralize(ap);
+  }
+  if (out.type === 'object' && out.properties !== undefined && Object.keys(out.properties as Json).length === 0 && out['x-kubernetes-preserve-unknown-fields'] === true) {
+    delete out.properties;
+  }
+  return out;
+}
+
+function jsonOf(schema: z.ZodType): Json {
+  return structuralize(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' })) as Json;
+}
+
+/** The openAPIV3Schema for a VirtualMachineInstance's network part (other fields preserved, unvalidated). */
+export function crdOpenApiSchema(): Json {
+  const iface = jsonOf(interfaceSchema);
+  iface.description = 'A VM NIC: exactly one binding, a network of the same name in spec.networks.';
+  iface.oneOf = BINDINGS.map((b) => ({ required: [b] }));
+  const net = jsonOf(networkSchema);
+  net.description = 'A backend network: exactly one of pod, multus, genie.';
+  net.oneOf = ['pod', 'multus', 'genie'].map((s) => ({ required: [s] }));
+  const open = (properties: Json, extra: Json = {}): Json => ({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties, ...extra });
+  return {
+    type: 'object',
+    description: 'kubevirt.io/v1 VirtualMachineInstance: the network part (virtnet).',
+    properties: {
+      apiVersion: { type: 'string' },
+      kind: { type: 'string' },
+      metadata: { type: 'object' },
+      spec: open({
+        hostname: { type: 'string', maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+        subdomain: { type: 'string', maxLength: 253 },
+        domain: open({
+          devices: open({
+            autoattachPodInterface: { type: 'boolean', nullable: true },
+            networkInterfaceMultiqueue: { type: 'boolean', nullable: true },
+            interfaces: { type: 'array', nullable: true, items: iface },
+          }),
+        }),
+        networks: { type: 'array', nullable: true, items: net },
+      }),
+    },
+  };
+}
+
+/** A complete CustomResourceDefinition document wrapping the schema (for `virtnet crd --full`). */
+export function crdDocument(): Json {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'virtualmachineinstances.kubevirt.io' },
+    spec: {
+      group: 'kubevirt.io',
+      names: { kind: 'VirtualMachineInstance', plural: 'virtualmachineinstances', singular: 'virtualmachineinstance', shortNames: ['vmi', 'vmis'] },
+      scope: 'Namespaced',
+      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: crdOpenApiSchema() } }],
+    },
+  };
+}

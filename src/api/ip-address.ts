@@ -1,0 +1,53 @@
+// IPv4/IPv6 address and CIDR syntax, strict (no leading zeros in IPv4 octets, no zone ids). Pure.
+
+/** True for dotted-quad IPv4 `a.b.c.d`. */
+export function isIPv4(text: string): boolean {
+  const parts = text.split('.');
+  return parts.length === 4 && parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255);
+}
+
+/** True for an IPv6 address (RFC 4291 text forms, including an embedded IPv4 tail). */
+export function isIPv6(text: string): boolean {
+  if (!/^[0-9A-Fa-f:.]+$/.test(text) || text.length > 45) return false;
+  let groups = text.split(':');
+  const last = groups[groups.length - 1]!;
+  if (last.includes('.')) {
+    if (!isIPv4(last)) return false;
+    groups = groups.slice(0, -1).concat(['0', '0']);
+  }
+  const body = groups.join(':');
+  const halves = body.split('::');
+  if (halves.length > 2) return false;
+  const hex = (s: string) => (s === '' ? [] : s.split(':'));
+  const ok = (gs: string[]) => gs.every((g) => /^[0-9A-Fa-f]{1,4}$/.test(g));
+  if (halves.length === 2) {
+    const left = hex(halves[0]!);
+    const right = hex(halves[1]!);
+    return ok(left) && ok(right) && left.length + right.length <= 7;
+  }
+  const all = hex(body);
+  return ok(all) && all.length === 8;
+}
+
+/** Splits `addr/prefix`; undefined when the prefix is not a decimal integer in range. */
+function splitCidr(text: string, maxPrefix: number): { addr: string; prefix: number } | undefined {
+  const slash = text.indexOf('/');
+  if (slash < 0) return undefined;
+  const p = text.slice(slash + 1);
+  if (!/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > maxPrefix) return undefined;
+  return { addr: text.slice(0, slash), prefix: Number(p) };
+}
+
+/** Checks an IPv4 CIDR that must leave ≥ 2 host addresses (gateway + VM): prefix ≤ 30. */
+export function checkIPv4Cidr(text: string): 'CIDR_INVALID' | 'CIDR_TOO_SMALL' | undefined {
+  const c = splitCidr(text, 32);
+  if (!c || !isIPv4(c.addr)) return 'CIDR_INVALID';
+  if (c.prefix > 30) return 'CIDR_TOO_SMALL';
+  return undefined;
+}
+
+/** True for an IPv6 CIDR `addr/0-128`. */
+export function isIPv6Cidr(text: string): boolean {
+  const c = splitCidr(text, 128);
+  return c !== undefined && isIPv6(c.addr);
+}

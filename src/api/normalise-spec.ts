@@ -1,0 +1,58 @@
+// Builds the normalised, defaulted VmSpec from entries that passed validation: MACs lower-case with
+// colons, Multus "ns/name" split, seed-form DHCP fields folded into dhcpOptions, model virtio and
+// protocol TCP by default. Only called when there are no errors, so parsed values are present.
+import { bindingOf } from './network-rules.js';
+import { normaliseMac } from './mac-address.js';
+import { normalisePciAddress } from './pci-address.js';
+import type { InterfaceEntry, NetworkEntry } from './spec-entries.js';
+import type { DhcpOptionsSpec, InterfaceSpec, NetworkSpec, NetworkSource, PortSpec } from './types.js';
+
+/** The normalised form of one validated interface. */
+export function normaliseInterface(entry: InterfaceEntry): InterfaceSpec {
+  const p = entry.parsed!;
+  const binding = bindingOf(p)!;
+  const iface: InterfaceSpec = {
+    name: p.name,
+    binding,
+    model: p.model ?? 'virtio',
+    ports: (p.ports ?? []).map((port): PortSpec => ({ ...(port.name !== undefined ? { name: port.name } : {}), protocol: port.protocol ?? 'TCP', port: port.port })),
+    state: p.state ?? 'up',
+  };
+  if (binding === 'macvtap') iface.macvtapMode = entry.macvtapMode ?? 'bridge';
+  if (entry.sourceDevice !== undefined) iface.sourceDevice = entry.sourceDevice;
+  if (p.macAddress !== undefined) iface.macAddress = normaliseMac(p.macAddress);
+  if (p.pciAddress !== undefined) iface.pciAddress = normalisePciAddress(p.pciAddress);
+  if (p.bootOrder !== undefined) iface.bootOrder = p.bootOrder;
+  if (p.acpiIndex !== undefined) iface.acpiIndex = p.acpiIndex;
+  if (p.tag !== undefined) iface.tag = p.tag;
+  const d = p.dhcpOptions;
+  const bootFileName = d?.bootFileName ?? p.bootFileName;
+  const tftpServerName = d?.tftpServerName ?? p.tftpServerName;
+  if (d !== undefined || bootFileName !== undefined || tftpServerName !== undefined) {
+    const dhcp: DhcpOptionsSpec = {
+      ntpServers: [...(d?.ntpServers ?? [])],
+      privateOptions: (d?.privateOptions ?? []).map((o) => ({ option: o.option, value: o.value })),
+    };
+    if (bootFileName !== undefined) dhcp.bootFileName = bootFileName;
+    if (tftpServerName !== undefined) dhcp.tftpServerName = tftpServerName;
+    iface.dhcpOptions = dhcp;
+  }
+  return iface;
+}
+
+/** The normalised form of one validated network. */
+export function normaliseNetwork(entry: NetworkEntry): NetworkSpec {
+  const p = entry.parsed!;
+  let source: NetworkSource;
+  if (p.pod !== undefined) {
+    source = { kind: 'pod' };
+    if (p.pod.vmNetworkCIDR !== undefined) source.vmNetworkCIDR = p.pod.vmNetworkCIDR;
+    if (p.pod.vmIPv6NetworkCIDR !== undefined) source.vmIPv6NetworkCIDR = p.pod.vmIPv6NetworkCIDR;
+  } else if (p.multus !== undefined) {
+    const [a, b] = p.multus.networkName.split('/');
+    source = b === undefined ? { kind: 'multus', networkName: a!, default: p.multus.default ?? false } : { kind: 'multus', networkName: b, namespace: a!, default: p.multus.default ?? false };
+  } else {
+    source = { kind: 'genie', networkName: p.genie!.networkName };
+  }
+  return { name: p.name, source };
+}

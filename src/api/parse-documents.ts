@@ -1,0 +1,131 @@
+// Reads spec text (YAML or JSON, several documents separated by `---`) into plain values that keep
+// their source positions, so every issue can name a line:column. Syntax errors and duplicate keys
+// become issues, never exceptions. Pure: takes text, not paths.
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { formatFieldPath, type FieldPath, type SpecIssue } from './spec-issue.js';
+
+/** A position in the text, 1-based. */
+export interface SourcePosition {
+  line: number;
+  column: number;
+}
+
+/** One document of a spec file, parsed. */
+export interface SpecDocument {
+  readonly file: string;
+  /** 0-based index of the document in the file. */
+  readonly index: number;
+  /** Number of non-empty documents in the file (names are derived differently when > 1). */
+  readonly count: number;
+  /** The plain value (maps become objects); undefined when the document had syntax errors. */
+  readonly value: unknown;
+  /** Syntax errors (non-empty means `value` is not trustworthy). */
+  readonly errors: SpecIssue[];
+  readonly warnings: SpecIssue[];
+  /** Position of the node at `path`, or of its nearest existing ancestor. */
+  locate(path: FieldPath): SourcePosition | undefined;
+}
+
+/** The documents of one file, plus issues about the file as a whole (e.g. it is empty). */
+export interface ParsedSpecFile {
+  file: string;
+  documents: SpecDocument[];
+  errors: SpecIssue[];
+}
+
+/** Where the node at `path` starts: the value node, or the key when the value is empty. */
+function locateNode(doc: Document, lines: LineCounter, path: FieldPath): SourcePosition | undefined {
+  let node: unknown = doc.contents;
+  let best: number | undefined = (doc.contents)?.range?.[0];
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) break;
+      const key = pair.key as Node;
+      const value = pair.value as Node | null;
+      const valueStart = value?.range?.[0];
+      const emptyValue = !value || (isScalar(value) && value.value === null && valueStart === value.range?.[1]);
+      best = emptyValue ? key.range?.[0] : (valueStart ?? key.range?.[0]);
+      node = value;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      const item = node.items[seg] as Node | undefined;
+      if (!item) break;
+      best = item.range?.[0] ?? best;
+      node = item;
+    } else break;
+  }
+  if (best === undefined) return undefined;
+  const pos = lines.linePos(best);
+  return { line: pos.line, column: pos.col };
+}
+
+/** Parses every document of `text`; `file` is only used to label the result. */
+export function parseSpecDocuments(text: string, file: string): ParsedSpecFile {
+  const lines = new LineCounter();
+  let docs: Document.Parsed[];
+  try {
+    docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true }) as Document.Parsed[];
+  } catch (err) {
+    // parseAllDocuments reports problems as data; this guards against an unexpected throw on odd input.
+    const message = err instanceof Error ? err.message : String(err);
+    return { file, documents: [], errors: [{ field: '', code: 'YAML_SYNTAX', message, line: 1, column: 1 }] };
+  }
+  if (!Array.isArray(docs)) docs = [docs];
+  // Empty documents (a trailing `---`, comments only) are not VMs; drop them.
+  const nonEmpty = docs.filter((d) => d.contents !== null || d.errors.length > 0);
+  const documents = nonEmpty.map((doc, index): SpecDocument => {
+    const toIssue = (e: { code: string; message: string; linePos?: [{ line: number; col: number }] | [{ line: number; col: number }, { line: number; col: number }] }, kind: 'error' | 'warning'): SpecIssue => {
+      const code = kind === 'warning' ? 'YAML_WARNING' : e.code === 'DUPLICATE_KEY' ? 'YAML_DUPLICATE_KEY' : 'YAML_SYNTAX';
+      const first = e.message.split('\n')[0] ?? e.message;
+      const issue: SpecIssue = { field: '', code, message: first.replace(/ at line \d+, column \d+:?\s*$/, '') };
+      if (e.linePos) {
+        issue.line = e.linePos[0].line;
+        issue.column = e.linePos[0].col;
+      }
+      return issue;
+    };
+    const errors = doc.errors.map((e) => toIssue(e, 'error'));
+    const warnings = doc.warnings.map((e) => toIssue(e, 'warning'));
+    let value: unknown;
+    if (errors.length === 0) {
+      try {
+        value = doc.toJS({ maxAliasCount: 100 });
+      } catch (err) {
+        // Alias bombs and broken anchors surface here.
+        errors.push({ field: '', code: 'YAML_SYNTAX', message: err instanceof Error ? err.message : String(err), ...locateOrStart(doc, lines) });
+      }
+    }
+    return {
+      file,
+      index,
+      count: nonEmpty.length,
+      value,
+      errors,
+      warnings,
+      locate: (path) => locateNode(doc, lines, path),
+    };
+  });
+  const errors: SpecIssue[] = [];
+  if (documents.length === 0) errors.push({ field: '', code: 'EMPTY_FILE', message: 'the file holds no document', line: 1, column: 1 });
+  return { file, documents, errors };
+}
+
+function locateOrStart(doc: Document, lines: LineCounter): SourcePosition {
+  return locateNode(doc, lines, []) ?? { line: 1, column: 1 };
+}
+
+/** Wraps an already-parsed value (no text, so no positions) as a document. */
+export function documentFromValue(value: unknown, file = '<value>'): SpecDocument {
+  return { file, index: 0, count: 1, value, errors: [], warnings: [], locate: () => undefined };
+}
+
+/** Adds line:column from `doc` to an issue found at `path`. */
+export function positioned(doc: SpecDocument, path: FieldPath, code: string, message: string): SpecIssue {
+  const issue: SpecIssue = { field: formatFieldPath(path), code, message };
+  const pos = doc.locate(path);
+  if (pos) {
+    issue.line = pos.line;
+    issue.column = pos.column;
+  }
+  return issue;
+}

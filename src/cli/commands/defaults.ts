@@ -1,0 +1,32 @@
+// `virtnet defaults [-o yaml|json] [--cluster-config FILE] [--vm-spec] FILE`: prints each VM of FILE
+// defaulted and normalised, as a mutating webhook would store it (or virtnet's internal VmSpec with
+// --vm-spec). Invalid specs print their errors on stderr and exit 1.
+import { Option, type Command } from '@commander-js/extra-typings';
+import { stringify } from 'yaml';
+import { renderDefaultedDocument } from '../../api/render-defaults.js';
+import { loadClusterConfig, loadVmSpecs } from '../../launcher/load-spec.js';
+import { formatIssueLine } from './validate.js';
+
+/** Registers `defaults`. */
+export function register(program: Command): void {
+  program
+    .command('defaults')
+    .description('print the defaulted, normalised spec (what a mutating webhook would store)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json'] as const).default('yaml' as const))
+    .option('--cluster-config <file>', 'cluster configuration (object, kubevirt-config ConfigMap or KubeVirt CR)')
+    .option('--vm-spec', "print virtnet's normalised VmSpec instead of the KubeVirt document")
+    .argument('<file>', 'spec file (- for stdin)')
+    .action(async (file, opts) => {
+      const cluster = await loadClusterConfig(opts.clusterConfig);
+      const outcome = await loadVmSpecs(file, cluster);
+      for (const w of outcome.warnings) process.stderr.write(`${formatIssueLine(file, w, 'warning')}\n`);
+      if (!outcome.valid) {
+        for (const e of outcome.errors) process.stderr.write(`${formatIssueLine(file, e)}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      const docs = outcome.documents.filter((d) => d.spec).map((d) => (opts.vmSpec ? d.spec! : renderDefaultedDocument(d.value, d.spec!)));
+      if (opts.output === 'json') process.stdout.write(`${JSON.stringify(docs.length === 1 ? docs[0] : docs, null, 2)}\n`);
+      else process.stdout.write(docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n'));
+    });
+}

@@ -1,0 +1,59 @@
+// `virtnet validate [-o text|json] [--cluster-config FILE] FILE...`: checks VM specs like a compiler.
+// Text: one `FILE:LINE:COL: FIELD: message` line per error on stdout, warnings on stderr. JSON: one
+// object per file (an array for several). Exit 0 all valid, 1 any invalid, 2 usage or unreadable file.
+import { Option, type Command } from '@commander-js/extra-typings';
+import type { SpecIssue } from '../../api/index.js';
+import { isVirtnetError } from '../../errors/virtnet-error.js';
+import { loadClusterConfig, loadVmSpecs, type FileOutcome } from '../../launcher/load-spec.js';
+
+/** One issue as a compiler-style line. */
+export function formatIssueLine(file: string, issue: SpecIssue, severity: 'error' | 'warning' = 'error'): string {
+  const pos = issue.line !== undefined ? `:${issue.line}:${issue.column ?? 1}` : '';
+  const field = issue.field ? ` ${issue.field}:` : '';
+  return `${file}${pos}:${field} ${severity === 'warning' ? 'warning: ' : ''}${issue.message}`;
+}
+
+/** The JSON shape of one issue: always the five keys. */
+function issueJson(i: SpecIssue): { field: string; code: string; message: string; line: number | null; column: number | null } {
+  return { field: i.field, code: i.code, message: i.message, line: i.line ?? null, column: i.column ?? null };
+}
+
+/** The JSON shape of one file's outcome. */
+export function outcomeJson(o: FileOutcome): { file: string; valid: boolean; errors: ReturnType<typeof issueJson>[]; warnings: ReturnType<typeof issueJson>[] } {
+  return { file: o.file, valid: o.valid, errors: o.errors.map(issueJson), warnings: o.warnings.map(issueJson) };
+}
+
+/** Registers `validate`. */
+export function register(program: Command): void {
+  program
+    .command('validate')
+    .description('validate VM network specs (YAML/JSON, several documents per file, - for stdin)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
+    .option('--cluster-config <file>', 'cluster configuration (object, kubevirt-config ConfigMap or KubeVirt CR)')
+    .argument('<files...>', 'spec files')
+    .action(async (files, opts) => {
+      const cluster = await loadClusterConfig(opts.clusterConfig);
+      const outcomes: FileOutcome[] = [];
+      let unreadable = false;
+      for (const file of files) {
+        try {
+          outcomes.push(await loadVmSpecs(file, cluster));
+        } catch (err) {
+          if (!isVirtnetError(err, 'USAGE_FILE_UNREADABLE')) throw err;
+          unreadable = true;
+          process.stderr.write(`virtnet: ${err.message}\n`);
+        }
+      }
+      if (opts.output === 'json') {
+        const json = outcomes.map(outcomeJson);
+        process.stdout.write(`${JSON.stringify(files.length === 1 ? (json[0] ?? null) : json, null, 2)}\n`);
+      } else {
+        for (const o of outcomes) {
+          for (const e of o.errors) process.stdout.write(`${formatIssueLine(o.file, e)}\n`);
+          for (const w of o.warnings) process.stderr.write(`${formatIssueLine(o.file, w, 'warning')}\n`);
+          if (o.valid) process.stderr.write(`${o.file}: valid (${o.specs.length} VM${o.specs.length === 1 ? '' : 's'})\n`);
+        }
+      }
+      process.exitCode = unreadable ? 2 : outcomes.every((o) => o.valid) ? 0 : 1;
+    });
+}
