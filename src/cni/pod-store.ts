@@ -35,6 +35,8 @@ export interface PodRecord {
   status: 'creating' | 'ready' | 'deleting';
   createdAt: string;
   annotations: Record<string, string>;
+  /** The CNI path the pod was created with; teardown uses it unless told otherwise. */
+  cniPath?: string[];
 }
 
 /** Directory of pod `name`. */

@@ -187,6 +187,7 @@ export async function createPod(opts: CreatePodOptions): Promise<PodState> {
       createdAt: new Date().toISOString(),
       annotations,
     };
+    if (opts.cniPath) rec.cniPath = opts.cniPath;
     writePodRecord(opts.stateDir, rec);
     const done: PodAttachment[] = [];
     try {
@@ -222,10 +223,11 @@ export async function deletePod(name: string, stateDir: string, opts: DeletePodO
     const rec = readPodRecord(stateDir, name);
     if (!rec) return;
     if (rec.status !== 'deleting') writePodRecord(stateDir, { ...rec, status: 'deleting' });
+    const runOpts: PodRuntimeOptions = rec.cniPath && !opts.cniPath ? { ...opts, cniPath: rec.cniPath } : opts;
     const errors: unknown[] = [];
     for (const a of readAttachments(stateDir, name).reverse()) {
       try {
-        await detachNetwork(stateDir, rec, a, opts);
+        await detachNetwork(stateDir, rec, a, runOpts);
       } catch (err) {
         errors.push(err);
       }

@@ -1,9 +1,11 @@
 // Embedded pods with the real bridge/host-local plugins: default network, Multus secondaries, the
 // default-network override, Genie lookups, rollback, and teardown after a crash.
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { isVirtnetError } from '../../src/errors/virtnet-error.js';
 import { netnsExists } from '../../src/host/netns.js';
 import { createPod, deletePod, listPods, readPod } from '../../src/cni/pod.js';
 import { needsRoot, sandbox } from '../support/sandbox.js';
@@ -36,4 +38,161 @@ test('two pods on the default network ping each other and the gateway', { skip: 
   assert.deepEqual(readdirSync(join(stateDir, 'cni', 'results')), []);
   // host-local released both addresses
   assert.deepEqual(readdirSync(join(sb.dir, 'ipam', 'def')).filter((f) => /^\d|:/.test(f)), []);
+});
+
+function nadYaml(name: string, config: unknown, extra = ''): string {
+  return `apiVersion: k8s.cni.cncf.io/v1\nkind: NetworkAttachmentDefinition\nmetadata:\n  name: ${name}\n${extra}spec:\n  config: '${JSON.stringify(config)}'\n---\n`;
+}
+
+test('Multus: two secondary networks give three interfaces and a full network-status', { skip: needsRoot() }, async (t) => {
+  const sb = sandbox(t);
+  const confDir = writeConf(join(sb.dir, 'net.d'), '10-def.conflist', bridgeConflist(sb, { name: 'def', bridgeSuffix: 'b0' }));
+  const second = bridgeConflist(sb, { name: 'blue', bridgeSuffix: 'b1', salt: 1, cniVersion: '0.4.0' });
+  const s2 = testSubnets(sb, 2);
+  const third = { cniVersion: '0.3.1', name: 'red', type: 'ptp', ipam: { type: 'host-local', subnet: s2.v4, dataDir: join(sb.dir, 'ipam') } };
+  const nads = join(sb.dir, 'nads.yaml');
+  writeFileSync(nads, nadYaml('blue', second, '  annotations:\n    k8s.v1.cni.cncf.io/resourceName: example.com/blue\n') + nadYaml('red', third));
+  const stateDir = join(sb.dir, 'state');
+  const pod = await createPod({ name: `${sb.prefix}m`, stateDir, cniConfDir: confDir, nadFiles: [nads], networks: 'blue,default/red@red0' });
+  t.after(() => deletePod(pod.name, stateDir, { force: true }));
+  assert.deepEqual(await linksIn(pod.netns), ['eth0', 'lo', 'net1', 'red0']);
+  assert.deepEqual(
+    pod.networkStatus.map((s) => [s.name, s.interface, s.default ?? false]),
+    [
+      ['def', 'eth0', true],
+      ['default/blue', 'net1', false],
+      ['default/red', 'red0', false],
+    ],
+  );
+  for (const s of pod.networkStatus) {
+    assert.equal(s.ips?.length, 1, JSON.stringify(s));
+    assert.match(s.mac ?? '', /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+  }
+  assert.ok(pod.networkStatus[1]!.ips![0]!.startsWith(testSubnets(sb, 1).prefix4));
+  assert.equal(pod.attachments[1]!.resourceName, 'example.com/blue');
+  assert.deepEqual(JSON.parse(pod.annotations['k8s.v1.cni.cncf.io/network-status']!), pod.networkStatus);
+  await deletePod(pod.name, stateDir);
+  assert.equal(netnsExists({ name: pod.name }), false);
+  assert.deepEqual(readdirSync(join(stateDir, 'cni', 'results')), []);
+});
+
+test('a Multus default-network override replaces eth0 network; MAC requests reach tuning', { skip: needsRoot() }, async (t) => {
+  const sb = sandbox(t);
+  const confDir = writeConf(join(sb.dir, 'net.d'), '10-def.conflist', bridgeConflist(sb, { name: 'def', bridgeSuffix: 'b0' }));
+  const alt = bridgeConflist(sb, { name: 'alt', bridgeSuffix: 'b1', salt: 1, extraPlugins: [{ type: 'tuning', capabilities: { mac: true } }] });
+  const nads = join(sb.dir, 'nads.yaml');
+  writeFileSync(nads, nadYaml('alt', alt, '  namespace: kube-system\n'));
+  const stateDir = join(sb.dir, 'state');
+  const pod = await createPod({
+    name: `${sb.prefix}o`,
+    stateDir,
+    cniConfDir: confDir,
+    nadFiles: [nads],
+    defaultNetwork: 'kube-system/alt',
+    networks: '[{"name":"alt","namespace":"kube-system","interface":"sec1","mac":"02:00:00:00:aa:01"}]',
+  });
+  t.after(() => deletePod(pod.name, stateDir, { force: true }));
+  assert.equal(pod.networkStatus[0]!.name, 'kube-system/alt');
+  assert.equal(pod.networkStatus[0]!.interface, 'eth0');
+  assert.ok(pod.networkStatus[0]!.ips![0]!.startsWith(testSubnets(sb, 1).prefix4));
+  assert.equal(pod.networkStatus[1]!.mac, '02:00:00:00:aa:01');
+  await deletePod(pod.name, stateDir);
+});
+
+test('Genie: entries are looked up by network name, then by plugin type; first is eth0', { skip: needsRoot() }, async (t) => {
+  const sb = sandbox(t);
+  const dir = join(sb.dir, 'net.d');
+  writeConf(dir, '00-other.conflist', bridgeConflist(sb, { name: 'other', bridgeSuffix: 'b0' }));
+  writeConf(dir, '10-flannel.conflist', bridgeConflist(sb, { name: 'flannel', bridgeSuffix: 'b1', salt: 1 }));
+  writeConf(dir, '20-p2p.conf', { cniVersion: '1.0.0', name: 'p2p-net', type: 'ptp', ipam: { type: 'host-local', subnet: testSubnets(sb, 2).v4, dataDir: join(sb.dir, 'ipam') } });
+  const stateDir = join(sb.dir, 'state');
+  const pod = await createPod({ name: `${sb.prefix}g`, stateDir, cniConfDir: dir, genie: 'flannel,ptp' });
+  t.after(() => deletePod(pod.name, stateDir, { force: true }));
+  assert.deepEqual(
+    pod.networkStatus.map((s) => [s.name, s.interface, s.default ?? false]),
+    [
+      ['flannel', 'eth0', true],
+      ['p2p-net', 'eth1', false],
+    ],
+  );
+  assert.ok(pod.networkStatus[0]!.ips![0]!.startsWith(testSubnets(sb, 1).prefix4));
+  await assert.rejects(createPod({ name: `${sb.prefix}h`, stateDir, cniConfDir: dir, genie: 'ovs' }), (e) => isVirtnetError(e, 'GENIE_NETWORK_NOT_FOUND') && e.detail.field === 'genie[0]');
+  await deletePod(pod.name, stateDir);
+});
+
+const FIXTURES = join(import.meta.dirname, 'fixtures');
+
+test('plugin failures yield typed errors and leave nothing behind', { skip: needsRoot() }, async (t) => {
+  const sb = sandbox(t);
+  const stateDir = join(sb.dir, 'state');
+  const cases: [string, string][] = [
+    ['fake-garbage', 'CNI_BAD_OUTPUT'],
+    ['fake-badresult', 'CNI_BAD_OUTPUT'],
+    ['fake-error', 'CNI_PLUGIN_ERROR'],
+    ['fake-crash', 'CNI_PLUGIN_CRASHED'],
+    ['fake-hang', 'CNI_PLUGIN_TIMEOUT'],
+    ['no-such-plugin', 'CNI_PLUGIN_NOT_FOUND'],
+  ];
+  const confDir = writeConf(join(sb.dir, 'net.d'), '10-def.conflist', bridgeConflist(sb, { name: 'def', bridgeSuffix: 'b0' }));
+  for (const [i, [type, code]] of cases.entries()) {
+    // The failing network is the secondary one, so the default network's ADD must be undone too.
+    const bad = bridgeConflist(sb, { name: `bad${i}`, bridgeSuffix: `x${i}`, salt: i + 1, extraPlugins: [{ type, pidFile: join(sb.dir, `hang.pid`) }] });
+    writeConf(join(sb.dir, 'bad.d'), `bad${i}.conflist`, bad);
+    const nads = join(sb.dir, `bad${i}.yaml`);
+    writeFileSync(nads, nadYaml(`bad${i}`, bad));
+    const name = `${sb.prefix}e${i}`;
+    await assert.rejects(
+      createPod({ name, stateDir, cniConfDir: confDir, nadFiles: [nads], networks: `bad${i}`, cniPath: [FIXTURES, '/usr/lib/cni'], pluginTimeoutMs: 1000 }),
+      (e) => {
+        assert.ok(isVirtnetError(e, code), `${type}: ${String(e)}`);
+        assert.equal(e.detail.program, type);
+        if (code === 'CNI_PLUGIN_ERROR') assert.deepEqual(e.detail.cniError, { cniVersion: '1.0.0', code: 7, msg: 'invalid network config', details: 'field vlan out of range' });
+        return true;
+      },
+    );
+    assert.equal(netnsExists({ name }), false, type);
+    assert.equal(existsSync(join(stateDir, 'pods', name)), false, type);
+    assert.deepEqual(readdirSync(join(stateDir, 'cni', 'results')), [], type);
+    for (const net of ['def', `bad${i}`]) {
+      const ipamDir = join(sb.dir, 'ipam', net);
+      if (existsSync(ipamDir)) assert.deepEqual(readdirSync(ipamDir).filter((f) => /^\d/.test(f)), [], `${type}: ${net} addresses released`);
+    }
+  }
+});
+
+test('a pod whose creator was SIGKILLed mid-way is deleted completely', { skip: needsRoot() }, async (t) => {
+  const sb = sandbox(t);
+  const stateDir = join(sb.dir, 'state');
+  const confDir = writeConf(join(sb.dir, 'net.d'), '10-def.conflist', bridgeConflist(sb, { name: 'def', bridgeSuffix: 'b0' }));
+  const pidFile = join(sb.dir, 'hang.pid');
+  const hang = bridgeConflist(sb, { name: 'slow', bridgeSuffix: 'b1', salt: 1, extraPlugins: [{ type: 'fake-hang', pidFile }] });
+  writeConf(confDir, '20-slow.conflist', hang);
+  const name = `${sb.prefix}k`;
+  const script = `import { createPod } from ${JSON.stringify(new URL('../../src/cni/pod.ts', import.meta.url).href)};
+await createPod({ name: ${JSON.stringify(name)}, stateDir: ${JSON.stringify(stateDir)}, cniConfDir: ${JSON.stringify(confDir)}, networks: 'slow', cniPath: [${JSON.stringify(FIXTURES)}, '/usr/lib/cni'] });`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: 'ignore' });
+  sb.trackPid(child.pid);
+  while (!existsSync(pidFile)) await new Promise((r) => setTimeout(r, 20));
+  child.kill('SIGKILL');
+  const hangPid = Number(readFileSync(pidFile, 'utf8'));
+  process.kill(hangPid, 'SIGKILL');
+  assert.equal(readPod(name, stateDir)?.status, 'creating');
+  assert.ok(netnsExists({ name }));
+  await deletePod(name, stateDir);
+  assert.equal(netnsExists({ name }), false);
+  assert.equal(existsSync(join(stateDir, 'pods', name)), false);
+  assert.deepEqual(readdirSync(join(stateDir, 'cni', 'results')), []);
+  for (const net of ['def', 'slow']) assert.deepEqual(readdirSync(join(sb.dir, 'ipam', net)).filter((f) => /^\d/.test(f)), [], net);
+});
+
+test('bad names and unknown networks are rejected before anything is created', { skip: needsRoot() }, async (t) => {
+  const sb = sandbox(t);
+  const stateDir = join(sb.dir, 'state');
+  const confDir = writeConf(join(sb.dir, 'net.d'), '10-def.conflist', bridgeConflist(sb, { name: 'def', bridgeSuffix: 'b0' }));
+  await assert.rejects(createPod({ name: 'Bad_Name', stateDir, cniConfDir: confDir }), (e) => isVirtnetError(e, 'POD_INVALID_NAME'));
+  await assert.rejects(createPod({ name: 'x'.repeat(64), stateDir, cniConfDir: confDir }), (e) => isVirtnetError(e, 'POD_INVALID_NAME'));
+  await assert.rejects(createPod({ name: `${sb.prefix}u`, stateDir, cniConfDir: confDir, networks: 'nope' }), (e) => isVirtnetError(e, 'CNI_NETWORK_NOT_FOUND') && e.detail.field === 'networks[0]');
+  await assert.rejects(createPod({ name: `${sb.prefix}u`, stateDir, cniConfDir: confDir, networks: 'def@eth0' }), (e) => isVirtnetError(e, 'POD_IFNAME_DUPLICATE'));
+  assert.equal(netnsExists({ name: `${sb.prefix}u` }), false);
+  assert.deepEqual(listPods(stateDir), []);
 });
