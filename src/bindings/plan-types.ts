@@ -134,15 +134,6 @@ export interface BridgePortStep extends StepBase {
   hairpin?: boolean;
 }
 
-/** Load one nftables table (whole-table replace, idempotent); undo deletes the table. */
-export interface NftTableStep extends StepBase {
-  kind: 'nft.table';
-  family: 'ip' | 'ip6' | 'inet' | 'bridge' | 'arp' | 'netdev';
-  table: string;
-  /** The complete `nft -f` text of the table (starting with `table <family> <name> {`). */
-  ruleset: string;
-}
-
 /**
  * Load whole nftables tables (several families) as ONE atomic transaction, `nft -j -f FILE` in the
  * namespace (src/host/nft.ts `applyNftCommands(commands, { netns })`); undo deletes exactly `tables` in
@@ -189,7 +180,6 @@ export type PlanStep =
   | AddNeighbourStep
   | SysctlStep
   | BridgePortStep
-  | NftTableStep
   | NftRulesetStep
   | SysfsWriteStep
   | ProcessStep;

@@ -1,0 +1,12 @@
+// The binding modules virtnet knows, by binding kind. Each module is self-contained (like a CNI
+// plugin) and never imports another; add one line per new binding.
+import type { BindingKind } from '../api/types.js';
+import { bridgeBinding } from './bridge/bridge-planner.js';
+import { masqueradeBinding } from './masquerade/index.js';
+import type { BindingModule } from './plan-types.js';
+
+/** Binding kind → planner. Kinds not listed are reported as BINDING_NOT_IMPLEMENTED by the planner. */
+export const BINDING_MODULES: Partial<Record<BindingKind, BindingModule>> = {
+  bridge: bridgeBinding,
+  masquerade: masqueradeBinding,
+};

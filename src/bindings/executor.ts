@@ -1,0 +1,241 @@
+// The executor: applies a VmNetworkPlan idempotently and records progress step by step under
+// `<stateDir>/vms/<vm>/network.json`; tears down from that record only. One observation of the
+// namespace (one `ip -j -d` spawn, plus one sysctl read when a step replaces a value) decides which
+// steps still need work; consecutive `ip` steps run as ONE `ip -batch`, sysctls as one nsenter call.
+// Before a segment runs, its steps are recorded as `applying` with the values they replace; after, as
+// `done`. A crash at any point therefore leaves a record from which `applyPlan` resumes (satisfied
+// steps emit nothing) or `teardown` undoes (undo of an absent thing emits nothing). A failed apply
+// rolls back what it did and leaves no record. A second teardown is a no-op.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { VirtnetError, isVirtnetError } from '../errors/virtnet-error.js';
+import { runIpBatch } from '../host/ip.js';
+import { readNetnsState } from '../host/netns-state.js';
+import { netnsExists, parseNetnsRef } from '../host/netns.js';
+import { readSysctls, writeSysctls } from '../host/sysctl.js';
+import {
+  DHCP4_CONFIG_FILE,
+  readNetworkRecord,
+  removeNetworkFiles,
+  vmStateDir,
+  writeJsonAtomic,
+  writeNetworkRecord,
+  type NetworkRecord,
+  type StepRecord,
+} from '../launcher/vm-record.js';
+import type { Dhcp4ServerConfig } from '../dhcp/server-config.js';
+import type { PlanStep, StepPhase, VmNetworkPlan } from './plan-types.js';
+import { applyAction, captureBefore, sysctlKeysToRead, undoAction, type Observed, type StepAction } from './step-drivers.js';
+
+/** Options of applyPlan. */
+export interface ApplyOptions {
+  stateDir: string;
+  /** Which steps to run (default `network`). */
+  phase?: StepPhase;
+}
+
+/** What applyPlan did. */
+export interface ApplyResult {
+  vmDir: string;
+  recordPath: string;
+  /** The DHCP server config written for phase dhcp, when any interface serves DHCPv4. */
+  dhcpConfigPath?: string;
+  /** Steps that needed work / were already satisfied. */
+  changedSteps: number;
+  satisfiedSteps: number;
+}
+
+/** What teardown did. */
+export interface TeardownResult {
+  vmDir: string;
+  /** False when there was no record (nothing to do). */
+  hadRecord: boolean;
+  undoneSteps: number;
+}
+
+function allSteps(plan: VmNetworkPlan): PlanStep[] {
+  return plan.interfaces.flatMap((i) => i.steps);
+}
+
+function createdDevices(plan: VmNetworkPlan): Set<string> {
+  return new Set(plan.interfaces.flatMap((i) => i.createdDevices));
+}
+
+async function observe(netns: string, sysctlKeys: string[]): Promise<Observed> {
+  const [ip, sysctl] = await Promise.all([readNetnsState(netns), readSysctls(netns, sysctlKeys)]);
+  return { ip, sysctl };
+}
+
+/** Consecutive actions of one kind, run as one program invocation. */
+interface Segment {
+  kind: 'ip' | 'sysctl' | 'async';
+  steps: PlanStep[];
+  actions: StepAction[];
+}
+
+function segment(pairs: { step: PlanStep; action: StepAction }[]): Segment[] {
+  const segments: Segment[] = [];
+  for (const { step, action } of pairs) {
+    if (action.kind === 'none') continue;
+    const last = segments[segments.length - 1];
+    if (last && last.kind === action.kind && action.kind !== 'async') {
+      last.steps.push(step);
+      last.actions.push(action);
+    } else {
+      segments.push({ kind: action.kind, steps: [step], actions: [action] });
+    }
+  }
+  return segments;
+}
+
+/** Runs one segment; returns per-step `applied` data (async actions only). */
+async function runSegment(netns: string, seg: Segment, force: boolean): Promise<unknown[]> {
+  if (seg.kind === 'ip') {
+    await runIpBatch(netns, seg.actions.flatMap((a) => (a.kind === 'ip' ? a.lines : [])), { force });
+    return [];
+  }
+  if (seg.kind === 'sysctl') {
+    await writeSysctls(netns, seg.actions.flatMap((a) => (a.kind === 'sysctl' ? a.entries : [])));
+    return [];
+  }
+  const out: unknown[] = [];
+  for (const a of seg.actions) if (a.kind === 'async') out.push(await a.run());
+  return out;
+}
+
+function stepRecord(record: NetworkRecord, id: string): StepRecord | undefined {
+  return record.steps.find((s) => s.id === id);
+}
+
+function writeDhcpConfig(vmDir: string, plan: VmNetworkPlan): string | undefined {
+  const leases = plan.interfaces.flatMap((i) => (i.dhcp4 ? [i.dhcp4] : []));
+  if (leases.length === 0) return undefined;
+  const config: Dhcp4ServerConfig = { leases };
+  const path = join(vmDir, DHCP4_CONFIG_FILE);
+  writeJsonAtomic(path, config);
+  return path;
+}
+
+/**
+ * Applies the `phase` steps of `plan` (default: network) and records them. Resumes a record of the
+ * same plan; refuses (PLAN_MISMATCH) a record of a different one. On failure, rolls back and throws.
+ */
+export async function applyPlan(plan: VmNetworkPlan, options: ApplyOptions): Promise<ApplyResult> {
+  const phase = options.phase ?? 'network';
+  const vmDir = vmStateDir(options.stateDir, plan.vm.name);
+  const netns = plan.netns;
+  if (!netnsExists(parseNetnsRef(netns))) throw new VirtnetError('NETNS_NOT_FOUND', `network namespace ${netns} not found`, { netns });
+  let record = readNetworkRecord(vmDir);
+  if (record && JSON.stringify(record.plan) !== JSON.stringify(plan)) {
+    throw new VirtnetError('PLAN_MISMATCH', `VM ${plan.vm.name} is already set up with a different plan in ${record.plan.netns}; run virtnet down first`, { vm: plan.vm.name, path: vmDir });
+  }
+  record ??= { version: 1, plan, status: 'applying', steps: [], updatedAt: '' };
+  const steps = allSteps(plan).filter((s) => s.phase === phase);
+  const created = createdDevices(plan);
+  const observed = await observe(netns, sysctlKeysToRead(steps));
+  const pairs = steps.map((step) => ({ step, action: applyAction(step, observed, netns) }));
+  const segments = segment(pairs);
+  // Record intent for every step before anything runs: `before` is what the step replaces.
+  record.status = 'applying';
+  for (const { step } of pairs) {
+    if (!stepRecord(record, step.id)) record.steps.push({ id: step.id, status: 'applying', before: captureBefore(step, observed, created) });
+  }
+  writeNetworkRecord(vmDir, record);
+  try {
+    for (const seg of segments) {
+      const applied = await runSegment(netns, seg, false);
+      seg.steps.forEach((s, i) => {
+        const rec = stepRecord(record, s.id)!;
+        if (applied[i] !== undefined) rec.applied = applied[i];
+      });
+      if (seg.kind === 'async') writeNetworkRecord(vmDir, record);
+    }
+  } catch (err) {
+    await rollBack(vmDir, err);
+    throw err;
+  }
+  for (const { step } of pairs) stepRecord(record, step.id)!.status = 'done';
+  record.status = 'applied';
+  writeNetworkRecord(vmDir, record);
+  const dhcpConfigPath = phase === 'network' ? writeDhcpConfig(vmDir, plan) : undefined;
+  return {
+    vmDir,
+    recordPath: join(vmDir, 'network.json'),
+    ...(dhcpConfigPath ? { dhcpConfigPath } : {}),
+    changedSteps: segments.reduce((n, s) => n + s.steps.length, 0),
+    satisfiedSteps: pairs.filter((p) => p.action.kind === 'none').length,
+  };
+}
+
+async function rollBack(vmDir: string, cause: unknown): Promise<void> {
+  try {
+    await teardownDir(vmDir);
+  } catch (rollbackErr) {
+    // Keep the record: `virtnet down` can finish the job later.
+    if (isVirtnetError(cause)) cause.detail.rollbackError = rollbackErr instanceof Error ? rollbackErr.message : String(rollbackErr);
+    return;
+  }
+  if (isVirtnetError(cause)) cause.detail.rolledBack = true;
+}
+
+/** Undoes every recorded step of the VM dir in reverse order, then removes the record. */
+async function teardownDir(vmDir: string): Promise<TeardownResult> {
+  const record = readNetworkRecord(vmDir);
+  if (!record) {
+    removeNetworkFiles(vmDir);
+    return { vmDir, hadRecord: false, undoneSteps: 0 };
+  }
+  const { plan } = record;
+  const netns = plan.netns;
+  const byId = new Map(allSteps(plan).map((s) => [s.id, s]));
+  const recorded = [...record.steps].reverse().filter((r) => byId.has(r.id));
+  record.status = record.status === 'applying' ? 'rolling-back' : 'tearing-down';
+  writeNetworkRecord(vmDir, record);
+  let undone = 0;
+  if (netnsExists(parseNetnsRef(netns))) {
+    const observed: Observed = { ip: await readNetnsState(netns), sysctl: new Map() };
+    const pairs = recorded.map((r) => ({ step: byId.get(r.id)!, action: undoAction(byId.get(r.id)!, r.before, r.applied, observed, netns) }));
+    const errors: unknown[] = [];
+    for (const seg of segment(pairs)) {
+      try {
+        await runSegment(netns, seg, true);
+        undone += seg.steps.length;
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    // Verify against a fresh observation: every undo must now be satisfied.
+    const after: Observed = { ip: await readNetnsState(netns), sysctl: new Map() };
+    const left = recorded.filter((r) => {
+      const step = byId.get(r.id)!;
+      const action = undoAction(step, r.before, r.applied, after, netns);
+      return action.kind === 'ip';
+    });
+    if (left.length > 0) {
+      throw new VirtnetError('TEARDOWN_INCOMPLETE', `teardown of ${plan.vm.name} left ${left.map((r) => r.id).join(', ')} in ${netns}`, {
+        vm: plan.vm.name,
+        netns,
+        errors: errors.map((e) => (e instanceof Error ? e.message : String(e))),
+      });
+    }
+  } else {
+    // The pod namespace is gone, and every device, address and nft table in it went with it. Only
+    // steps outside the namespace (sysfs) still need undoing.
+    const observed: Observed = { ip: { netns, links: [], routes: [] }, sysctl: new Map() };
+    const outside = recorded.filter((r) => byId.get(r.id)!.kind === 'sysfs.write' || byId.get(r.id)!.kind === 'process.start');
+    for (const r of outside) {
+      const action = undoAction(byId.get(r.id)!, r.before, r.applied, observed, netns);
+      if (action.kind === 'async') await action.run();
+      undone++;
+    }
+  }
+  removeNetworkFiles(vmDir);
+  return { vmDir, hadRecord: true, undoneSteps: undone };
+}
+
+/** Tears down VM `vmName` from its record in `stateDir`; without a record, does nothing. */
+export async function teardown(stateDir: string, vmName: string): Promise<TeardownResult> {
+  const vmDir = vmStateDir(stateDir, vmName);
+  if (!existsSync(vmDir)) return { vmDir, hadRecord: false, undoneSteps: 0 };
+  return teardownDir(vmDir);
+}

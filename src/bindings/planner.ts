@@ -1,0 +1,77 @@
+// The pure planner: (validated VmSpec, cluster config, discovered pod) → the VM's network plan. It
+// maps each spec network to its pod interface (src/cni/vm-networks.ts, the same mapping that created
+// the pod), hands each interface to its binding module, and collects problems as issues (code + spec
+// field) instead of stopping at the first. No I/O.
+import type { ClusterConfig, VmSpec } from '../api/types.js';
+import type { SpecIssue } from '../api/spec-issue.js';
+import { podNetworksForVm } from '../cni/vm-networks.js';
+import { isVirtnetError } from '../errors/virtnet-error.js';
+import { BINDING_MODULES } from './binding-modules.js';
+import type { BindingContext, BindingModule, DiscoveredPod, InterfacePlan, PlanNote, VmNetworkPlan } from './plan-types.js';
+
+/** Options of a planning run. */
+export interface PlanOptions {
+  /** Owner of created TAPs when the hypervisor does not run as root. */
+  tapOwner?: { uid: number; gid: number };
+  /** Override the binding modules (tests, or bindings contributed at run time). */
+  bindings?: Partial<Record<string, BindingModule>>;
+}
+
+/** A plan, or the issues that prevented one (each with its spec field). */
+export type PlanResult = { ok: true; plan: VmNetworkPlan } | { ok: false; issues: SpecIssue[] };
+
+/** Plans every VM interface that is not `state: absent`. */
+export function planVmNetwork(vm: VmSpec, cluster: ClusterConfig, pod: DiscoveredPod, options: PlanOptions = {}): PlanResult {
+  const issues: SpecIssue[] = [];
+  const interfaces: InterfacePlan[] = [];
+  const notes: PlanNote[] = [];
+  let podInterfaces: Record<string, string> = {};
+  try {
+    podInterfaces = podNetworksForVm(vm).interfaces;
+  } catch (err) {
+    if (!isVirtnetError(err)) throw err;
+    return { ok: false, issues: [{ code: err.code, message: err.message, field: err.detail.field ?? 'spec.networks' }] };
+  }
+  const modules = { ...BINDING_MODULES, ...options.bindings };
+  vm.interfaces.forEach((iface, index) => {
+    const fieldPath = `spec.domain.devices.interfaces[${index}]`;
+    if (iface.state === 'absent') {
+      notes.push({ level: 'info', code: 'INTERFACE_ABSENT', message: `interface ${iface.name} has state absent: not planned` });
+      return;
+    }
+    const network = vm.networks.find((n) => n.name === iface.name);
+    if (!network) {
+      issues.push({ code: 'NETWORK_NOT_FOUND', message: `interface ${iface.name} has no network of the same name`, field: `${fieldPath}.name` });
+      return;
+    }
+    const module = modules[iface.binding];
+    if (!module) {
+      issues.push({ code: 'BINDING_NOT_IMPLEMENTED', message: `binding ${iface.binding} is not implemented yet`, field: `${fieldPath}.${iface.binding}` });
+      return;
+    }
+    const podIfName = iface.sourceDevice ?? podInterfaces[network.name];
+    const podInterface = pod.interfaces.find((i) => i.name === podIfName);
+    const ctx: BindingContext = { vm, cluster, pod, interfaceIndex: index, fieldPath, ...(options.tapOwner ? { tapOwner: options.tapOwner } : {}) };
+    try {
+      interfaces.push(module.plan(iface, network, podInterface, ctx));
+    } catch (err) {
+      if (!isVirtnetError(err)) throw err;
+      issues.push({ code: err.code, message: err.message, field: err.detail.field ?? fieldPath });
+    }
+  });
+  const ids = new Set<string>();
+  const devices = new Map<string, string>();
+  for (const plan of interfaces) {
+    for (const step of plan.steps) {
+      if (ids.has(step.id)) issues.push({ code: 'PLAN_STEP_CONFLICT', message: `two interfaces plan step ${step.id}`, field: 'spec.domain.devices.interfaces' });
+      ids.add(step.id);
+    }
+    for (const device of plan.createdDevices) {
+      const other = devices.get(device);
+      if (other) issues.push({ code: 'DEVICE_NAME_CONFLICT', message: `interfaces ${other} and ${plan.name} both create ${device}`, field: 'spec.domain.devices.interfaces' });
+      devices.set(device, plan.name);
+    }
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  return { ok: true, plan: { version: 1, vm: { name: vm.name, namespace: vm.namespace }, netns: pod.netns, interfaces, notes } };
+}
