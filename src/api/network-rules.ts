@@ -110,7 +110,7 @@ function checkInterfaces(ifaces: InterfaceEntry[], nets: NetworkEntry[], cluster
     }
     const binding = present.length === 1 ? present[0] : undefined;
     const net = name !== undefined ? netByName.get(name) : undefined;
-    if (name !== undefined && !net) issues.error(at('name'), 'INTERFACE_WITHOUT_NETWORK', `interface "${name}" has no network of the same name in spec.networks`);
+    if (name !== undefined && !net) issues.error(at('name'), 'INTERFACE_WITHOUT_NETWORK', `interface "${name}" has no network of the same name in networks`);
     const source = net ? sourceOf(net.raw) : undefined;
     const onPod = source === 'pod';
     if (binding && source) {
@@ -150,7 +150,7 @@ function checkInterfaces(ifaces: InterfaceEntry[], nets: NetworkEntry[], cluster
   for (const net of nets) {
     const n = net.raw.name;
     if (net.synthesized || typeof n !== 'string') continue;
-    if (!ifaces.some((i) => i.raw.name === n)) issues.error([...net.path, 'name'], 'NETWORK_WITHOUT_INTERFACE', `network "${n}" has no interface of the same name in spec.domain.devices.interfaces`);
+    if (!ifaces.some((i) => i.raw.name === n)) issues.error([...net.path, 'name'], 'NETWORK_WITHOUT_INTERFACE', `network "${n}" has no interface of the same name in domain.devices.interfaces`);
   }
 }
 

@@ -163,7 +163,9 @@ export function validateVmDocument(doc: unknown, clusterConfig: ClusterConfig = 
   const autoattach = devices?.autoattachPodInterface;
   const listsGiven = (devices?.interfaces ?? null) !== null || (spec.networks ?? null) !== null;
   if (interfaces.length === 0 && networks.length === 0 && autoattach !== false && (!listsGiven || (rawIfaces.length === 0 && rawNets.length === 0))) {
-    interfaces.push({ path: [...devicesPath, 'interfaces'], raw: { name: 'default', [clusterConfig.defaultNetworkInterface]: {} }, aliases: {} });
+    // Issues about the added interface point at the (empty) interfaces list itself.
+    const binding = clusterConfig.defaultNetworkInterface;
+    interfaces.push({ path: [...devicesPath, 'interfaces'], raw: { name: 'default', [binding]: {} }, aliases: { name: [], [binding]: [] } });
     networks.push({ path: [...root, 'networks'], raw: { name: 'default', pod: {} }, synthesized: true });
   }
 
@@ -175,7 +177,8 @@ export function validateVmDocument(doc: unknown, clusterConfig: ClusterConfig = 
   let name = meta.name;
   if (name === undefined) {
     name = deriveVmName(d.file, d.index, d.count);
-    issues.warn(['metadata'], 'NAME_DEFAULTED', `metadata.name is missing; using "${name}" (from the file name)`);
+    // The seeds' `kind: VM` never has metadata; a Kubernetes object is expected to.
+    if (kind !== 'VM') issues.warn(['metadata'], 'NAME_DEFAULTED', `metadata.name is missing; using "${name}" (from the file name)`);
   }
   const vm: VmSpec = {
     kind,
