@@ -3,6 +3,9 @@ import type { Command } from '@commander-js/extra-typings';
 import { register as registerValidate } from './validate.js';
 import { register as registerDefaults } from './defaults.js';
 import { register as registerCrd } from './crd.js';
+import { register as registerPlan } from './plan.js';
+import { register as registerUp } from './up.js';
+import { register as registerDown } from './down.js';
 
 type Register = (program: Command) => void;
 
@@ -10,6 +13,9 @@ const registrations: Register[] = [
   registerValidate,
   registerDefaults,
   registerCrd,
+  registerPlan,
+  registerUp,
+  registerDown,
 ];
 
 /** Registers every virtnet command on `program`. */

@@ -1,0 +1,36 @@
+// `virtnet down --netns NS [--state-dir DIR]`: tears down every VM recorded for NS — stops its DHCP
+// server, undoes the recorded steps, removes the state files. Works after a crash of `up`; nothing
+// recorded is success (idempotent). Exit 0 done, 1 failure.
+import type { Command } from '@commander-js/extra-typings';
+import { teardown } from '../../bindings/executor.js';
+import { parseNetnsRef } from '../../host/netns.js';
+import { stopRecordedDhcp } from '../../launcher/dhcp-phase.js';
+import { sameNetns } from '../../launcher/network-phase.js';
+import { resolveStateDir } from '../../launcher/state-dir.js';
+import { listNetworkRecords } from '../../launcher/vm-record.js';
+
+/** Stops and tears down every VM recorded in `stateDir` for `netns`; returns their names. */
+export async function downNetns(stateDir: string, netns: string): Promise<string[]> {
+  const records = listNetworkRecords(stateDir).filter((r) => sameNetns(r.record.plan.netns, netns));
+  const names: string[] = [];
+  for (const { vmDir, record } of records) {
+    await stopRecordedDhcp(vmDir);
+    await teardown(stateDir, record.plan.vm.name);
+    names.push(record.plan.vm.name);
+  }
+  return names;
+}
+
+/** Registers `down`. */
+export function register(program: Command): void {
+  program
+    .command('down')
+    .description('tear down the VM networks recorded for the pod in NS')
+    .requiredOption('--netns <ns>', 'pod network namespace (name or /path)')
+    .option('--state-dir <dir>', 'state directory (default $VIRTNET_STATE_DIR or /var/lib/virtnet)')
+    .action(async (opts) => {
+      parseNetnsRef(opts.netns);
+      const names = await downNetns(resolveStateDir(opts.stateDir), opts.netns);
+      process.stderr.write(names.length === 0 ? `virtnet: nothing recorded for ${opts.netns}\n` : `virtnet: tore down ${names.join(', ')} in ${opts.netns}\n`);
+    });
+}

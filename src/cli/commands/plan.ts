@@ -1,0 +1,43 @@
+// `virtnet plan --netns NS [-o text|json] [--cluster-config FILE] FILE`: discovers the pod and prints
+// each VM's network plan without changing anything. JSON: the plan object (an array for several VMs).
+// Exit 0 planned, 1 invalid spec or unplannable (issues with field paths on stderr), 2 usage.
+import { Option, type Command } from '@commander-js/extra-typings';
+import { isVirtnetError } from '../../errors/virtnet-error.js';
+import { parseNetnsRef } from '../../host/netns.js';
+import { loadClusterConfig, loadVmSpecs } from '../../launcher/load-spec.js';
+import { planVms } from '../../launcher/network-phase.js';
+import { formatPlanText } from '../../launcher/plan-text.js';
+import { formatIssueLine } from './validate.js';
+
+/** Registers `plan`. */
+export function register(program: Command): void {
+  program
+    .command('plan')
+    .description('print the network plan of the VMs in FILE for the pod in NS (changes nothing)')
+    .requiredOption('--netns <ns>', 'pod network namespace (name or /path)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
+    .option('--cluster-config <file>', 'cluster configuration')
+    .argument('<file>', 'VM spec file (- for stdin)')
+    .action(async (file, opts) => {
+      parseNetnsRef(opts.netns);
+      const cluster = await loadClusterConfig(opts.clusterConfig);
+      const outcome = await loadVmSpecs(file, cluster);
+      if (!outcome.valid) {
+        for (const e of outcome.errors) process.stderr.write(`${formatIssueLine(file, e)}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      try {
+        const plans = await planVms(outcome.specs, cluster, opts.netns);
+        if (opts.output === 'json') process.stdout.write(`${JSON.stringify(plans.length === 1 ? plans[0] : plans, null, 2)}\n`);
+        else process.stdout.write(plans.map(formatPlanText).join('\n'));
+      } catch (err) {
+        if (isVirtnetError(err, 'PLAN_INVALID') && Array.isArray(err.detail.issues)) {
+          for (const i of err.detail.issues as { field: string; message: string; code: string }[]) process.stderr.write(`${file}: ${i.field}: ${i.message} [${i.code}]\n`);
+          process.exitCode = 1;
+          return;
+        }
+        throw err;
+      }
+    });
+}
