@@ -4,9 +4,11 @@ import type { BindingKind } from '../api/types.js';
 import { bridgeBinding } from './bridge/bridge-planner.js';
 import { masqueradeBinding } from './masquerade/index.js';
 import type { BindingModule } from './plan-types.js';
+import { sriovBinding } from './sriov/index.js';
 
 /** Binding kind → planner. Kinds not listed are reported as BINDING_NOT_IMPLEMENTED by the planner. */
 export const BINDING_MODULES: Partial<Record<BindingKind, BindingModule>> = {
   bridge: bridgeBinding,
   masquerade: masqueradeBinding,
+  sriov: sriovBinding,
 };

@@ -10,6 +10,7 @@ import type { Dhcp4Lease } from '../dhcp/server-config.js';
 import type { DiscoveredAddress, DiscoveredInterface, DiscoveredPod, DiscoveredRoute } from '../host/discovered-types.js';
 import type { VmNic } from './vm-nic.js';
 import type { NftCommand, NftTableRef } from '../host/nft-json.js';
+import type { SriovDiscovery } from '../host/sriov-discovery.js';
 
 // Discovery types live with discovery (src/host/discovered-types.ts); re-exported as part of the contract.
 export type {
@@ -169,6 +170,16 @@ export interface ProcessStep extends StepBase {
   readyPath?: string;
 }
 
+/**
+ * Run a command to completion in the HOST's (initial) namespace, not the pod's: SR-IOV's
+ * `ip link set PF vf N mac M vlan V` (the PF lives on the host). Undo runs `undoArgv` when given.
+ */
+export interface HostCommandStep extends StepBase {
+  kind: 'host.command';
+  argv: string[];
+  undoArgv?: string[];
+}
+
 /** Every step kind the executor knows. Add a kind here and a handler in the executor. */
 export type PlanStep =
   | CreateLinkStep
@@ -182,7 +193,8 @@ export type PlanStep =
   | BridgePortStep
   | NftRulesetStep
   | SysfsWriteStep
-  | ProcessStep;
+  | ProcessStep
+  | HostCommandStep;
 
 export type PlanStepKind = PlanStep['kind'];
 
@@ -240,6 +252,8 @@ export interface BindingContext {
   fieldPath: string;
   /** Owner of created TAPs (the hypervisor's uid/gid when it does not run as root). */
   tapOwner?: { uid: number; gid: number };
+  /** The pod's SR-IOV view (network-status, PCIDEVICE_* env, sysfs), when it has SR-IOV interfaces. */
+  sriov?: SriovDiscovery;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { ClusterConfig, VmSpec } from '../api/types.js';
 import type { SpecIssue } from '../api/spec-issue.js';
 import { podNetworksForVm } from '../cni/vm-networks.js';
 import { isVirtnetError } from '../errors/virtnet-error.js';
+import type { SriovDiscovery } from '../host/sriov-discovery.js';
 import { BINDING_MODULES } from './binding-modules.js';
 import type { BindingContext, BindingModule, DiscoveredPod, InterfacePlan, PlanNote, VmNetworkPlan } from './plan-types.js';
 
@@ -15,6 +16,8 @@ export interface PlanOptions {
   tapOwner?: { uid: number; gid: number };
   /** Override the binding modules (tests, or bindings contributed at run time). */
   bindings?: Partial<Record<string, BindingModule>>;
+  /** The pod's SR-IOV view (src/host/sriov-discovery.ts), for sriov interfaces. */
+  sriov?: SriovDiscovery;
 }
 
 /** A plan, or the issues that prevented one (each with its spec field). */
@@ -51,7 +54,7 @@ export function planVmNetwork(vm: VmSpec, cluster: ClusterConfig, pod: Discovere
     }
     const podIfName = iface.sourceDevice ?? podInterfaces[network.name];
     const podInterface = pod.interfaces.find((i) => i.name === podIfName);
-    const ctx: BindingContext = { vm, cluster, pod, interfaceIndex: index, fieldPath, ...(options.tapOwner ? { tapOwner: options.tapOwner } : {}) };
+    const ctx: BindingContext = { vm, cluster, pod, interfaceIndex: index, fieldPath, ...(options.tapOwner ? { tapOwner: options.tapOwner } : {}), ...(options.sriov ? { sriov: options.sriov } : {}) };
     try {
       interfaces.push(module.plan(iface, network, podInterface, ctx));
     } catch (err) {

@@ -3,7 +3,7 @@
 // helper process). Applying a satisfied step yields nothing; undoing an absent thing yields nothing —
 // so replaying after a crash, or tearing down twice, is safe.
 import { VirtnetError } from '../errors/virtnet-error.js';
-import { startProgram } from '../exec/run-program.js';
+import { runProgram, startProgram } from '../exec/run-program.js';
 import {
   addAddressLines,
   addRouteLines,
@@ -127,6 +127,8 @@ export function applyAction(step: PlanStep, observed: Observed, netns: string): 
       return { kind: 'async', run: () => applyNftCommands(step.commands, { netns: parseNetnsRef(netns) }) };
     case 'sysfs.write':
       return { kind: 'async', run: () => Promise.resolve(writeSysfsAttribute(step.path, step.value)) };
+    case 'host.command':
+      return { kind: 'async', run: () => runProgram(step.argv, { timeoutMs: 30_000 }) };
     case 'process.start':
       return {
         kind: 'async',
@@ -176,6 +178,10 @@ export function undoAction(step: PlanStep, before: unknown, applied: unknown, ob
     case 'sysfs.write': {
       const value = step.restoreValue ?? (typeof before === 'string' ? before : undefined);
       return value === undefined ? none : { kind: 'async', run: () => Promise.resolve(writeSysfsAttribute(step.restorePath ?? step.path, value)) };
+    }
+    case 'host.command': {
+      const undoArgv = step.undoArgv;
+      return undoArgv === undefined ? none : { kind: 'async', run: () => runProgram(undoArgv, { timeoutMs: 30_000 }) };
     }
     case 'process.start': {
       const pid = (applied as { pid?: number } | undefined)?.pid;

@@ -1,0 +1,76 @@
+// Gathers everything the SR-IOV planner needs from the host, once, before planning: the pod's
+// network-status and device-plugin environment, each candidate VF as sysfs describes it, the PF's
+// administrative settings for it, and whether VFIO is usable at all. The planner stays pure.
+import { isVirtnetError } from '../errors/virtnet-error.js';
+import { deviceInfoPciAddress, pciAddressesFromEnv, type NetworkStatusEntry } from './sriov-device-info.js';
+import { readPfVfConfig, type PfVfConfig } from './sriov-pf.js';
+import { DEFAULT_SYSFS_ROOT, inspectVf, readVfioHostState, type VfSysfsInfo, type VfioHostState } from './sriov-sysfs.js';
+
+/** One candidate PCI address: what sysfs says, or why it could not be inspected. */
+export type SriovDeviceView =
+  | { ok: true; info: VfSysfsInfo; pfVfConfig?: PfVfConfig }
+  | { ok: false; code: string; message: string };
+
+/** The SR-IOV view of a pod and its host. JSON-serialisable (recorded next to the plan). */
+export interface SriovDiscovery {
+  /** `/sys` on a host; a synthetic tree in tests. Plan steps write below it. */
+  sysfsRoot: string;
+  host: VfioHostState;
+  networkStatus: NetworkStatusEntry[];
+  /** The pod's `PCIDEVICE_*` variables (device plugin allocations). */
+  deviceEnv: Record<string, string>;
+  /** Multus network name → device plugin resource (NAD annotation `k8s.v1.cni.cncf.io/resourceName`). */
+  resourceNames: Record<string, string>;
+  /** Every address named by device-info or PCIDEVICE_*. */
+  devices: Record<string, SriovDeviceView>;
+}
+
+/** Options of discoverSriov. */
+export interface SriovDiscoveryOptions {
+  sysfsRoot?: string;
+  networkStatus: NetworkStatusEntry[];
+  env: Readonly<Record<string, string | undefined>>;
+  resourceNames?: Record<string, string>;
+  /** Reads the PF's settings for a VF; default `ip -j -d link show dev PF` in this namespace. */
+  readVfConfig?: (pfNetdev: string, vfIndex: number) => Promise<PfVfConfig | undefined>;
+}
+
+/** Inspects every candidate VF of the pod. Never throws for a bad device: the planner reports it per interface. */
+export async function discoverSriov(options: SriovDiscoveryOptions): Promise<SriovDiscovery> {
+  const sysfsRoot = options.sysfsRoot ?? DEFAULT_SYSFS_ROOT;
+  const deviceEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(options.env)) if (k.startsWith('PCIDEVICE_') && v !== undefined) deviceEnv[k] = v;
+  const addresses = new Set<string>(pciAddressesFromEnv(deviceEnv));
+  for (const entry of options.networkStatus) {
+    const a = deviceInfoPciAddress(entry);
+    if (a) addresses.add(a);
+  }
+  const readVfConfig = options.readVfConfig ?? readPfVfConfig;
+  const devices: Record<string, SriovDeviceView> = {};
+  for (const address of [...addresses].sort()) {
+    try {
+      const info = inspectVf(address, sysfsRoot);
+      const pfNetdev = info.pf.netdevs[0];
+      let pfVfConfig: PfVfConfig | undefined;
+      if (pfNetdev !== undefined) {
+        try {
+          pfVfConfig = await readVfConfig(pfNetdev, info.vfIndex);
+        } catch {
+          pfVfConfig = undefined;
+        }
+      }
+      devices[address] = { ok: true, info, ...(pfVfConfig ? { pfVfConfig } : {}) };
+    } catch (err) {
+      if (!isVirtnetError(err)) throw err;
+      devices[address] = { ok: false, code: err.code, message: err.message };
+    }
+  }
+  return {
+    sysfsRoot,
+    host: readVfioHostState(sysfsRoot),
+    networkStatus: options.networkStatus,
+    deviceEnv,
+    resourceNames: options.resourceNames ?? {},
+    devices,
+  };
+}
