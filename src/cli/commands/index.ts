@@ -6,10 +6,16 @@ import { register as registerCrd } from './crd.js';
 import { register as registerPlan } from './plan.js';
 import { register as registerUp } from './up.js';
 import { register as registerDown } from './down.js';
+import { register as registerPod } from './pod.js';
+import { register as registerCni } from './cni.js';
+import { register as registerCniProxy } from './cni-proxy.js';
 
 type Register = (program: Command) => void;
 
 const registrations: Register[] = [
+  registerPod,
+  registerCni,
+  registerCniProxy,
   registerValidate,
   registerDefaults,
   registerCrd,
