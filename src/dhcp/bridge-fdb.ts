@@ -1,0 +1,50 @@
+// Which bridge a request came through. Node's dgram cannot bind to a device nor read IP_PKTINFO, so
+// a broadcast on 0.0.0.0:67 does not say where it arrived. The bridge learned the sender's MAC on
+// one of its ports just before passing the frame up, so the bridge whose forwarding database
+// (/sys/class/net/BR/brforward, struct __fdb_entry) saw that MAC most recently is where it came
+// from. Reading sysfs needs no capability, keeping the DHCP process unprivileged.
+import { readFileSync } from 'node:fs';
+
+/** Reads one bridge's FDB entries. */
+export type FdbReader = (bridge: string) => Uint8Array | undefined;
+
+/** The sysfs reader (inside `ip netns exec`, /sys shows the pod's devices). */
+export function sysfsFdbReader(sysClassNet = '/sys/class/net'): FdbReader {
+  return (bridge) => {
+    try {
+      return readFileSync(`${sysClassNet}/${bridge}/brforward`);
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+const ENTRY_BYTES = 16;
+
+/** Age in 1/100 s (USER_HZ) of `mac` as a learned (non-local) entry in one FDB dump, if present. */
+export function fdbAge(dump: Uint8Array, mac: Uint8Array): number | undefined {
+  let best: number | undefined;
+  for (let off = 0; off + ENTRY_BYTES <= dump.length; off += ENTRY_BYTES) {
+    let same = true;
+    for (let i = 0; i < 6; i++) if (dump[off + i] !== mac[i]) same = false;
+    if (!same || dump[off + 7] !== 0) continue;
+    const age = new DataView(dump.buffer, dump.byteOffset + off + 8, 4).getUint32(0, true);
+    if (best === undefined || age < best) best = age;
+  }
+  return best;
+}
+
+/** Result of locating a MAC among bridges. */
+export type BridgeLocation = { kind: 'found'; bridge: string } | { kind: 'unknown' };
+
+/** The bridge among `bridges` that saw `mac` most recently, or unknown when none has learned it. */
+export function locateMac(read: FdbReader, bridges: readonly string[], mac: Uint8Array): BridgeLocation {
+  let found: { bridge: string; age: number } | undefined;
+  for (const bridge of bridges) {
+    const dump = read(bridge);
+    if (dump === undefined) continue;
+    const age = fdbAge(dump, mac);
+    if (age !== undefined && (found === undefined || age < found.age)) found = { bridge, age };
+  }
+  return found === undefined ? { kind: 'unknown' } : { kind: 'found', bridge: found.bridge };
+}
