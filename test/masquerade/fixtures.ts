@@ -1,9 +1,8 @@
 // Test fixtures for the masquerade binding: a VM spec with one masquerade interface on the pod network,
-// and a discovered pod built from what `ip -j addr` reports in a test namespace.
+// and the binding context/pod a planner unit test hands it.
 import type { InterfaceSpec, PortSpec, VmSpec } from '../../src/api/types.js';
 import { DEFAULT_CLUSTER_CONFIG } from '../../src/api/types.js';
 import type { BindingContext, DiscoveredInterface, DiscoveredPod } from '../../src/bindings/plan-types.js';
-import { runProgram } from '../../src/exec/run-program.js';
 
 /** One masquerade interface `default` on pod network `default`. */
 export function masqueradeVm(name: string, ports: PortSpec[], extra: Partial<InterfaceSpec> = {}): VmSpec {
@@ -16,33 +15,6 @@ export function masqueradeVm(name: string, ports: PortSpec[], extra: Partial<Int
     networkInterfaceMultiqueue: false,
     autoattachPodInterface: true,
     vcpus: 1,
-  };
-}
-
-/** A pod interface as discovery reports it (only the fields masquerade reads are filled from the kernel). */
-export async function discoverInterface(ns: string, dev: string): Promise<DiscoveredInterface> {
-  const { stdout } = await runProgram(['ip', '-n', ns, '-j', 'addr', 'show', 'dev', dev], { timeoutMs: 10_000 });
-  const [link] = JSON.parse(stdout) as {
-    ifindex: number;
-    address: string;
-    mtu: number;
-    addr_info: { family: string; local: string; prefixlen: number; scope: string }[];
-  }[];
-  return {
-    name: dev,
-    index: link!.ifindex,
-    kind: 'veth',
-    mac: link!.address,
-    mtuBytes: link!.mtu,
-    up: true,
-    addresses: link!.addr_info.map((a) => ({
-      family: a.family === 'inet' ? 4 : 6,
-      address: a.local,
-      prefixLength: a.prefixlen,
-      scope: a.scope,
-      flags: [],
-    })),
-    routes: [],
   };
 }
 

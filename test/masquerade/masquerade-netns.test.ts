@@ -5,12 +5,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runProgram, startProgram } from '../../src/exec/run-program.js';
+import { DEFAULT_CLUSTER_CONFIG } from '../../src/api/types.js';
+import { applyPlan, teardown } from '../../src/bindings/executor.js';
 import { planMasquerade } from '../../src/bindings/masquerade/index.js';
 import type { InterfacePlan } from '../../src/bindings/plan-types.js';
+import { planVmNetwork } from '../../src/bindings/planner.js';
+import { discoverPod } from '../../src/host/discover.js';
 import { applyNftCommands, listNftTables, nftInvocationCount } from '../../src/host/nft.js';
 import { needsRoot, sandbox, type Sandbox } from '../support/sandbox.js';
-import { applyPlanSteps, undoPlanSteps } from './apply-steps.js';
-import { contextFor, discoverInterface, masqueradeVm, podWith } from './fixtures.js';
+import { contextFor, masqueradeVm, podWith } from './fixtures.js';
 
 const T = { timeoutMs: 20_000 };
 
@@ -87,24 +90,28 @@ async function attachGuest(pod: string, guest: string, plan: InterfacePlan, brid
 test('masquerade: declared ports, outbound NAT, loopback forward, IPv6, no-ports mode, teardown', { skip: needsRoot() }, async (t) => {
   const sb = sandbox(t);
   const { pod, peer, guest } = await topology(sb);
-  const eth0 = await discoverInterface(pod, 'eth0');
+  const forwardingBefore = await inNs(pod, ['sysctl', '-n', 'net.ipv6.conf.all.forwarding']);
+  const discovered = await discoverPod(pod);
+  const eth0 = discovered.interfaces.find((i) => i.name === 'eth0')!;
   const vm = masqueradeVm('vm-a', [
     { protocol: 'TCP', port: 80 },
     { protocol: 'UDP', port: 5353 },
   ]);
-  const plan = planMasquerade(vm.interfaces[0]!, vm.networks[0]!, eth0, contextFor(vm, podWith(pod, eth0)));
+  const planned = planVmNetwork(vm, DEFAULT_CLUSTER_CONFIG, discovered);
+  assert.ok(planned.ok, JSON.stringify(planned));
+  const plan = planned.plan.interfaces[0]!;
   assert.equal(plan.dhcp4?.address, '10.0.2.2');
   assert.equal(plan.nic.mac, eth0.mac);
 
   const nftBefore = nftInvocationCount();
-  await applyPlanSteps(pod, plan);
+  await applyPlan(planned.plan, { stateDir: sb.dir });
   assert.equal(nftInvocationCount() - nftBefore, 1, 'one nft invocation creates both families');
-  sb.defer(() => undoPlanSteps(pod, plan));
+  sb.defer(() => teardown(sb.dir, vm.name));
   const bridge = plan.createdDevices[0]!;
   await attachGuest(pod, guest, plan, bridge);
 
   // The pod interface keeps its IP and MAC.
-  const after = await discoverInterface(pod, 'eth0');
+  const after = (await discoverPod(pod)).interfaces.find((i) => i.name === 'eth0')!;
   assert.equal(after.mac, eth0.mac);
   assert.deepEqual(after.addresses.filter((a) => a.scope === 'global').map((a) => a.address).sort(), ['10.1.1.2', 'fd00:1::2']);
 
@@ -152,7 +159,10 @@ test('masquerade: declared ports, outbound NAT, loopback forward, IPv6, no-ports
   // The pod still reaches its own loopback: no ports, no loopback forwarding.
   assert.equal(await answer(pod, 'TCP:127.0.0.1:8081'), 'pod-8081');
 
-  await undoPlanSteps(pod, plan);
+  const down = await teardown(sb.dir, vm.name);
+  assert.ok(down.hadRecord);
+  assert.equal((await teardown(sb.dir, vm.name)).hadRecord, false, 'a second teardown is a no-op');
+  assert.equal(await inNs(pod, ['sysctl', '-n', 'net.ipv6.conf.all.forwarding']), forwardingBefore, 'forwarding restored');
   assert.deepEqual(await listNftTables({ netns: { name: pod } }), []);
   const links = JSON.parse(await inNs(pod, ['ip', '-j', 'link', 'show'])) as { ifname: string }[];
   assert.deepEqual(links.map((l) => l.ifname).filter((name) => plan.createdDevices.includes(name)), []);
