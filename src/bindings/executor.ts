@@ -1,7 +1,8 @@
 // The executor: applies a VmNetworkPlan idempotently and records progress step by step under
 // `<stateDir>/vms/<vm>/network.json`; tears down from that record only. One observation of the
 // namespace (one `ip -j -d` spawn, plus one sysctl read when a step replaces a value) decides which
-// steps still need work; consecutive `ip` steps run as ONE `ip -batch`, sysctls as one nsenter call.
+// steps still need work; all `ip` steps run as ONE `ip -batch`, sysctls as one nsenter call (see
+// orderForApply for the order bindings can rely on).
 // Before a segment runs, its steps are recorded as `applying` with the values they replace; after, as
 // `done`. A crash at any point therefore leaves a record from which `applyPlan` resumes (satisfied
 // steps emit nothing) or `teardown` undoes (undo of an absent thing emits nothing). A failed apply
@@ -10,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { VirtnetError, isVirtnetError } from '../errors/virtnet-error.js';
 import { runIpBatch } from '../host/ip.js';
-import { readNetnsState } from '../host/netns-state.js';
+import { readNetnsState, type LinkState } from '../host/netns-state.js';
 import { netnsExists, parseNetnsRef } from '../host/netns.js';
 import { readSysctls, writeSysctls } from '../host/sysctl.js';
 import {
@@ -66,6 +67,31 @@ async function observe(netns: string, sysctlKeys: string[]): Promise<Observed> {
   return { ip, sysctl };
 }
 
+/**
+ * On a first apply the plan's own discovery is the observation (the planner saw the pod moments ago
+ * and checked that no device it creates exists), saving a spawn — but only when the plan describes
+ * every pre-existing device and sysctl its steps change; otherwise undefined (observe for real). If
+ * the pod drifted since planning, the batch fails and the apply rolls back from a real observation.
+ */
+function observedFromPlan(plan: VmNetworkPlan, steps: PlanStep[]): Observed | undefined {
+  const links: LinkState[] = plan.interfaces.flatMap((i) => (i.podInterfaceBefore ? [{ ...i.podInterfaceBefore }] : []));
+  const known = new Set([...links.map((l) => l.name), ...createdDevices(plan)]);
+  const sysctl = new Map<string, string | undefined>();
+  for (const step of steps) {
+    if (step.kind === 'sysctl.set') {
+      if (step.previousValue === undefined) return undefined;
+      sysctl.set(step.key, step.previousValue);
+    } else if (step.kind === 'link.set' || step.kind === 'addr.remove' || step.kind === 'bridge-port.set' || step.kind === 'addr.add' || step.kind === 'neigh.add') {
+      if (!known.has(step.device)) return undefined;
+    } else if (step.kind === 'route.remove' || step.kind === 'route.add') {
+      if (!known.has(step.route.device)) return undefined;
+    } else if (step.kind === 'link.create' && (step.link.type === 'macvtap' || step.link.type === 'macvlan')) {
+      if (!known.has(step.link.parent)) return undefined;
+    }
+  }
+  return { ip: { netns: plan.netns, links, routes: links.flatMap((l) => l.routes) }, sysctl };
+}
+
 /** Consecutive actions of one kind, run as one program invocation. */
 interface Segment {
   kind: 'ip' | 'sysctl' | 'async';
@@ -86,6 +112,32 @@ function segment(pairs: { step: PlanStep; action: StepAction }[]): Segment[] {
     }
   }
   return segments;
+}
+
+/** The device key of a per-device sysctl (`net/ipv4/conf/<dev>/...`), if any. */
+function sysctlDevice(key: string): string | undefined {
+  return /^net\/ipv[46]\/(?:conf|neigh)\/([^/]+)\//.exec(key)?.[1];
+}
+
+/**
+ * Apply order: every `ip` step in plan order as ONE batch; sysctls of keys that exist already
+ * (`all`, pre-existing devices) concurrently with it; sysctls of devices the plan creates after it;
+ * then async steps (nft, sysfs, processes) one by one in plan order. Bindings rely on exactly this:
+ * devices first, then knobs on them, then rules/processes that use them.
+ */
+function orderForApply(pairs: { step: PlanStep; action: StepAction }[], created: ReadonlySet<string>): { ip?: Segment; earlySysctl?: Segment; lateSysctl?: Segment; async: Segment[] } {
+  const pick = (pred: (p: { step: PlanStep; action: StepAction }) => boolean): Segment | undefined => {
+    const chosen = pairs.filter(pred);
+    const kind = chosen[0]?.action.kind;
+    return chosen.length === 0 || kind === undefined || kind === 'none' ? undefined : { kind, steps: chosen.map((p) => p.step), actions: chosen.map((p) => p.action) };
+  };
+  const late = (p: { step: PlanStep }): boolean => p.step.kind === 'sysctl.set' && created.has(sysctlDevice(p.step.key) ?? '');
+  return {
+    ip: pick((p) => p.action.kind === 'ip'),
+    earlySysctl: pick((p) => p.action.kind === 'sysctl' && !late(p)),
+    lateSysctl: pick((p) => p.action.kind === 'sysctl' && late(p)),
+    async: segment(pairs.filter((p) => p.action.kind === 'async')),
+  };
 }
 
 /** Runs one segment; returns per-step `applied` data (async actions only). */
@@ -129,12 +181,13 @@ export async function applyPlan(plan: VmNetworkPlan, options: ApplyOptions): Pro
   if (record && JSON.stringify(record.plan) !== JSON.stringify(plan)) {
     throw new VirtnetError('PLAN_MISMATCH', `VM ${plan.vm.name} is already set up with a different plan in ${record.plan.netns}; run virtnet down first`, { vm: plan.vm.name, path: vmDir });
   }
+  const fresh = record === undefined;
   record ??= { version: 1, plan, status: 'applying', steps: [], updatedAt: '' };
   const steps = allSteps(plan).filter((s) => s.phase === phase);
   const created = createdDevices(plan);
-  const observed = await observe(netns, sysctlKeysToRead(steps));
+  const observed = (fresh ? observedFromPlan(plan, steps) : undefined) ?? (await observe(netns, sysctlKeysToRead(steps)));
   const pairs = steps.map((step) => ({ step, action: applyAction(step, observed, netns) }));
-  const segments = segment(pairs);
+  const segments = orderForApply(pairs, created);
   // Record intent for every step before anything runs: `before` is what the step replaces.
   record.status = 'applying';
   for (const { step } of pairs) {
@@ -142,7 +195,12 @@ export async function applyPlan(plan: VmNetworkPlan, options: ApplyOptions): Pro
   }
   writeNetworkRecord(vmDir, record);
   try {
-    for (const seg of segments) {
+    // The device batch and the sysctls of keys that already exist run concurrently.
+    const first = await Promise.allSettled([segments.ip, segments.earlySysctl].map((seg) => (seg ? runSegment(netns, seg, false) : Promise.resolve([]))));
+    const failed = first.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const seg of [segments.lateSysctl, ...segments.async]) {
+      if (!seg) continue;
       const applied = await runSegment(netns, seg, false);
       seg.steps.forEach((s, i) => {
         const rec = stepRecord(record, s.id)!;
@@ -162,7 +220,7 @@ export async function applyPlan(plan: VmNetworkPlan, options: ApplyOptions): Pro
     vmDir,
     recordPath: join(vmDir, 'network.json'),
     ...(dhcpConfigPath ? { dhcpConfigPath } : {}),
-    changedSteps: segments.reduce((n, s) => n + s.steps.length, 0),
+    changedSteps: pairs.filter((p) => p.action.kind !== 'none').length,
     satisfiedSteps: pairs.filter((p) => p.action.kind === 'none').length,
   };
 }

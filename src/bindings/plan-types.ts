@@ -123,6 +123,8 @@ export interface SysctlStep extends StepBase {
   /** Path under /proc/sys with `/` separators (device names may contain dots): `net/ipv4/conf/k6t-eth0/arp_ignore`. */
   key: string;
   value: string;
+  /** The value discovery saw (pod.sysctls); the executor records it as `before` on a first apply. */
+  previousValue?: string;
 }
 
 /** Bridge port flags (IFLA_BRPORT_*); undo restores the previous values. */

@@ -62,13 +62,21 @@ export function planVmNetwork(vm: VmSpec, cluster: ClusterConfig, pod: Discovere
       issues.push({ code: err.code, message: err.message, field: err.detail.field ?? fieldPath });
     }
   });
-  const ids = new Set<string>();
+  // Pod-wide steps (e.g. arp_ignore on `all`) come from several interfaces with one id: keep the first.
+  // The same id with different content is a conflict.
+  const ids = new Map<string, string>();
   const devices = new Map<string, string>();
   for (const plan of interfaces) {
-    for (const step of plan.steps) {
-      if (ids.has(step.id)) issues.push({ code: 'PLAN_STEP_CONFLICT', message: `two interfaces plan step ${step.id}`, field: 'spec.domain.devices.interfaces' });
-      ids.add(step.id);
-    }
+    plan.steps = plan.steps.filter((step) => {
+      const json = JSON.stringify(step);
+      const seen = ids.get(step.id);
+      if (seen === undefined) {
+        ids.set(step.id, json);
+        return true;
+      }
+      if (seen !== json) issues.push({ code: 'PLAN_STEP_CONFLICT', message: `two interfaces plan step ${step.id} differently`, field: 'spec.domain.devices.interfaces' });
+      return false;
+    });
     for (const device of plan.createdDevices) {
       const other = devices.get(device);
       if (other) issues.push({ code: 'DEVICE_NAME_CONFLICT', message: `interfaces ${other} and ${plan.name} both create ${device}`, field: 'spec.domain.devices.interfaces' });

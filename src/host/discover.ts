@@ -12,7 +12,11 @@ import type { DiscoveredDns, DiscoveredPod } from './discovered-types.js';
 import { netnsExists, parseNetnsRef } from './netns.js';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { readNetnsState, type NetnsState } from './netns-state.js';
+import { readSysctls } from './sysctl.js';
 import { parseResolvConf } from './resolv-conf.js';
+
+/** Pod-wide sysctls bindings may change; discovery reads them so a first apply needs no extra read. */
+export const POD_SYSCTLS = ['net/ipv4/conf/all/arp_ignore', 'net/ipv4/ip_forward', 'net/ipv4/conf/all/route_localnet', 'net/ipv6/conf/all/forwarding'];
 
 /** DNS as a CNI result reports it (`dns` of a CNI 0.3+/1.0 result). */
 export interface CniDns {
@@ -64,7 +68,7 @@ export async function discoverDns(netns: string, options: DiscoverOptions = {}):
 }
 
 /** Turns an observed namespace state into the planner's view of the pod. */
-export function podFromState(state: NetnsState, netns: string, dns: DiscoveredDns, hostname?: string): DiscoveredPod {
+export function podFromState(state: NetnsState, netns: string, dns: DiscoveredDns, hostname?: string, sysctls?: Record<string, string>): DiscoveredPod {
   return {
     netns,
     interfaces: state.links
@@ -82,6 +86,7 @@ export function podFromState(state: NetnsState, netns: string, dns: DiscoveredDn
       })),
     dns,
     ...(hostname ? { hostname } : {}),
+    ...(sysctls ? { sysctls } : {}),
   };
 }
 
@@ -90,11 +95,14 @@ export async function discoverPod(netns: string, options: DiscoverOptions = {}):
   const ref = parseNetnsRef(netns);
   if (!netnsExists(ref)) throw new VirtnetError('NETNS_NOT_FOUND', `network namespace ${netns} not found`, { netns });
   const hostnamePath = 'name' in ref ? `${options.etcNetnsDir ?? '/etc/netns'}/${ref.name}/hostname` : undefined;
-  const [state, dns, hostnameText] = await Promise.all([
+  const [state, dns, hostnameText, sysctlValues] = await Promise.all([
     readNetnsState(netns),
     discoverDns(netns, options),
     hostnamePath ? readText(hostnamePath) : Promise.resolve(undefined),
+    readSysctls(netns, POD_SYSCTLS),
   ]);
   const hostname = hostnameText?.trim().split('\n')[0]?.trim();
-  return podFromState(state, netns, dns, hostname || undefined);
+  const sysctls: Record<string, string> = {};
+  for (const [k, v] of sysctlValues) if (v !== undefined) sysctls[k] = v;
+  return podFromState(state, netns, dns, hostname || undefined, sysctls);
 }

@@ -78,5 +78,7 @@ export interface DiscoveredPod {
   dns: DiscoveredDns;
   /** The pod's hostname when known (/etc/netns/<name>/hostname). */
   hostname?: string;
+  /** Pod-wide sysctls bindings change (POD_SYSCTLS in discover.ts), `/`-separated keys → value. */
+  sysctls?: Record<string, string>;
 }
 

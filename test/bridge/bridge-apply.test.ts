@@ -49,8 +49,7 @@ test('bridge binding: apply, re-apply, teardown restores the pod interface byte 
   assert.equal(tap.linkinfo?.info_data?.vnet_hdr, true);
   assert.deepEqual(br.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`), ['169.254.75.10/32']);
   assert.equal(br.address, eth0.address, 'bridge MAC pinned to the pod interface, never the VM MAC');
-  const arpIgnore = execSysctl(pod, 'net/ipv4/conf/k6t-eth0/arp_ignore');
-  assert.equal(arpIgnore, '1');
+  assert.equal(execSysctl(pod, 'net/ipv4/conf/all/arp_ignore'), '1');
   assert.equal(p.interfaces[0]!.nic.mac, podMac);
   assert.deepEqual(p.interfaces[0]!.nic.backend, { kind: 'tap', tapName: 'tap0', queues: 3 });
 
@@ -75,6 +74,7 @@ test('bridge binding: apply, re-apply, teardown restores the pod interface byte 
   const down = await teardown(sb.dir, 'vm1');
   assert.equal(down.hadRecord, true);
   assert.deepEqual(await snapshot(pod), before);
+  assert.equal(execSysctl(pod, 'net/ipv4/conf/all/arp_ignore'), '0', 'sysctl restored');
   assert.equal(existsSync(join(sb.dir, 'vms', 'vm1')), false, 'no state file left');
   assert.equal((await teardown(sb.dir, 'vm1')).hadRecord, false, 'second teardown is a no-op');
 });

@@ -2,8 +2,8 @@
 // and the VM's TAP; the pod interface's IPv4 address moves to the VM (served by virtnet's DHCPv4
 // server, with its routes as router + option 121), its MAC moves to the VM NIC (the pod interface
 // takes a derived one so frames for the VM are not swallowed), its MTU goes to bridge, TAP and DHCP.
-// A link-local /32 on the bridge is the DHCP server's identity; arp_ignore=1 on the bridge keeps the
-// pod from answering ARP on it for addresses it holds elsewhere. No IPv4 → pure L2, no DHCP. IPv6 is
+// A link-local /32 on the bridge is the DHCP server's identity; arp_ignore=1 (all) keeps the
+// pod from answering ARP on the bridge for addresses it holds elsewhere. No IPv4 → pure L2, no DHCP. IPv6 is
 // recorded and left alone (said so in the notes). Teardown is the executor's reverse of these steps,
 // which restores the pod interface exactly. Pure.
 import type { InterfaceSpec, NetworkSpec } from '../../api/types.js';
@@ -145,7 +145,10 @@ export function planBridge(iface: InterfaceSpec, network: NetworkSpec, pod: Disc
     const server = served.lease.serverAddress;
     steps.push(
       { id: `${p}/server-address`, phase: 'network', kind: 'addr.add', device: bridge, address: `${server}/32`, scope: 'link', summary: `add ${server}/32 to ${bridge} (DHCP server identifier)` },
-      { id: `${p}/arp-ignore`, phase: 'network', kind: 'sysctl.set', key: `net/ipv4/conf/${bridge}/arp_ignore`, value: '1', summary: `arp_ignore=1 on ${bridge} (answer ARP only for its own address)` },
+      // KubeVirt sets the `all` knob too (the kernel uses max(all, dev)): a key that exists before the
+      // bridge does, so the executor writes it concurrently with the device batch. Shared by every
+      // bridge interface of the plan (same id: the planner keeps one), restored at teardown.
+      { id: 'arp-ignore-all', phase: 'network', kind: 'sysctl.set', key: 'net/ipv4/conf/all/arp_ignore', value: '1', ...(ctx.pod.sysctls?.['net/ipv4/conf/all/arp_ignore'] !== undefined ? { previousValue: ctx.pod.sysctls['net/ipv4/conf/all/arp_ignore'] } : {}), summary: 'arp_ignore=1 in the pod (answer ARP only for addresses of the receiving interface, never the VM\'s)' },
     );
   } else {
     notes.push({ level: 'info', code: 'PURE_L2', message: `${p} has no IPv4 address: pure L2 bridge, no DHCP server for ${iface.name}` });
