@@ -71,8 +71,8 @@ export function parseSpecDocuments(text: string, file: string): ParsedSpecFile {
     return { file, documents: [], errors: [{ field: '', code: 'YAML_SYNTAX', message, line: 1, column: 1 }] };
   }
   if (!Array.isArray(docs)) docs = [docs];
-  // Empty documents (a trailing `---`, comments only) are not VMs; drop them.
-  const nonEmpty = docs.filter((d) => d.contents !== null || d.errors.length > 0);
+  // Empty documents (a trailing `---`, comments only, a bare `null`) are not VMs; drop them.
+  const nonEmpty = docs.filter((d) => d.errors.length > 0 || !(d.contents === null || (isScalar(d.contents) && d.contents.value === null)));
   const documents = nonEmpty.map((doc, index): SpecDocument => {
     const toIssue = (e: { code: string; message: string; linePos?: [{ line: number; col: number }] | [{ line: number; col: number }, { line: number; col: number }] }, kind: 'error' | 'warning'): SpecIssue => {
       const code = kind === 'warning' ? 'YAML_WARNING' : e.code === 'DUPLICATE_KEY' ? 'YAML_DUPLICATE_KEY' : 'YAML_SYNTAX';
