@@ -26,7 +26,7 @@ function request(type: number, fill: (m: Dhcp4Message) => void = () => undefined
 
 function reply(d: Decision): Extract<Decision, { action: 'reply' }> {
   assert.equal(d.action, 'reply');
-  return d as Extract<Decision, { action: 'reply' }>;
+  return d;
 }
 
 test('DISCOVER gets an OFFER with the lease, timers and every configured option', () => {
