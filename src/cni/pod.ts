@@ -4,6 +4,7 @@
 // Creation is all or nothing; the state written before each step makes deletion exact after a crash.
 import { randomBytes } from 'node:crypto';
 import { VirtnetError } from '../errors/virtnet-error.js';
+import { runIpBatch } from '../host/ip.js';
 import { createNetns, deleteNetns, netnsExists, netnsPath } from '../host/netns.js';
 import { stateLayout } from '../launcher/state-dir.js';
 import { DEFAULT_NETWORK_ANNOTATION, NETWORK_STATUS_ANNOTATION, NETWORKS_ANNOTATION } from './multus-annotation.js';
@@ -193,6 +194,7 @@ export async function createPod(opts: CreatePodOptions): Promise<PodState> {
     try {
       await createNetns(opts.name);
       for (const [i, planned] of plan.entries()) done.push(await attachNetwork(opts.stateDir, rec, planned, i + 1, opts));
+      await applyDefaultRoutes(rec, done);
     } catch (err) {
       for (const a of done.reverse()) await detachNetwork(opts.stateDir, rec, a, opts).catch(() => undefined);
       await deleteNetns(opts.name).catch(() => undefined);
@@ -204,6 +206,21 @@ export async function createPod(opts: CreatePodOptions): Promise<PodState> {
     writePodRecord(opts.stateDir, ready);
     return toState(ready, done);
   });
+}
+
+/**
+ * Multus `default-route`: the pod's default routes go through the requesting interface instead of
+ * wherever the plugins put them (existing default routes of that family are flushed first).
+ */
+async function applyDefaultRoutes(rec: PodRecord, attachments: readonly PodAttachment[]): Promise<void> {
+  const lines: string[] = [];
+  for (const a of attachments) {
+    for (const gw of a.defaultRoute ?? []) {
+      lines.push(`route flush exact ${gw.includes(':') ? '::/0' : '0.0.0.0/0'}`);
+      lines.push(`route replace default via ${gw} dev ${a.ifname}`);
+    }
+  }
+  if (lines.length > 0) await runIpBatch(rec.netns, lines);
 }
 
 /** Options of deletePod. */

@@ -136,7 +136,11 @@ test('plugin failures yield typed errors and leave nothing behind', { skip: need
   const confDir = writeConf(join(sb.dir, 'net.d'), '10-def.conflist', bridgeConflist(sb, { name: 'def', bridgeSuffix: 'b0' }));
   for (const [i, [type, code]] of cases.entries()) {
     // The failing network is the secondary one, so the default network's ADD must be undone too.
-    const bad = bridgeConflist(sb, { name: `bad${i}`, bridgeSuffix: `x${i}`, salt: i + 1, extraPlugins: [{ type, pidFile: join(sb.dir, `hang.pid`) }] });
+    // One case chains the faulty plugin after bridge, so the earlier plugins of the same list are undone too.
+    const bad =
+      type === 'fake-error'
+        ? bridgeConflist(sb, { name: `bad${i}`, bridgeSuffix: `x${i}`, salt: i + 1, extraPlugins: [{ type }] })
+        : { cniVersion: '1.0.0', name: `bad${i}`, plugins: [{ type, pidFile: join(sb.dir, 'hang.pid') }] };
     writeConf(join(sb.dir, 'bad.d'), `bad${i}.conflist`, bad);
     const nads = join(sb.dir, `bad${i}.yaml`);
     writeFileSync(nads, nadYaml(`bad${i}`, bad));
@@ -195,4 +199,22 @@ test('bad names and unknown networks are rejected before anything is created', {
   await assert.rejects(createPod({ name: `${sb.prefix}u`, stateDir, cniConfDir: confDir, networks: 'def@eth0' }), (e) => isVirtnetError(e, 'POD_IFNAME_DUPLICATE'));
   assert.equal(netnsExists({ name: `${sb.prefix}u` }), false);
   assert.deepEqual(listPods(stateDir), []);
+});
+
+test('Multus default-route moves the default route and the default flag to the secondary network', { skip: needsRoot() }, async (t) => {
+  const sb = sandbox(t);
+  const confDir = join(sb.dir, 'net.d');
+  writeConf(confDir, '10-def.conflist', bridgeConflist(sb, { name: 'def', bridgeSuffix: 'b0' }));
+  writeConf(confDir, '20-sec.conflist', bridgeConflist(sb, { name: 'sec', bridgeSuffix: 'b1', salt: 1 }));
+  const stateDir = join(sb.dir, 'state');
+  const gw = testSubnets(sb, 1).gw4;
+  const pod = await createPod({ name: `${sb.prefix}r`, stateDir, cniConfDir: confDir, networks: JSON.stringify([{ name: 'sec', interface: 'net1', 'default-route': [gw] }]) });
+  t.after(() => deletePod(pod.name, stateDir, { force: true }));
+  const routes = JSON.parse(await inNetns(pod.netns, ['ip', '-j', 'route', 'show', 'default'])) as { gateway: string; dev: string }[];
+  assert.deepEqual(routes.map((r) => [r.gateway, r.dev]), [[gw, 'net1']]);
+  assert.deepEqual(pod.networkStatus.map((s) => [s.interface, s.default ?? false]), [
+    ['eth0', false],
+    ['net1', true],
+  ]);
+  await deletePod(pod.name, stateDir);
 });
