@@ -69,9 +69,9 @@ test('every option round-trips inside an encoded message', () => {
       const dec = decodeMessage(enc.value.bytes);
       assert.ok(dec.ok);
       assert.equal(dec.value.xid, 0x12345678);
-      const back = getOption(dec.value, name);
+      const back: { ok: boolean; value?: unknown } | undefined = getOption(dec.value, name);
       assert.ok(back?.ok, name);
-      assert.deepEqual(back.value, value, name);
+      assert.deepEqual(back?.value, value, name);
     }
   }
 });
