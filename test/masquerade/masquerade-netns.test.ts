@@ -3,6 +3,8 @@
 // "guest" namespace joined to the bridge by a veth carrying the VM's MAC and statically addressed as
 // the VM (10.0.2.2/24 gw 10.0.2.1, fd10:0:2::2/120 gw fd10:0:2::1): the stand-in for a QEMU guest.
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { runProgram, startProgram } from '../../src/exec/run-program.js';
 import { DEFAULT_CLUSTER_CONFIG } from '../../src/api/types.js';
@@ -55,36 +57,54 @@ async function topology(sb: Sandbox): Promise<{ pod: string; peer: string; guest
       `link add eth0 type veth peer name eth0 netns ${peer}`,
       'addr add 10.1.1.2/24 dev eth0',
       'addr add fd00:1::2/64 dev eth0 nodad',
-      'link set eth0 up',
+      // A pod MTU below the guest's 1500 shows that bridge, TAP, DHCP and RA carry the pod's MTU.
+      'link set eth0 mtu 1400 up',
     ].join('\n'),
   });
   await runProgram(['ip', '-n', peer, '-batch', '-'], {
     ...T,
-    input: ['addr add 10.1.1.3/24 dev eth0', 'addr add fd00:1::3/64 dev eth0 nodad', 'link set eth0 up'].join('\n'),
+    input: ['addr add 10.1.1.3/24 dev eth0', 'addr add fd00:1::3/64 dev eth0 nodad', 'link set eth0 mtu 1400 up'].join('\n'),
   });
   return { pod, peer, guest };
 }
 
-/** Joins the guest namespace to the plan's bridge with a veth carrying the VM's MAC and the VM's addresses. */
-async function attachGuest(pod: string, guest: string, plan: InterfacePlan, bridge: string): Promise<void> {
+/**
+ * Joins the guest namespace to the plan's bridge with a veth carrying the VM's MAC and the VM's IPv4
+ * address (virtnet's DHCPv4 server is tested with the bridge binding); IPv6 comes the way a guest gets
+ * it with no cloud-init: the default route from the bridge's Router Advertisements, the address from
+ * its DHCPv6 server (dhclient -6).
+ */
+async function attachGuest(sb: Sandbox, pod: string, guest: string, plan: InterfacePlan, bridge: string): Promise<void> {
   await runProgram(['ip', '-n', pod, '-batch', '-'], {
     ...T,
     input: [`link add gh0 type veth peer name eth0 netns ${guest}`, `link set gh0 master ${bridge} up`].join('\n'),
   });
+  // No DAD in the stand-in guest: its addresses are usable at once (a VM would wait a second).
+  await inNs(guest, ['sysctl', '-qw', 'net.ipv6.conf.eth0.accept_dad=0', 'net.ipv6.conf.eth0.accept_ra=2']);
   await runProgram(['ip', '-n', guest, '-batch', '-'], {
     ...T,
     input: [
       `link set eth0 address ${plan.nic.mac} up`,
       `addr add ${plan.dhcp4!.address}/${plan.dhcp4!.prefixLength} dev eth0`,
       `route add default via ${plan.dhcp4!.routers[0]!}`,
-      ...(plan.nic.guestConfig.kind === 'dhcp' && plan.nic.guestConfig.staticFallback
-        ? [
-            `addr add ${plan.nic.guestConfig.staticFallback.addresses[0]!} dev eth0 nodad`,
-            `route add ::/0 via ${plan.nic.guestConfig.staticFallback.gateway6!}`,
-          ]
-        : []),
     ].join('\n'),
   });
+  const pidFile = join(sb.dir, 'dhclient6.pid');
+  sb.defer(() => {
+    if (existsSync(pidFile)) sb.trackPid(Number(readFileSync(pidFile, 'utf8').trim()));
+  });
+  await inNs(guest, ['dhclient', '-6', '-1', '-lf', join(sb.dir, 'dhclient6.leases'), '-pf', pidFile, 'eth0']);
+  sb.trackPid(Number(readFileSync(pidFile, 'utf8').trim()));
+}
+
+/** Polls until the guest has an IPv6 default route (from an RA); returns it. */
+async function ipv6DefaultRoute(guest: string): Promise<string> {
+  for (let i = 0; i < 50; i++) {
+    const out = (await inNs(guest, ['ip', '-6', 'route', 'show', 'default'])).trim();
+    if (out) return out;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return assert.fail('no IPv6 default route from RA');
 }
 
 test('masquerade: declared ports, outbound NAT, loopback forward, IPv6, no-ports mode, teardown', { skip: needsRoot() }, async (t) => {
@@ -102,13 +122,17 @@ test('masquerade: declared ports, outbound NAT, loopback forward, IPv6, no-ports
   const plan = planned.plan.interfaces[0]!;
   assert.equal(plan.dhcp4?.address, '10.0.2.2');
   assert.equal(plan.nic.mac, eth0.mac);
+  assert.equal(plan.dhcp4?.mtuBytes, 1400);
 
   const nftBefore = nftInvocationCount();
   await applyPlan(planned.plan, { stateDir: sb.dir });
   assert.equal(nftInvocationCount() - nftBefore, 1, 'one nft invocation creates both families');
   sb.defer(() => teardown(sb.dir, vm.name));
   const bridge = plan.createdDevices[0]!;
-  await attachGuest(pod, guest, plan, bridge);
+  await attachGuest(sb, pod, guest, plan, bridge);
+  const guestAddrs = JSON.parse(await inNs(guest, ['ip', '-j', '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'global'])) as { addr_info: { local: string }[] }[];
+  assert.deepEqual(guestAddrs[0]?.addr_info.flatMap((a) => (a.local ? [a.local] : [])), ['fd10:0:2::2'], 'DHCPv6 gave the VM its address');
+  assert.match(await ipv6DefaultRoute(guest), /^default via fe80::ff:fe00:0 dev eth0 proto ra .*mtu 1400/, 'RA gave the default route and MTU');
 
   // The pod interface keeps its IP and MAC.
   const after = (await discoverPod(pod)).interfaces.find((i) => i.name === 'eth0')!;

@@ -8,6 +8,7 @@ import { contextFor, masqueradeVm, podWith } from '../../../test/masquerade/fixt
 import type { DiscoveredInterface } from '../plan-types.js';
 import { masqueradeDeviceNames, planMasquerade } from './masquerade-planner.js';
 import { ipv4VmSubnet, ipv6VmSubnet } from './vm-subnet.js';
+import { ipv6RaServerArgv } from './ipv6-ra-server.js';
 
 const eth0 = (v6 = false): DiscoveredInterface => ({
   name: 'eth0',
@@ -65,6 +66,21 @@ test('custom CIDRs and IPv6 when the pod has it', () => {
   });
   const d = plan({}, eth0(true));
   assert.ok(d.steps.some((s) => s.kind === 'addr.add' && s.address === 'fd10:0:2::1/120'));
+  // RA + DHCPv6 on the bridge: only the VM's MAC gets only the VM's address.
+  const ra = d.steps.find((s) => s.kind === 'process.start');
+  assert.ok(ra?.kind === 'process.start' && ra.inNetns);
+  for (const arg of ['--interface=k6t-eth0', '--enable-ra', '--ra-param=k6t-eth0,mtu:1450,high,60,1800', '--dhcp-range=fd10:0:2::,static,120,86400', '--dhcp-host=0a:58:0a:01:01:02,[fd10:0:2::2]', '--port=0']) {
+    assert.ok(ra.argv.includes(arg), `${arg} missing from ${ra.argv.join(' ')}`);
+  }
+  assert.equal(plan().steps.some((s) => s.kind === 'process.start'), false, 'no IPv6 server for an IPv4-only pod');
+});
+
+test('the IPv6 server refuses values its comma syntax would misread', () => {
+  const base = { bridge: 'k6t-eth0', vmMac: '02:00:00:00:00:01', vmAddress: 'fd10:0:2::2', prefixLength: 120, network: 'fd10:0:2::', mtuBytes: 1500, dnsServers: [], searchDomains: [], leaseSeconds: 60 };
+  assert.ok(ipv6RaServerArgv(base).includes('--dhcp-host=02:00:00:00:00:01,[fd10:0:2::2]'));
+  for (const change of [{ searchDomains: ['a,b'] }, { dnsServers: ['10.0.0.1'] }, { vmMac: '02:00:00:00:00:01,x' }, { bridge: 'br,0' }]) {
+    assert.throws(() => ipv6RaServerArgv({ ...base, ...change }), (e) => isVirtnetError(e, 'INVALID_IPV6_SERVER_CONFIG'));
+  }
 });
 
 test('errors name the field and plan nothing', () => {

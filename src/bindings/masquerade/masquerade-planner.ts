@@ -2,7 +2,8 @@
 // holding the VM's gateway address (first host of vmNetworkCIDR / vmIPv6NetworkCIDR) and the reserved
 // MAC 02:00:00:00:00:00, the VM's TAP enslaved to it, forwarding on, and one atomic nft transaction
 // NATing between the VM subnet and the pod IP. The pod interface keeps its IP and MAC; the VM gets the
-// second host (.2 / ::2) by DHCPv4, and IPv6 as a static fallback until RA/DHCPv6 are served. Pure.
+// second host (.2 / ::2): IPv4 by virtnet's DHCPv4 server, IPv6 by DHCPv6 with the default route from
+// Router Advertisements (ipv6-ra-server.ts), and IPv6 again as a cloud-init static fallback. Pure.
 import type { InterfaceSpec, NetworkSpec, PortSpec } from '../../api/types.js';
 import type { Dhcp4Lease } from '../../dhcp/server-config.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
@@ -10,6 +11,7 @@ import type { NftFamily } from '../../host/nft-json.js';
 import { buildMasqueradeRuleset, masqueradeTableName, type MasqueradeTable } from '../../host/nft-masquerade-ruleset.js';
 import type { BindingContext, DiscoveredInterface, InterfacePlan, PlanNote, PlanStep } from '../plan-types.js';
 import type { GuestStaticConfig, VmNic } from '../vm-nic.js';
+import { ipv6RaServerArgv } from './ipv6-ra-server.js';
 import { DEFAULT_VM_IPV6_NETWORK_CIDR, DEFAULT_VM_NETWORK_CIDR, ipv4VmSubnet, ipv6VmSubnet, type VmSubnet } from './vm-subnet.js';
 
 /** The bridge's MAC: reserved, locally administered, never a VM's (KubeVirt uses the same). */
@@ -157,6 +159,27 @@ export function planMasquerade(
   });
 
   const dnsServers = ctx.pod.dns.nameservers;
+  if (v6) {
+    steps.push({
+      id: id('ipv6-ra-dhcpv6'),
+      phase: 'network',
+      summary: `serve RA (managed, default route, MTU) and DHCPv6 (${v6.vm} for ${mac} only) on ${bridge}`,
+      kind: 'process.start',
+      name: `ra6-${bridge}`,
+      inNetns: true,
+      argv: ipv6RaServerArgv({
+        bridge,
+        vmMac: mac,
+        vmAddress: v6.vm,
+        prefixLength: v6.prefixLength,
+        network: v6.cidr.split('/')[0]!,
+        mtuBytes,
+        dnsServers: dnsServers.filter((s) => s.includes(':')),
+        searchDomains: ctx.pod.dns.search,
+        leaseSeconds: DEFAULT_LEASE_SECONDS,
+      }),
+    });
+  }
   if (dnsServers.some((s) => s.startsWith('127.') || s === '::1')) {
     notes.push({ level: 'warning', code: 'DNS_LOOPBACK', message: `the pod's nameserver is on loopback, which the VM cannot reach` });
   }
@@ -194,8 +217,8 @@ export function planMasquerade(
     };
     notes.push({
       level: 'info',
-      code: 'IPV6_STATIC',
-      message: `interface ${iface.name}: IPv6 ${v6.vm}/${v6.prefixLength} via ${v6.gateway} is given to the guest by cloud-init (no RA/DHCPv6 yet)`,
+      code: 'IPV6_RA_DHCPV6',
+      message: `interface ${iface.name}: IPv6 ${v6.vm} by DHCPv6 and the default route by RA on ${bridge} (also in cloud-init as a static fallback)`,
     });
   }
   if (v6 && iface.ports.length > 0) {
