@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { isVirtnetError } from '../../src/errors/virtnet-error.js';
 import { netnsExists } from '../../src/host/netns.js';
+import { SHIPPED_CONF_DIR } from '../../src/cni/default-conf.js';
 import { createPod, deletePod, listPods, readPod } from '../../src/cni/pod.js';
 import { needsRoot, sandbox } from '../support/sandbox.js';
-import { bridgeConflist, inNetns, linksIn, testSubnets, writeConf } from './cni-fixtures.js';
+import { bridgeConflist, deleteHostLink, inNetns, linksIn, testSubnets, writeConf } from './cni-fixtures.js';
 
 test('two pods on the default network ping each other and the gateway', { skip: needsRoot() }, async (t) => {
   const sb = sandbox(t);
@@ -217,4 +218,34 @@ test('Multus default-route moves the default route and the default flag to the s
     ['net1', true],
   ]);
   await deletePod(pod.name, stateDir);
+});
+
+test('the shipped conflist (with this test\'s bridge and subnets) gives dual-stack pods that reach each other', { skip: needsRoot() }, async (t) => {
+  const sb = sandbox(t);
+  const shipped = JSON.parse(readFileSync(join(SHIPPED_CONF_DIR, '10-virtnet.conflist'), 'utf8')) as { plugins: Record<string, unknown>[] };
+  const s = testSubnets(sb);
+  const bridge = `${sb.prefix}v0`;
+  sb.defer(() => deleteHostLink(bridge));
+  shipped.plugins[0]!.bridge = bridge;
+  const ipam = shipped.plugins[0]!.ipam as Record<string, unknown>;
+  ipam.ranges = [[{ subnet: s.v4 }], [{ subnet: s.v6 }]];
+  // Used without --cni-conf-dir, virtnet points dataDir into its state dir (unit-tested); here, the test's dir.
+  ipam.dataDir = join(sb.dir, 'ipam');
+  const confDir = writeConf(join(sb.dir, 'net.d'), '10-virtnet.conflist', shipped);
+  const stateDir = join(sb.dir, 'state');
+  const a = await createPod({ name: `${sb.prefix}s1`, stateDir, cniConfDir: confDir });
+  const b = await createPod({ name: `${sb.prefix}s2`, stateDir, cniConfDir: confDir, networks: '' });
+  t.after(async () => {
+    await deletePod(a.name, stateDir, { force: true });
+    await deletePod(b.name, stateDir, { force: true });
+  });
+  const ips = a.networkStatus[0]!.ips!;
+  assert.equal(ips.length, 2);
+  assert.ok(ips[0]!.startsWith(s.prefix4));
+  assert.ok(ips[1]!.includes(':'));
+  assert.deepEqual(a.networkStatus[0]!.gateway?.length, 2);
+  await inNetns(b.netns, ['ping', '-c1', '-W2', ips[0]!]);
+  await deletePod(a.name, stateDir);
+  await deletePod(b.name, stateDir);
+  assert.deepEqual(readdirSync(join(sb.dir, 'ipam', 'virtnet')).filter((f) => /^\d|:/.test(f)), [], 'both families released');
 });
