@@ -36,7 +36,7 @@ function jsonOf(schema: z.ZodType): Json {
 export function crdOpenApiSchema(): Json {
   const iface = jsonOf(interfaceSchema);
   iface.description = 'A VM NIC: exactly one binding, a network of the same name in spec.networks.';
-  iface.oneOf = BINDINGS.map((b) => ({ required: [b] }));
+  iface.oneOf = [...BINDINGS, 'binding'].map((b) => ({ required: [b] }));
   const net = jsonOf(networkSchema);
   net.description = 'A backend network: exactly one of pod, multus, genie.';
   net.oneOf = ['pod', 'multus', 'genie'].map((s) => ({ required: [s] }));

@@ -39,6 +39,7 @@ export const ISSUE_CODES = {
   INTERFACE_NAME_INVALID: 'an interface name does not match ^[A-Za-z0-9_-]+$',
   INTERFACE_WITHOUT_NETWORK: 'an interface has no network of the same name',
   BINDING_COUNT: 'an interface does not have exactly one binding (bridge, masquerade, slirp, sriov, macvtap, passt)',
+  BINDING_PLUGIN_UNKNOWN: 'binding: {name: X} names a network binding plugin virtnet does not implement',
   MASQUERADE_NOT_POD: 'masquerade on a network that is not the pod network',
   SLIRP_NOT_POD: 'slirp on a network that is not the pod network',
   PASST_NOT_POD: 'passt on a network that is not the pod network',

@@ -19,10 +19,24 @@ export const MASQUERADE_RESERVED_MAC = '02:00:00:00:00:00';
 /** Bindings that forward `ports` into the VM. */
 const PORT_FORWARDING: readonly BindingKind[] = ['masquerade', 'slirp', 'passt'];
 
+/**
+ * The bindings an interface names: its binding keys (`bridge: {}`...) and KubeVirt's network binding
+ * plugin form `binding: {name: passt}` (how passt and macvtap are spelled since KubeVirt 1.1).
+ * `kind` is undefined for a plugin virtnet does not implement.
+ */
+export function bindingsPresent(raw: Record<string, unknown>): { key: string; kind: BindingKind | undefined }[] {
+  const out: { key: string; kind: BindingKind | undefined }[] = BINDINGS.filter((b) => raw[b] !== undefined).map((b) => ({ key: b, kind: b }));
+  if (raw.binding !== undefined) {
+    const name = isRawMap(raw.binding) ? raw.binding.name : undefined;
+    out.push({ key: 'binding', kind: typeof name === 'string' && (BINDINGS as readonly string[]).includes(name) ? (name as BindingKind) : undefined });
+  }
+  return out;
+}
+
 /** The one binding of an interface when it has exactly one. */
 export function bindingOf(raw: Record<string, unknown>): BindingKind | undefined {
-  const present = BINDINGS.filter((b) => raw[b] !== undefined);
-  return present.length === 1 ? present[0] : undefined;
+  const present = bindingsPresent(raw);
+  return present.length === 1 ? present[0]!.kind : undefined;
 }
 
 /** The one source of a network when it has exactly one. */
@@ -104,17 +118,22 @@ function checkInterfaces(ifaces: InterfaceEntry[], nets: NetworkEntry[], cluster
     const at = (key: string, ...rest: (string | number)[]) => entryFieldPath(iface, key, ...rest);
     const name = typeof raw.name === 'string' ? raw.name : undefined;
     if (name !== undefined) names.add(name, at('name'));
-    const present = BINDINGS.filter((b) => raw[b] !== undefined);
+    const present = bindingsPresent(raw);
     if (present.length !== 1) {
-      issues.error(iface.path, 'BINDING_COUNT', present.length === 0 ? `interface ${name ? `"${name}" ` : ''}needs exactly one binding: ${BINDINGS.join(', ')}` : `interface ${name ? `"${name}" ` : ''}has ${present.length} bindings (${present.join(', ')}); exactly one is allowed`);
+      issues.error(iface.path, 'BINDING_COUNT', present.length === 0 ? `interface ${name ? `"${name}" ` : ''}needs exactly one binding: ${BINDINGS.join(', ')}` : `interface ${name ? `"${name}" ` : ''}has ${present.length} bindings (${present.map((p) => p.key).join(', ')}); exactly one is allowed`);
     }
-    const binding = present.length === 1 ? present[0] : undefined;
+    const plugin = present.find((p) => p.key === 'binding');
+    if (plugin && plugin.kind === undefined && isRawMap(raw.binding) && typeof raw.binding.name === 'string') {
+      issues.error(at('binding', 'name'), 'BINDING_PLUGIN_UNKNOWN', `network binding plugin "${raw.binding.name}" is not one virtnet implements (${BINDINGS.join(', ')})`);
+    }
+    const binding = present.length === 1 ? present[0]!.kind : undefined;
+    const bindingKey = present.length === 1 ? present[0]!.key : '';
     const net = name !== undefined ? netByName.get(name) : undefined;
     if (name !== undefined && !net) issues.error(at('name'), 'INTERFACE_WITHOUT_NETWORK', `interface "${name}" has no network of the same name in networks`);
     const source = net ? sourceOf(net.raw) : undefined;
     const onPod = source === 'pod';
     if (binding && source) {
-      const bp = at(binding);
+      const bp = at(bindingKey);
       if (binding === 'masquerade' && !onPod) issues.error(bp, 'MASQUERADE_NOT_POD', `masquerade is only allowed on the pod network; network "${name}" is ${source}`);
       if (binding === 'slirp' && !onPod) issues.error(bp, 'SLIRP_NOT_POD', `slirp is only allowed on the pod network; network "${name}" is ${source}`);
       if (binding === 'passt' && !onPod) issues.error(bp, 'PASST_NOT_POD', `passt is only allowed on the pod network; network "${name}" is ${source}`);
@@ -124,8 +143,8 @@ function checkInterfaces(ifaces: InterfaceEntry[], nets: NetworkEntry[], cluster
       }
     }
     if (binding === 'masquerade') {
-      if (masqueradePath) issues.error(at('masquerade'), 'MULTIPLE_MASQUERADE', `only one masquerade interface is allowed; another is at ${formatShort(masqueradePath)}`);
-      else masqueradePath = at('masquerade');
+      if (masqueradePath) issues.error(at(bindingKey), 'MULTIPLE_MASQUERADE', `only one masquerade interface is allowed; another is at ${formatShort(masqueradePath)}`);
+      else masqueradePath = at(bindingKey);
     }
     if (typeof raw.macAddress === 'string' && checkMacAddress(raw.macAddress) === undefined) {
       const mac = normaliseMac(raw.macAddress);

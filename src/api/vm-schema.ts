@@ -58,6 +58,8 @@ export const interfaceSchema = z.looseObject({
   sriov: marker.optional(),
   macvtap: marker.optional(),
   passt: marker.optional(),
+  /** KubeVirt ≥ 1.1 network binding plugin form: `binding: {name: passt}`. */
+  binding: z.looseObject({ name: z.string() }).optional(),
   model: z.enum(NIC_MODELS).optional(),
   macAddress: coded(z.string(), (s) => {
     const bad = checkMacAddress(s);
