@@ -1,6 +1,7 @@
 // Gathers everything the SR-IOV planner needs from the host, once, before planning: the pod's
 // network-status and device-plugin environment, each candidate VF as sysfs describes it, the PF's
 // administrative settings for it, and whether VFIO is usable at all. The planner stays pure.
+import type { VmSpec } from '../api/types.js';
 import { isVirtnetError } from '../errors/virtnet-error.js';
 import { deviceInfoPciAddress, pciAddressesFromEnv, type NetworkStatusEntry } from './sriov-device-info.js';
 import { readPfVfConfig, type PfVfConfig } from './sriov-pf.js';
@@ -73,4 +74,18 @@ export async function discoverSriov(options: SriovDiscoveryOptions): Promise<Sri
     resourceNames: options.resourceNames ?? {},
     devices,
   };
+}
+
+/** True when the VM has an interface with the sriov binding (only then is SR-IOV discovery needed). */
+export function vmUsesSriov(vm: Pick<VmSpec, 'interfaces'>): boolean {
+  return vm.interfaces.some((i) => i.binding === 'sriov' && i.state !== 'absent');
+}
+
+/**
+ * The SR-IOV view for planning `vm` (pass it as `planVmNetwork(..., { sriov })`), or undefined when the
+ * VM has no SR-IOV interface. `networkStatus` is the pod's network-status (src/cni pod state, or the
+ * annotation); `env` the pod's environment holding the device plugin's PCIDEVICE_* variables.
+ */
+export async function discoverSriovForVm(vm: Pick<VmSpec, 'interfaces'>, options: SriovDiscoveryOptions): Promise<SriovDiscovery | undefined> {
+  return vmUsesSriov(vm) ? discoverSriov(options) : undefined;
 }

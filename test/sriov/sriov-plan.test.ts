@@ -16,7 +16,8 @@ import { DEFAULT_CLUSTER_CONFIG } from '../../src/api/types.js';
 import type { BindingContext, DiscoveredInterface, InterfacePlan } from '../../src/bindings/plan-types.js';
 import { planSriov } from '../../src/bindings/sriov/index.js';
 import { isVirtnetError } from '../../src/errors/virtnet-error.js';
-import { discoverSriov, type SriovDiscovery } from '../../src/host/sriov-discovery.js';
+import { discoverSriov, discoverSriovForVm, type SriovDiscovery } from '../../src/host/sriov-discovery.js';
+import { planVmNetwork } from '../../src/bindings/planner.js';
 import type { NetworkStatusEntry } from '../../src/host/sriov-device-info.js';
 import { parsePfVfConfig } from '../../src/host/sriov-pf.js';
 import { buildDomainXml } from '../../src/hypervisor/domain-xml.js';
@@ -276,4 +277,22 @@ test('sriov: every refusal names its field and changes nothing', async (t) => {
     () => planSriov(spec.interfaces[1]!, spec.networks[0]!, net1, ctxFor(spec, idle.sriov), idle.sriov),
     (e) => isVirtnetError(e, 'SRIOV_NOT_MULTUS') && e.detail.field === 'spec.domain.devices.interfaces[1].sriov',
   );
+});
+
+test('sriov through the per-VM planner: discovery only for VMs with SR-IOV, plan with the hostdev NIC', async (t) => {
+  const { root, cleanup } = fakeSysfs(host());
+  t.after(cleanup);
+  const spec = vm();
+  spec.networks = [spec.networks[1]!];
+  spec.interfaces = [spec.interfaces[1]!];
+  const options = { sysfsRoot: root, networkStatus: status(), env: {}, readVfConfig: () => Promise.resolve(undefined) };
+  assert.equal(await discoverSriovForVm({ interfaces: [] }, options), undefined);
+  const sriov = await discoverSriovForVm(spec, options);
+  const pod = { netns: 'pod', interfaces: [net1], dns: { nameservers: [], search: [], options: [], source: 'none' } };
+  const result = planVmNetwork(spec, DEFAULT_CLUSTER_CONFIG, pod, sriov ? { sriov } : {});
+  assert.ok(result.ok, JSON.stringify(result));
+  assert.deepEqual(result.plan.interfaces[0]!.nic.backend, { kind: 'hostdev', hostPciAddress: VF });
+  // Without discovery the planner reports the interface instead of guessing.
+  const missing = planVmNetwork(spec, DEFAULT_CLUSTER_CONFIG, pod);
+  assert.ok(!missing.ok && missing.issues.some((i) => i.code === 'SRIOV_NOT_DISCOVERED' && i.field === 'spec.domain.devices.interfaces[0].sriov'));
 });
