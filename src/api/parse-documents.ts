@@ -64,7 +64,7 @@ export function parseSpecDocuments(text: string, file: string): ParsedSpecFile {
   const lines = new LineCounter();
   let docs: Document.Parsed[];
   try {
-    docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true }) as Document.Parsed[];
+    docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true, merge: true }) as Document.Parsed[];
   } catch (err) {
     // parseAllDocuments reports problems as data; this guards against an unexpected throw on odd input.
     const message = err instanceof Error ? err.message : String(err);
