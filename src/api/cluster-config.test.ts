@@ -15,6 +15,7 @@ test('wrong values are issues naming the field', () => {
     ['CLUSTER_CONFIG_INVALID', 'data.permitBridgeInterfaceOnPodNetwork'],
     ['CLUSTER_CONFIG_INVALID', 'data.default-network-interface'],
   ]);
-  assert.equal(parseClusterConfig({ permitBridgeInterfaceOnPodNetwork: 'false' }).errors.length, 1, 'strings only in a ConfigMap');
+  assert.equal(parseClusterConfig({ permitBridgeInterfaceOnPodNetwork: 'false' }).config.permitBridgeInterfaceOnPodNetwork, false, 'a quoted boolean is fine');
+  assert.equal(parseClusterConfig({ data: { permitBridgeInterfaceOnPodNetwork: 'false' } }).config.permitBridgeInterfaceOnPodNetwork, false, 'a ConfigMap without kind');
   assert.equal(parseClusterConfig([1]).errors.length, 1);
 });

@@ -17,7 +17,8 @@ export interface ClusterConfigResult {
 
 /** Locates the settings map inside the accepted shapes; `stringly` when values are ConfigMap strings. */
 function settingsOf(value: RawMap): { map: RawMap; path: FieldPath; stringly: boolean } {
-  if (value.kind === 'ConfigMap') return { map: isRawMap(value.data) ? value.data : {}, path: ['data'], stringly: true };
+  // A ConfigMap, also when a hand-written file leaves out `kind` but keeps `data`.
+  if (value.kind === 'ConfigMap' || (value.kind === undefined && isRawMap(value.data))) return { map: isRawMap(value.data) ? value.data : {}, path: ['data'], stringly: true };
   if (value.kind === 'KubeVirt') {
     const net = isRawMap(value.spec) && isRawMap(value.spec.configuration) && isRawMap(value.spec.configuration.network) ? value.spec.configuration.network : {};
     return { map: net, path: ['spec', 'configuration', 'network'], stringly: false };
@@ -40,7 +41,8 @@ export function parseClusterConfig(value: unknown, locate?: (path: FieldPath) =>
   const permit = map[permitKey];
   if (permit !== undefined) {
     if (typeof permit === 'boolean') config.permitBridgeInterfaceOnPodNetwork = permit;
-    else if (stringly && (permit === 'true' || permit === 'false')) config.permitBridgeInterfaceOnPodNetwork = permit === 'true';
+    // ConfigMap values are strings; a hand-written object may quote them too.
+    else if (permit === 'true' || permit === 'false') config.permitBridgeInterfaceOnPodNetwork = permit === 'true';
     else fail([...path, permitKey], `${permitKey} must be ${stringly ? '"true" or "false"' : 'true or false'}, got ${JSON.stringify(permit)}`);
   }
   // kubevirt-config spells it `default-network-interface`; the KubeVirt CR `defaultNetworkInterface`.
