@@ -28,14 +28,17 @@ function intIn(min: number, max: number, code: IssueCode, what: string) {
 /** A binding or source marker: an object (`{}`); its content is not used. */
 const marker = z.looseObject({});
 
+/** KubeVirt's interface name syntax. */
 export const INTERFACE_NAME_RE = /^[A-Za-z0-9_-]+$/;
 
+/** `interfaces[].ports[]`. */
 export const portSchema = z.looseObject({
   name: coded(z.string(), (s) => (isIanaServiceName(s) ? undefined : ['PORT_NAME_INVALID', `port name "${s}" is not an IANA service name (lowercase letters, digits and "-", at most 15 characters, at least one letter)`])).optional(),
   protocol: z.enum(['TCP', 'UDP']).optional(),
   port: intIn(1, 65535, 'PORT_RANGE', 'port'),
 });
 
+/** `interfaces[].dhcpOptions`. */
 export const dhcpOptionsSchema = z.looseObject({
   bootFileName: z.string().optional(),
   tftpServerName: z.string().optional(),
@@ -50,6 +53,7 @@ export const dhcpOptionsSchema = z.looseObject({
     .nullish(),
 });
 
+/** One `spec.domain.devices.interfaces[]` element (modern form). */
 export const interfaceSchema = z.looseObject({
   name: coded(z.string(), (s) => (INTERFACE_NAME_RE.test(s) ? undefined : ['INTERFACE_NAME_INVALID', `interface name "${s}" may only contain letters, digits, "_" and "-"`])).meta({ pattern: INTERFACE_NAME_RE.source }),
   bridge: marker.optional(),
@@ -82,6 +86,7 @@ export const interfaceSchema = z.looseObject({
   tag: z.string().optional(),
 });
 
+/** One `spec.networks[]` element. */
 export const networkSchema = z.looseObject({
   name: z.string(),
   pod: z
@@ -118,6 +123,7 @@ export const vmiSpecSchema = z.looseObject({
   networks: z.array(z.unknown()).nullish(),
 });
 
+/** `metadata`: only name and namespace matter here. */
 export const metadataSchema = z.looseObject({
   name: coded(z.string(), (s) => (isDnsSubdomain(s) ? undefined : ['NAME_INVALID', `name "${s}" is not a DNS subdomain (lowercase letters, digits, "-" and ".", at most 253 characters)`])).optional(),
   namespace: coded(z.string(), (s) => (isDnsLabel(s) ? undefined : ['NAMESPACE_INVALID', `namespace "${s}" is not a DNS label`])).optional(),
