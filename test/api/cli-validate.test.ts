@@ -115,7 +115,8 @@ test('defaults: prints the defaulted document (model, protocol, default interfac
   const file = write('d.yaml', 'kind: VM\nmetadata: {name: d}\nspec:\n  domain:\n    cpu: {cores: 2}\n');
   const r = virtnet(['defaults', file]);
   assert.equal(r.code, 0, r.stderr);
-  const doc = parse(r.stdout);
+  const doc = JSON.parse(r.stdout);
+  assert.deepEqual(parse(virtnet(['defaults', '-o', 'yaml', file]).stdout), doc, 'YAML output holds the same');
   assert.deepEqual(doc.spec.domain.devices.interfaces, [{ name: 'default', bridge: {}, model: 'virtio' }]);
   assert.deepEqual(doc.spec.networks, [{ name: 'default', pod: {} }]);
   assert.deepEqual(doc.spec.domain.cpu, { cores: 2 }, 'other fields kept');

@@ -1,4 +1,4 @@
-// `virtnet defaults [-o yaml|json] [--cluster-config FILE] [--vm-spec] FILE`: prints each VM of FILE
+// `virtnet defaults [-o json|yaml] [--cluster-config FILE] [--vm-spec] FILE`: prints each VM of FILE
 // defaulted and normalised, as a mutating webhook would store it (or virtnet's internal VmSpec with
 // --vm-spec). Invalid specs print their errors on stderr and exit 1.
 import { Option, type Command } from '@commander-js/extra-typings';
@@ -12,7 +12,8 @@ export function register(program: Command): void {
   program
     .command('defaults')
     .description('print the defaulted, normalised spec (what a mutating webhook would store)')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json'] as const).default('yaml' as const))
+    // JSON by default: it is also YAML, so every reader (kubectl, yaml, JSON.parse) takes it.
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['json', 'yaml'] as const).default('json' as const))
     .option('--cluster-config <file>', 'cluster configuration (object, kubevirt-config ConfigMap or KubeVirt CR)')
     .option('--vm-spec', "print virtnet's normalised VmSpec instead of the KubeVirt document")
     .argument('<file>', 'spec file (- for stdin)')
