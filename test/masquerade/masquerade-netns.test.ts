@@ -14,6 +14,8 @@ import type { InterfacePlan } from '../../src/bindings/plan-types.js';
 import { planVmNetwork } from '../../src/bindings/planner.js';
 import { discoverPod } from '../../src/host/discover.js';
 import { applyNftCommands, listNftTables, nftInvocationCount } from '../../src/host/nft.js';
+import { startDhcp4Process } from '../../src/dhcp/process.js';
+import { udhcpc } from '../dhcp/clients.js';
 import { needsRoot, sandbox, type Sandbox } from '../support/sandbox.js';
 import { contextFor, masqueradeVm, podWith } from './fixtures.js';
 
@@ -69,10 +71,9 @@ async function topology(sb: Sandbox): Promise<{ pod: string; peer: string; guest
 }
 
 /**
- * Joins the guest namespace to the plan's bridge with a veth carrying the VM's MAC and the VM's IPv4
- * address (virtnet's DHCPv4 server is tested with the bridge binding); IPv6 comes the way a guest gets
- * it with no cloud-init: the default route from the bridge's Router Advertisements, the address from
- * its DHCPv6 server (dhclient -6).
+ * Joins the guest namespace to the plan's bridge with a veth carrying the VM's MAC. IPv6 comes the way
+ * a guest gets it with no cloud-init: the default route from the bridge's Router Advertisements, the
+ * address from its DHCPv6 server (dhclient -6).
  */
 async function attachGuest(sb: Sandbox, pod: string, guest: string, plan: InterfacePlan, bridge: string): Promise<void> {
   await runProgram(['ip', '-n', pod, '-batch', '-'], {
@@ -81,14 +82,7 @@ async function attachGuest(sb: Sandbox, pod: string, guest: string, plan: Interf
   });
   // No DAD in the stand-in guest: its addresses are usable at once (a VM would wait a second).
   await inNs(guest, ['sysctl', '-qw', 'net.ipv6.conf.eth0.accept_dad=0', 'net.ipv6.conf.eth0.accept_ra=2']);
-  await runProgram(['ip', '-n', guest, '-batch', '-'], {
-    ...T,
-    input: [
-      `link set eth0 address ${plan.nic.mac} up`,
-      `addr add ${plan.dhcp4!.address}/${plan.dhcp4!.prefixLength} dev eth0`,
-      `route add default via ${plan.dhcp4!.routers[0]!}`,
-    ].join('\n'),
-  });
+  await runProgram(['ip', '-n', guest, 'link', 'set', 'eth0', 'address', plan.nic.mac, 'up'], T);
   const pidFile = join(sb.dir, 'dhclient6.pid');
   sb.defer(() => {
     if (existsSync(pidFile)) sb.trackPid(Number(readFileSync(pidFile, 'utf8').trim()));
@@ -125,11 +119,20 @@ test('masquerade: declared ports, outbound NAT, loopback forward, IPv6, no-ports
   assert.equal(plan.dhcp4?.mtuBytes, 1400);
 
   const nftBefore = nftInvocationCount();
-  await applyPlan(planned.plan, { stateDir: sb.dir });
+  const applied = await applyPlan(planned.plan, { stateDir: sb.dir });
   assert.equal(nftInvocationCount() - nftBefore, 1, 'one nft invocation creates both families');
   sb.defer(() => teardown(sb.dir, vm.name));
+  const dhcp = await startDhcp4Process({ netns: pod, configPath: applied.dhcpConfigPath! });
+  sb.defer(() => dhcp.stop());
   const bridge = plan.createdDevices[0]!;
   await attachGuest(sb, pod, guest, plan, bridge);
+  // The guest's IPv4 configuration comes from virtnet's DHCPv4 server on the masquerade bridge.
+  const lease = await udhcpc(sb, guest, 'eth0');
+  assert.deepEqual(
+    { ip: lease?.ip, subnet: lease?.subnet, router: lease?.router, mtu: lease?.mtu, dns: lease?.dns?.trim() },
+    { ip: '10.0.2.2', subnet: '255.255.255.0', router: '10.0.2.1', mtu: '1400', dns: plan.dhcp4.dnsServers.join(' ') || undefined },
+  );
+  await runProgram(['ip', '-n', guest, '-batch', '-'], { ...T, input: `addr add ${lease!.ip!}/24 dev eth0\nroute add default via ${lease!.router!}\n` });
   const guestAddrs = JSON.parse(await inNs(guest, ['ip', '-j', '-6', 'addr', 'show', 'dev', 'eth0', 'scope', 'global'])) as { addr_info: { local: string }[] }[];
   assert.deepEqual(guestAddrs[0]?.addr_info.flatMap((a) => (a.local ? [a.local] : [])), ['fd10:0:2::2'], 'DHCPv6 gave the VM its address');
   assert.match(await ipv6DefaultRoute(guest), /^default via fe80::ff:fe00:0 dev eth0 proto ra .*mtu 1400/, 'RA gave the default route and MTU');

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { NetworkSource } from '../../api/types.js';
 import { isVirtnetError } from '../../errors/virtnet-error.js';
+import { parseDhcp4ServerConfig } from '../../dhcp/config-schema.js';
 import { contextFor, masqueradeVm, podWith } from '../../../test/masquerade/fixtures.js';
 import type { DiscoveredInterface } from '../plan-types.js';
 import { masqueradeDeviceNames, planMasquerade } from './masquerade-planner.js';
@@ -46,6 +47,9 @@ test('default subnet: gateway .1 on k6t-eth0 with the reserved MAC, VM .2 by DHC
     { address: '10.0.2.2', prefix: 24, routers: ['10.0.2.1'], dns: ['10.96.0.10'], mtu: 1450, mac: '0a:58:0a:01:01:02' },
   );
   assert.deepEqual(p.dhcp4?.searchDomains, ['default.svc.cluster.local', 'svc.cluster.local']);
+  // The lease is what virtnet's DHCPv4 server accepts.
+  const parsed = parseDhcp4ServerConfig({ leases: [p.dhcp4] });
+  assert.ok(parsed.ok, JSON.stringify(parsed));
   assert.deepEqual(p.nic.backend, { kind: 'tap', tapName: 'tap-eth0', queues: 1 });
   assert.deepEqual(p.nic.guestConfig, { kind: 'dhcp' });
   // IPv4-only pod: no ip6 table, no IPv6 forwarding.

@@ -193,7 +193,8 @@ export function planMasquerade(
       address: v4.vm,
       prefixLength: v4.prefixLength,
       routers: [v4.gateway],
-      classlessRoutes: [{ destination: '0.0.0.0/0', gateway: v4.gateway }],
+      // Only a default route: option 3 says it all (option 121 would have to repeat it, RFC 3442).
+      classlessRoutes: [],
       dnsServers: dnsServers.filter(isIpv4),
       searchDomains: ctx.pod.dns.search,
       domainName: ctx.pod.dns.domain,
