@@ -53,7 +53,8 @@ export interface VmNic {
         kind: 'dhcp';
         /**
          * Addressing DHCPv4 does not cover, for cloud-init to set statically next to DHCP (masquerade's
-         * IPv6 `fd10:0:2::2/120` + default route until virtnet serves RA/DHCPv6 on the bridge).
+         * IPv6 `fd10:0:2::2/120` + default route, also served by RA/DHCPv6 on the bridge, for guests
+         * without a DHCPv6 client).
          */
         staticFallback?: GuestStaticConfig;
       }
