@@ -4,7 +4,7 @@
 // Run as root: `node --import tsx bench/pod-create.ts [runs]` → JSON on stdout.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPod, deletePod } from '../src/cni/pod.js';
 import type { PluginExecRecord } from '../src/cni/plugin-exec.js';
@@ -39,15 +39,19 @@ function median(xs: number[]): number {
 
 const createMs: number[] = [];
 const pluginMs: number[] = [];
+// Where the overhead goes: before the first plugin (namespace, planning), between plugins, after the last.
+const beforeMs: number[] = [];
+const betweenMs: number[] = [];
+const afterMs: number[] = [];
 const deleteMs: number[] = [];
 const stateDir = join(dir, 'state');
 try {
   // One warm-up run (page cache, bridges created) that is not counted.
   for (let r = -1; r < runs; r++) {
-    const records: PluginExecRecord[] = [];
+    const records: (PluginExecRecord & { endMs: number })[] = [];
     const name = `${tag}-p${r + 1}`;
     const t0 = performance.now();
-    await createPod({ name, stateDir, cniConfDir: confDir, networks: 'sec1,sec2', observer: (rec) => records.push(rec) });
+    await createPod({ name, stateDir, cniConfDir: confDir, networks: 'sec1,sec2', observer: (rec) => records.push({ ...rec, endMs: performance.now() }) });
     const t1 = performance.now();
     await deletePod(name, stateDir);
     const t2 = performance.now();
@@ -55,6 +59,12 @@ try {
     createMs.push(t1 - t0);
     pluginMs.push(records.filter((x) => x.command === 'ADD').reduce((s, x) => s + x.durationMs, 0));
     deleteMs.push(t2 - t1);
+    const adds = records.filter((x) => x.command === 'ADD');
+    const first = adds[0]!;
+    const last = adds[adds.length - 1]!;
+    beforeMs.push(first.endMs - first.durationMs - t0);
+    afterMs.push(t1 - last.endMs);
+    betweenMs.push(last.endMs - (first.endMs - first.durationMs) - adds.reduce((s, x) => s + x.durationMs, 0));
   }
 } finally {
   for (let i = 0; i < 3; i++) await runProgram(['ip', 'link', 'del', `${tag}-br${i}`], { timeoutMs: 10_000 }).catch(() => undefined);
@@ -68,6 +78,8 @@ const out = {
   createMs: { median: median(createMs), min: Math.min(...createMs), max: Math.max(...createMs) },
   pluginExecMs: { median: median(pluginMs) },
   overheadRatio: { median: median(ratios), target: 1.1 },
+  overheadMs: { beforeFirstPlugin: median(beforeMs), betweenPlugins: median(betweenMs), afterLastPlugin: median(afterMs) },
+  loadAverage: loadavg(),
   deleteMs: { median: median(deleteMs) },
   pass: median(ratios) <= 1.1,
 };

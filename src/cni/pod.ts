@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { runIpBatch } from '../host/ip.js';
-import { createNetns, deleteNetns, netnsExists, netnsPath } from '../host/netns.js';
+import { addNetns, deleteNetns, netnsExists, netnsPath, setLoopbackUp } from '../host/netns.js';
 import { stateLayout } from '../launcher/state-dir.js';
 import { DEFAULT_NETWORK_ANNOTATION, NETWORK_STATUS_ANNOTATION, NETWORKS_ANNOTATION } from './multus-annotation.js';
 import { GENIE_ANNOTATION } from './genie-annotation.js';
@@ -191,11 +191,23 @@ export async function createPod(opts: CreatePodOptions): Promise<PodState> {
     if (opts.cniPath) rec.cniPath = opts.cniPath;
     writePodRecord(opts.stateDir, rec);
     const done: PodAttachment[] = [];
+    let loopback: Promise<unknown> = Promise.resolve();
     try {
-      await createNetns(opts.name);
-      for (const [i, planned] of plan.entries()) done.push(await attachNetwork(opts.stateDir, rec, planned, i + 1, opts));
+      await addNetns(opts.name);
+      for (const [i, planned] of plan.entries()) {
+        const attaching = attachNetwork(opts.stateDir, rec, planned, i + 1, opts);
+        if (i === 0) {
+          // lo comes up while the first plugin runs (started after it, so its spawn does not delay
+          // the plugin): one spawn less on the critical path of every pod.
+          loopback = setLoopbackUp(opts.name);
+          loopback.catch(() => undefined);
+        }
+        done.push(await attaching);
+      }
       await applyDefaultRoutes(rec, done);
+      await loopback;
     } catch (err) {
+      await loopback.catch(() => undefined);
       for (const a of done.reverse()) await detachNetwork(opts.stateDir, rec, a, opts).catch(() => undefined);
       await deleteNetns(opts.name).catch(() => undefined);
       removePodDir(opts.stateDir, opts.name);

@@ -61,6 +61,22 @@ export async function createNetns(name: string): Promise<void> {
   }
 }
 
+/**
+ * Creates a named namespace and leaves its links alone, for callers that bring `lo` up with
+ * setLoopbackUp concurrently with other work (pod creation). Throws NETNS_EXISTS if it is there.
+ */
+export async function addNetns(name: string): Promise<void> {
+  assertNetnsName(name);
+  if (netnsExists({ name })) throw new VirtnetError('NETNS_EXISTS', `network namespace ${name} already exists`, { netns: name });
+  await runProgram(['ip', 'netns', 'add', name], { timeoutMs: 10_000 });
+}
+
+/** Brings `lo` up in namespace `name`. */
+export async function setLoopbackUp(name: string): Promise<void> {
+  assertNetnsName(name);
+  await runProgram(['ip', '-n', name, 'link', 'set', 'lo', 'up'], { timeoutMs: 10_000 });
+}
+
 /** Deletes a named namespace; a missing one is not an error (idempotent). */
 export async function deleteNetns(name: string): Promise<void> {
   assertNetnsName(name);
