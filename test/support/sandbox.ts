@@ -2,11 +2,32 @@
 // and state dirs, and a cleanup that runs even when the test fails. Only what the sandbox created is
 // removed; processes are killed by PID only.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { createNetns, deleteNetns, listNetns } from '../../src/host/netns.js';
+
+// `ip netns exec NS prog` bind-mounts /etc/netns/NS/* over /etc/* in a private mount namespace. Giving
+// every test namespace its own resolv.conf keeps DHCP clients' scripts (dhclient-script, dhcpcd hooks)
+// from rewriting the host's /etc/resolv.conf — which once broke name resolution for the whole machine.
+const ETC_NETNS = '/etc/netns';
+
+function privateEtc(name: string): void {
+  mkdirSync(join(ETC_NETNS, name), { recursive: true });
+  // Starts as a copy, so the namespace resolves (and discovery reads DNS) as it would from the host.
+  let hostResolv = '';
+  try {
+    hostResolv = readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    /* no host resolv.conf */
+  }
+  writeFileSync(join(ETC_NETNS, name, 'resolv.conf'), hostResolv);
+}
+
+function removePrivateEtc(name: string): void {
+  rmSync(join(ETC_NETNS, name), { recursive: true, force: true });
+}
 
 /** True when running as root (the kernel tests need it). */
 export const isRoot = process.getuid?.() === 0;
@@ -35,6 +56,7 @@ export function sandbox(t: Pick<TestContext, 'after'>): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const cleanups: (() => unknown)[] = [];
   const pids: number[] = [];
+  const created: string[] = [];
   t.after(async () => {
     for (const pid of pids) {
       try {
@@ -54,6 +76,7 @@ export function sandbox(t: Pick<TestContext, 'after'>): Sandbox {
     for (const name of listNetns().filter((n) => n.startsWith(prefix))) {
       await deleteNetns(name).catch(() => undefined);
     }
+    for (const name of created) removePrivateEtc(name);
     rmSync(dir, { recursive: true, force: true });
   });
   return {
@@ -62,6 +85,8 @@ export function sandbox(t: Pick<TestContext, 'after'>): Sandbox {
     async netns(suffix) {
       const name = `${prefix}${suffix}`;
       await createNetns(name);
+      created.push(name);
+      privateEtc(name);
       cleanups.push(() => deleteNetns(name));
       return name;
     },
