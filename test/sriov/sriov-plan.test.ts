@@ -20,6 +20,7 @@ import { discoverSriov, discoverSriovForVm, type SriovDiscovery } from '../../sr
 import { planVmNetwork } from '../../src/bindings/planner.js';
 import type { NetworkStatusEntry } from '../../src/host/sriov-device-info.js';
 import { parsePfVfConfig } from '../../src/host/sriov-pf.js';
+import { readVfioHostState } from '../../src/host/sriov-sysfs.js';
 import { buildDomainXml } from '../../src/hypervisor/domain-xml.js';
 import { networkConfigV1 } from '../../src/hypervisor/cloud-init.js';
 import { machine } from '../hypervisor/machines.js';
@@ -295,4 +296,14 @@ test('sriov through the per-VM planner: discovery only for VMs with SR-IOV, plan
   // Without discovery the planner reports the interface instead of guessing.
   const missing = planVmNetwork(spec, DEFAULT_CLUSTER_CONFIG, pod);
   assert.ok(!missing.ok && missing.issues.some((i) => i.code === 'SRIOV_NOT_DISCOVERED' && i.field === 'spec.domain.devices.interfaces[0].sriov'));
+});
+
+test('sriov against this host\'s real /sys: a VF that is not there is refused, and nothing is written', async () => {
+  const state = readVfioHostState();
+  // Informational: this kernel has no VFIO; a host that has it reports true here.
+  assert.equal(typeof state.iommuGroups, 'boolean');
+  const sriov = await discoverSriov({ networkStatus: status().map((e) => (e['device-info'] ? { ...e, 'device-info': { type: 'pci', pci: { 'pci-address': '0000:ff:1f.7' } } } : e)), env: {} });
+  assert.equal(sriov.sysfsRoot, '/sys');
+  assert.deepEqual(sriov.devices['0000:ff:1f.7'], { ok: false, code: 'SRIOV_VF_NOT_FOUND', message: 'PCI device 0000:ff:1f.7 does not exist' });
+  assert.throws(() => plan(vm(), sriov), (e) => isVirtnetError(e, 'SRIOV_VF_NOT_FOUND') && e.detail.device === '0000:ff:1f.7');
 });
