@@ -11,9 +11,10 @@ import {
   type SpecIssue,
   type VmSpec,
 } from '../api/index.js';
+import { isListDocument, listItemDocuments, prefixIssue } from '../api/list-documents.js';
 import { VirtnetError } from '../errors/virtnet-error.js';
 
-/** The outcome of one document of a file. `spec` is present when it is a valid VM. */
+/** The outcome of one document of a file (or one item of a List). `spec` is present when it is a valid VM. */
 export interface DocumentOutcome {
   index: number;
   spec?: VmSpec;
@@ -55,9 +56,16 @@ export async function readSpecText(path: string): Promise<string> {
 /** Validates every document of `text` (named `file` in issues). */
 export function validateSpecText(text: string, file: string, clusterConfig: ClusterConfig = DEFAULT_CLUSTER_CONFIG): FileOutcome {
   const parsed = parseSpecDocuments(text, file);
-  const documents = parsed.documents.map((doc): DocumentOutcome => {
+  const documents = parsed.documents.flatMap((doc): DocumentOutcome[] => {
+    if (doc.errors.length === 0 && isListDocument(doc.value)) {
+      return listItemDocuments(doc).map((item, i) => {
+        const r = validateVmDocument(item, clusterConfig);
+        const prefix = (list: SpecIssue[]) => list.map((issue) => prefixIssue(issue, i));
+        return { index: item.index, ...(r.spec ? { spec: r.spec } : {}), errors: prefix(r.errors), warnings: prefix(r.warnings), ignored: r.ignored === true, value: item.value };
+      });
+    }
     const r = validateVmDocument(doc, clusterConfig);
-    return { index: doc.index, ...(r.spec ? { spec: r.spec } : {}), errors: r.errors, warnings: r.warnings, ignored: r.ignored === true, value: doc.value };
+    return [{ index: doc.index, ...(r.spec ? { spec: r.spec } : {}), errors: r.errors, warnings: r.warnings, ignored: r.ignored === true, value: doc.value }];
   });
   const errors = [...parsed.errors, ...documents.flatMap((d) => d.errors)];
   const warnings = documents.flatMap((d) => d.warnings);
