@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { isVirtnetError } from '../errors/virtnet-error.js';
 import { runProgram } from '../exec/run-program.js';
 import { needsRoot, sandbox } from '../../test/support/sandbox.js';
-import { applyNftCommands, deleteNftTables, listNftTables, nftInvocationCount } from './nft.js';
+import { applyNftCommands, deleteNftTables, deleteOrphanNftTables, listNftTables, nftInvocationCount } from './nft.js';
 import { buildMasqueradeRuleset, masqueradeTableName, type MasqueradeTable } from './nft-masquerade-ruleset.js';
 
 function tables(vm: string): MasqueradeTable[] {
@@ -44,6 +44,12 @@ test('masquerade tables: one nft per apply, idempotent, exact deletion', { skip:
   await deleteNftTables([{ family: 'ip', name: 'virtnet-vm1' }, { family: 'ip6', name: 'virtnet-vm1' }], { netns: ns });
   assert.deepEqual(await listNftTables({ netns: ns }), [{ family: 'ip', name: 'other' }]);
   await assert.rejects(deleteNftTables([{ family: 'ip', name: 'other' }], { netns: ns }), (e) => isVirtnetError(e, 'NFT_NOT_OURS'));
+
+  // gc: tables of VMs that no longer exist go, a live VM's and foreign tables stay.
+  await applyNftCommands([...buildMasqueradeRuleset(tables('live')), ...buildMasqueradeRuleset(tables('gone'))], { netns: ns });
+  const removed = await deleteOrphanNftTables(new Set(['virtnet-live']), { netns: ns });
+  assert.deepEqual(removed.map((x) => `${x.family} ${x.name}`).sort(), ['ip virtnet-gone', 'ip6 virtnet-gone']);
+  assert.deepEqual((await listNftTables({ netns: ns })).map((x) => `${x.family} ${x.name}`).sort(), ['ip other', 'ip virtnet-live', 'ip6 virtnet-live']);
 });
 
 test('a rejected transaction leaves nothing behind', { skip: needsRoot() }, async (t) => {

@@ -87,3 +87,13 @@ export async function deleteNftTables(tables: readonly NftTableRef[], options: N
   }
   await applyNftCommands(tableDeletion(tables), options);
 }
+
+/**
+ * Garbage collection: deletes virtnet's tables in the namespace whose VM is not in `liveVmTableNames`
+ * (table names as masqueradeTableName gives them), in one transaction. Returns what it deleted.
+ */
+export async function deleteOrphanNftTables(liveVmTableNames: ReadonlySet<string>, options: NftOptions = {}): Promise<NftTableRef[]> {
+  const orphans = (await listNftTables(options)).filter((t) => isVirtnetTable(t.name) && !liveVmTableNames.has(t.name));
+  await deleteNftTables(orphans, options);
+  return orphans;
+}
