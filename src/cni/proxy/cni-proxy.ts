@@ -10,11 +10,10 @@ import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { NetworkCatalog } from '../network-catalog.js';
-import { attachNetwork, detachNetwork, listPods, readPod, withPodLock, type PodRuntimeOptions } from '../pod.js';
-import { normaliseMac, selectionRuntime } from '../pod-networks.js';
-import { readAttachments, readPodRecord } from '../pod-store.js';
-import { isValidIfname, ordinalPodIfname } from '../pod-ifname.js';
-import { parseResult, sandboxInterfaces, type CniResult } from '../result.js';
+import { listPods, readPod, type PodRuntimeOptions } from '../pod.js';
+import { addPodInterface, removePodInterface, validatePodInterfaceRequest } from '../pod-interface.js';
+import { readPodRecord } from '../pod-store.js';
+import { parseResult } from '../result.js';
 import { networkStatusEntry } from '../network-status.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import { badRequest, errorBody, httpStatusOf } from './proxy-errors.js';
@@ -29,7 +28,6 @@ export interface CniProxyOptions extends PodRuntimeOptions {
   pollIntervalMs?: number;
 }
 
-const MAC_RE = /^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/;
 // sockaddr_un.sun_path is 108 bytes including the terminating NUL.
 const MAX_SOCKET_PATH_BYTES = 107;
 const MAX_BODY_BYTES = 64 * 1024;
@@ -164,51 +162,12 @@ export class CniProxy {
     } catch {
       throw badRequest('PROXY_BAD_REQUEST', 'request body must be a JSON object');
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('PROXY_BAD_REQUEST', 'request body must be a JSON object');
-    const { network, ifname, mac } = body as Record<string, unknown>;
-    if (typeof network !== 'string' || network === '') throw badRequest('PROXY_BAD_REQUEST', 'network is required', 'network');
-    if (ifname !== undefined && (typeof ifname !== 'string' || !isValidIfname(ifname))) throw badRequest('PROXY_BAD_IFNAME', `invalid interface name ${JSON.stringify(ifname)} (≤ 15 bytes of letters, digits, "_", "-", ".")`, 'ifname');
-    if (mac !== undefined && (typeof mac !== 'string' || !MAC_RE.test(mac))) throw badRequest('PROXY_BAD_MAC', `invalid MAC ${JSON.stringify(mac)}`, 'mac');
-    const macWanted = typeof mac === 'string' ? normaliseMac(mac) : undefined;
-    if (macWanted !== undefined && (Number.parseInt(macWanted.slice(0, 2), 16) & 1) === 1) throw badRequest('PROXY_BAD_MAC', `MAC ${macWanted} is a multicast address`, 'mac');
-
-    return withPodLock(pod, async () => {
-      const rec = readPodRecord(this.opts.stateDir, pod);
-      if (!rec || rec.status !== 'ready') throw new VirtnetError('PROXY_POD_NOT_READY', `pod ${pod} is ${rec ? rec.status : 'gone'}`, { field: 'pod' });
-      const resolved = this.catalog.resolveByName(network, rec.namespace, 'network');
-      const existing = readAttachments(this.opts.stateDir, pod);
-      const used = new Set(['lo', ...existing.map((a) => a.ifname)]);
-      let name = ifname;
-      if (name === undefined) {
-        for (let i = 1; name === undefined || used.has(name); i++) name = ordinalPodIfname(i);
-      } else if (used.has(name)) {
-        throw badRequest('PROXY_IFNAME_IN_USE', `interface ${name} already exists in pod ${pod}`, 'ifname');
-      }
-      const rt = selectionRuntime(macWanted !== undefined ? { mac: macWanted } : {});
-      const seq = existing.reduce((m, a) => Math.max(m, a.seq), 0) + 1;
-      const a = await attachNetwork(this.opts.stateDir, rec, { name: resolved.statusName, source: 'proxy', ifname: name, default: false, list: resolved.list, ...rt }, seq, this.opts);
-      const parsed = parseResult(a.result);
-      const result: CniResult | undefined = parsed.ok ? parsed.result : undefined;
-      if (macWanted !== undefined) {
-        const got = result ? sandboxInterfaces(result).find((i) => i.name === name)?.mac : undefined;
-        if (got !== macWanted) {
-          // The network has no plugin honouring the MAC request: undo rather than hand out the wrong MAC.
-          await detachNetwork(this.opts.stateDir, rec, a, this.opts).catch(() => undefined);
-          throw new VirtnetError('PROXY_MAC_UNSUPPORTED', `network ${network} cannot set MAC ${macWanted} (no plugin declares the mac capability; got ${got ?? 'none'})`, { field: 'mac' });
-        }
-      }
-      return a.result!;
-    });
+    const a = await addPodInterface(pod, this.opts.stateDir, this.catalog, validatePodInterfaceRequest(body), this.opts);
+    return a.result!;
   }
 
   private async remove(pod: string, ifname: string): Promise<{ deleted: string }> {
-    return withPodLock(pod, async () => {
-      const rec = readPodRecord(this.opts.stateDir, pod);
-      if (!rec) throw new VirtnetError('PROXY_POD_NOT_READY', `pod ${pod} no longer exists`, { field: 'pod' });
-      const a = readAttachments(this.opts.stateDir, pod).find((x) => x.ifname === ifname && x.source === 'proxy');
-      if (!a) throw badRequest('PROXY_INTERFACE_NOT_FOUND', `pod ${pod} has no interface ${ifname} added through the proxy`, 'ifname');
-      await detachNetwork(this.opts.stateDir, rec, a, this.opts);
-      return { deleted: ifname };
-    });
+    await removePodInterface(pod, this.opts.stateDir, ifname, this.opts);
+    return { deleted: ifname };
   }
 }
