@@ -40,7 +40,8 @@ function reportSchema<T extends z.ZodType>(schema: T, input: unknown, base: { pa
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   for (const zi of result.error.issues) {
-    const t = translateZodIssue(zi, input);
+    const lastSeg = base.path[base.path.length - 1];
+    const t = translateZodIssue(zi, input, typeof lastSeg === 'string' ? lastSeg : '');
     const [first, ...rest] = t.path;
     const path = typeof first === 'string' ? entryFieldPath(base, first, ...rest) : [...base.path, ...t.path];
     issues.error(path, t.code, t.message);

@@ -47,10 +47,10 @@ export function valueAt(root: unknown, path: FieldPath): unknown {
   return v;
 }
 
-/** One zod issue as code + message, given the raw input it was about. */
-export function translateZodIssue(issue: z.core.$ZodIssue, input: unknown): { path: FieldPath; code: IssueCode; message: string } {
+/** One zod issue as code + message, given the raw input it was about (named `inputName` in messages). */
+export function translateZodIssue(issue: z.core.$ZodIssue, input: unknown, inputName = ''): { path: FieldPath; code: IssueCode; message: string } {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-  const last = path[path.length - 1];
+  const last = path.length === 0 ? inputName : path[path.length - 1];
   const key = typeof last === 'string' ? last : '';
   const raw = valueAt(input, path);
   if (issue.code === 'custom') {
