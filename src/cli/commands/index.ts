@@ -9,6 +9,9 @@ import { register as registerDown } from './down.js';
 import { register as registerPod } from './pod.js';
 import { register as registerCni } from './cni.js';
 import { register as registerCniProxy } from './cni-proxy.js';
+import { register as registerRun } from './run.js';
+import { register as registerStatus } from './status.js';
+import { register as registerGc } from './gc.js';
 
 type Register = (program: Command) => void;
 
@@ -22,6 +25,9 @@ const registrations: Register[] = [
   registerPlan,
   registerUp,
   registerDown,
+  registerRun,
+  registerStatus,
+  registerGc,
 ];
 
 /** Registers every virtnet command on `program`. */

@@ -1,0 +1,82 @@
+// The record of a running `virtnet run`: who owns the VM (virtnet's PID), its pod, QEMU's PID and what
+// the guest reported. `virtnet status` reads it, `virtnet down NAME` signals the owner, `virtnet gc`
+// cleans after an owner that died. Lives at `<stateDir>/vms/<vm>/run.json`.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GuestNicReport } from '../hypervisor/guest-console.js';
+import { stateLayout } from './state-dir.js';
+import { readJson, vmStateDir, writeJsonAtomic } from './vm-record.js';
+
+export const RUN_RECORD_FILE = 'run.json';
+
+/** One NIC as `status` shows it: the binding's view joined with the guest's. */
+export interface RunNicStatus {
+  name: string;
+  network: string;
+  binding: string;
+  model: string;
+  podInterface?: string;
+  /** Devices virtnet created in the pod for this NIC (bridge, TAP, macvtap...). */
+  devices: string[];
+  mac: string;
+  /** Addresses virtnet hands the guest (DHCP lease or static config), CIDR form. */
+  ips: string[];
+  guest?: GuestNicReport;
+}
+
+/** The run record. */
+export interface RunRecord {
+  vm: string;
+  namespace: string;
+  pod: string;
+  netns: string;
+  /** PID of the `virtnet run` process that owns everything below. */
+  pid: number;
+  /** /proc/<pid>/stat start time of the owner, so a recycled PID is not mistaken for it. */
+  pidStartTime?: string;
+  qemuPid?: number;
+  accel?: string;
+  phase: 'starting' | 'running' | 'stopping';
+  guestReady: boolean;
+  startedAt: string;
+  files: { domainXml?: string; qemuArgv?: string; consoleLog?: string };
+  nics: RunNicStatus[];
+}
+
+/** The start time field of /proc/<pid>/stat, or undefined when the process is gone. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command (which may contain spaces) start after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** True while the process that wrote `record` is alive. */
+export function ownerAlive(record: Pick<RunRecord, 'pid' | 'pidStartTime'>): boolean {
+  const now = processStartTime(record.pid);
+  return now !== undefined && (record.pidStartTime === undefined || now === record.pidStartTime);
+}
+
+/** Writes the run record of `record.vm`. */
+export function writeRunRecord(stateDir: string, record: RunRecord): void {
+  writeJsonAtomic(join(vmStateDir(stateDir, record.vm), RUN_RECORD_FILE), record);
+}
+
+/** Reads the run record of VM `vm`, if any. */
+export function readRunRecord(stateDir: string, vm: string): RunRecord | undefined {
+  return readJson<RunRecord>(join(vmStateDir(stateDir, vm), RUN_RECORD_FILE));
+}
+
+/** Every run record in the state dir. */
+export function listRunRecords(stateDir: string): RunRecord[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(stateLayout(stateDir).vms);
+  } catch {
+    return [];
+  }
+  return names.flatMap((n) => readRunRecord(stateDir, n) ?? []).sort((a, b) => a.vm.localeCompare(b.vm));
+}

@@ -1,0 +1,225 @@
+// `virtnet run`: the whole life of one VM on one machine. Creates the VM's pod through CNI (default
+// network + Multus/Genie networks the spec names), applies every binding (phase network), starts the
+// DHCP server (phase dhcp), boots QEMU in the pod namespace, and on shutdown undoes all of it in
+// reverse: VM, DHCP, bindings, pod (CNI DEL, so IPAM releases the address), state. The run record is
+// written before anything is created so `virtnet gc` can finish the job after a kill -9.
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClusterConfig, VmSpec } from '../api/types.js';
+import type { VmNetworkPlan } from '../bindings/plan-types.js';
+import { teardown } from '../bindings/executor.js';
+import { createPod, deletePod } from '../cni/pod.js';
+import { podNetworksForVm } from '../cni/vm-networks.js';
+import { VirtnetError } from '../errors/virtnet-error.js';
+import { writeCidataIso } from '../hypervisor/cloud-init-iso.js';
+import { buildNoCloudFiles } from '../hypervisor/cloud-init.js';
+import type { GuestConsoleEvent } from '../hypervisor/guest-console.js';
+import { ensureGuest } from '../hypervisor/guest/build-guest.js';
+import { guestBoot } from '../hypervisor/guest/guest-boot.js';
+import { chooseAccel } from '../hypervisor/host-facts.js';
+import type { Accel, VmBoot, VmMachine } from '../hypervisor/vm-machine.js';
+import { startVm, type RunningVm, type VmExit } from '../hypervisor/vm-runner.js';
+import { startDhcpPhase, type DhcpPhaseServer } from './dhcp-phase.js';
+import { collectVm } from './gc.js';
+import { runNetworkPhase } from './network-phase.js';
+import { ownerAlive, processStartTime, readRunRecord, writeRunRecord, type RunNicStatus, type RunRecord } from './run-record.js';
+import { vmStateDir } from './vm-record.js';
+
+/** How to run one VM. */
+export interface RunVmOptions {
+  spec: VmSpec;
+  cluster: ClusterConfig;
+  stateDir: string;
+  /** Pod (and netns) name; default `virt-launcher-<vm>`. */
+  podName?: string;
+  cniConfDir?: string;
+  nadFiles?: string[];
+  accel?: Accel | 'auto';
+  serialLogPath?: string;
+  /** Boot this disk image instead of the virtnet guest. */
+  disk?: { path: string; format: 'qcow2' | 'raw' };
+  /** Boot this kernel + initrd instead of the virtnet guest. */
+  kernel?: { kernelPath: string; initrdPath: string; cmdline?: string };
+  memoryMiB?: number;
+  /** Progress lines for a person (stderr). */
+  log?: (message: string) => void;
+  /** Called whenever the run record changes (guest reports, phase changes). */
+  onChange?: (record: RunRecord) => void;
+}
+
+/** A running VM and its whole wiring. */
+export interface VmRun {
+  readonly record: RunRecord;
+  readonly vm: RunningVm;
+  /** Resolves when QEMU exits by itself or through shutdown. */
+  readonly exited: Promise<VmExit>;
+  /** Stops the VM and removes everything; idempotent. */
+  shutdown(): Promise<void>;
+}
+
+const DEFAULT_MEMORY_MIB = 256;
+
+/** The pod name of a VM, like KubeVirt's virt-launcher pods (a DNS label of at most 63 bytes). */
+export function defaultPodName(vm: string): string {
+  return `virt-launcher-${vm.replace(/\./g, '-')}`.slice(0, 63).replace(/-+$/, '');
+}
+
+function linkType(plan: VmNetworkPlan, device: string): string | undefined {
+  for (const iface of plan.interfaces) {
+    for (const step of iface.steps) if (step.kind === 'link.create' && step.device === device) return step.link.type;
+  }
+  return undefined;
+}
+
+/** The NIC lines of the run record, from the plan (the guest's view is merged in as it reports). */
+export function nicStatuses(plan: VmNetworkPlan): RunNicStatus[] {
+  return plan.interfaces.map((iface) => {
+    const ips: string[] = [];
+    if (iface.dhcp4) ips.push(`${iface.dhcp4.address}/${iface.dhcp4.prefixLength}`);
+    const g = iface.nic.guestConfig;
+    if (g.kind === 'static') ips.push(...g.config.addresses);
+    if (g.kind === 'dhcp' && g.staticFallback) ips.push(...g.staticFallback.addresses);
+    const status: RunNicStatus = {
+      name: iface.name,
+      network: iface.network,
+      binding: iface.binding,
+      model: iface.nic.model,
+      devices: iface.createdDevices.map((d) => `${d} (${linkType(plan, d) ?? 'device'})`),
+      mac: iface.nic.mac,
+      ips,
+    };
+    if (iface.podInterface) status.podInterface = iface.podInterface;
+    return status;
+  });
+}
+
+function bootOf(options: RunVmOptions, hostname: string): Promise<VmBoot> | VmBoot {
+  if (options.disk) return { kind: 'disk', diskPath: options.disk.path, format: options.disk.format };
+  if (options.kernel) {
+    return { kind: 'kernel', kernelPath: options.kernel.kernelPath, initrdPath: options.kernel.initrdPath, cmdline: options.kernel.cmdline ?? 'console=ttyS0' };
+  }
+  return ensureGuest({ log: options.log }).then((image) => guestBoot(image, { hostname }));
+}
+
+/** Starts VM `options.spec` with its pod and wiring; on any failure everything created is undone. */
+export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
+  const { spec, stateDir } = options;
+  const log = options.log ?? (() => undefined);
+  const vmDir = vmStateDir(stateDir, spec.name);
+  const existing = readRunRecord(stateDir, spec.name);
+  if (existing && ownerAlive(existing)) {
+    throw new VirtnetError('VM_ALREADY_RUNNING', `VM ${spec.name} is already running (virtnet pid ${existing.pid})`, { field: 'metadata.name', vm: spec.name });
+  }
+  if (existing) {
+    log(`cleaning up what a previous run of ${spec.name} left behind`);
+    await collectVm(stateDir, existing);
+  }
+  const podName = options.podName ?? defaultPodName(spec.name);
+  const accel = chooseAccel(options.accel ?? 'auto');
+  const hostname = spec.hostname ?? spec.name.split('.')[0] ?? spec.name;
+  const boot = await bootOf(options, hostname);
+  const podNetworks = podNetworksForVm(spec);
+
+  mkdirSync(vmDir, { recursive: true });
+  const record: RunRecord = {
+    vm: spec.name,
+    namespace: spec.namespace,
+    pod: podName,
+    netns: podName,
+    pid: process.pid,
+    accel: accel.accel,
+    phase: 'starting',
+    guestReady: false,
+    startedAt: new Date().toISOString(),
+    files: {},
+    nics: [],
+  };
+  const pidStart = processStartTime(process.pid);
+  if (pidStart) record.pidStartTime = pidStart;
+  const save = (): void => {
+    writeRunRecord(stateDir, record);
+    options.onChange?.(record);
+  };
+  save();
+
+  let dhcp: DhcpPhaseServer[] = [];
+  let vm: RunningVm | undefined;
+  const undoAll = async (): Promise<void> => {
+    if (vm) await vm.stop({ graceMs: 3_000 });
+    for (const s of dhcp) await s.stop().catch(() => undefined);
+    await teardown(stateDir, spec.name).catch((err: unknown) => log(`binding teardown: ${String(err)}`));
+    await deletePod(podName, stateDir, { force: true }).catch((err: unknown) => log(`pod delete: ${String(err)}`));
+    rmSync(vmDir, { recursive: true, force: true });
+  };
+
+  try {
+    log(`creating pod ${podName}`);
+    const podOpts: Parameters<typeof createPod>[0] = { name: podName, stateDir, namespace: spec.namespace };
+    if (options.cniConfDir !== undefined) podOpts.cniConfDir = options.cniConfDir;
+    if (options.nadFiles !== undefined) podOpts.nadFiles = options.nadFiles;
+    if (podNetworks.networks !== undefined) podOpts.networks = podNetworks.networks;
+    if (podNetworks.defaultNetwork !== undefined) podOpts.defaultNetwork = podNetworks.defaultNetwork;
+    if (podNetworks.genie !== undefined) podOpts.genie = podNetworks.genie;
+    await createPod(podOpts);
+
+    log('applying bindings');
+    const [network] = await runNetworkPhase({ specs: [spec], cluster: options.cluster, netns: podName, stateDir });
+    if (!network) throw new VirtnetError('RUN_NO_PLAN', `no network plan for VM ${spec.name}`, { vm: spec.name });
+    record.nics = nicStatuses(network.plan);
+    save();
+
+    dhcp = await startDhcpPhase(stateDir, [spec.name]);
+
+    const runDir = join(vmDir, 'run');
+    mkdirSync(runDir, { recursive: true });
+    const nics = network.plan.interfaces.map((i) => i.nic);
+    const isoPath = join(runDir, 'cidata.iso');
+    await writeCidataIso(buildNoCloudFiles({ instanceId: `${spec.namespace}.${spec.name}`, hostname, nics }), isoPath);
+    const machine: VmMachine = {
+      name: spec.name,
+      memoryMiB: options.memoryMiB ?? spec.memoryMiB ?? DEFAULT_MEMORY_MIB,
+      vcpus: spec.vcpus,
+      boot,
+      cloudInitIsoPath: isoPath,
+      nics,
+      accel: accel.accel,
+    };
+    log(`booting ${spec.name} under QEMU (${accel.accel}: ${accel.reason})`);
+    const onEvent = (event: GuestConsoleEvent): void => {
+      if (event.kind === 'nic') {
+        const nic = record.nics.find((n) => n.mac === event.nic.mac);
+        if (nic) nic.guest = event.nic;
+        save();
+      } else if (event.kind === 'ready') {
+        record.guestReady = true;
+        save();
+      }
+    };
+    const vmOpts: Parameters<typeof startVm>[0] = { machine, runDir, netns: podName, onEvent };
+    if (options.serialLogPath !== undefined) vmOpts.consoleLogPath = options.serialLogPath;
+    vm = await startVm(vmOpts);
+    record.qemuPid = vm.pid;
+    record.files = { domainXml: vm.files.domainXml, qemuArgv: vm.files.qemuArgv, consoleLog: vm.files.consoleLog };
+    record.phase = 'running';
+    save();
+  } catch (err) {
+    await undoAll();
+    throw err;
+  }
+
+  const running = vm;
+  let stopping: Promise<void> | undefined;
+  return {
+    record,
+    vm: running,
+    exited: running.exited,
+    shutdown() {
+      stopping ??= (async () => {
+        record.phase = 'stopping';
+        save();
+        await undoAll();
+      })();
+      return stopping;
+    },
+  };
+}
