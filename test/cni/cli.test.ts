@@ -43,7 +43,7 @@ test('virtnet cni add|check|del with --conf and --network', { skip: needsRoot() 
   assert.doesNotMatch(missing.stderr, /\n\s+at /, 'no stack trace');
 });
 
-test('virtnet pod create|list|show|delete', { skip: needsRoot() }, async (t) => {
+test('virtnet pod create|list|delete', { skip: needsRoot() }, async (t) => {
   const sb = sandbox(t);
   const state = join(sb.dir, 'state');
   const confDir = join(sb.dir, 'net.d');

@@ -77,12 +77,15 @@ test('Multus: two secondary networks give three interfaces and a full network-st
   assert.deepEqual(readdirSync(join(stateDir, 'cni', 'results')), []);
 });
 
-test('a Multus default-network override replaces eth0 network; MAC requests reach tuning', { skip: needsRoot() }, async (t) => {
+test('a Multus default-network override replaces eth0 network; MAC and IP requests reach the plugins', { skip: needsRoot() }, async (t) => {
   const sb = sandbox(t);
   const confDir = writeConf(join(sb.dir, 'net.d'), '10-def.conflist', bridgeConflist(sb, { name: 'def', bridgeSuffix: 'b0' }));
   const alt = bridgeConflist(sb, { name: 'alt', bridgeSuffix: 'b1', salt: 1, extraPlugins: [{ type: 'tuning', capabilities: { mac: true } }] });
   const nads = join(sb.dir, 'nads.yaml');
-  writeFileSync(nads, nadYaml('alt', alt, '  namespace: kube-system\n'));
+  sb.defer(() => deleteHostLink(`${sb.prefix}b3`));
+  const st = { cniVersion: '1.0.0', name: 'st', type: 'bridge', bridge: `${sb.prefix}b3`, capabilities: { ips: true }, ipam: { type: 'static' } };
+  writeFileSync(nads, nadYaml('alt', alt, '  namespace: kube-system\n') + nadYaml('st', st));
+  const staticIp = `${testSubnets(sb, 3).prefix4}50`;
   const stateDir = join(sb.dir, 'state');
   const pod = await createPod({
     name: `${sb.prefix}o`,
@@ -90,13 +93,19 @@ test('a Multus default-network override replaces eth0 network; MAC requests reac
     cniConfDir: confDir,
     nadFiles: [nads],
     defaultNetwork: 'kube-system/alt',
-    networks: '[{"name":"alt","namespace":"kube-system","interface":"sec1","mac":"02:00:00:00:aa:01"}]',
+    networks: JSON.stringify([
+      { name: 'alt', namespace: 'kube-system', interface: 'sec1', mac: '02:00:00:00:aa:01' },
+      { name: 'st', interface: 'st0', ips: [`${staticIp}/24`] },
+    ]),
   });
   t.after(() => deletePod(pod.name, stateDir, { force: true }));
   assert.equal(pod.networkStatus[0]!.name, 'kube-system/alt');
   assert.equal(pod.networkStatus[0]!.interface, 'eth0');
   assert.ok(pod.networkStatus[0]!.ips![0]!.startsWith(testSubnets(sb, 1).prefix4));
   assert.equal(pod.networkStatus[1]!.mac, '02:00:00:00:aa:01');
+  // Multus `ips` reach static IPAM through runtimeConfig.ips (declared capability).
+  assert.deepEqual(pod.networkStatus[2]!.ips, [staticIp]);
+  assert.equal(pod.networkStatus[2]!.interface, 'st0');
   await deletePod(pod.name, stateDir);
 });
 
