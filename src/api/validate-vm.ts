@@ -143,8 +143,10 @@ export function validateVmDocument(doc: unknown, clusterConfig: ClusterConfig = 
       return;
     }
     if (isLegacyInterface(raw)) {
-      const name = raw.name === undefined ? (unnamedLegacy++ === 0 ? 'default' : `default${unnamedLegacy - 1}`) : '';
-      interfaces.push(translateLegacyInterface(raw, path, name, issues));
+      // Seed forms had no names: the first is `default`, further ones default1, default2...
+      const defaultName = unnamedLegacy === 0 ? 'default' : `default${unnamedLegacy}`;
+      if (raw.name === undefined) unnamedLegacy++;
+      interfaces.push(translateLegacyInterface(raw, path, defaultName, issues));
     } else interfaces.push({ path, raw, aliases: {} });
   });
   rawNets.forEach((raw, i) => {
@@ -162,8 +164,8 @@ export function validateVmDocument(doc: unknown, clusterConfig: ClusterConfig = 
   }
   // Defaulting as KubeVirt's mutating webhook does it.
   const autoattach = devices?.autoattachPodInterface;
-  const listsGiven = (devices?.interfaces ?? null) !== null || (spec.networks ?? null) !== null;
-  if (interfaces.length === 0 && networks.length === 0 && autoattach !== false && (!listsGiven || (rawIfaces.length === 0 && rawNets.length === 0))) {
+  const emptyOrAbsent = (list: unknown) => list === undefined || list === null || (Array.isArray(list) && list.length === 0);
+  if (interfaces.length === 0 && networks.length === 0 && autoattach !== false && emptyOrAbsent(devices?.interfaces) && emptyOrAbsent(spec.networks)) {
     // Issues about the added interface point at the (empty) interfaces list itself.
     const binding = clusterConfig.defaultNetworkInterface;
     interfaces.push({ path: [...devicesPath, 'interfaces'], raw: { name: 'default', [binding]: {} }, aliases: { name: [], [binding]: [] } });
