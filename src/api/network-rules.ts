@@ -53,6 +53,10 @@ class DuplicateFinder<K> {
     private readonly code: Parameters<IssueCollector['error']>[1],
     private readonly describe: (key: K) => string,
   ) {}
+  /** Records a key without ever reporting it (fields outside the network part, e.g. disks). */
+  seed(key: K, path: FieldPath): void {
+    if (!this.seen.has(key)) this.seen.set(key, path);
+  }
   add(key: K, path: FieldPath): void {
     const first = this.seen.get(key);
     if (first === undefined) this.seen.set(key, path);
@@ -211,7 +215,8 @@ function checkBootOrders(ifaces: InterfaceEntry[], disks: unknown, disksPath: Fi
   const orders = new DuplicateFinder<number>(issues, 'DUPLICATE_BOOT_ORDER', (o) => `bootOrder ${o}`);
   if (Array.isArray(disks)) {
     disks.forEach((d, i) => {
-      if (isRawMap(d) && typeof d.bootOrder === 'number') orders.add(d.bootOrder, [...disksPath, i, 'bootOrder']);
+      // Disks are not ours to judge: only an interface clashing with a disk is reported.
+      if (isRawMap(d) && typeof d.bootOrder === 'number') orders.seed(d.bootOrder, [...disksPath, i, 'bootOrder']);
     });
   }
   for (const iface of ifaces) {
