@@ -64,3 +64,17 @@ export async function linksIn(ns: string): Promise<string[]> {
   const out = await runProgram(['ip', '-n', ns, '-j', 'link', 'show'], { timeoutMs: 10_000 });
   return (JSON.parse(out.stdout) as { ifname: string }[]).map((l) => l.ifname).sort();
 }
+
+/**
+ * A conf dir for one test (what other suites should pass as cniConfDir instead of relying on the
+ * shipped configuration, whose bridge and subnet are shared host-wide): `10-<first>.conflist` is the
+ * default network, every further name a secondary network, each on its own sandbox-named bridge and
+ * subnet, with tuning (mac) and host-local allocations under the sandbox dir.
+ */
+export function makeTestConfDir(sb: Sandbox, names: string[] = ['podnet']): string {
+  const dir = join(sb.dir, 'net.d');
+  names.forEach((name, i) => {
+    writeConf(dir, `${10 + i}-${name}.conflist`, bridgeConflist(sb, { name, bridgeSuffix: `n${i}`, salt: i, extraPlugins: [{ type: 'tuning', capabilities: { mac: true } }] }));
+  });
+  return dir;
+}

@@ -3,10 +3,6 @@ import type { Command } from '@commander-js/extra-typings';
 import { CniProxy, type CniProxyOptions } from '../../cni/proxy/cni-proxy.js';
 import { resolveStateDir } from '../../launcher/state-dir.js';
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 /** Registers `cni-proxy`. */
 export function register(program: Command): void {
   const proxy = program.command('cni-proxy').description('host-side CNI proxy: pods add and remove interfaces from host networks');
@@ -15,13 +11,13 @@ export function register(program: Command): void {
     .description('serve every pod of the state dir on its own unix socket <socket-dir>/<pod>.sock (HTTP+JSON)')
     .requiredOption('--socket-dir <dir>', 'directory of the per-pod sockets')
     .option('--cni-conf-dir <dir>', 'CNI configuration directory (default: the configuration shipped with virtnet)')
-    .option('--nad <file>', 'NetworkAttachmentDefinition YAML file (repeatable)', collect, [] as string[])
+    .option('--nad <files...>', 'NetworkAttachmentDefinition YAML files')
     .option('--cni-path <path>', 'colon-separated plugin directories')
     .option('--state-dir <dir>', 'virtnet state directory')
     .action(async (o) => {
       const opts: CniProxyOptions = { socketDir: o.socketDir, stateDir: resolveStateDir(o.stateDir) };
       if (o.cniConfDir !== undefined) opts.cniConfDir = o.cniConfDir;
-      if (o.nad.length > 0) opts.nadFiles = o.nad;
+      if (o.nad && o.nad.length > 0) opts.nadFiles = o.nad;
       if (o.cniPath !== undefined) opts.cniPath = o.cniPath.split(':').filter((p) => p !== '');
       const server = new CniProxy(opts);
       await server.start();

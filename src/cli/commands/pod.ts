@@ -5,10 +5,6 @@ import { createPod, deletePod, listPods, readPod, type CreatePodOptions, type Po
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import { resolveStateDir } from '../../launcher/state-dir.js';
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 function parseTimeout(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new VirtnetError('USAGE_INVALID_OPTION', `--plugin-timeout-ms must be a positive integer, not ${JSON.stringify(value)}`, { field: 'plugin-timeout-ms' });
@@ -51,7 +47,7 @@ export function register(program: Command): void {
     .description('create a pod: namespace, default network on eth0, then each secondary network')
     .argument('<name>', 'pod name (DNS label; also the network namespace name)')
     .option('--cni-conf-dir <dir>', 'CNI configuration directory (default: the configuration shipped with virtnet)')
-    .option('--nad <file>', 'NetworkAttachmentDefinition YAML file (repeatable)', collect, [] as string[])
+    .option('--nad <files...>', 'NetworkAttachmentDefinition YAML files')
     .option('--networks <annotation>', 'Multus k8s.v1.cni.cncf.io/networks annotation (short or JSON form)')
     .option('--default-network <name>', 'Multus v1.multus-cni.io/default-network override ([ns/]name)')
     .option('--genie <list>', 'CNI-Genie cni annotation, e.g. "flannel,ovs"')
@@ -63,7 +59,7 @@ export function register(program: Command): void {
     .action(async (name, o) => {
       const opts: CreatePodOptions = { name, stateDir: resolveStateDir(o.stateDir), namespace: o.namespace };
       if (o.cniConfDir !== undefined) opts.cniConfDir = o.cniConfDir;
-      if (o.nad.length > 0) opts.nadFiles = o.nad;
+      if (o.nad && o.nad.length > 0) opts.nadFiles = o.nad;
       if (o.networks !== undefined) opts.networks = o.networks;
       if (o.defaultNetwork !== undefined) opts.defaultNetwork = o.defaultNetwork;
       if (o.genie !== undefined) opts.genie = o.genie;
