@@ -67,8 +67,7 @@ export function parseSpecDocuments(text: string, file: string): ParsedSpecFile {
     docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true, merge: true }) as Document.Parsed[];
   } catch (err) {
     // parseAllDocuments reports problems as data; this guards against an unexpected throw on odd input.
-    const message = err instanceof Error ? err.message : String(err);
-    return { file, documents: [], errors: [{ field: '', code: 'YAML_SYNTAX', message, line: 1, column: 1 }] };
+    return { file, documents: [], errors: [{ field: '', code: 'YAML_SYNTAX', message: describeParseFailure(err), line: 1, column: 1 }] };
   }
   if (!Array.isArray(docs)) docs = [docs];
   // Empty documents (a trailing `---`, comments only, a bare `null`) are not VMs; drop them.
@@ -92,7 +91,7 @@ export function parseSpecDocuments(text: string, file: string): ParsedSpecFile {
         value = doc.toJS({ maxAliasCount: 100 });
       } catch (err) {
         // Alias bombs and broken anchors surface here.
-        errors.push({ field: '', code: 'YAML_SYNTAX', message: err instanceof Error ? err.message : String(err), ...locateOrStart(doc, lines) });
+        errors.push({ field: '', code: 'YAML_SYNTAX', message: describeParseFailure(err), ...locateOrStart(doc, lines) });
       }
     }
     return {
@@ -108,6 +107,12 @@ export function parseSpecDocuments(text: string, file: string): ParsedSpecFile {
   const errors: SpecIssue[] = [];
   if (documents.length === 0) errors.push({ field: '', code: 'EMPTY_FILE', message: 'the file holds no document', line: 1, column: 1 });
   return { file, documents, errors };
+}
+
+/** A person's description of a parser exception (stack overflow on absurd nesting, alias bombs). */
+function describeParseFailure(err: unknown): string {
+  if (err instanceof RangeError) return 'the document nests too deeply to read';
+  return err instanceof Error ? err.message : String(err);
 }
 
 function locateOrStart(doc: Document, lines: LineCounter): SourcePosition {
