@@ -126,6 +126,11 @@ export async function execPluginWithResult(type: string, config: Record<string, 
   if (out === undefined) {
     throw new VirtnetError('CNI_BAD_OUTPUT', `CNI plugin ${type} (${ctx.command}) printed no result`, { program: type, command: ctx.command, issues: [{ path: '', code: 'missing', message: 'empty output' }] });
   }
+  // An error object printed with exit status 0 is still a failure, not an empty result.
+  const cniError = parseErrorObject(out);
+  if (cniError) {
+    throw new VirtnetError('CNI_PLUGIN_ERROR', `CNI plugin ${type} (${ctx.command}) failed: ${cniError.msg} [CNI error ${cniError.code}]`, { program: type, command: ctx.command, ifname: ctx.ifname, exitCode: 0, stderr: '', cniError });
+  }
   const parsed = parseResult(out);
   if (!parsed.ok) {
     const first = parsed.issues[0]!;
