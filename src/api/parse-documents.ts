@@ -75,7 +75,7 @@ export function parseSpecDocuments(text: string, file: string): ParsedSpecFile {
   const documents = nonEmpty.map((doc, index): SpecDocument => {
     const toIssue = (e: { code: string; message: string; linePos?: [{ line: number; col: number }] | [{ line: number; col: number }, { line: number; col: number }] }, kind: 'error' | 'warning'): SpecIssue => {
       const code = kind === 'warning' ? 'YAML_WARNING' : e.code === 'DUPLICATE_KEY' ? 'YAML_DUPLICATE_KEY' : 'YAML_SYNTAX';
-      const first = e.message.split('\n')[0] ?? e.message;
+      const first = /Maximum call stack/.test(e.message) ? 'the document nests too deeply to read' : (e.message.split('\n')[0] ?? e.message);
       const issue: SpecIssue = { field: '', code, message: first.replace(/ at line \d+, column \d+:?\s*$/, '') };
       if (e.linePos) {
         issue.line = e.linePos[0].line;
