@@ -236,6 +236,20 @@ async function rollBack(vmDir: string, cause: unknown): Promise<void> {
   if (isVirtnetError(cause)) cause.detail.rolledBack = true;
 }
 
+/**
+ * Undo order: the reverse of the plan, except that routes removed by the plan come back last and in
+ * their original dump order — after every address (their gateways are reachable again) and in the
+ * order the kernel prefers alternatives of one destination (several default routes).
+ */
+function restoreOrder(pairs: { step: PlanStep; action: StepAction }[]): { step: PlanStep; action: StepAction }[] {
+  const routes = pairs.filter((p) => p.step.kind === 'route.remove');
+  const dumpIndex = (p: { step: PlanStep }): number => (p.step.kind === 'route.remove' ? (p.step.route.dumpIndex ?? 0) : 0);
+  routes.sort((a, b) => dumpIndex(a) - dumpIndex(b));
+  const others = pairs.filter((p) => p.step.kind !== 'route.remove');
+  const lastIp = others.map((p) => p.action.kind).lastIndexOf('ip');
+  return [...others.slice(0, lastIp + 1), ...routes, ...others.slice(lastIp + 1)];
+}
+
 /** Undoes every recorded step of the VM dir in reverse order, then removes the record. */
 async function teardownDir(vmDir: string): Promise<TeardownResult> {
   const record = readNetworkRecord(vmDir);
@@ -252,7 +266,7 @@ async function teardownDir(vmDir: string): Promise<TeardownResult> {
   let undone = 0;
   if (netnsExists(parseNetnsRef(netns))) {
     const observed: Observed = { ip: await readNetnsState(netns), sysctl: new Map() };
-    const pairs = recorded.map((r) => ({ step: byId.get(r.id)!, action: undoAction(byId.get(r.id)!, r.before, r.applied, observed, netns) }));
+    const pairs = restoreOrder(recorded.map((r) => ({ step: byId.get(r.id)!, action: undoAction(byId.get(r.id)!, r.before, r.applied, observed, netns) })));
     const errors: unknown[] = [];
     for (const seg of segment(pairs)) {
       try {

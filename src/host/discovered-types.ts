@@ -39,6 +39,12 @@ export interface DiscoveredRoute {
   /** Next-hop flags, e.g. `onlink`. */
   flags: string[];
   mtuBytes?: number;
+  /**
+   * Position in the namespace's route dump. Alternatives of one destination (several default routes
+   * through different interfaces) are preferred in insertion order, so an exact restore re-adds them
+   * in this order.
+   */
+  dumpIndex?: number;
 }
 
 /** One interface in the pod namespace. */

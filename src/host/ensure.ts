@@ -142,10 +142,14 @@ function routeSelector(route: DiscoveredRoute): string[] {
   return words;
 }
 
-/** ensureRoute: adds the route exactly as recorded (protocol, scope, src, onlink, mtu) unless present. */
+/**
+ * ensureRoute: adds the route exactly as recorded (protocol, scope, src, onlink, mtu) unless present.
+ * IPv4 uses `append` (NLM_F_APPEND): a pod may hold several default routes through different
+ * interfaces (one per CNI network), which `add` refuses as duplicates of the same key.
+ */
 export function addRouteLines(state: NetnsState, route: DiscoveredRoute): string[] {
   if (state.routes.some((r) => sameRoute(r, route))) return [];
-  const words = ['route', 'add', ...routeSelector(route)];
+  const words = ['route', route.family === 4 ? 'append' : 'add', ...routeSelector(route)];
   if (route.protocol) words.push('proto', assertToken(route.protocol));
   if (route.scope) words.push('scope', assertToken(route.scope));
   if (route.prefsrc) words.push('src', assertIpOrCidr(route.prefsrc));

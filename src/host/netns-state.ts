@@ -160,7 +160,8 @@ export function parseNetnsState(netns: string | undefined, addrJson: unknown, ro
     .map((r) => obj(r))
     .filter((r): r is Json => r !== undefined)
     .map(parseRoute)
-    .filter((r): r is DiscoveredRoute => r !== undefined);
+    .filter((r): r is DiscoveredRoute => r !== undefined)
+    .map((r, dumpIndex) => ({ ...r, dumpIndex }));
   for (const link of links) link.routes = routes.filter((r) => r.device === link.name);
   return { netns, links, routes };
 }
