@@ -40,6 +40,8 @@ export function crdOpenApiSchema(): Json {
   const net = jsonOf(networkSchema);
   net.description = 'A backend network: exactly one of pod, multus, genie.';
   net.oneOf = ['pod', 'multus', 'genie'].map((s) => ({ required: [s] }));
+  // Names are unique keys of both lists (server-side apply merges them by name).
+  const listMapByName = { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] };
   const open = (properties: Json, extra: Json = {}): Json => ({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties, ...extra });
   return {
     type: 'object',
@@ -55,10 +57,10 @@ export function crdOpenApiSchema(): Json {
           devices: open({
             autoattachPodInterface: { type: 'boolean', nullable: true },
             networkInterfaceMultiqueue: { type: 'boolean', nullable: true },
-            interfaces: { type: 'array', nullable: true, items: iface },
+            interfaces: { type: 'array', nullable: true, items: iface, ...listMapByName },
           }),
         }),
-        networks: { type: 'array', nullable: true, items: net },
+        networks: { type: 'array', nullable: true, items: net, ...listMapByName },
       }),
     },
   };

@@ -7,7 +7,7 @@ import { checkMacAddress, isMulticastMac, normaliseMac } from './mac-address.js'
 import { isPciAddress, normalisePciAddress } from './pci-address.js';
 import { isDnsLabel, isDnsSubdomain } from './dns-name.js';
 import { entryFieldPath, isRawMap, type InterfaceEntry, type NetworkEntry } from './spec-entries.js';
-import type { FieldPath } from './spec-issue.js';
+import { formatFieldPath, type FieldPath } from './spec-issue.js';
 import { BINDINGS, type BindingKind, type ClusterConfig } from './types.js';
 
 const SOURCES = ['pod', 'multus', 'genie'] as const;
@@ -60,12 +60,8 @@ class DuplicateFinder<K> {
   add(key: K, path: FieldPath): void {
     const first = this.seen.get(key);
     if (first === undefined) this.seen.set(key, path);
-    else this.issues.error(path, this.code, `${this.describe(key)} is already used at ${formatShort(first)}`);
+    else this.issues.error(path, this.code, `${this.describe(key)} is already used at ${formatFieldPath(first)}`);
   }
-}
-
-function formatShort(path: FieldPath): string {
-  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
 }
 
 /** Checks the networks list on its own. */
@@ -81,13 +77,13 @@ function checkNetworks(nets: NetworkEntry[], issues: IssueCollector): void {
       issues.error(net.path, 'NETWORK_SOURCE_COUNT', present.length === 0 ? 'a network needs exactly one source: pod, multus or genie' : `a network needs exactly one source, this one has ${present.join(' and ')}`);
     }
     if (raw.pod !== undefined) {
-      if (podPath) issues.error([...net.path, 'pod'], 'MULTIPLE_POD_NETWORKS', `only one pod network is allowed; another is at ${formatShort(podPath)}`);
+      if (podPath) issues.error([...net.path, 'pod'], 'MULTIPLE_POD_NETWORKS', `only one pod network is allowed; another is at ${formatFieldPath(podPath)}`);
       else podPath = [...net.path, 'pod'];
     }
     const multus = raw.multus;
     if (isRawMap(multus)) {
       if (multus.default === true) {
-        if (multusDefaultPath) issues.error([...net.path, 'multus', 'default'], 'MULTIPLE_MULTUS_DEFAULTS', `only one Multus network may be the default; another is at ${formatShort(multusDefaultPath)}`);
+        if (multusDefaultPath) issues.error([...net.path, 'multus', 'default'], 'MULTIPLE_MULTUS_DEFAULTS', `only one Multus network may be the default; another is at ${formatFieldPath(multusDefaultPath)}`);
         else multusDefaultPath = [...net.path, 'multus', 'default'];
       }
       if (typeof multus.networkName === 'string') checkMultusName(multus.networkName, [...net.path, 'multus', 'networkName'], issues);
@@ -98,7 +94,7 @@ function checkNetworks(nets: NetworkEntry[], issues: IssueCollector): void {
     }
   }
   if (podPath && multusDefaultPath) {
-    issues.error(multusDefaultPath, 'POD_AND_MULTUS_DEFAULT', `a Multus default network and a pod network (${formatShort(podPath)}) are mutually exclusive`);
+    issues.error(multusDefaultPath, 'POD_AND_MULTUS_DEFAULT', `a Multus default network and a pod network (${formatFieldPath(podPath)}) are mutually exclusive`);
   }
 }
 
@@ -147,7 +143,7 @@ function checkInterfaces(ifaces: InterfaceEntry[], nets: NetworkEntry[], cluster
       }
     }
     if (binding === 'masquerade') {
-      if (masqueradePath) issues.error(at(bindingKey), 'MULTIPLE_MASQUERADE', `only one masquerade interface is allowed; another is at ${formatShort(masqueradePath)}`);
+      if (masqueradePath) issues.error(at(bindingKey), 'MULTIPLE_MASQUERADE', `only one masquerade interface is allowed; another is at ${formatFieldPath(masqueradePath)}`);
       else masqueradePath = at(bindingKey);
     }
     if (typeof raw.macAddress === 'string' && checkMacAddress(raw.macAddress) === undefined) {
