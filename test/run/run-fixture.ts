@@ -1,0 +1,110 @@
+// Runs `virtnet run` as a user would (the built CLI, as a child process) inside a test sandbox: its own
+// state dir, CNI conf dir, bridges and subnets, and a pod named with the sandbox prefix. Collects the
+// status line, stderr and the exit, and checks that a finished run left nothing behind.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { listNetns } from '../../src/host/netns.js';
+import type { RunRecord } from '../../src/launcher/run-record.js';
+import { bridgeConflist, writeConf } from '../cni/cni-fixtures.js';
+import type { Sandbox } from '../support/sandbox.js';
+
+export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+
+/** A started `virtnet run`. */
+export interface RunChild {
+  child: ChildProcess;
+  pod: string;
+  stateDir: string;
+  /** The `-o json` status line (resolves once the guest is ready). */
+  status: Promise<RunRecord>;
+  /** Resolves once stderr shows the line matching `re`. */
+  stderrLine(re: RegExp): Promise<string>;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+}
+
+/** A conf dir for the default network on a bridge and subnet of this sandbox. */
+export function defaultNetwork(sb: Sandbox): string {
+  return writeConf(join(sb.dir, 'net.d'), '10-pod.conflist', bridgeConflist(sb, { name: 'podnet', bridgeSuffix: 'pn' }));
+}
+
+/** Writes NetworkAttachmentDefinitions for bridge networks `names` (salted subnets 1, 2, ...). */
+export function bridgeNads(sb: Sandbox, names: string[]): string {
+  const file = join(sb.dir, 'nads.yaml');
+  const docs = names.map((name, i) => {
+    const conf = bridgeConflist(sb, { name, bridgeSuffix: `n${i + 1}`, salt: i + 1 });
+    return `apiVersion: k8s.cni.cncf.io/v1\nkind: NetworkAttachmentDefinition\nmetadata:\n  name: ${name}\nspec:\n  config: '${JSON.stringify(conf)}'\n`;
+  });
+  writeFileSync(file, docs.join('---\n'));
+  return file;
+}
+
+/** Starts `virtnet run -o json` on `specYaml`; the child is killed at sandbox cleanup if still alive. */
+export function startRun(sb: Sandbox, specYaml: string, extraArgs: string[] = []): RunChild {
+  const specFile = join(sb.dir, `vm-${Math.random().toString(16).slice(2, 8)}.yaml`);
+  writeFileSync(specFile, specYaml);
+  const pod = `${sb.prefix}vm`;
+  const stateDir = join(sb.dir, 'state');
+  const child = spawn(process.execPath, [CLI, 'run', '-o', 'json', '--state-dir', stateDir, '--pod', pod, '--accel', 'tcg', specFile, ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  sb.trackPid(child.pid);
+  let stdout = '';
+  let stderr = '';
+  const lineWaiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+  child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    stderr += c;
+    for (const w of [...lineWaiters]) {
+      const line = stderr.split('\n').find((l) => w.re.test(l));
+      if (line) {
+        lineWaiters.splice(lineWaiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
+    child.on('exit', (code, signal) => setImmediate(() => resolve({ code, signal, stderr })));
+  });
+  const status = new Promise<RunRecord>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+      const nl = stdout.indexOf('\n');
+      if (nl >= 0) resolve(JSON.parse(stdout.slice(0, nl)) as RunRecord);
+    });
+    void exit.then((e) => reject(new Error(`virtnet run exited (${e.code ?? e.signal}) before its status line:\n${e.stderr}`)));
+  });
+  // A test that stops the run early never awaits the status: that is not an unhandled rejection.
+  status.catch(() => undefined);
+  return {
+    child,
+    pod,
+    stateDir,
+    status,
+    exit,
+    stderrLine: (re) => new Promise((resolve) => lineWaiters.push({ re, resolve })),
+  };
+}
+
+/** Asserts that nothing of the run is left: namespace, QEMU/DHCP processes, VM state, pod state. */
+export function assertNothingLeft(run: RunChild, vm: string): void {
+  assert.ok(!listNetns().includes(run.pod), `namespace ${run.pod} left behind`);
+  assert.ok(!existsSync(join(run.stateDir, 'vms', vm)), 'VM state left behind');
+  assert.ok(!existsSync(join(run.stateDir, 'pods', run.pod)), 'pod state left behind');
+  const leftovers = readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(join(run.stateDir, 'vms', vm));
+      } catch {
+        return false;
+      }
+    });
+  assert.deepEqual(leftovers, [], 'processes of the VM left behind');
+}
+
+/** Addresses host-local still holds in the sandbox's IPAM data dir for network `name`. */
+export function allocatedIps(sb: Sandbox, name: string): string[] {
+  const dir = join(sb.dir, 'ipam', name);
+  return existsSync(dir) ? readdirSync(dir).filter((f) => /^\d|:/.test(f)) : [];
+}
