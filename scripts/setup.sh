@@ -47,3 +47,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 npm run --silent build
+
+# The guest the VM tests boot (Debian kernel + busybox initramfs); cached, quick when already built.
+node dist/cli/main.js guest build >/dev/null

@@ -12,6 +12,7 @@ import { register as registerCniProxy } from './cni-proxy.js';
 import { register as registerRun } from './run.js';
 import { register as registerStatus } from './status.js';
 import { register as registerGc } from './gc.js';
+import { register as registerGuest } from './guest.js';
 
 type Register = (program: Command) => void;
 
@@ -28,6 +29,7 @@ const registrations: Register[] = [
   registerRun,
   registerStatus,
   registerGc,
+  registerGuest,
 ];
 
 /** Registers every virtnet command on `program`. */
