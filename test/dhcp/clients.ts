@@ -81,7 +81,7 @@ export async function dhcpcd(sb: Sandbox, netns: string, ifname: string): Promis
 /** A tcpdump capture of DHCP traffic on one interface; `stop()` returns "src > dst" per packet. */
 export async function captureDhcp(sb: Sandbox, netns: string, ifname: string): Promise<{ stop(): Promise<string[]> }> {
   const file = join(sb.dir, `cap-${netns}-${ifname}.pcap`);
-  const child = startProgram(['ip', 'netns', 'exec', netns, 'tcpdump', '-Z', 'root', '-i', ifname, '-n', '-U', '-w', file, 'udp port 67 or udp port 68'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = startProgram(['ip', 'netns', 'exec', netns, 'tcpdump', '--immediate-mode', '-Z', 'root', '-i', ifname, '-n', '-U', '-w', file, 'udp port 67 or udp port 68'], { stdio: ['ignore', 'ignore', 'pipe'] });
   sb.trackPid(child.pid);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('tcpdump did not start')), 10_000);

@@ -1,0 +1,248 @@
+// bench/dhcp: full DORA handshake with the same client (busybox udhcpc) against virtnet's DHCP server
+// process, dnsmasq (a host reservation) and Kea (kea-dhcp4 with a reservation), measured in one run,
+// interleaved round-robin so machine noise hits all three alike. A DORA is timed on the wire: tcpdump
+// in the guest stamps the client's DISCOVER and the server's ACK of the same xid (kernel timestamps),
+// so the client's process start-up and hook scripts are excluded; the udhcpc wall time (deconfig to
+// bound hook) is reported beside it. Target (issue 4): virtnet's median ≤ both peers' medians.
+// Topology: a pod namespace with bridge br0 (169.254.75.10/32 for virtnet, 10.244.1.254/24 which
+// dnsmasq and Kea need to pick their subnet) and a guest namespace whose veth carries the client MAC.
+// Run: `node --import tsx bench/dhcp.ts [runs]` (default 25 per server). Prints one JSON document.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDhcp4Process } from '../src/dhcp/process.js';
+import type { Dhcp4Lease } from '../src/dhcp/server-config.js';
+import { minimalEnv, runProgram, startProgram } from '../src/exec/run-program.js';
+import { createNetns, deleteNetns } from '../src/host/netns.js';
+import { createInterface } from 'node:readline';
+
+const runs = Math.max(5, Number(process.argv[2] ?? 25));
+const prefix = `vb${randomBytes(3).toString('hex')}-`;
+const dir = mkdtempSync(join(tmpdir(), prefix));
+const POD = `${prefix}pod`;
+const GUEST = `${prefix}gst`;
+const IFNAME = `${prefix}g`;
+const MAC = '02:5e:be:00:00:01';
+const T = { timeoutMs: 15_000 };
+const SETTLE_MS = 1_000;
+
+const lease: Dhcp4Lease = {
+  clientMac: MAC, bridge: 'br0', serverAddress: '169.254.75.10', address: '10.244.1.17', prefixLength: 24,
+  routers: ['10.244.1.1'], classlessRoutes: [{ destination: '10.96.0.0/12', gateway: '10.244.1.1' }],
+  dnsServers: ['10.96.0.10'], searchDomains: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'],
+  domainName: 'cluster.local', hostname: 'benchvm', mtuBytes: 1450, leaseSeconds: 3600, ntpServers: [], privateOptions: [],
+};
+
+interface Server {
+  name: string;
+  stop(): Promise<void>;
+}
+
+const ip = (...args: string[]) => runProgram(['ip', ...args], T);
+
+async function topology(): Promise<void> {
+  await createNetns(POD);
+  await createNetns(GUEST);
+  await ip('-n', POD, 'link', 'add', 'br0', 'type', 'bridge');
+  await ip('-n', POD, 'addr', 'add', '169.254.75.10/32', 'dev', 'br0');
+  await ip('-n', POD, 'addr', 'add', '10.244.1.254/24', 'dev', 'br0');
+  await ip('-n', POD, 'link', 'set', 'br0', 'up');
+  await ip('-n', GUEST, 'link', 'add', IFNAME, 'address', MAC, 'type', 'veth', 'peer', 'name', 'vm0', 'netns', POD);
+  await ip('-n', POD, 'link', 'set', 'vm0', 'master', 'br0', 'up');
+  await ip('-n', GUEST, 'link', 'set', IFNAME, 'up');
+}
+
+function daemon(name: string, argv: string[], env?: NodeJS.ProcessEnv): Server {
+  const child = startProgram(['ip', 'netns', 'exec', POD, ...argv], { stdio: ['ignore', 'ignore', 'ignore'], env: env ?? minimalEnv() });
+  return {
+    name,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function startVirtnet(): Promise<Server> {
+  const configPath = join(dir, 'virtnet.json');
+  writeFileSync(configPath, JSON.stringify({ leases: [lease] }));
+  const p = await startDhcp4Process({ netns: POD, configPath, logPath: join(dir, 'virtnet.log') });
+  return { name: 'virtnet', stop: () => p.stop() };
+}
+
+function startDnsmasq(): Server {
+  return daemon('dnsmasq', [
+    'dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0', '--interface=br0', '--bind-interfaces', '--no-ping',
+    `--dhcp-leasefile=${join(dir, 'dnsmasq.leases')}`, `--pid-file=${join(dir, 'dnsmasq.pid')}`,
+    '--dhcp-range=10.244.1.0,static,255.255.255.0,1h', `--dhcp-host=${MAC},10.244.1.17,benchvm`,
+    '--dhcp-option=option:router,10.244.1.1', '--dhcp-option=option:dns-server,10.96.0.10',
+    '--dhcp-option=option:domain-name,cluster.local', '--dhcp-option=option:mtu,1450',
+    '--dhcp-option=option:domain-search,default.svc.cluster.local,svc.cluster.local,cluster.local',
+    '--dhcp-option=option:classless-static-route,10.96.0.0/12,10.244.1.1,0.0.0.0/0,10.244.1.1',
+  ]);
+}
+
+function startKea(): Server {
+  const config = {
+    Dhcp4: {
+      'interfaces-config': { interfaces: ['br0'], 'dhcp-socket-type': 'raw', 'service-sockets-max-retries': 20, 'service-sockets-retry-wait-time': 100 },
+      'lease-database': { type: 'memfile', persist: false },
+      'valid-lifetime': 3600,
+      'host-reservation-identifiers': ['hw-address'],
+      subnet4: [{
+        id: 1, subnet: '10.244.1.0/24', interface: 'br0', pools: [],
+        reservations: [{ 'hw-address': MAC, 'ip-address': '10.244.1.17', hostname: 'benchvm' }],
+        'option-data': [
+          { name: 'routers', data: '10.244.1.1' }, { name: 'domain-name-servers', data: '10.96.0.10' },
+          { name: 'domain-name', data: 'cluster.local' }, { name: 'interface-mtu', data: '1450' },
+          { name: 'domain-search', data: 'default.svc.cluster.local, svc.cluster.local, cluster.local' },
+          // Kea 2.2 has no definition for option 121: raw RFC 3442 bytes (10.96.0.0/12 and 0.0.0.0/0 via 10.244.1.1).
+          { code: 121, space: 'dhcp4', 'csv-format': false, data: '0C0A600AF40101000AF40101' },
+        ],
+      }],
+      loggers: [{ name: 'kea-dhcp4', output_options: [{ output: join(dir, 'kea.log') }], severity: 'WARN' }],
+    },
+  };
+  const path = join(dir, 'kea.json');
+  writeFileSync(path, JSON.stringify(config));
+  return daemon('kea', ['kea-dhcp4', '-c', path], minimalEnv({ KEA_LOCKFILE_DIR: dir, KEA_PIDFILE_DIR: dir }));
+}
+
+const hook = join(dir, 'udhcpc-hook.sh');
+writeFileSync(hook, `#!/bin/sh\necho "$1 $(date +%s%N)"\n[ "$1" = bound ] && echo "ip $ip"\nexit 0\n`);
+chmodSync(hook, 0o755);
+
+let last = "";
+/** One DORA with udhcpc; milliseconds from deconfig to bound, or undefined without a lease. */
+async function dora(): Promise<number | undefined> {
+  const r = await runProgram(['ip', 'netns', 'exec', GUEST, 'udhcpc', '-i', IFNAME, '-f', '-q', '-n', '-t', '5', '-T', '1', '-s', hook, '-O', 'mtu', '-O', 'search', '-O', 'staticroutes'], { timeoutMs: 20_000, okExitCodes: [0, 1] });
+  last = r.stdout + r.stderr;
+  const stamp = (event: string) => r.stdout.split('\n').find((l) => l.startsWith(`${event} `))?.split(' ')[1];
+  const start = stamp('deconfig');
+  const end = stamp('bound');
+  if (start === undefined || end === undefined || !r.stdout.includes('ip 10.244.1.17')) return undefined;
+  return Number(BigInt(end) - BigInt(start)) / 1e6;
+}
+
+/** Starts tcpdump on the guest interface; `stop()` returns DISCOVER→ACK milliseconds per xid. */
+async function capture(file: string): Promise<{ stop(): Promise<number[]> }> {
+  const child = startProgram(['ip', 'netns', 'exec', GUEST, 'tcpdump', '--immediate-mode', '-Z', 'root', '-i', IFNAME, '-n', '-U', '-w', file, 'udp port 67 or udp port 68'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stderr! }).on('line', (line) => line.includes('listening on') && resolve());
+    child.once('exit', () => reject(new Error('tcpdump exited')));
+  });
+  return {
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      return doraTimes(readFileSync(file));
+    },
+  };
+}
+
+/** Parses a pcap (Ethernet, µs timestamps): per xid, the time from the DISCOVER to the ACK. */
+function doraTimes(pcap: Buffer): number[] {
+  const discover = new Map<number, number>();
+  const out: number[] = [];
+  for (let off = 24; off + 16 <= pcap.length; ) {
+    const tMs = pcap.readUInt32LE(off) * 1000 + pcap.readUInt32LE(off + 4) / 1000;
+    const len = pcap.readUInt32LE(off + 8);
+    const frame = pcap.subarray(off + 16, off + 16 + len);
+    off += 16 + len;
+    const ihl = ((frame[14] ?? 0) & 0x0f) * 4;
+    const dhcp = frame.subarray(14 + ihl + 8);
+    if (dhcp.length < 240) continue;
+    const xid = dhcp.readUInt32BE(4);
+    let type = 0;
+    for (let i = 240; i + 1 < dhcp.length && dhcp[i] !== 255; ) {
+      if (dhcp[i] === 0) { i++; continue; }
+      if (dhcp[i] === 53) type = dhcp[i + 2] ?? 0;
+      i += 2 + (dhcp[i + 1] ?? 0);
+    }
+    if (type === 1 && !discover.has(xid)) discover.set(xid, tMs);
+    const start = discover.get(xid);
+    if (type === 5 && start !== undefined) {
+      out.push(tMs - start);
+      discover.delete(xid);
+    }
+  }
+  return out;
+}
+
+async function ready(name: string): Promise<void> {
+  // The peers have no readiness signal: the first successful DORA (not measured) is it.
+  for (let i = 0; i < 3; i++) if ((await dora()) !== undefined) return;
+  throw new Error(`${name} never answered: ${last}`);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+async function main(): Promise<void> {
+  const samples: Record<string, number[]> = { virtnet: [], dnsmasq: [], kea: [] };
+  const wall: Record<string, number[]> = { virtnet: [], dnsmasq: [], kea: [] };
+  const failures: Record<string, number> = { virtnet: 0, dnsmasq: 0, kea: 0 };
+  const starters: Record<string, () => Server | Promise<Server>> = { virtnet: startVirtnet, dnsmasq: startDnsmasq, kea: startKea };
+  try {
+    await topology();
+    // Round-robin in batches: one server at a time owns port 67, each batch a few DORAs.
+    const batch = 5;
+    for (let done = 0; done < runs; done += batch) {
+      for (const name of Object.keys(samples)) {
+        const server = await starters[name]!();
+        try {
+          await ready(name);
+          // A VM boots for seconds after its DHCP server starts: let every server settle the same time.
+          await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+          const cap = await capture(join(dir, `${name}-${done}.pcap`));
+          for (let i = 0; i < Math.min(batch, runs - done); i++) {
+            const ms = await dora();
+            if (ms === undefined) failures[name]!++;
+            else wall[name]!.push(ms);
+          }
+          samples[name]!.push(...(await cap.stop()));
+        } finally {
+          await server.stop();
+        }
+      }
+    }
+  } finally {
+    await deleteNetns(GUEST).catch(() => undefined);
+    await deleteNetns(POD).catch(() => undefined);
+    if (process.env.BENCH_KEEP === undefined) rmSync(dir, { recursive: true, force: true });
+    else console.error(`kept ${dir}`);
+  }
+  const summary = Object.fromEntries(
+    Object.entries(samples).map(([name, xs]) => [
+      name,
+      { runs: xs.length, failures: failures[name], medianMs: +median(xs).toFixed(3), p90Ms: +percentile(xs, 90).toFixed(3), minMs: +Math.min(...xs).toFixed(3), clientWallMedianMs: +median(wall[name]!).toFixed(3) },
+    ]),
+  );
+  const v = median(samples.virtnet!);
+  const result = {
+    bench: 'dhcp',
+    client: 'busybox udhcpc 1.35',
+    measure: 'DISCOVER→ACK on the guest interface (tcpdump timestamps), same xid',
+    runsPerServer: runs,
+    servers: summary,
+    ratio: { virtnetVsDnsmasq: +(v / median(samples.dnsmasq!)).toFixed(3), virtnetVsKea: +(v / median(samples.kea!)).toFixed(3) },
+    target: 'virtnet median ≤ dnsmasq median and ≤ kea median',
+    pass: v <= median(samples.dnsmasq!) && v <= median(samples.kea!),
+  };
+  console.log(JSON.stringify(result, null, 2));
+  if (!result.pass) process.exitCode = 1;
+}
+
+void main();
