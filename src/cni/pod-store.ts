@@ -37,6 +37,9 @@ export interface PodRecord {
   annotations: Record<string, string>;
   /** The CNI path the pod was created with; teardown uses it unless told otherwise. */
   cniPath?: string[];
+  /** Where the pod's networks came from (absolute paths); the CNI proxy resolves networks there by default. */
+  cniConfDir?: string;
+  nadFiles?: string[];
 }
 
 /** Directory of pod `name`. */

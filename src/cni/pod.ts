@@ -3,6 +3,7 @@
 // then each secondary network; teardown runs DEL for all of them in reverse and removes the namespace.
 // Creation is all or nothing; the state written before each step makes deletion exact after a crash.
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { runIpBatch } from '../host/ip.js';
 import { addNetns, deleteNetns, netnsExists, netnsPath, setLoopbackUp } from '../host/netns.js';
@@ -189,6 +190,8 @@ export async function createPod(opts: CreatePodOptions): Promise<PodState> {
       annotations,
     };
     if (opts.cniPath) rec.cniPath = opts.cniPath;
+    if (opts.cniConfDir !== undefined) rec.cniConfDir = resolve(opts.cniConfDir);
+    if (opts.nadFiles && opts.nadFiles.length > 0) rec.nadFiles = opts.nadFiles.map((f) => resolve(f));
     writePodRecord(opts.stateDir, rec);
     const done: PodAttachment[] = [];
     let loopback: Promise<unknown> = Promise.resolve();

@@ -14,10 +14,10 @@ import { bridgeConflist, linksIn, testSubnets, writeConf } from './cni-fixtures.
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 
-function startProxy(sb: Sandbox, socketDir: string, stateDir: string, confDir: string): ChildProcess {
+function startProxy(sb: Sandbox, socketDir: string, stateDir: string, confDir?: string): ChildProcess {
   const mod = JSON.stringify(new URL('../../src/cni/proxy/cni-proxy.ts', import.meta.url).href);
   const script = `import { CniProxy } from ${mod};
-const p = new CniProxy({ socketDir: ${JSON.stringify(socketDir)}, stateDir: ${JSON.stringify(stateDir)}, cniConfDir: ${JSON.stringify(confDir)}, cniPath: [${JSON.stringify(FIXTURES)}, '/usr/lib/cni'], pollIntervalMs: 100 });
+const p = new CniProxy({ socketDir: ${JSON.stringify(socketDir)}, stateDir: ${JSON.stringify(stateDir)}${confDir ? `, cniConfDir: ${JSON.stringify(confDir)}` : ''}, cniPath: [${JSON.stringify(FIXTURES)}, '/usr/lib/cni'], pollIntervalMs: 100 });
 await p.start();
 setInterval(() => undefined, 1 << 30);`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -123,10 +123,13 @@ test('CNI proxy: per-pod sockets, add/list/remove, errors, isolation, SIGKILL-sa
   // Kill the proxy hard, start a new one, then delete the pod: the proxy's interface goes through DEL.
   proxy.kill('SIGKILL');
   await new Promise((r) => proxy.once('exit', r));
-  proxy = startProxy(sb, socketDir, stateDir, confDir);
+  // Without --cni-conf-dir, the new proxy resolves networks from the conf dir the pod was created with.
+  proxy = startProxy(sb, socketDir, stateDir);
   await waitForProxy(sockA);
+  const again = await proxyRequest(sockA, 'POST', '/interfaces', { network: 'host1', ifname: 'vif1' });
+  assert.equal(again.status, 201, JSON.stringify(again.body));
   const bridge1 = `${sb.prefix}b1`;
-  assert.equal((await bridgePorts(bridge1)).length, 1);
+  assert.equal((await bridgePorts(bridge1)).length, 2);
   await deletePod(a.name, stateDir);
   assert.deepEqual(await bridgePorts(bridge1), []);
   assert.deepEqual(readdirSync(join(sb.dir, 'ipam', 'host1')).filter((f) => /^\d/.test(f)), [], 'host1 addresses released');

@@ -61,13 +61,29 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 export class CniProxy {
   private readonly servers = new Map<string, Server>();
   private timer: NodeJS.Timeout | undefined;
-  private readonly catalog: NetworkCatalog;
+  private readonly catalogs = new Map<string, NetworkCatalog>();
 
-  constructor(private readonly opts: CniProxyOptions) {
-    const c: ConstructorParameters<typeof NetworkCatalog>[0] = { stateDir: opts.stateDir };
-    if (opts.cniConfDir !== undefined) c.cniConfDir = opts.cniConfDir;
-    if (opts.nadFiles !== undefined) c.nadFiles = opts.nadFiles;
-    this.catalog = new NetworkCatalog(c);
+  constructor(private readonly opts: CniProxyOptions) {}
+
+  /**
+   * The networks pod `pod` may ask for: the proxy's own --cni-conf-dir/--nad when given, else the
+   * conf dir and NADs the pod was created from.
+   */
+  private catalogFor(pod: string): NetworkCatalog {
+    const own = this.opts.cniConfDir !== undefined || (this.opts.nadFiles?.length ?? 0) > 0;
+    const key = own ? '' : pod;
+    let catalog = this.catalogs.get(key);
+    if (!catalog) {
+      const rec = own ? undefined : readPodRecord(this.opts.stateDir, pod);
+      const c: ConstructorParameters<typeof NetworkCatalog>[0] = { stateDir: this.opts.stateDir };
+      const confDir = own ? this.opts.cniConfDir : rec?.cniConfDir;
+      const nads = own ? this.opts.nadFiles : rec?.nadFiles;
+      if (confDir !== undefined) c.cniConfDir = confDir;
+      if (nads !== undefined) c.nadFiles = nads;
+      catalog = new NetworkCatalog(c);
+      this.catalogs.set(key, catalog);
+    }
+    return catalog;
   }
 
   /** Creates the socket dir, registers every ready pod and starts following the state dir. */
@@ -115,8 +131,10 @@ export class CniProxy {
     const server = this.servers.get(name);
     if (!server) return;
     this.servers.delete(name);
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.catalogs.delete(name);
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
+    await closed;
     rmSync(podSocketPath(this.opts.socketDir, name), { force: true });
   }
 
@@ -162,7 +180,7 @@ export class CniProxy {
     } catch {
       throw badRequest('PROXY_BAD_REQUEST', 'request body must be a JSON object');
     }
-    const a = await addPodInterface(pod, this.opts.stateDir, this.catalog, validatePodInterfaceRequest(body), this.opts);
+    const a = await addPodInterface(pod, this.opts.stateDir, this.catalogFor(pod), validatePodInterfaceRequest(body), this.opts);
     return a.result!;
   }
 
