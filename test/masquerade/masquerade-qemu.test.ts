@@ -80,7 +80,8 @@ describe('masquerade with a QEMU guest', { skip: needsRoot(), timeout: 300_000 }
     sb.trackPid(vm.pid);
     sb.defer(() => vm.stop({ graceMs: 5_000 }));
     try {
-      [report] = await vm.waitForNics([plan.nic.mac], BOOT_TIMEOUT_MS, (r) => r.dhcp === 'bound' && r.ipv6.length > 0);
+      const reports = await vm.waitForNics([plan.nic.mac], BOOT_TIMEOUT_MS, (r) => r.dhcp === 'bound' && r.ipv6.length > 0);
+      report = reports[0]!;
     } catch (err) {
       console.error(readFileSync(vm.files.consoleLog, 'utf8').split('\n').slice(-40).join('\n'));
       throw err;
