@@ -27,7 +27,7 @@ export function podJson(p: PodState): Record<string, unknown> {
     createdAt: p.createdAt,
     annotations: p.annotations,
     networkStatus: p.networkStatus,
-    attachments: p.attachments.map((a) => ({ name: a.name, source: a.source, ifname: a.ifname, default: a.default, state: a.state, cniVersion: a.list.cniVersion, plugins: a.list.plugins.map((x) => x.type), result: a.result ?? null })),
+    attachments: p.attachments.map((a) => ({ name: a.name, source: a.source, ifname: a.ifname, default: a.default, state: a.state, resourceName: a.resourceName ?? null, cniVersion: a.list.cniVersion, plugins: a.list.plugins.map((x) => x.type), result: a.result ?? null })),
   };
 }
 
