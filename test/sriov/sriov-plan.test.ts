@@ -23,6 +23,7 @@ import { parsePfVfConfig } from '../../src/host/sriov-pf.js';
 import { readVfioHostState } from '../../src/host/sriov-sysfs.js';
 import { buildDomainXml } from '../../src/hypervisor/domain-xml.js';
 import { networkConfigV1 } from '../../src/hypervisor/cloud-init.js';
+import { nicDeviceArg } from '../../src/hypervisor/qemu-args.js';
 import { machine } from '../hypervisor/machines.js';
 import { fakeSysfs, snapshot, type FakeHost } from './fake-sysfs.js';
 
@@ -199,6 +200,12 @@ test('sriov: device-info VF → PF pin, vfio-pci rebind, hostdev NIC, cloud-init
   writeFileSync(join(dir, 'domain.xml'), xml);
   const v = spawnSync('virt-xml-validate', [join(dir, 'domain.xml'), 'domain'], { encoding: 'utf8' });
   assert.equal(v.status, 0, `${v.stdout}${v.stderr}`);
+
+  // The embedded runner's QEMU device for the same NIC.
+  const device = nicDeviceArg(p.nic, 0, { host: { vhostNet: false } });
+  assert.match(device, /^vfio-pci,host=0000:18:02\.5,/);
+  assert.match(device, /bootindex=2/);
+  assert.match(device, /addr=0a\.0/);
 
   const netplan = netConvert(t, stringify(networkConfigV1([p.nic])));
   for (const part of [MAC, '10.56.217.171/24', '10.56.0.0/16', '10.56.217.1', 'lab.example', 'mtu: 9000']) assert.ok(netplan.includes(part), `${part} missing in\n${netplan}`);
