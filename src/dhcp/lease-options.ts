@@ -17,12 +17,18 @@ export function routesWithDefault(lease: Dhcp4Lease): Dhcp4Lease['classlessRoute
   return hasDefault || router === undefined ? lease.classlessRoutes : [...lease.classlessRoutes, { destination: '0.0.0.0/0', gateway: router }];
 }
 
+const encodedLeases = new WeakMap<Dhcp4Lease, Map<number, Uint8Array>>();
+
 /**
  * Every configuration option of a lease as code → data, lease timers excluded. Values were
  * validated when the configuration was loaded; one that still fails to encode is left out.
  */
-export function leaseConfigOptions(lease: Dhcp4Lease): Map<number, Uint8Array> {
+export function leaseConfigOptions(lease: Dhcp4Lease): ReadonlyMap<number, Uint8Array> {
+  // Leases are immutable once loaded (a reload brings new objects), so each is encoded once.
+  const cached = encodedLeases.get(lease);
+  if (cached !== undefined) return cached;
   const out = new Map<number, Uint8Array>();
+  encodedLeases.set(lease, out);
   const put = <N extends OptionName>(name: N, value: OptionValue<N> | undefined): void => {
     if (value === undefined) return;
     const r = encodeOptionValue(name, value);
@@ -54,7 +60,7 @@ export function leaseConfigOptions(lease: Dhcp4Lease): Map<number, Uint8Array> {
  * order, then everything else configured. The encoder drops from the end when space runs out, so
  * an unrequested option never displaces a requested one.
  */
-export function orderForRequest(required: Map<number, Uint8Array>, configured: Map<number, Uint8Array>, requested: readonly number[] | undefined): Map<number, Uint8Array> {
+export function orderForRequest(required: Map<number, Uint8Array>, configured: ReadonlyMap<number, Uint8Array>, requested: readonly number[] | undefined): Map<number, Uint8Array> {
   const out = new Map(required);
   for (const code of requested ?? []) {
     const data = configured.get(code);
