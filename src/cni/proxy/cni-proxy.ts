@@ -6,7 +6,7 @@
 //   POST   /interfaces           {network, ifname?, mac?}  → 201 + the CNI result
 //   DELETE /interfaces/{ifname}                             → 200 {deleted}
 //   GET    /interfaces                                      → 200 {pod, interfaces: [...]}
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { NetworkCatalog } from '../network-catalog.js';
@@ -89,6 +89,11 @@ export class CniProxy {
   /** Creates the socket dir, registers every ready pod and starts following the state dir. */
   async start(): Promise<void> {
     mkdirSync(this.opts.socketDir, { recursive: true, mode: 0o700 });
+    // Sockets a killed proxy left for pods that are gone since.
+    const pods = new Set(listPods(this.opts.stateDir).map((p) => p.name));
+    for (const f of readdirSync(this.opts.socketDir)) {
+      if (f.endsWith('.sock') && !pods.has(f.slice(0, -'.sock'.length))) rmSync(join(this.opts.socketDir, f), { force: true });
+    }
     await this.sync();
     const every = this.opts.pollIntervalMs ?? 250;
     if (every > 0) {
