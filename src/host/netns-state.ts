@@ -20,6 +20,8 @@ export interface TunState {
   persist: boolean;
   ownerUid?: number;
   ownerGid?: number;
+  /** iproute2 prints the group by name when /etc/group knows it. */
+  ownerGroupName?: string;
 }
 
 /** One link as observed. */
@@ -111,6 +113,7 @@ function parseLink(l: Json): LinkState | undefined {
       persist: data.persist === true,
       ...(num(data.user) !== undefined ? { ownerUid: num(data.user) } : {}),
       ...(num(data.group) !== undefined ? { ownerGid: num(data.group) } : {}),
+      ...(str(data.group) !== undefined ? (/^\d+$/.test(str(data.group)!) ? { ownerGid: Number(data.group) } : { ownerGroupName: str(data.group) }) : {}),
     };
   }
   if ((kind === 'macvlan' || kind === 'macvtap') && data) {

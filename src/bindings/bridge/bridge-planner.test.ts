@@ -1,0 +1,134 @@
+// The bridge planner on hand-written pods: names, IP/MAC/MTU delegation, routes → router + option 121,
+// multiqueue, pure L2, IPv6 note, and the issues it reports with their spec fields.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_CLUSTER_CONFIG, type InterfaceSpec, type NetworkSpec, type VmSpec } from '../../api/types.js';
+import type { DiscoveredInterface, DiscoveredPod } from '../plan-types.js';
+import { planVmNetwork } from '../planner.js';
+import { bridgeName, handoverMac, tapName } from './bridge-names.js';
+
+const iface = (name: string, extra: Partial<InterfaceSpec> = {}): InterfaceSpec => ({ name, binding: 'bridge', model: 'virtio', ports: [], state: 'up', ...extra });
+
+function vm(extra: Partial<VmSpec> = {}): VmSpec {
+  return { kind: 'VirtualMachineInstance', name: 'vm1', namespace: 'default', networks: [{ name: 'default', source: { kind: 'pod' } }], interfaces: [iface('default')], networkInterfaceMultiqueue: false, autoattachPodInterface: true, vcpus: 1, ...extra };
+}
+
+function podIf(name: string, extra: Partial<DiscoveredInterface> = {}): DiscoveredInterface {
+  return {
+    name,
+    index: 2,
+    kind: 'veth',
+    mac: '0a:58:0a:f4:00:05',
+    mtuBytes: 1450,
+    up: true,
+    addresses: [{ family: 4, address: '10.244.0.5', prefixLength: 24, scope: 'global', flags: [] }],
+    routes: [
+      { family: 4, destination: '0.0.0.0/0', gateway: '10.244.0.1', device: name, protocol: 'boot', scope: 'global', flags: [] },
+      { family: 4, destination: '10.244.0.0/24', device: name, protocol: 'kernel', scope: 'link', prefsrc: '10.244.0.5', flags: [] },
+      { family: 4, destination: '10.96.0.0/12', gateway: '10.244.0.1', device: name, protocol: 'boot', scope: 'global', flags: [] },
+    ],
+    ...extra,
+  };
+}
+
+function pod(interfaces: DiscoveredInterface[]): DiscoveredPod {
+  return { netns: 'p1', interfaces, dns: { nameservers: ['10.96.0.10', 'fd00::10'], search: ['default.svc.cluster.local', 'svc.cluster.local'], options: ['ndots:5'], source: 'test' }, sysctls: { 'net/ipv4/conf/all/arp_ignore': '0' } };
+}
+
+test('names are deterministic, KubeVirt-like and within IFNAMSIZ', () => {
+  assert.equal(bridgeName('eth0'), 'k6t-eth0');
+  assert.equal(tapName('eth0'), 'tap0');
+  assert.equal(bridgeName('pod1a2b3c4d5e6'), 'k6t-1a2b3c4d5e6');
+  assert.equal(tapName('pod1a2b3c4d5e6'), 'tap1a2b3c4d5e6');
+  assert.equal(bridgeName('net1'), 'k6t-net1');
+  for (const n of ['a-very-long-if0', 'eth1234567890', 'pod1a2b3c4d5e6', 'net12']) {
+    assert.ok(Buffer.byteLength(bridgeName(n)) <= 15 && Buffer.byteLength(tapName(n)) <= 15, n);
+  }
+  assert.notEqual(bridgeName('a-very-long-if0'), bridgeName('a-very-long-if1'));
+  const mac = handoverMac('0a:58:0a:f4:00:05', 'eth0');
+  assert.match(mac, /^[0-9a-f][26ae](:[0-9a-f]{2}){5}$/, 'locally administered unicast');
+  assert.equal(mac, handoverMac('0a:58:0a:f4:00:05', 'eth0'));
+});
+
+test('bridge plan: IP, routes, DNS, MTU and MAC move to the VM', () => {
+  const r = planVmNetwork(vm({ hostname: 'h1' }), DEFAULT_CLUSTER_CONFIG, pod([podIf('eth0')]));
+  assert.ok(r.ok);
+  const p = r.plan.interfaces[0]!;
+  assert.equal(p.podInterface, 'eth0');
+  assert.deepEqual(p.createdDevices, ['k6t-eth0', 'tap0']);
+  assert.equal(p.nic.mac, '0a:58:0a:f4:00:05');
+  assert.equal(p.nic.mtuBytes, 1450);
+  assert.deepEqual(p.nic.backend, { kind: 'tap', tapName: 'tap0', queues: 1 });
+  const lease = p.dhcp4!;
+  assert.equal(lease.address, '10.244.0.5');
+  assert.equal(lease.prefixLength, 24);
+  assert.deepEqual(lease.routers, ['10.244.0.1']);
+  assert.deepEqual(lease.classlessRoutes, [
+    { destination: '10.96.0.0/12', gateway: '10.244.0.1' },
+    { destination: '0.0.0.0/0', gateway: '10.244.0.1' },
+  ]);
+  assert.deepEqual(lease.dnsServers, ['10.96.0.10']);
+  assert.deepEqual(lease.searchDomains, ['default.svc.cluster.local', 'svc.cluster.local']);
+  assert.equal(lease.hostname, 'h1');
+  assert.equal(lease.mtuBytes, 1450);
+  assert.equal(lease.serverAddress, '169.254.75.10');
+  const kinds = p.steps.map((s) => `${s.kind}:${s.id}`);
+  assert.deepEqual(kinds, [
+    'link.create:eth0/bridge',
+    'link.create:eth0/tap',
+    'route.remove:eth0/route/main/0.0.0.0/0/0',
+    'route.remove:eth0/route/main/10.96.0.0/12/0',
+    'addr.remove:eth0/addr/10.244.0.5/24',
+    'link.set:eth0/link',
+    'addr.add:eth0/server-address',
+    'sysctl.set:arp-ignore-all',
+  ]);
+  const handover = p.steps.find((s) => s.kind === 'link.set');
+  assert.ok(handover?.kind === 'link.set' && handover.mac === handoverMac('0a:58:0a:f4:00:05', 'eth0') && handover.master === 'k6t-eth0');
+});
+
+test('custom MAC: the pod interface keeps its own; multiqueue is one queue per vCPU capped at 256', () => {
+  const r = planVmNetwork(vm({ interfaces: [iface('default', { macAddress: 'de:ad:00:00:be:af' })], networkInterfaceMultiqueue: true, vcpus: 300 }), DEFAULT_CLUSTER_CONFIG, pod([podIf('eth0')]));
+  assert.ok(r.ok);
+  const p = r.plan.interfaces[0]!;
+  assert.equal(p.nic.mac, 'de:ad:00:00:be:af');
+  const set = p.steps.find((s) => s.kind === 'link.set');
+  assert.ok(set?.kind === 'link.set' && set.mac === undefined);
+  assert.deepEqual(p.nic.backend, { kind: 'tap', tapName: 'tap0', queues: 256 });
+  const e1000 = planVmNetwork(vm({ interfaces: [iface('default', { model: 'e1000' })], networkInterfaceMultiqueue: true, vcpus: 4 }), DEFAULT_CLUSTER_CONFIG, pod([podIf('eth0')]));
+  assert.ok(e1000.ok);
+  assert.deepEqual(e1000.plan.interfaces[0]!.nic.backend, { kind: 'tap', tapName: 'tap0', queues: 1 }, 'multiqueue is virtio only');
+});
+
+test('no IPv4: pure L2 without DHCP; IPv6 is recorded and said so', () => {
+  const r = planVmNetwork(vm(), DEFAULT_CLUSTER_CONFIG, pod([podIf('eth0', { addresses: [{ family: 6, address: 'fd00::5', prefixLength: 64, scope: 'global', flags: [] }], routes: [] })]));
+  assert.ok(r.ok);
+  const p = r.plan.interfaces[0]!;
+  assert.equal(p.dhcp4, undefined);
+  assert.deepEqual(p.notes.map((n) => n.code).sort(), ['IPV6_NOT_DELEGATED', 'PURE_L2']);
+  assert.ok(!p.steps.some((s) => s.kind === 'addr.add' || s.kind === 'sysctl.set'));
+});
+
+test('three networks: each pod interface is looked up; missing ones are issues with their fields', () => {
+  const networks: NetworkSpec[] = [
+    { name: 'default', source: { kind: 'pod' } },
+    { name: 'red', source: { kind: 'multus', networkName: 'red', default: false } },
+    { name: 'blue', source: { kind: 'multus', networkName: 'blue', default: false } },
+  ];
+  const spec = vm({ networks, interfaces: networks.map((n) => iface(n.name)) });
+  const r0 = planVmNetwork(spec, DEFAULT_CLUSTER_CONFIG, pod([podIf('eth0')]));
+  assert.ok(!r0.ok, 'missing Multus pod interfaces are issues');
+  assert.deepEqual(r0.issues.map((i) => [i.code, i.field]), [
+    ['POD_INTERFACE_NOT_FOUND', 'spec.domain.devices.interfaces[1]'],
+    ['POD_INTERFACE_NOT_FOUND', 'spec.domain.devices.interfaces[2]'],
+  ]);
+});
+
+test('issues: bridge on the pod network forbidden by the cluster, pod interface already bridged', () => {
+  const forbidden = planVmNetwork(vm(), { ...DEFAULT_CLUSTER_CONFIG, permitBridgeInterfaceOnPodNetwork: false }, pod([podIf('eth0')]));
+  assert.ok(!forbidden.ok);
+  assert.deepEqual(forbidden.issues.map((i) => [i.code, i.field]), [['BRIDGE_ON_POD_NETWORK_FORBIDDEN', 'spec.domain.devices.interfaces[0].bridge']]);
+  const used = planVmNetwork(vm(), DEFAULT_CLUSTER_CONFIG, pod([podIf('eth0', { master: 'k6t-eth0' })]));
+  assert.ok(!used.ok);
+  assert.equal(used.issues[0]!.code, 'POD_INTERFACE_IN_USE');
+});
