@@ -11,8 +11,12 @@ import { validateSpecText } from '../../src/launcher/load-spec.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'specs');
 const texts = [
-  ...readdirSync(join(fixtures, 'corpus', 'valid')).map((f) => readFileSync(join(fixtures, 'corpus', 'valid', f), 'utf8')),
-  ...readdirSync(join(import.meta.dirname, '..', '..', 'examples')).map((f) => readFileSync(join(import.meta.dirname, '..', '..', 'examples', f), 'utf8')),
+  ...readdirSync(join(fixtures, 'corpus', 'valid'))
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .map((f) => readFileSync(join(fixtures, 'corpus', 'valid', f), 'utf8')),
+  ...readdirSync(join(import.meta.dirname, '..', '..', 'examples'))
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .map((f) => readFileSync(join(import.meta.dirname, '..', '..', 'examples', f), 'utf8')),
 ].filter((t) => !t.startsWith('# ') || t.includes('kind:'));
 const values = texts.flatMap((t) => parseSpecDocuments(t, 'f.yaml').documents.map((d) => d.value)).filter((v) => v !== undefined);
 
