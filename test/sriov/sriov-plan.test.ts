@@ -243,6 +243,8 @@ test('sriov: already on vfio-pci needs only the PF pin', async (t) => {
   const p = plan(vm({ macAddress: 'de:ad:00:00:be:af' }), sriov, false);
   assert.deepEqual(p.steps.map((s) => s.kind), ['host.command']);
   assert.deepEqual(p.steps[0]!.kind === 'host.command' && p.steps[0].argv, ['ip', 'link', 'set', 'ens785f0', 'vf', '5', 'mac', 'de:ad:00:00:be:af', 'vlan', '100']);
+  // The spec MAC replaced the CNI's: teardown gives the CNI's back.
+  assert.deepEqual(p.steps[0]!.kind === 'host.command' && p.steps[0].undoArgv, ['ip', 'link', 'set', 'ens785f0', 'vf', '5', 'mac', MAC, 'vlan', '100']);
   assert.equal(p.nic.mac, 'de:ad:00:00:be:af');
   assert.ok(p.notes.some((n) => n.code === 'SRIOV_ALREADY_VFIO'));
 });

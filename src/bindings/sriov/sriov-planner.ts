@@ -162,6 +162,8 @@ export function planSriov(
     throw new VirtnetError('SRIOV_NO_MAC', `interface ${iface.name}: no MAC for VF ${vf.pciAddress} (set macAddress)`, { field: `${field}.macAddress` });
   }
   const vlan = view.pfVfConfig?.vlan;
+  const vlanArgs = vlan ? ['vlan', String(vlan), ...(view.pfVfConfig?.qos ? ['qos', String(view.pfVfConfig.qos)] : [])] : [];
+  const cniMac = view.pfVfConfig?.mac;
   const id = (s: string): string => `${iface.name}/${s}`;
   const devDir = `${sriov.sysfsRoot}/bus/pci/devices/${vf.pciAddress}`;
   const drivers = `${sriov.sysfsRoot}/bus/pci/drivers`;
@@ -172,7 +174,9 @@ export function planSriov(
       phase: 'network',
       summary: `pin MAC ${mac}${vlan ? ` and VLAN ${vlan}` : ''} on ${pf} VF ${vf.vfIndex} (host side, the guest cannot change them)`,
       kind: 'host.command',
-      argv: ['ip', 'link', 'set', pf, 'vf', String(vf.vfIndex), 'mac', mac, ...(vlan ? ['vlan', String(vlan), ...(view.pfVfConfig?.qos ? ['qos', String(view.pfVfConfig.qos)] : [])] : [])],
+      argv: ['ip', 'link', 'set', pf, 'vf', String(vf.vfIndex), 'mac', mac, ...vlanArgs],
+      // A spec MAC replaced the one the CNI set: give the CNI's back at teardown (its DEL expects it).
+      ...(cniMac !== undefined && cniMac !== mac ? { undoArgv: ['ip', 'link', 'set', pf, 'vf', String(vf.vfIndex), 'mac', cniMac, ...vlanArgs] } : {}),
     },
   ];
   if (vf.driver === VFIO_PCI) {
