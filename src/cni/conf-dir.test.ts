@@ -36,6 +36,11 @@ test('conf dir: lexical order, .conf upgraded to a list, invalid and foreign fil
   assert.throws(() => defaultNetwork(loadConfDir(tempDir(t))), (e) => isVirtnetError(e, 'CNI_NO_DEFAULT_NETWORK'));
 });
 
+test('1.1.0 cniVersions: the highest supported version wins', () => {
+  assert.equal(parseNetworkConfig({ cniVersion: '1.0.0', cniVersions: ['0.4.0', '1.1.0', '9.0.0'], name: 'x', plugins: [{ type: 'bridge' }] }, 'f').cniVersion, '1.1.0');
+  assert.throws(() => parseNetworkConfig({ cniVersions: ['9.0.0'], name: 'x', plugins: [{ type: 'bridge' }] }, 'f'), (e) => isVirtnetError(e, 'CNI_CONFIG_INVALID') && e.detail.field === 'cniVersions');
+});
+
 test('network configs are validated with field paths', () => {
   const cases: [unknown, string][] = [
     [{ cniVersion: '1.0.0', type: 'bridge' }, 'name'],

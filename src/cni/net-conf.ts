@@ -1,7 +1,7 @@
 // CNI network configurations: a `.conflist` (name, cniVersion, plugins[]) or a single-plugin `.conf`
 // upgraded to a list the way libcni does. Validation names the file and the field at fault.
 import { VirtnetError } from '../errors/virtnet-error.js';
-import { isSupportedCniVersion, SUPPORTED_CNI_VERSIONS } from './cni-version.js';
+import { compareVersions, isSupportedCniVersion, SUPPORTED_CNI_VERSIONS } from './cni-version.js';
 
 /** One plugin's configuration inside a list; everything besides `type` is the plugin's business. */
 export interface PluginConf {
@@ -55,7 +55,14 @@ export function parseNetworkConfig(input: unknown, source: string, fallbackName?
   if (typeof name !== 'string' || !isValidNetworkName(name)) {
     throw invalid(source, 'name', `invalid network name ${JSON.stringify(name)} (alphanumerics, "_", "." and "-", starting alphanumeric)`);
   }
-  const cniVersion = raw.cniVersion;
+  let cniVersion = raw.cniVersion;
+  if (raw.cniVersions !== undefined) {
+    // CNI 1.1.0: a list may name several versions; the runtime uses the highest it supports.
+    if (!Array.isArray(raw.cniVersions) || raw.cniVersions.some((v) => typeof v !== 'string')) throw invalid(source, 'cniVersions', 'cniVersions must be a list of version strings');
+    const supported = (raw.cniVersions as string[]).filter((v) => isSupportedCniVersion(v)).sort(compareVersions);
+    if (supported.length > 0) cniVersion = supported[supported.length - 1];
+    else if (!isSupportedCniVersion(cniVersion)) throw invalid(source, 'cniVersions', `none of ${JSON.stringify(raw.cniVersions)} is supported (supported: ${SUPPORTED_CNI_VERSIONS.join(', ')})`);
+  }
   if (!isSupportedCniVersion(cniVersion)) {
     throw invalid(source, 'cniVersion', `unsupported cniVersion ${JSON.stringify(cniVersion)} (supported: ${SUPPORTED_CNI_VERSIONS.join(', ')})`);
   }
