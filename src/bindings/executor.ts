@@ -294,7 +294,7 @@ async function teardownDir(vmDir: string): Promise<TeardownResult> {
     // The pod namespace is gone, and every device, address and nft table in it went with it. Only
     // steps outside the namespace (sysfs) still need undoing.
     const observed: Observed = { ip: { netns, links: [], routes: [] }, sysctl: new Map() };
-    const outside = recorded.filter((r) => byId.get(r.id)!.kind === 'sysfs.write' || byId.get(r.id)!.kind === 'process.start');
+    const outside = recorded.filter((r) => ['sysfs.write', 'process.start', 'host.command'].includes(byId.get(r.id)!.kind));
     for (const r of outside) {
       const action = undoAction(byId.get(r.id)!, r.before, r.applied, observed, netns);
       if (action.kind === 'async') await action.run();
