@@ -50,6 +50,9 @@ test('real iproute2 failures become typed errors naming the line and device', { 
   await assert.rejects(runIpBatch(ns, ['link set dev br0 up', 'link add br0 type bridge']), (e) => isVirtnetError(e, 'LINK_EXISTS') && e.detail.line === 2);
   await assert.rejects(runIpBatch(ns, ['link set dev nope0 up']), (e) => isVirtnetError(e, 'NO_SUCH_DEVICE') && e.detail.device === 'nope0');
   await assert.rejects(readNetnsState(`${sb.prefix}missing`), (e) => isVirtnetError(e, 'NETNS_NOT_FOUND'));
+  // By path (what /proc/PID/ns/net looks like): through nsenter, same results and errors.
+  assert.ok(findLink(await readNetnsState(`/var/run/netns/${ns}`), 'br0'));
+  await assert.rejects(readNetnsState(`/var/run/netns/${sb.prefix}missing`), (e) => isVirtnetError(e, 'NETNS_NOT_FOUND'));
   if (!(await hasKernelFeature('dummy'))) {
     await assert.rejects(runIpBatch(ns, ['link add d0 type dummy']), (e) => isVirtnetError(e, 'KERNEL_FEATURE_MISSING'));
     assert.match((await missingFeatureReason('dummy'))!, /no dummy/);

@@ -4,7 +4,7 @@ import { VirtnetError, isVirtnetError } from '../errors/virtnet-error.js';
 
 /** Codes for kernel/iproute2 failures, most specific first. */
 const PATTERNS: { re: RegExp; code: string; hint: string }[] = [
-  { re: /Cannot open network namespace|Invalid netns value|setting the network namespace .* failed/i, code: 'NETNS_NOT_FOUND', hint: 'network namespace not found' },
+  { re: /Cannot open network namespace|Invalid netns value|setting the network namespace .* failed|nsenter: cannot open |nsenter: reassociate to namespace/i, code: 'NETNS_NOT_FOUND', hint: 'network namespace not found' },
   { re: /Unknown device type|Error: Unknown link kind|not supported by kernel|Object "tuntap" is unknown/i, code: 'KERNEL_FEATURE_MISSING', hint: 'the kernel lacks this device type' },
   { re: /Cannot find device|No such device|does not exist|Device does not exist/i, code: 'NO_SUCH_DEVICE', hint: 'no such device' },
   { re: /Operation not permitted|Permission denied/i, code: 'PERMISSION_DENIED', hint: 'needs CAP_NET_ADMIN' },

@@ -9,18 +9,24 @@
 // (ensure*), and roll back from their record.
 import { runProgram } from '../exec/run-program.js';
 import { toIpError } from './ip-errors.js';
+import { parseNetnsRef } from './netns.js';
 
 const IP_TIMEOUT_MS = 30_000;
 
-/** Global options selecting the namespace (`-n NAME` or `-n /path`), or none for the current one. */
-function nsArgs(netns: string | undefined): string[] {
-  return netns === undefined ? [] : ['-n', netns];
+/**
+ * The `ip` invocation for a namespace: `ip -n NAME` for named ones; `ip -n` only knows names under
+ * /var/run/netns, so a path (/proc/PID/ns/net) goes through `nsenter --net=PATH ip`.
+ */
+function ipPrefix(netns: string | undefined): string[] {
+  if (netns === undefined) return ['ip'];
+  const ref = parseNetnsRef(netns);
+  return 'path' in ref ? ['nsenter', `--net=${ref.path}`, '--', 'ip'] : ['ip', '-n', ref.name];
 }
 
 /** Runs one `ip` command; throws typed host errors (NO_SUCH_DEVICE, LINK_EXISTS, ...). */
 export async function runIp(netns: string | undefined, args: readonly string[]): Promise<string> {
   try {
-    const { stdout } = await runProgram(['ip', ...nsArgs(netns), ...args], { timeoutMs: IP_TIMEOUT_MS });
+    const { stdout } = await runProgram([...ipPrefix(netns), ...args], { timeoutMs: IP_TIMEOUT_MS });
     return stdout;
   } catch (err) {
     throw toIpError(err, netns, [args.join(' ')]);
@@ -36,7 +42,7 @@ export async function runIpBatch(netns: string | undefined, lines: readonly stri
   for (const line of lines) {
     if (/[\n\r]/.test(line)) throw new Error(`ip batch line contains a newline: ${JSON.stringify(line)}`);
   }
-  const argv = ['ip', ...nsArgs(netns), ...(options.force ? ['-force'] : []), '-batch', '-'];
+  const argv = [...ipPrefix(netns), ...(options.force ? ['-force'] : []), '-batch', '-'];
   try {
     await runProgram(argv, { timeoutMs: IP_TIMEOUT_MS, input: `${lines.join('\n')}\n` });
   } catch (err) {
@@ -48,7 +54,7 @@ export async function runIpBatch(netns: string | undefined, lines: readonly stri
 export async function readIpJson(netns: string | undefined, commands: readonly string[]): Promise<unknown[]> {
   let stdout: string;
   try {
-    ({ stdout } = await runProgram(['ip', ...nsArgs(netns), '-j', '-d', '-batch', '-'], {
+    ({ stdout } = await runProgram([...ipPrefix(netns), '-j', '-d', '-batch', '-'], {
       timeoutMs: IP_TIMEOUT_MS,
       input: `${commands.join('\n')}\n`,
     }));
