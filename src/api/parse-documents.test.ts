@@ -29,6 +29,7 @@ test('duplicate keys are errors with line:column', () => {
   const d = parseSpecDocuments('kind: VM\nspec: {}\nkind: VM\n', 'f.yaml').documents[0]!;
   assert.equal(d.errors[0]!.code, 'YAML_DUPLICATE_KEY');
   assert.equal(d.errors[0]!.line, 3);
+  assert.equal(d.errors[0]!.message, 'duplicate key "kind": a map may hold each key once');
 });
 
 test('JSON input keeps positions', () => {

@@ -72,6 +72,7 @@ export function parseSpecDocuments(text: string, file: string): ParsedSpecFile {
   if (!Array.isArray(docs)) docs = [docs];
   // Empty documents (a trailing `---`, comments only, a bare `null`) are not VMs; drop them.
   const nonEmpty = docs.filter((d) => d.errors.length > 0 || !(d.contents === null || (isScalar(d.contents) && d.contents.value === null)));
+  const sourceLines = text.split('\n');
   const documents = nonEmpty.map((doc, index): SpecDocument => {
     const toIssue = (e: { code: string; message: string; linePos?: [{ line: number; col: number }] | [{ line: number; col: number }, { line: number; col: number }] }, kind: 'error' | 'warning'): SpecIssue => {
       const code = kind === 'warning' ? 'YAML_WARNING' : e.code === 'DUPLICATE_KEY' ? 'YAML_DUPLICATE_KEY' : 'YAML_SYNTAX';
@@ -80,6 +81,12 @@ export function parseSpecDocuments(text: string, file: string): ParsedSpecFile {
       if (e.linePos) {
         issue.line = e.linePos[0].line;
         issue.column = e.linePos[0].col;
+        if (code === 'YAML_DUPLICATE_KEY') {
+          // The parser's message does not say which key; the text at the position does.
+          const key = /^\s*(?:"([^"]*)"|'([^']*)'|([^:#{}[\],]+?))\s*:/.exec(sourceLines[issue.line - 1]?.slice(issue.column - 1) ?? '');
+          const name = key?.[1] ?? key?.[2] ?? key?.[3];
+          if (name !== undefined) issue.message = `duplicate key "${name}": a map may hold each key once`;
+        }
       }
       return issue;
     };
