@@ -8,3 +8,8 @@ export { validateVmDocument, type VmValidationResult } from './validate-vm.js';
 export { parseClusterConfig, type ClusterConfigResult } from './cluster-config.js';
 export { isLinuxInterfaceName, IFNAME_MAX_BYTES } from './linux-ifname.js';
 export { MASQUERADE_RESERVED_MAC } from './network-rules.js';
+export { renderDefaultedDocument } from './render-defaults.js';
+export { crdOpenApiSchema, crdDocument } from './crd-schema.js';
+export { isListDocument, listItemDocuments, prefixIssue } from './list-documents.js';
+export { bindingOf } from './network-rules.js';
+export { normaliseMac, checkMacAddress } from './mac-address.js';
