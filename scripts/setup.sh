@@ -30,6 +30,7 @@ declare -A PACKAGES=(
   [xz-utils]=/usr/bin/xz
   [zstd]=/usr/bin/zstd
   [libxml2-utils]=/usr/bin/xmllint
+  [procps]=/usr/sbin/sysctl
 )
 missing=()
 for pkg in "${!PACKAGES[@]}"; do
