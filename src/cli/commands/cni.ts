@@ -8,7 +8,7 @@ import { parseNetworkConfig, type NetworkConfList } from '../../cni/net-conf.js'
 import { encodeResult } from '../../cni/result.js';
 import { addNetworkList, checkNetworkList, delNetworkList, findCachedAttachment, pluginVersionInfo, statusNetworkList, type CniRuntimeOptions, type RuntimeConf } from '../../cni/runtime.js';
 import { isVirtnetError, VirtnetError } from '../../errors/virtnet-error.js';
-import { netnsPath, parseNetnsRef } from '../../host/netns.js';
+import { netnsExists, netnsPath, parseNetnsRef } from '../../host/netns.js';
 import { stateLayout, resolveStateDir } from '../../launcher/state-dir.js';
 import { isValidIfname } from '../../cni/pod-ifname.js';
 
@@ -52,9 +52,12 @@ function loadList(o: CommonOpts, stateDir: string): NetworkConfList {
   return new NetworkCatalog(c).resolveByName(o.network!, 'default', 'network').list;
 }
 
-function runtimeOf(o: CommonOpts): RuntimeConf {
+function runtimeOf(o: CommonOpts, requireNetns: boolean): RuntimeConf {
   const ns = parseNetnsRef(o.netns);
   if (!isValidIfname(o.ifname)) throw usage(`invalid interface name ${JSON.stringify(o.ifname)}`, 'ifname');
+  // Checked up front: plugins would otherwise start creating host-side state (a bridge) before failing.
+  // DEL is exempt: it must clean up after a namespace that is already gone.
+  if (requireNetns && !netnsExists(ns)) throw new VirtnetError('NETNS_NOT_FOUND', `network namespace ${o.netns} does not exist`, { field: 'netns' });
   const path = netnsPath(ns);
   // Without --container-id, ADD and DEL of the same namespace agree on one id (as cnitool does).
   const containerId = o.containerId ?? `virtnet-${createHash('sha256').update(path).digest('hex').slice(0, 32)}`;
@@ -94,7 +97,7 @@ function runtimeOptions(o: CommonOpts, stateDir: string): CniRuntimeOptions {
 async function run(command: 'ADD' | 'CHECK' | 'DEL', o: CommonOpts): Promise<void> {
   const stateDir = resolveStateDir(o.stateDir);
   try {
-    const rt = runtimeOf(o);
+    const rt = runtimeOf(o, command !== 'DEL');
     const opts = runtimeOptions(o, stateDir);
     if (command === 'ADD') {
       const list = loadList(o, stateDir);
