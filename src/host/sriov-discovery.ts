@@ -2,8 +2,9 @@
 // network-status and device-plugin environment, each candidate VF as sysfs describes it, the PF's
 // administrative settings for it, and whether VFIO is usable at all. The planner stays pure.
 import type { VmSpec } from '../api/types.js';
-import { isVirtnetError } from '../errors/virtnet-error.js';
-import { deviceInfoPciAddress, pciAddressesFromEnv, type NetworkStatusEntry } from './sriov-device-info.js';
+import { readFileSync } from 'node:fs';
+import { VirtnetError, isVirtnetError } from '../errors/virtnet-error.js';
+import { deviceInfoPciAddress, parseNetworkStatus, pciAddressesFromEnv, type NetworkStatusEntry } from './sriov-device-info.js';
 import { readPfVfConfig, type PfVfConfig } from './sriov-pf.js';
 import { DEFAULT_SYSFS_ROOT, inspectVf, readVfioHostState, type VfSysfsInfo, type VfioHostState } from './sriov-sysfs.js';
 
@@ -84,8 +85,43 @@ export function vmUsesSriov(vm: Pick<VmSpec, 'interfaces'>): boolean {
 /**
  * The SR-IOV view for planning `vm` (pass it as `planVmNetwork(..., { sriov })`), or undefined when the
  * VM has no SR-IOV interface. `networkStatus` is the pod's network-status (src/cni pod state, or the
- * annotation); `env` the pod's environment holding the device plugin's PCIDEVICE_* variables.
+ * annotation); `env` the pod's environment holding the device plugin's PCIDEVICE_* variables. A
+ * function is only called when the VM has SR-IOV interfaces.
  */
-export async function discoverSriovForVm(vm: Pick<VmSpec, 'interfaces'>, options: SriovDiscoveryOptions): Promise<SriovDiscovery | undefined> {
-  return vmUsesSriov(vm) ? discoverSriov(options) : undefined;
+export async function discoverSriovForVm(
+  vm: Pick<VmSpec, 'interfaces'>,
+  options: SriovDiscoveryOptions | (() => SriovDiscoveryOptions),
+): Promise<SriovDiscovery | undefined> {
+  if (!vmUsesSriov(vm)) return undefined;
+  return discoverSriov(typeof options === 'function' ? options() : options);
+}
+
+/**
+ * Discovery inputs from a process environment (what a launcher in the pod sees): the device plugin's
+ * PCIDEVICE_* variables, the network-status as JSON in VIRTNET_NETWORK_STATUS or in the file named by
+ * VIRTNET_NETWORK_STATUS_FILE (e.g. a downward-API volume), the sysfs root in VIRTNET_SYSFS_ROOT
+ * (default /sys), and network → resource names as JSON in VIRTNET_SRIOV_RESOURCES.
+ * Throws SRIOV_BAD_NETWORK_STATUS for unreadable or malformed input.
+ */
+export function sriovDiscoveryOptionsFromEnv(env: Readonly<Record<string, string | undefined>>): SriovDiscoveryOptions {
+  let statusText = env.VIRTNET_NETWORK_STATUS;
+  const file = env.VIRTNET_NETWORK_STATUS_FILE;
+  if (statusText === undefined && file !== undefined) {
+    try {
+      statusText = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new VirtnetError('SRIOV_BAD_NETWORK_STATUS', `cannot read network-status file ${file}: ${(err as Error).message}`, { path: file }, { cause: err });
+    }
+  }
+  let resourceNames: Record<string, string> = {};
+  if (env.VIRTNET_SRIOV_RESOURCES !== undefined) {
+    const parsed: unknown = JSON.parse(env.VIRTNET_SRIOV_RESOURCES);
+    if (typeof parsed === 'object' && parsed !== null) resourceNames = parsed as Record<string, string>;
+  }
+  return {
+    sysfsRoot: env.VIRTNET_SYSFS_ROOT ?? DEFAULT_SYSFS_ROOT,
+    networkStatus: statusText === undefined ? [] : parseNetworkStatus(statusText),
+    env,
+    resourceNames,
+  };
 }

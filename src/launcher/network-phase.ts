@@ -9,6 +9,7 @@ import { planVmNetwork } from '../bindings/planner.js';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { discoverPod, type DiscoverOptions } from '../host/discover.js';
 import { netnsPath, parseNetnsRef } from '../host/netns.js';
+import { discoverSriovForVm, sriovDiscoveryOptionsFromEnv } from '../host/sriov-discovery.js';
 import { readNetworkRecord, vmStateDir } from './vm-record.js';
 
 /** Input of the network phase. */
@@ -38,7 +39,9 @@ export async function planVms(specs: VmSpec[], cluster: ClusterConfig, netns: st
   const pod = await discoverPod(netns, discover);
   const plans: VmNetworkPlan[] = [];
   for (const spec of specs) {
-    const result = planVmNetwork(spec, cluster, pod, tapOwner ? { tapOwner } : {});
+    // SR-IOV interfaces need the host's view (network-status, PCIDEVICE_*, sysfs): see sriov-discovery.ts.
+    const sriov = await discoverSriovForVm(spec, () => sriovDiscoveryOptionsFromEnv(process.env));
+    const result = planVmNetwork(spec, cluster, pod, { ...(tapOwner ? { tapOwner } : {}), ...(sriov ? { sriov } : {}) });
     if (!result.ok) {
       const first = result.issues[0]!;
       throw new VirtnetError('PLAN_INVALID', `VM ${spec.name}: ${first.message}${result.issues.length > 1 ? ` (and ${result.issues.length - 1} more)` : ''}`, { field: first.field, issues: result.issues, vm: spec.name });
