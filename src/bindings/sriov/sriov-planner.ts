@@ -179,6 +179,13 @@ export function planSriov(
       ...(cniMac !== undefined && cniMac !== mac ? { undoArgv: ['ip', 'link', 'set', pf, 'vf', String(vf.vfIndex), 'mac', cniMac, ...vlanArgs] } : {}),
     },
   ];
+  if (view.pfVfConfig === undefined) {
+    notes.push({
+      level: 'warning',
+      code: 'SRIOV_PF_CONFIG_UNKNOWN',
+      message: `could not read VF ${vf.vfIndex}'s settings from ${pf} (ip -d link show): no VLAN to pin, MAC from the pod's view`,
+    });
+  }
   if (vf.driver === VFIO_PCI) {
     notes.push({ level: 'info', code: 'SRIOV_ALREADY_VFIO', message: `VF ${vf.pciAddress} is already bound to vfio-pci (device plugin in vfio mode)` });
   } else {
