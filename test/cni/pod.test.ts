@@ -18,6 +18,10 @@ test('two pods on the default network ping each other and the gateway', { skip: 
   const stateDir = join(sb.dir, 'state');
   const a = await createPod({ name: `${sb.prefix}a`, stateDir, cniConfDir: confDir });
   const b = await createPod({ name: `${sb.prefix}b`, stateDir, cniConfDir: confDir });
+  t.after(async () => {
+    await deletePod(a.name, stateDir, { force: true });
+    await deletePod(b.name, stateDir, { force: true });
+  });
   assert.equal(a.netns, `${sb.prefix}a`);
   assert.equal(a.networkStatus.length, 1);
   const sa = a.networkStatus[0]!;
