@@ -99,7 +99,7 @@ export async function startVm(options: VmRunOptions): Promise<RunningVm> {
   try {
     for (const nic of machine.nics) {
       if (nic.backend.kind !== 'macvtap') continue;
-      const fds = await openMacvtapQueues(nic.backend.device, nicQueues(nic), options.netns);
+      const fds = await openMacvtapQueues(nic.backend.device, nicQueues(nic), runDir, options.netns);
       macvtapFds[nic.name] = fds.map((_, i) => 3 + inherited.length + i);
       inherited.push(...fds);
     }

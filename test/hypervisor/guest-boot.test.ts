@@ -33,7 +33,11 @@ describe('virtnet guest on real QEMU', { skip: needsRoot(), timeout: 240_000 }, 
   after(() => cleanup());
 
   before(async () => {
-    const sb = sandbox({ after: (fn) => (cleanup = fn) });
+    const sb = sandbox({
+      after: (fn) => {
+        cleanup = fn as () => unknown;
+      },
+    });
     const image = await ensureGuest();
     netns = await sb.netns('lan');
     startLan(sb, netns, '10.77.0', ['--dhcp-option=6,10.77.0.1,10.77.0.2', '--dhcp-option=119,virtnet.test,svc.virtnet.test', '--dhcp-option=26,1400', '--dhcp-option=66,tftp.virtnet.test', '--dhcp-option=67,pxelinux.0']);

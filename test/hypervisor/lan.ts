@@ -1,45 +1,41 @@
-// A test LAN inside a sandbox namespace: a bridge with an address, TAPs for VMs, and dnsmasq as the
-// DHCP server (virtnet's own server is tested elsewhere; this only has to hand out leases).
+// Test networks inside sandbox namespaces: a bridge with TAPs for VMs, veth links between namespaces,
+// and dnsmasq as the DHCP server (virtnet's own server is tested elsewhere; this only hands out leases).
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Sandbox } from '../support/sandbox.js';
 
-function ip(netns: string, ...args: string[]): void {
+/** Runs `ip -n netns ...args` (throws on failure). */
+export function ip(netns: string, ...args: string[]): string {
   const r = spawnSync('ip', ['-n', netns, ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`ip -n ${netns} ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
 }
 
-/** A bridge `br0` with `gateway/24` in `netns`, and dnsmasq serving .50–.99 with the given options. */
-export function startLan(
-  sb: Sandbox,
-  netns: string,
-  prefix: string,
-  dnsmasqOptions: string[] = [],
-): { gateway: string } {
+/** dnsmasq on `iface` in `netns`, serving `prefix`.50–.99 with the given extra options. */
+export function startDnsmasq(sb: Sandbox, netns: string, iface: string, prefix: string, options: string[] = []): void {
+  const argv = ['netns', 'exec', netns, 'dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0', `--interface=${iface}`, '--bind-interfaces'];
+  argv.push(`--dhcp-range=${prefix}.50,${prefix}.99,255.255.255.0,1h`, `--dhcp-leasefile=${join(sb.dir, `${netns}-${iface}.leases`)}`, ...options);
+  // `ip netns exec` execs dnsmasq: the PID is dnsmasq's.
+  sb.trackPid(spawn('ip', argv, { stdio: 'ignore' }).pid);
+}
+
+/** A bridge `br0` with `prefix.1/24` in `netns`, and dnsmasq on it. */
+export function startLan(sb: Sandbox, netns: string, prefix: string, dnsmasqOptions: string[] = []): { gateway: string } {
   const gateway = `${prefix}.1`;
   ip(netns, 'link', 'add', 'br0', 'type', 'bridge');
   ip(netns, 'addr', 'add', `${gateway}/24`, 'dev', 'br0');
   ip(netns, 'link', 'set', 'br0', 'up');
-  const child = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      netns,
-      'dnsmasq',
-      '--no-daemon',
-      '--conf-file=/dev/null',
-      '--port=0',
-      '--interface=br0',
-      '--bind-interfaces',
-      `--dhcp-range=${prefix}.50,${prefix}.99,255.255.255.0,1h`,
-      `--dhcp-leasefile=${join(sb.dir, `${netns}.leases`)}`,
-      ...dnsmasqOptions,
-    ],
-    { stdio: 'ignore' },
-  );
-  sb.trackPid(child.pid);
+  startDnsmasq(sb, netns, 'br0', prefix, dnsmasqOptions);
   return { gateway };
+}
+
+/** A veth pair: `a` in `nsA` with `addrA` (CIDR, optional), `b` in `nsB` with `addrB`; both up. */
+export function linkNamespaces(nsA: string, a: string, addrA: string | undefined, nsB: string, b: string, addrB: string | undefined): void {
+  ip(nsA, 'link', 'add', a, 'type', 'veth', 'peer', 'name', b, 'netns', nsB);
+  if (addrA) ip(nsA, 'addr', 'add', addrA, 'dev', a);
+  if (addrB) ip(nsB, 'addr', 'add', addrB, 'dev', b);
+  ip(nsA, 'link', 'set', a, 'up');
+  ip(nsB, 'link', 'set', b, 'up');
 }
 
 /** Adds TAP `name` (multi-queue when `multiQueue`) to br0. */
@@ -53,4 +49,9 @@ export function inNetns(netns: string, argv: string[], input?: string): string {
   const r = spawnSync('ip', ['netns', 'exec', netns, ...argv], { encoding: 'utf8', input, timeout: 15_000 });
   if (r.status !== 0) throw new Error(`${argv.join(' ')} in ${netns}: ${r.stderr}`);
   return r.stdout;
+}
+
+/** Exit status of a command inside `netns` (for checks that expect failure). */
+export function statusInNetns(netns: string, argv: string[], input?: string): number | null {
+  return spawnSync('ip', ['netns', 'exec', netns, ...argv], { encoding: 'utf8', input, timeout: 15_000 }).status;
 }
