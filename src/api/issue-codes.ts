@@ -8,6 +8,7 @@ export const ISSUE_CODES = {
   YAML_DUPLICATE_KEY: 'a map has the same key twice',
   YAML_WARNING: 'the YAML parser warned about the text (warning)',
   EMPTY_FILE: 'the file holds no document',
+  FILE_UNREADABLE: 'the file could not be read (virtnet validate -o json; exit 2)',
   DOCUMENT_NOT_OBJECT: 'a document is not a map',
   DOCUMENT_IGNORED: 'a document of a kind virtnet does not validate (NetworkAttachmentDefinition, ConfigMap) was skipped (warning)',
   KIND_MISSING: 'a document has no kind',

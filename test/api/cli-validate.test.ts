@@ -86,6 +86,10 @@ test('validate: stdin with -, several documents per file', () => {
 
 test('validate: usage errors and unreadable files exit 2', () => {
   assert.equal(virtnet(['validate', join(tmp, 'missing.yaml')]).code, 2);
+  const json = virtnet(['validate', '-o', 'json', 'examples/slirp.yaml', join(tmp, 'missing.yaml')]);
+  assert.equal(json.code, 2);
+  const entries = JSON.parse(json.stdout);
+  assert.deepEqual([entries[0].valid, entries[1].valid, entries[1].errors[0].code], [true, false, 'FILE_UNREADABLE']);
   assert.equal(virtnet(['validate', tmp]).code, 2, 'a directory');
   assert.equal(virtnet(['validate', '-o', 'xml', 'examples/slirp.yaml']).code, 2);
   assert.equal(virtnet(['validate']).code, 2);

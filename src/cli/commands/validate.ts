@@ -6,6 +6,9 @@ import type { SpecIssue } from '../../api/index.js';
 import { isVirtnetError } from '../../errors/virtnet-error.js';
 import { loadClusterConfig, loadVmSpecs, type FileOutcome } from '../../launcher/load-spec.js';
 
+/** A file's outcome; `unreadable` when the file could not be read (reported on stderr, exit 2). */
+type ValidateOutcome = FileOutcome & { unreadable?: boolean };
+
 /** One issue as a compiler-style line. */
 export function formatIssueLine(file: string, issue: SpecIssue, severity: 'error' | 'warning' = 'error'): string {
   const pos = issue.line !== undefined ? `:${issue.line}:${issue.column ?? 1}` : '';
@@ -33,7 +36,7 @@ export function register(program: Command): void {
     .argument('<files...>', 'spec files')
     .action(async (files, opts) => {
       const cluster = await loadClusterConfig(opts.clusterConfig);
-      const outcomes: FileOutcome[] = [];
+      const outcomes: ValidateOutcome[] = [];
       let unreadable = false;
       for (const file of files) {
         try {
@@ -42,13 +45,16 @@ export function register(program: Command): void {
           if (!isVirtnetError(err, 'USAGE_FILE_UNREADABLE')) throw err;
           unreadable = true;
           process.stderr.write(`virtnet: ${err.message}\n`);
+          // JSON readers still get one entry per file argument.
+          outcomes.push({ file, valid: false, errors: [{ field: '', code: 'FILE_UNREADABLE', message: err.message }], warnings: [], documents: [], specs: [], unreadable: true });
         }
       }
       if (opts.output === 'json') {
         const json = outcomes.map(outcomeJson);
-        process.stdout.write(`${JSON.stringify(files.length === 1 ? (json[0] ?? null) : json, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(files.length === 1 ? json[0] : json, null, 2)}\n`);
       } else {
         for (const o of outcomes) {
+          if (o.unreadable) continue;
           for (const e of o.errors) process.stdout.write(`${formatIssueLine(o.file, e)}\n`);
           for (const w of o.warnings) process.stderr.write(`${formatIssueLine(o.file, w, 'warning')}\n`);
           if (o.valid) process.stderr.write(`${o.file}: valid (${o.specs.length} VM${o.specs.length === 1 ? '' : 's'})\n`);
