@@ -15,7 +15,11 @@ export function register(program: Command): void {
     .option('--cni-path <path>', 'colon-separated plugin directories')
     .option('--state-dir <dir>', 'virtnet state directory')
     .action(async (o) => {
-      const opts: CniProxyOptions = { socketDir: o.socketDir, stateDir: resolveStateDir(o.stateDir) };
+      const opts: CniProxyOptions = {
+        socketDir: o.socketDir,
+        stateDir: resolveStateDir(o.stateDir),
+        onSocket: (pod, path) => process.stderr.write(`virtnet cni-proxy: pod ${pod}: ${path ? `listening on ${path}` : 'unregistered'}\n`),
+      };
       if (o.cniConfDir !== undefined) opts.cniConfDir = o.cniConfDir;
       if (o.nad && o.nad.length > 0) opts.nadFiles = o.nad;
       if (o.cniPath !== undefined) opts.cniPath = o.cniPath.split(':').filter((p) => p !== '');

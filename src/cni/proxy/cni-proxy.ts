@@ -26,6 +26,8 @@ export interface CniProxyOptions extends PodRuntimeOptions {
   nadFiles?: string[];
   /** How often the state dir is re-read for new and deleted pods (ms); 0 disables polling. */
   pollIntervalMs?: number;
+  /** Told about every socket opened (path) or closed (undefined), e.g. to log it. */
+  onSocket?: (pod: string, socketPath: string | undefined) => void;
 }
 
 // sockaddr_un.sun_path is 108 bytes including the terminating NUL.
@@ -128,6 +130,7 @@ export class CniProxy {
       server.listen(path, () => resolve());
     });
     chmodSync(path, 0o600);
+    this.opts.onSocket?.(name, path);
     return path;
   }
 
@@ -141,6 +144,7 @@ export class CniProxy {
     server.closeAllConnections();
     await closed;
     rmSync(podSocketPath(this.opts.socketDir, name), { force: true });
+    this.opts.onSocket?.(name, undefined);
   }
 
   /** Stops following the state dir and closes every socket. */
