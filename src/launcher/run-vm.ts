@@ -101,6 +101,25 @@ function bootOf(options: RunVmOptions, hostname: string): Promise<VmBoot> | VmBo
   return ensureGuest({ log: options.log }).then((image) => guestBoot(image, { hostname }));
 }
 
+const QEMU_STOP_GRACE_MS = 3_000;
+const QEMU_STOP_LIMIT_MS = 10_000;
+
+/** Stops QEMU gracefully, but never waits longer than QEMU_STOP_LIMIT_MS: then it is killed by PID. */
+async function stopQemu(vm: RunningVm): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<'limit'>((resolve) => (timer = setTimeout(() => resolve('limit'), QEMU_STOP_LIMIT_MS)));
+  const outcome = await Promise.race([vm.stop({ graceMs: QEMU_STOP_GRACE_MS }), limit]);
+  clearTimeout(timer);
+  if (outcome === 'limit') {
+    try {
+      process.kill(vm.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+    await vm.exited;
+  }
+}
+
 /** Starts VM `options.spec` with its pod and wiring; on any failure everything created is undone. */
 export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
   const { spec, stateDir } = options;
@@ -137,7 +156,12 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
   const pidStart = processStartTime(process.pid);
   if (pidStart) record.pidStartTime = pidStart;
   const save = (): void => {
-    writeRunRecord(stateDir, record);
+    try {
+      writeRunRecord(stateDir, record);
+    } catch (err) {
+      // The record is for status and gc; losing it (a state dir removed under us) must not stop the run.
+      log(`cannot write the run record: ${err instanceof Error ? err.message : String(err)}`);
+    }
     options.onChange?.(record);
   };
   save();
@@ -145,7 +169,7 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
   let dhcp: DhcpPhaseServer[] = [];
   let vm: RunningVm | undefined;
   const undoAll = async (): Promise<void> => {
-    if (vm) await vm.stop({ graceMs: 3_000 });
+    if (vm) await stopQemu(vm);
     for (const s of dhcp) await s.stop().catch(() => undefined);
     await teardown(stateDir, spec.name).catch((err: unknown) => log(`binding teardown: ${String(err)}`));
     await deletePod(podName, stateDir, { force: true }).catch((err: unknown) => log(`pod delete: ${String(err)}`));
