@@ -121,6 +121,9 @@ async function main(): Promise<void> {
           perRuleExec: { ...b, nftInvocationsPerApply: perRule.invocations },
           fullBindingApply: { ...stats(full.samples), nftInvocationsPerApply: full.invocations, steps: planned.plan.interfaces[0]!.steps.length },
           speedupP50: Number((b.p50Ms / a.p50Ms).toFixed(1)),
+          // What the ruleset itself adds to one nsenter+nft process (the floor): the rest is spawn cost,
+          // which scales with machine load (see loadAverage1m).
+          rulesetOverFloorP50Ms: Number((a.p50Ms - stats(floor.samples).p50Ms).toFixed(2)),
           targetP50Ms: 20,
           meetsTarget: a.p50Ms <= 20 && one.invocations === 1,
         },
