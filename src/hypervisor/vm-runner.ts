@@ -170,6 +170,10 @@ export async function startVm(options: VmRunOptions): Promise<RunningVm> {
     }
   } catch (err) {
     qmp?.close();
+    // QEMU creates the QMP socket before it loads the kernel or opens devices: a QMP failure is usually
+    // QEMU exiting at start, and its stderr says why.
+    const early = await Promise.race([exited, sleep(1_000).then(() => undefined)]);
+    if (early) throw new VirtnetError('QEMU_START_FAILED', `QEMU exited at start: ${early.stderrTail}`, { program: argv[0], exitCode: early.code }, { cause: err });
     child.kill('SIGKILL');
     await exited;
     throw err;
