@@ -10,6 +10,7 @@ import { VirtnetError } from '../errors/virtnet-error.js';
 import { discoverPod, type DiscoverOptions } from '../host/discover.js';
 import { netnsPath, parseNetnsRef } from '../host/netns.js';
 import { discoverSriovForVm, sriovDiscoveryOptionsFromEnv } from '../host/sriov-discovery.js';
+import { podCniDns } from './pod-cni-dns.js';
 import { readNetworkRecord, vmStateDir } from './vm-record.js';
 
 /** Input of the network phase. */
@@ -74,7 +75,9 @@ export async function runNetworkPhase(options: NetworkPhaseOptions): Promise<Net
     resumedPlans.set(spec.name, record.plan);
   }
   const fresh = specs.filter((s) => !resumedPlans.has(s.name));
-  const plans = fresh.length > 0 ? await planVms(fresh, options.cluster, netns, options.discover, options.tapOwner) : [];
+  const cniDns = options.discover?.cniDns ?? podCniDns(stateDir, netns);
+  const discover: DiscoverOptions = { ...options.discover, ...(cniDns ? { cniDns } : {}) };
+  const plans = fresh.length > 0 ? await planVms(fresh, options.cluster, netns, discover, options.tapOwner) : [];
   const done: NetworkPhaseVm[] = [];
   try {
     for (const spec of specs) {

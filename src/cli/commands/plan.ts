@@ -6,6 +6,8 @@ import { isVirtnetError } from '../../errors/virtnet-error.js';
 import { parseNetnsRef } from '../../host/netns.js';
 import { loadClusterConfig, loadVmSpecs } from '../../launcher/load-spec.js';
 import { planVms } from '../../launcher/network-phase.js';
+import { podCniDns } from '../../launcher/pod-cni-dns.js';
+import { resolveStateDir } from '../../launcher/state-dir.js';
 import { formatPlanText } from '../../launcher/plan-text.js';
 import { formatIssueLine } from './validate.js';
 
@@ -17,6 +19,7 @@ export function register(program: Command): void {
     .requiredOption('--netns <ns>', 'pod network namespace (name or /path)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
     .option('--cluster-config <file>', 'cluster configuration')
+    .option('--state-dir <dir>', 'state directory, for the DNS of pods virtnet created (default $VIRTNET_STATE_DIR or /var/lib/virtnet)')
     .argument('<file>', 'VM spec file (- for stdin)')
     .action(async (file, opts) => {
       parseNetnsRef(opts.netns);
@@ -28,7 +31,8 @@ export function register(program: Command): void {
         return;
       }
       try {
-        const plans = await planVms(outcome.specs, cluster, opts.netns);
+        const cniDns = podCniDns(resolveStateDir(opts.stateDir), opts.netns);
+        const plans = await planVms(outcome.specs, cluster, opts.netns, cniDns ? { cniDns } : {});
         if (opts.output === 'json') process.stdout.write(`${JSON.stringify(plans.length === 1 ? plans[0] : plans, null, 2)}\n`);
         else process.stdout.write(plans.map(formatPlanText).join('\n'));
       } catch (err) {
