@@ -18,6 +18,7 @@ export const ISSUE_CODES = {
   // Generic shape
   TYPE_INVALID: 'a field has the wrong type (a map where a list belongs, a string where an integer belongs)',
   FIELD_REQUIRED: 'a required field is missing',
+  UNKNOWN_FIELD: 'a key in an interface or network that the API does not define; ignored (warning)',
   NAME_INVALID: 'metadata.name is not a DNS subdomain',
   NAME_DEFAULTED: 'metadata.name is missing; a name was derived from the file name (warning)',
   NAMESPACE_INVALID: 'metadata.namespace is not a DNS label',

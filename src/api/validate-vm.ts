@@ -12,7 +12,8 @@ import { entryFieldPath, isRawMap, type InterfaceEntry, type NetworkEntry, type 
 import type { FieldPath, SpecIssue } from './spec-issue.js';
 import { DEFAULT_CLUSTER_CONFIG, type ClusterConfig, type VmSpec } from './types.js';
 import { deriveVmName } from './vm-name.js';
-import { interfaceSchema, metadataSchema, networkSchema, vmiSpecSchema } from './vm-schema.js';
+import { dhcpOptionsSchema, interfaceSchema, metadataSchema, networkSchema, portSchema, vmiSpecSchema } from './vm-schema.js';
+import { warnUnknownKeys } from './unknown-fields.js';
 import { translateZodIssue, valueAt } from './zod-issues.js';
 import type { z } from 'zod';
 
@@ -81,6 +82,25 @@ function specRootPath(kind: VmKind, doc: RawMap, issues: IssueCollector): FieldP
     issues.warn(['spec', 'domain'], 'LEGACY_VM_SHAPE', 'a VirtualMachine keeps its VM spec in spec.template.spec; spec.domain is read as the seed flat form');
   }
   return ['spec'];
+}
+
+/** Warns about unknown keys in interfaces, networks and their known sub-objects (typos). */
+function warnUnknownNetworkFields(interfaces: InterfaceEntry[], networks: NetworkEntry[], issues: IssueCollector): void {
+  const ifaceKeys = Object.keys(interfaceSchema.shape);
+  for (const e of interfaces) {
+    if (e.legacy) continue;
+    if (e.path[e.path.length - 1] === 'interfaces') continue; // the defaulted interface
+    warnUnknownKeys(e.raw, ifaceKeys, e.path, issues);
+    if (Array.isArray(e.raw.ports)) e.raw.ports.forEach((p, i) => warnUnknownKeys(p, Object.keys(portSchema.shape), [...e.path, 'ports', i], issues));
+    warnUnknownKeys(e.raw.dhcpOptions, Object.keys(dhcpOptionsSchema.shape), [...e.path, 'dhcpOptions'], issues);
+  }
+  for (const n of networks) {
+    if (n.synthesized) continue;
+    warnUnknownKeys(n.raw, Object.keys(networkSchema.shape), n.path, issues);
+    warnUnknownKeys(n.raw.pod, ['vmNetworkCIDR', 'vmIPv6NetworkCIDR'], [...n.path, 'pod'], issues);
+    warnUnknownKeys(n.raw.multus, ['networkName', 'default'], [...n.path, 'multus'], issues);
+    warnUnknownKeys(n.raw.genie, ['networkName'], [...n.path, 'genie'], issues);
+  }
 }
 
 /** Validates one document; `doc` is a SpecDocument (from parseSpecDocuments) or a plain value (then issues carry no line:column). */
@@ -174,6 +194,7 @@ export function validateVmDocument(doc: unknown, clusterConfig: ClusterConfig = 
 
   for (const e of interfaces) e.parsed = reportSchema(interfaceSchema, e.raw, e, issues);
   for (const n of networks) n.parsed = reportSchema(networkSchema, n.raw, n, issues);
+  warnUnknownNetworkFields(interfaces, networks, issues);
   checkNetworkRules({ interfaces, networks, disks: devices?.disks, disksPath: [...devicesPath, 'disks'], cluster: clusterConfig }, issues);
 
   if (issues.errors.length > 0 || !top || !meta) return done();
