@@ -107,3 +107,10 @@ test('the cluster default binding is used for the added interface', () => {
   assert.deepEqual(r.spec?.interfaces.map((i) => [i.name, i.binding]), [['default', 'masquerade']]);
   assert.equal(r.spec?.name, 'x');
 });
+
+test('typos inside the network part are warnings with a suggestion, not silent', () => {
+  const r = first('kind: VM\nspec:\n  domain:\n    devices:\n      interfaces:\n      - {name: default, masquerade: {}, macAdress: "02:00:00:00:00:01"}\n  networks:\n  - {name: default, pod: {}}\n');
+  assert.deepEqual(r.errors, []);
+  assert.deepEqual(r.warnings.map((w) => [w.code, w.field, w.line]), [['UNKNOWN_FIELD', 'spec.domain.devices.interfaces[0].macAdress', 6]]);
+  assert.match(r.warnings[0]!.message, /did you mean macAddress\?/);
+});
