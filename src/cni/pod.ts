@@ -194,9 +194,11 @@ export async function createPod(opts: CreatePodOptions): Promise<PodState> {
     if (opts.nadFiles && opts.nadFiles.length > 0) rec.nadFiles = opts.nadFiles.map((f) => resolve(f));
     writePodRecord(opts.stateDir, rec);
     const done: PodAttachment[] = [];
-    let loopback: Promise<unknown> = Promise.resolve();
+    let loopback: Promise<unknown> | undefined;
+    let nsCreated = false;
     try {
       await addNetns(opts.name);
+      nsCreated = true;
       for (const [i, planned] of plan.entries()) {
         const attaching = attachNetwork(opts.stateDir, rec, planned, i + 1, opts);
         if (i === 0) {
@@ -208,11 +210,12 @@ export async function createPod(opts: CreatePodOptions): Promise<PodState> {
         done.push(await attaching);
       }
       await applyDefaultRoutes(rec, done);
-      await loopback;
+      await (loopback ?? setLoopbackUp(opts.name));
     } catch (err) {
-      await loopback.catch(() => undefined);
+      await loopback?.catch(() => undefined);
       for (const a of done.reverse()) await detachNetwork(opts.stateDir, rec, a, opts).catch(() => undefined);
-      await deleteNetns(opts.name).catch(() => undefined);
+      // Only a namespace this call created is removed (another one of that name is not ours).
+      if (nsCreated) await deleteNetns(opts.name).catch(() => undefined);
       removePodDir(opts.stateDir, opts.name);
       throw err;
     }
