@@ -280,6 +280,8 @@ async function teardownDir(vmDir: string): Promise<TeardownResult> {
     const after: Observed = { ip: await readNetnsState(netns), sysctl: new Map() };
     const left = recorded.filter((r) => {
       const step = byId.get(r.id)!;
+      // Neighbour entries are not part of the observation (their undo is a blind, forced delete).
+      if (step.kind === 'neigh.add') return false;
       const action = undoAction(step, r.before, r.applied, after, netns);
       return action.kind === 'ip';
     });

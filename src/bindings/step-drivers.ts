@@ -2,6 +2,7 @@
 // verbs over one observed state), sysctl writes, or an async action (nft transaction, sysfs write,
 // helper process). Applying a satisfied step yields nothing; undoing an absent thing yields nothing —
 // so replaying after a crash, or tearing down twice, is safe.
+import { existsSync } from 'node:fs';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { runProgram, startProgram } from '../exec/run-program.js';
 import {
@@ -80,6 +81,23 @@ function processNetns(netns: string): string[] {
   return ['ip', 'netns', 'exec', 'name' in ref ? ref.name : ref.path];
 }
 
+/** Waits until `readyPath` exists (a helper's socket); kills the process and throws if it never does. */
+async function waitReady(readyPath: string | undefined, pid: number, name: string, timeoutMs = 10_000): Promise<void> {
+  if (readyPath === undefined) return;
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(readyPath)) {
+    if (Date.now() > deadline) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+      throw new VirtnetError('PROCESS_NOT_READY', `${name} did not create ${readyPath} within ${timeoutMs} ms`, { program: name, path: readyPath });
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** The action that makes `step` true in `observed`. */
 export function applyAction(step: PlanStep, observed: Observed, netns: string): StepAction {
   const state = observed.ip;
@@ -135,8 +153,9 @@ export function applyAction(step: PlanStep, observed: Observed, netns: string): 
         run: () => {
           const child = startProgram(step.inNetns ? [...processNetns(netns), ...step.argv] : step.argv, { detached: true, stdio: 'ignore' });
           child.unref();
-          if (child.pid === undefined) throw new VirtnetError('PROCESS_START_FAILED', `${step.name} did not start`, { program: step.argv[0] });
-          return Promise.resolve({ pid: child.pid });
+          const pid = child.pid;
+          if (pid === undefined) throw new VirtnetError('PROCESS_START_FAILED', `${step.name} did not start`, { program: step.argv[0] });
+          return waitReady(step.readyPath, pid, step.name).then(() => ({ pid }));
         },
       };
   }
