@@ -114,3 +114,11 @@ test('typos inside the network part are warnings with a suggestion, not silent',
   assert.deepEqual(r.warnings.map((w) => [w.code, w.field, w.line]), [['UNKNOWN_FIELD', 'spec.domain.devices.interfaces[0].macAdress', 6]]);
   assert.match(r.warnings[0]!.message, /did you mean macAddress\?/);
 });
+
+test('memory: guest, else requests, else limits', () => {
+  const mem = (domain: string) => first(`kind: VM\nspec:\n  domain: ${domain}\n`).spec?.memoryMiB;
+  assert.equal(mem('{memory: {guest: 1Gi}, resources: {requests: {memory: 2Gi}}}'), 1024);
+  assert.equal(mem('{resources: {requests: {memory: 512Mi}, limits: {memory: 1Gi}}}'), 512);
+  assert.equal(mem('{resources: {limits: {memory: 1Gi}}}'), 1024);
+  assert.equal(mem('{cpu: {cores: 2}}'), undefined);
+});

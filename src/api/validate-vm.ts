@@ -69,8 +69,10 @@ function memoryOf(domain: RawMap | undefined): number | undefined {
   if (!domain) return undefined;
   const guest = isRawMap(domain.memory) ? quantityMiB(domain.memory.guest) : undefined;
   if (guest !== undefined) return guest;
-  const requests = isRawMap(domain.resources) && isRawMap(domain.resources.requests) ? domain.resources.requests : undefined;
-  return requests ? quantityMiB(requests.memory) : undefined;
+  const resources = isRawMap(domain.resources) ? domain.resources : {};
+  // Kubernetes defaults requests from limits when only limits are given.
+  const requested = isRawMap(resources.requests) ? quantityMiB(resources.requests.memory) : undefined;
+  return requested ?? (isRawMap(resources.limits) ? quantityMiB(resources.limits.memory) : undefined);
 }
 
 /** Where the VMI-shaped spec lives in a document of `kind`. */
