@@ -3,7 +3,11 @@
 // in the same run, in a throwaway namespace. Prints JSON. Run: node --import tsx bench/masquerade-apply.ts
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
-import { buildMasqueradeRuleset, masqueradeTableName, type MasqueradeTable } from '../src/host/nft-masquerade-ruleset.js';
+import {
+  buildMasqueradeRuleset,
+  masqueradeTableName,
+  type MasqueradeTable,
+} from '../src/host/nft-masquerade-ruleset.js';
 import { applyNftCommands, deleteNftTables, nftInvocationCount } from '../src/host/nft.js';
 import { createNetns, deleteNetns } from '../src/host/netns.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,8 +32,18 @@ function tables(): MasqueradeTable[] {
   const nat = { podInterface: 'eth0', bridge: 'k6t-eth0', ports };
   const name = masqueradeTableName('bench-vm');
   return [
-    { family: 'ip', name, interfaces: [{ ...nat, podAddresses: ['10.1.1.2'], gatewayAddress: '10.0.2.1', vmAddress: '10.0.2.2' }] },
-    { family: 'ip6', name, interfaces: [{ ...nat, podAddresses: ['fd00:1::2'], gatewayAddress: 'fd10:0:2::1', vmAddress: 'fd10:0:2::2' }] },
+    {
+      family: 'ip',
+      name,
+      interfaces: [{ ...nat, podAddresses: ['10.1.1.2'], gatewayAddress: '10.0.2.1', vmAddress: '10.0.2.2' }],
+    },
+    {
+      family: 'ip6',
+      name,
+      interfaces: [
+        { ...nat, podAddresses: ['fd00:1::2'], gatewayAddress: 'fd10:0:2::1', vmAddress: 'fd10:0:2::2' },
+      ],
+    },
   ];
 }
 
@@ -39,7 +53,10 @@ function stats(samples: number[]): { p50Ms: number; p90Ms: number; minMs: number
   return { p50Ms: at(0.5), p90Ms: at(0.9), minMs: at(0), maxMs: at(1) };
 }
 
-async function measure(apply: () => Promise<void>, reset: () => Promise<void>): Promise<{ samples: number[]; invocations: number }> {
+async function measure(
+  apply: () => Promise<void>,
+  reset: () => Promise<void>,
+): Promise<{ samples: number[]; invocations: number }> {
   const samples: number[] = [];
   let invocations = 0;
   for (let i = 0; i < WARMUP + RUNS; i++) {
@@ -66,9 +83,15 @@ async function main(): Promise<void> {
     const reset = (): Promise<void> => deleteNftTables(refs, { netns });
     const one = await measure(() => applyNftCommands(commands, { netns }), reset);
     // Re-applying over existing tables (the idempotent path after a restart): same single transaction.
-    const replace = await measure(() => applyNftCommands(commands, { netns }), () => Promise.resolve());
+    const replace = await measure(
+      () => applyNftCommands(commands, { netns }),
+      () => Promise.resolve(),
+    );
     // The floor: one nsenter+nft process committing an empty transaction.
-    const floor = await measure(() => applyNftCommands([{ add: { table: { family: 'ip', name: 'virtnet-floor' } } }], { netns }), () => Promise.resolve());
+    const floor = await measure(
+      () => applyNftCommands([{ add: { table: { family: 'ip', name: 'virtnet-floor' } } }], { netns }),
+      () => Promise.resolve(),
+    );
     await deleteNftTables([{ family: 'ip', name: 'virtnet-floor' }], { netns });
     const perRule = await measure(async () => {
       for (const c of commands) await applyNftCommands([c], { netns });
@@ -79,14 +102,23 @@ async function main(): Promise<void> {
     // gateway address, TAP, route_localnet and the NAT ruleset, recorded step by step.
     await runProgram(['ip', '-n', ns, '-batch', '-'], {
       timeoutMs: 10_000,
-      input: 'link add eth0 type veth peer name eth0p\naddr add 10.1.1.2/24 dev eth0\naddr add fd00:1::2/64 dev eth0 nodad\nlink set eth0 up\n',
+      input:
+        'link add eth0 type veth peer name eth0p\naddr add 10.1.1.2/24 dev eth0\naddr add fd00:1::2/64 dev eth0 nodad\nlink set eth0 up\n',
     });
     const vm: VmSpec = {
       kind: 'VirtualMachineInstance',
       name: 'bench-vm',
       namespace: 'default',
       networks: [{ name: 'default', source: { kind: 'pod' } }],
-      interfaces: [{ name: 'default', binding: 'masquerade', model: 'virtio', ports: tables()[0]!.interfaces[0]!.ports, state: 'up' }],
+      interfaces: [
+        {
+          name: 'default',
+          binding: 'masquerade',
+          model: 'virtio',
+          ports: tables()[0]!.interfaces[0]!.ports,
+          state: 'up',
+        },
+      ],
       networkInterfaceMultiqueue: false,
       autoattachPodInterface: true,
       vcpus: 1,
@@ -116,10 +148,17 @@ async function main(): Promise<void> {
           loadAverage1m: Number(loadavg()[0]!.toFixed(2)),
           cpus: availableParallelism(),
           oneTransaction: { ...a, nftInvocationsPerApply: one.invocations },
-          oneTransactionReplacingExisting: { ...stats(replace.samples), nftInvocationsPerApply: replace.invocations },
+          oneTransactionReplacingExisting: {
+            ...stats(replace.samples),
+            nftInvocationsPerApply: replace.invocations,
+          },
           processFloor: stats(floor.samples),
           perRuleExec: { ...b, nftInvocationsPerApply: perRule.invocations },
-          fullBindingApply: { ...stats(full.samples), nftInvocationsPerApply: full.invocations, steps: planned.plan.interfaces[0]!.steps.length },
+          fullBindingApply: {
+            ...stats(full.samples),
+            nftInvocationsPerApply: full.invocations,
+            steps: planned.plan.interfaces[0]!.steps.length,
+          },
           speedupP50: Number((b.p50Ms / a.p50Ms).toFixed(1)),
           // What the ruleset itself adds to one nsenter+nft process (the floor): the rest is spawn cost,
           // which scales with machine load (see loadAverage1m).

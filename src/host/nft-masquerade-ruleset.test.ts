@@ -16,7 +16,10 @@ const nat: MasqueradeNat = {
 test('table names derive from the VM name and reject what nft or Kubernetes would not take', () => {
   assert.equal(masqueradeTableName('my-vm.1'), 'virtnet-my-vm.1');
   for (const bad of ['', 'UPPER', 'a b', '-x', 'x;flush ruleset', 'a'.repeat(300)]) {
-    assert.throws(() => masqueradeTableName(bad), (e) => isVirtnetError(e, 'NFT_INVALID_NAME') && e.detail.field === 'metadata.name');
+    assert.throws(
+      () => masqueradeTableName(bad),
+      (e) => isVirtnetError(e, 'NFT_INVALID_NAME') && e.detail.field === 'metadata.name',
+    );
   }
 });
 
@@ -43,8 +46,18 @@ test('invalid input is refused before anything is built', () => {
     [{ ports: [{ protocol: 'TCP', port: 70000 }] }, 'NFT_INVALID_INPUT'],
   ];
   for (const [change, code] of cases) {
-    assert.throws(() => buildMasqueradeRuleset([{ family: 'ip', name: 'virtnet-vm', interfaces: [{ ...nat, ...change }] }]), (e) => isVirtnetError(e, code));
+    assert.throws(
+      () =>
+        buildMasqueradeRuleset([{ family: 'ip', name: 'virtnet-vm', interfaces: [{ ...nat, ...change }] }]),
+      (e) => isVirtnetError(e, code),
+    );
   }
-  assert.throws(() => buildMasqueradeRuleset([{ family: 'ip6', name: 'virtnet-vm', interfaces: [nat] }]), (e) => isVirtnetError(e, 'NFT_INVALID_INPUT'));
-  assert.throws(() => buildMasqueradeRuleset([{ family: 'ip', name: 'nat', interfaces: [nat] }]), (e) => isVirtnetError(e, 'NFT_INVALID_NAME'));
+  assert.throws(
+    () => buildMasqueradeRuleset([{ family: 'ip6', name: 'virtnet-vm', interfaces: [nat] }]),
+    (e) => isVirtnetError(e, 'NFT_INVALID_INPUT'),
+  );
+  assert.throws(
+    () => buildMasqueradeRuleset([{ family: 'ip', name: 'nat', interfaces: [nat] }]),
+    (e) => isVirtnetError(e, 'NFT_INVALID_NAME'),
+  );
 });

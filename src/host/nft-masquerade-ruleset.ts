@@ -75,25 +75,46 @@ const IPV4_RE = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 const IPV6_RE = /^[0-9a-fA-F:]+(:(\d{1,3}\.){3}\d{1,3})?$/;
 
 function assertTable(table: MasqueradeTable): void {
-  const addrOk = (a: string): boolean => (table.family === 'ip' ? IPV4_RE.test(a) : IPV6_RE.test(a) && a.includes(':'));
+  const addrOk = (a: string): boolean =>
+    table.family === 'ip' ? IPV4_RE.test(a) : IPV6_RE.test(a) && a.includes(':');
   if (!isVirtnetTable(table.name)) {
-    throw new VirtnetError('NFT_INVALID_NAME', `table ${table.name} does not start with ${NFT_TABLE_PREFIX}`, { table: table.name });
+    throw new VirtnetError(
+      'NFT_INVALID_NAME',
+      `table ${table.name} does not start with ${NFT_TABLE_PREFIX}`,
+      { table: table.name },
+    );
   }
   table.interfaces.forEach((nat, i) => {
     for (const dev of [nat.podInterface, nat.bridge]) {
-      if (!IFNAME_RE.test(dev)) throw new VirtnetError('NFT_INVALID_INPUT', `invalid interface name ${JSON.stringify(dev)}`, { device: dev });
+      if (!IFNAME_RE.test(dev))
+        throw new VirtnetError('NFT_INVALID_INPUT', `invalid interface name ${JSON.stringify(dev)}`, {
+          device: dev,
+        });
     }
     for (const a of [...nat.podAddresses, nat.gatewayAddress, nat.vmAddress]) {
       if (!addrOk(a)) {
-        throw new VirtnetError('NFT_INVALID_INPUT', `${JSON.stringify(a)} is not an ${table.family} address`, { table: table.name, interface: i });
+        throw new VirtnetError(
+          'NFT_INVALID_INPUT',
+          `${JSON.stringify(a)} is not an ${table.family} address`,
+          { table: table.name, interface: i },
+        );
       }
     }
     if (nat.podAddresses.length === 0) {
-      throw new VirtnetError('NFT_INVALID_INPUT', `no ${table.family} pod address for ${nat.podInterface}`, { device: nat.podInterface });
+      throw new VirtnetError('NFT_INVALID_INPUT', `no ${table.family} pod address for ${nat.podInterface}`, {
+        device: nat.podInterface,
+      });
     }
     for (const p of nat.ports) {
-      if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535 || (p.protocol !== 'TCP' && p.protocol !== 'UDP')) {
-        throw new VirtnetError('NFT_INVALID_INPUT', `invalid port ${JSON.stringify(p)}`, { table: table.name });
+      if (
+        !Number.isInteger(p.port) ||
+        p.port < 1 ||
+        p.port > 65535 ||
+        (p.protocol !== 'TCP' && p.protocol !== 'UDP')
+      ) {
+        throw new VirtnetError('NFT_INVALID_INPUT', `invalid port ${JSON.stringify(p)}`, {
+          table: table.name,
+        });
       }
     }
   });
@@ -101,17 +122,28 @@ function assertTable(table: MasqueradeTable): void {
 
 /** Base chains of a masquerade table; priorities are netfilter's dstnat/srcnat/filter (-100/100/0). */
 function baseChains(family: NftFamily, table: string): NftCommand[] {
-  const chain = (name: 'prerouting' | 'output' | 'postrouting' | 'forward', type: 'nat' | 'filter', prio: number): NftCommand => ({
+  const chain = (
+    name: 'prerouting' | 'output' | 'postrouting' | 'forward',
+    type: 'nat' | 'filter',
+    prio: number,
+  ): NftCommand => ({
     add: { chain: { family, table, name, type, hook: name, prio, policy: 'accept' } },
   });
-  return [chain('prerouting', 'nat', -100), chain('output', 'nat', -100), chain('postrouting', 'nat', 100), chain('forward', 'filter', 0)];
+  return [
+    chain('prerouting', 'nat', -100),
+    chain('output', 'nat', -100),
+    chain('postrouting', 'nat', 100),
+    chain('forward', 'filter', 0),
+  ];
 }
 
 /** Declared ports grouped by L4 protocol, sorted, without duplicates. */
 function portsByProtocol(ports: readonly PortSpec[]): { proto: 'tcp' | 'udp'; ports: number[] }[] {
   const groups: { proto: 'tcp' | 'udp'; ports: number[] }[] = [];
   for (const proto of ['tcp', 'udp'] as const) {
-    const list = [...new Set(ports.filter((p) => p.protocol.toLowerCase() === proto).map((p) => p.port))].sort((a, b) => a - b);
+    const list = [
+      ...new Set(ports.filter((p) => p.protocol.toLowerCase() === proto).map((p) => p.port)),
+    ].sort((a, b) => a - b);
     if (list.length > 0) groups.push({ proto, ports: list });
   }
   return groups;
@@ -126,18 +158,35 @@ function natRules(family: NftFamily, table: string, nat: MasqueradeNat): NftComm
   const counter: NftExpr = { counter: null };
   const dnatToVm: NftExpr = { dnat: { addr: nat.vmAddress } };
   const groups = portsByProtocol(nat.ports);
-  const inbound = [matchMeta('iifname', nat.podInterface), matchPayload(l3, 'daddr', setOf(nat.podAddresses))];
+  const inbound = [
+    matchMeta('iifname', nat.podInterface),
+    matchPayload(l3, 'daddr', setOf(nat.podAddresses)),
+  ];
   const out: NftCommand[] = [];
   if (nat.ports.length === 0) {
     out.push(rule('prerouting', 'to the VM: every port', [...inbound, counter, dnatToVm]));
   } else {
     for (const g of groups) {
-      out.push(rule('prerouting', `to the VM: declared ${g.proto} ports`, [...inbound, matchPayload(g.proto, 'dport', setOf(g.ports)), counter, dnatToVm]));
+      out.push(
+        rule('prerouting', `to the VM: declared ${g.proto} ports`, [
+          ...inbound,
+          matchPayload(g.proto, 'dport', setOf(g.ports)),
+          counter,
+          dnatToVm,
+        ]),
+      );
     }
     if (family === 'ip') {
       for (const g of groups) {
         const dport = matchPayload(g.proto, 'dport', setOf(g.ports));
-        out.push(rule('output', `pod loopback to the VM: ${g.proto}`, [matchPayload(l3, 'daddr', loopback), dport, counter, dnatToVm]));
+        out.push(
+          rule('output', `pod loopback to the VM: ${g.proto}`, [
+            matchPayload(l3, 'daddr', loopback),
+            dport,
+            counter,
+            dnatToVm,
+          ]),
+        );
         out.push(
           rule('postrouting', `pod loopback to the VM: ${g.proto} from the gateway`, [
             matchMeta('oifname', nat.bridge),
@@ -151,7 +200,12 @@ function natRules(family: NftFamily, table: string, nat: MasqueradeNat): NftComm
     }
   }
   out.push(
-    rule('postrouting', 'from the VM: as the pod', [matchMeta('oifname', nat.bridge, '!='), matchPayload(l3, 'saddr', nat.vmAddress), counter, { masquerade: null }]),
+    rule('postrouting', 'from the VM: as the pod', [
+      matchMeta('oifname', nat.bridge, '!='),
+      matchPayload(l3, 'saddr', nat.vmAddress),
+      counter,
+      { masquerade: null },
+    ]),
   );
   out.push(
     rule('forward', 'only DNATed connections reach the VM', [
@@ -174,7 +228,11 @@ export function buildMasqueradeRuleset(tables: readonly MasqueradeTable[]): NftC
   for (const table of tables) {
     assertTable(table);
     const ref: NftTableRef = { family: table.family, name: table.name };
-    out.push(...tableDeletion([ref]), { add: { table: { ...ref } } }, ...baseChains(table.family, table.name));
+    out.push(
+      ...tableDeletion([ref]),
+      { add: { table: { ...ref } } },
+      ...baseChains(table.family, table.name),
+    );
     for (const nat of table.interfaces) out.push(...natRules(table.family, table.name, nat));
   }
   return out;

@@ -35,7 +35,9 @@ export function nftInvocationCount(): number {
 function nftArgv(netns: NetnsRef | undefined, args: string[]): string[] {
   if (netns === undefined) return ['nft', ...args];
   if (!netnsExists(netns)) {
-    throw new VirtnetError('NETNS_NOT_FOUND', `network namespace ${netnsPath(netns)} does not exist`, { netns: netnsPath(netns) });
+    throw new VirtnetError('NETNS_NOT_FOUND', `network namespace ${netnsPath(netns)} does not exist`, {
+      netns: netnsPath(netns),
+    });
   }
   return ['nsenter', `--net=${netnsPath(netns)}`, 'nft', ...args];
 }
@@ -48,14 +50,22 @@ async function runNft(args: string[], options: NftOptions): Promise<RunResult> {
   } catch (err) {
     if (isVirtnetError(err, 'EXEC_FAILED')) {
       const stderr = typeof err.detail.stderr === 'string' ? err.detail.stderr.trim() : '';
-      throw new VirtnetError('NFT_FAILED', `nft rejected the transaction: ${stderr || err.message}`, { program: 'nft', stderr }, { cause: err });
+      throw new VirtnetError(
+        'NFT_FAILED',
+        `nft rejected the transaction: ${stderr || err.message}`,
+        { program: 'nft', stderr },
+        { cause: err },
+      );
     }
     throw err;
   }
 }
 
 /** Applies `commands` as one transaction with one nft process; nothing of it stays if any part fails. */
-export async function applyNftCommands(commands: readonly NftCommand[], options: NftOptions = {}): Promise<void> {
+export async function applyNftCommands(
+  commands: readonly NftCommand[],
+  options: NftOptions = {},
+): Promise<void> {
   if (commands.length === 0) return;
   const file = join(tmpdir(), `virtnet-nft-${process.pid}-${randomBytes(6).toString('hex')}.json`);
   writeFileSync(file, JSON.stringify(nftDocument(commands)), { mode: 0o600, flag: 'wx' });
@@ -79,10 +89,17 @@ export async function listNftTables(options: NftOptions = {}): Promise<NftTableR
 }
 
 /** Deletes `tables` in one transaction; absent ones are fine (idempotent). Refuses tables virtnet does not own. */
-export async function deleteNftTables(tables: readonly NftTableRef[], options: NftOptions = {}): Promise<void> {
+export async function deleteNftTables(
+  tables: readonly NftTableRef[],
+  options: NftOptions = {},
+): Promise<void> {
   for (const t of tables) {
     if (!isVirtnetTable(t.name)) {
-      throw new VirtnetError('NFT_NOT_OURS', `refusing to delete nft table ${t.family} ${t.name}: not created by virtnet`, { table: t.name });
+      throw new VirtnetError(
+        'NFT_NOT_OURS',
+        `refusing to delete nft table ${t.family} ${t.name}: not created by virtnet`,
+        { table: t.name },
+      );
     }
   }
   await applyNftCommands(tableDeletion(tables), options);
@@ -92,8 +109,13 @@ export async function deleteNftTables(tables: readonly NftTableRef[], options: N
  * Garbage collection: deletes virtnet's tables in the namespace whose VM is not in `liveVmTableNames`
  * (table names as masqueradeTableName gives them), in one transaction. Returns what it deleted.
  */
-export async function deleteOrphanNftTables(liveVmTableNames: ReadonlySet<string>, options: NftOptions = {}): Promise<NftTableRef[]> {
-  const orphans = (await listNftTables(options)).filter((t) => isVirtnetTable(t.name) && !liveVmTableNames.has(t.name));
+export async function deleteOrphanNftTables(
+  liveVmTableNames: ReadonlySet<string>,
+  options: NftOptions = {},
+): Promise<NftTableRef[]> {
+  const orphans = (await listNftTables(options)).filter(
+    (t) => isVirtnetTable(t.name) && !liveVmTableNames.has(t.name),
+  );
   await deleteNftTables(orphans, options);
   return orphans;
 }

@@ -40,16 +40,33 @@ export function parseNetworkStatus(text: string): NetworkStatusEntry[] {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new VirtnetError('SRIOV_BAD_NETWORK_STATUS', `network-status is not JSON: ${(err as Error).message}`, {}, { cause: err });
+    throw new VirtnetError(
+      'SRIOV_BAD_NETWORK_STATUS',
+      `network-status is not JSON: ${(err as Error).message}`,
+      {},
+      { cause: err },
+    );
   }
-  if (!Array.isArray(parsed) || !parsed.every((e) => typeof e === 'object' && e !== null && typeof (e as { name?: unknown }).name === 'string')) {
-    throw new VirtnetError('SRIOV_BAD_NETWORK_STATUS', 'network-status must be an array of objects with a name');
+  if (
+    !Array.isArray(parsed) ||
+    !parsed.every(
+      (e) => typeof e === 'object' && e !== null && typeof (e as { name?: unknown }).name === 'string',
+    )
+  ) {
+    throw new VirtnetError(
+      'SRIOV_BAD_NETWORK_STATUS',
+      'network-status must be an array of objects with a name',
+    );
   }
   return parsed as NetworkStatusEntry[];
 }
 
 /** The entry of a Multus network (`name` or `namespace/name`; a bare name is looked up in `vmNamespace`). */
-export function findNetworkStatus(entries: readonly NetworkStatusEntry[], networkName: string, vmNamespace: string): NetworkStatusEntry | undefined {
+export function findNetworkStatus(
+  entries: readonly NetworkStatusEntry[],
+  networkName: string,
+  vmNamespace: string,
+): NetworkStatusEntry | undefined {
   const wanted = networkName.includes('/') ? [networkName] : [`${vmNamespace}/${networkName}`, networkName];
   for (const name of wanted) {
     const hit = entries.find((e) => e.name === name);
@@ -75,8 +92,14 @@ export function resourceEnvName(resourceName: string): string {
  * PCI addresses the device plugin allocated: from `PCIDEVICE_<resource>` when the resource is known,
  * else from every `PCIDEVICE_*` variable (excluding `*_INFO` device-info variables). Sorted, unique.
  */
-export function pciAddressesFromEnv(env: Readonly<Record<string, string | undefined>>, resourceName?: string): string[] {
-  const keys = resourceName !== undefined ? [resourceEnvName(resourceName)] : Object.keys(env).filter((k) => k.startsWith('PCIDEVICE_') && !k.endsWith('_INFO'));
+export function pciAddressesFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  resourceName?: string,
+): string[] {
+  const keys =
+    resourceName !== undefined
+      ? [resourceEnvName(resourceName)]
+      : Object.keys(env).filter((k) => k.startsWith('PCIDEVICE_') && !k.endsWith('_INFO'));
   const out = new Set<string>();
   for (const key of keys) {
     for (const part of (env[key] ?? '').split(',')) {
@@ -109,7 +132,9 @@ export interface VfSelectionInput {
 export function selectVfAddress(input: VfSelectionInput): VfSelection {
   const fromInfo = deviceInfoPciAddress(input.entry);
   if (fromInfo) return { pciAddress: fromInfo, source: 'device-info' };
-  const candidates = pciAddressesFromEnv(input.env, input.resourceName).filter((a) => !input.claimed.includes(a));
+  const candidates = pciAddressesFromEnv(input.env, input.resourceName).filter(
+    (a) => !input.claimed.includes(a),
+  );
   if (candidates.length === 1) return { pciAddress: candidates[0]!, source: 'env' };
   if (candidates.length === 0) {
     throw new VirtnetError(

@@ -4,14 +4,24 @@
 import type { VmSpec } from '../api/types.js';
 import { readFileSync } from 'node:fs';
 import { VirtnetError, isVirtnetError } from '../errors/virtnet-error.js';
-import { deviceInfoPciAddress, parseNetworkStatus, pciAddressesFromEnv, type NetworkStatusEntry } from './sriov-device-info.js';
+import {
+  deviceInfoPciAddress,
+  parseNetworkStatus,
+  pciAddressesFromEnv,
+  type NetworkStatusEntry,
+} from './sriov-device-info.js';
 import { readPfVfConfig, type PfVfConfig } from './sriov-pf.js';
-import { DEFAULT_SYSFS_ROOT, inspectVf, readVfioHostState, type VfSysfsInfo, type VfioHostState } from './sriov-sysfs.js';
+import {
+  DEFAULT_SYSFS_ROOT,
+  inspectVf,
+  readVfioHostState,
+  type VfSysfsInfo,
+  type VfioHostState,
+} from './sriov-sysfs.js';
 
 /** One candidate PCI address: what sysfs says, or why it could not be inspected. */
 export type SriovDeviceView =
-  | { ok: true; info: VfSysfsInfo; pfVfConfig?: PfVfConfig }
-  | { ok: false; code: string; message: string };
+  { ok: true; info: VfSysfsInfo; pfVfConfig?: PfVfConfig } | { ok: false; code: string; message: string };
 
 /** The SR-IOV view of a pod and its host. JSON-serialisable (recorded next to the plan). */
 export interface SriovDiscovery {
@@ -41,7 +51,8 @@ export interface SriovDiscoveryOptions {
 export async function discoverSriov(options: SriovDiscoveryOptions): Promise<SriovDiscovery> {
   const sysfsRoot = options.sysfsRoot ?? DEFAULT_SYSFS_ROOT;
   const deviceEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries(options.env)) if (k.startsWith('PCIDEVICE_') && v !== undefined) deviceEnv[k] = v;
+  for (const [k, v] of Object.entries(options.env))
+    if (k.startsWith('PCIDEVICE_') && v !== undefined) deviceEnv[k] = v;
   const addresses = new Set<string>(pciAddressesFromEnv(deviceEnv));
   for (const entry of options.networkStatus) {
     const a = deviceInfoPciAddress(entry);
@@ -103,14 +114,21 @@ export async function discoverSriovForVm(
  * (default /sys), and network → resource names as JSON in VIRTNET_SRIOV_RESOURCES.
  * Throws SRIOV_BAD_NETWORK_STATUS for unreadable or malformed input.
  */
-export function sriovDiscoveryOptionsFromEnv(env: Readonly<Record<string, string | undefined>>): SriovDiscoveryOptions {
+export function sriovDiscoveryOptionsFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): SriovDiscoveryOptions {
   let statusText = env.VIRTNET_NETWORK_STATUS;
   const file = env.VIRTNET_NETWORK_STATUS_FILE;
   if (statusText === undefined && file !== undefined) {
     try {
       statusText = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new VirtnetError('SRIOV_BAD_NETWORK_STATUS', `cannot read network-status file ${file}: ${(err as Error).message}`, { path: file }, { cause: err });
+      throw new VirtnetError(
+        'SRIOV_BAD_NETWORK_STATUS',
+        `cannot read network-status file ${file}: ${(err as Error).message}`,
+        { path: file },
+        { cause: err },
+      );
     }
   }
   let resourceNames: Record<string, string> = {};

@@ -78,7 +78,10 @@ function list(dir: string): string[] {
 
 /** The sysfs directory of a PCI device. */
 export function pciDevicePath(sysfsRoot: string, pciAddress: string): string {
-  if (!PCI_ADDRESS_RE.test(pciAddress)) throw new VirtnetError('SRIOV_BAD_PCI_ADDRESS', `invalid PCI address ${JSON.stringify(pciAddress)}`, { device: pciAddress });
+  if (!PCI_ADDRESS_RE.test(pciAddress))
+    throw new VirtnetError('SRIOV_BAD_PCI_ADDRESS', `invalid PCI address ${JSON.stringify(pciAddress)}`, {
+      device: pciAddress,
+    });
   return join(sysfsRoot, 'bus', 'pci', 'devices', pciAddress);
 }
 
@@ -86,7 +89,12 @@ function netdevsOf(deviceDir: string): PciNetdev[] {
   return list(join(deviceDir, 'net')).map((name) => {
     const dir = join(deviceDir, 'net', name);
     const flags = Number.parseInt(readAttr(join(dir, 'flags')) ?? '0', 16);
-    return { name, up: (flags & 0x1) === 1, operstate: readAttr(join(dir, 'operstate')) ?? 'unknown', mac: readAttr(join(dir, 'address')) };
+    return {
+      name,
+      up: (flags & 0x1) === 1,
+      operstate: readAttr(join(dir, 'operstate')) ?? 'unknown',
+      mac: readAttr(join(dir, 'address')),
+    };
   });
 }
 
@@ -104,12 +112,25 @@ export function readVfioHostState(sysfsRoot = DEFAULT_SYSFS_ROOT): VfioHostState
  */
 export function inspectVf(pciAddress: string, sysfsRoot = DEFAULT_SYSFS_ROOT): VfSysfsInfo {
   const dir = pciDevicePath(sysfsRoot, pciAddress);
-  if (!existsSync(dir)) throw new VirtnetError('SRIOV_VF_NOT_FOUND', `PCI device ${pciAddress} does not exist`, { device: pciAddress });
+  if (!existsSync(dir))
+    throw new VirtnetError('SRIOV_VF_NOT_FOUND', `PCI device ${pciAddress} does not exist`, {
+      device: pciAddress,
+    });
   const pfAddress = linkBase(join(dir, 'physfn'));
-  if (pfAddress === undefined) throw new VirtnetError('SRIOV_NOT_A_VF', `PCI device ${pciAddress} is not an SR-IOV virtual function (no physfn)`, { device: pciAddress });
+  if (pfAddress === undefined)
+    throw new VirtnetError(
+      'SRIOV_NOT_A_VF',
+      `PCI device ${pciAddress} is not an SR-IOV virtual function (no physfn)`,
+      { device: pciAddress },
+    );
   const pfDir = pciDevicePath(sysfsRoot, pfAddress);
-  const vfLink = list(pfDir).find((name) => /^virtfn\d+$/.test(name) && linkBase(join(pfDir, name)) === pciAddress);
-  if (vfLink === undefined) throw new VirtnetError('SRIOV_NOT_A_VF', `PF ${pfAddress} lists no virtfn for ${pciAddress}`, { device: pciAddress });
+  const vfLink = list(pfDir).find(
+    (name) => /^virtfn\d+$/.test(name) && linkBase(join(pfDir, name)) === pciAddress,
+  );
+  if (vfLink === undefined)
+    throw new VirtnetError('SRIOV_NOT_A_VF', `PF ${pfAddress} lists no virtfn for ${pciAddress}`, {
+      device: pciAddress,
+    });
   const override = readAttr(join(dir, 'driver_override'));
   const iommuGroup = linkBase(join(dir, 'iommu_group'));
   const peers =
@@ -117,14 +138,21 @@ export function inspectVf(pciAddress: string, sysfsRoot = DEFAULT_SYSFS_ROOT): V
       ? []
       : list(join(sysfsRoot, 'kernel', 'iommu_groups', iommuGroup, 'devices'))
           .filter((a) => a !== pciAddress)
-          .map((a) => ({ pciAddress: a, driver: linkBase(join(sysfsRoot, 'bus', 'pci', 'devices', a, 'driver')) }));
+          .map((a) => ({
+            pciAddress: a,
+            driver: linkBase(join(sysfsRoot, 'bus', 'pci', 'devices', a, 'driver')),
+          }));
   return {
     pciAddress,
     vendor: readAttr(join(dir, 'vendor')) ?? '',
     device: readAttr(join(dir, 'device')) ?? '',
     driver: linkBase(join(dir, 'driver')),
     driverOverride: override === undefined || override === '(null)' || override === '' ? undefined : override,
-    pf: { pciAddress: pfAddress, driver: linkBase(join(pfDir, 'driver')), netdevs: netdevsOf(pfDir).map((n) => n.name) },
+    pf: {
+      pciAddress: pfAddress,
+      driver: linkBase(join(pfDir, 'driver')),
+      netdevs: netdevsOf(pfDir).map((n) => n.name),
+    },
     vfIndex: Number(vfLink.slice('virtfn'.length)),
     netdevs: netdevsOf(dir),
     iommuGroup,

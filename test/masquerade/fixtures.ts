@@ -20,10 +20,25 @@ export function masqueradeVm(name: string, ports: PortSpec[], extra: Partial<Int
 
 /** The binding context for interface 0 of `vm` in pod `pod`. */
 export function contextFor(vm: VmSpec, pod: DiscoveredPod): BindingContext {
-  return { vm, cluster: DEFAULT_CLUSTER_CONFIG, pod, interfaceIndex: 0, fieldPath: 'spec.domain.devices.interfaces[0]' };
+  return {
+    vm,
+    cluster: DEFAULT_CLUSTER_CONFIG,
+    pod,
+    interfaceIndex: 0,
+    fieldPath: 'spec.domain.devices.interfaces[0]',
+  };
 }
 
 /** A pod with one interface and a resolver. */
 export function podWith(ns: string, iface: DiscoveredInterface): DiscoveredPod {
-  return { netns: ns, interfaces: [iface], dns: { nameservers: ['10.96.0.10'], search: ['default.svc.cluster.local', 'svc.cluster.local'], options: [], source: 'test' } };
+  return {
+    netns: ns,
+    interfaces: [iface],
+    dns: {
+      nameservers: ['10.96.0.10'],
+      search: ['default.svc.cluster.local', 'svc.cluster.local'],
+      options: [],
+      source: 'test',
+    },
+  };
 }

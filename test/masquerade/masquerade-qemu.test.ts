@@ -70,17 +70,32 @@ describe('masquerade with a QEMU guest', { skip: needsRoot(), timeout: 300_000 }
     sb.defer(() => dhcp.stop());
     // The guest has no DHCPv6 client: its IPv6 address is the plan's cloud-init static fallback.
     const seed = join(sb.dir, 'seed.iso');
-    await writeCidataIso(buildNoCloudFiles({ instanceId: spec.name, hostname: spec.name, nics: [plan.nic] }), seed);
+    await writeCidataIso(
+      buildNoCloudFiles({ instanceId: spec.name, hostname: spec.name, nics: [plan.nic] }),
+      seed,
+    );
     vm = await startVm({
       netns: pod,
       runDir: join(sb.dir, 'vm'),
       host: { vhostNet: false },
-      machine: { name: spec.name, memoryMiB: 160, vcpus: 1, accel: chooseAccel().accel, boot: guestBoot(image, { hostname: spec.name }), nics: [plan.nic], cloudInitIsoPath: seed },
+      machine: {
+        name: spec.name,
+        memoryMiB: 160,
+        vcpus: 1,
+        accel: chooseAccel().accel,
+        boot: guestBoot(image, { hostname: spec.name }),
+        nics: [plan.nic],
+        cloudInitIsoPath: seed,
+      },
     });
     sb.trackPid(vm.pid);
     sb.defer(() => vm.stop({ graceMs: 5_000 }));
     try {
-      const reports = await vm.waitForNics([plan.nic.mac], BOOT_TIMEOUT_MS, (r) => r.dhcp === 'bound' && r.ipv6.length > 0);
+      const reports = await vm.waitForNics(
+        [plan.nic.mac],
+        BOOT_TIMEOUT_MS,
+        (r) => r.dhcp === 'bound' && r.ipv6.length > 0,
+      );
       report = reports[0]!;
     } catch (err) {
       console.error(readFileSync(vm.files.consoleLog, 'utf8').split('\n').slice(-40).join('\n'));
@@ -111,7 +126,12 @@ describe('masquerade with a QEMU guest', { skip: needsRoot(), timeout: 300_000 }
     const open = masqueradeVm('vm-mq', []);
     const discovered = await discoverPod(pod);
     const eth0 = discovered.interfaces.find((i) => i.name === 'eth0')!;
-    const openPlan = planMasquerade(open.interfaces[0]!, open.networks[0]!, eth0, contextFor(open, podWith(pod, eth0)));
+    const openPlan = planMasquerade(
+      open.interfaces[0]!,
+      open.networks[0]!,
+      eth0,
+      contextFor(open, podWith(pod, eth0)),
+    );
     const step = openPlan.steps.find((s) => s.kind === 'nft.ruleset');
     assert.ok(step?.kind === 'nft.ruleset');
     await applyNftCommands(step.commands, { netns: { name: pod } });
@@ -125,6 +145,9 @@ describe('masquerade with a QEMU guest', { skip: needsRoot(), timeout: 300_000 }
     assert.ok(down.hadRecord);
     assert.deepEqual(await listNftTables({ netns: { name: pod } }), []);
     const links = JSON.parse(await inNs(pod, ['ip', '-j', 'link', 'show'])) as { ifname: string }[];
-    assert.deepEqual(links.map((l) => l.ifname).filter((n) => plan.createdDevices.includes(n)), []);
+    assert.deepEqual(
+      links.map((l) => l.ifname).filter((n) => plan.createdDevices.includes(n)),
+      [],
+    );
   });
 });

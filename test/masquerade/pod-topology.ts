@@ -14,7 +14,9 @@ export async function inNs(ns: string, argv: string[], input?: string): Promise<
 
 /** A socat server in `ns` answering every connection with `reply` (shell text; $SOCAT_PEERADDR works). */
 export function serve(sb: Sandbox, ns: string, listen: string, reply: string): void {
-  const child = startProgram(['ip', 'netns', 'exec', ns, 'socat', listen, `SYSTEM:echo ${reply}`], { stdio: 'ignore' });
+  const child = startProgram(['ip', 'netns', 'exec', ns, 'socat', listen, `SYSTEM:echo ${reply}`], {
+    stdio: 'ignore',
+  });
   sb.trackPid(child.pid);
 }
 
@@ -53,8 +55,11 @@ export async function topology(sb: Sandbox): Promise<{ pod: string; peer: string
   });
   await runProgram(['ip', '-n', peer, '-batch', '-'], {
     ...T,
-    input: ['addr add 10.1.1.3/24 dev eth0', 'addr add fd00:1::3/64 dev eth0 nodad', 'link set eth0 mtu 1400 up'].join('\n'),
+    input: [
+      'addr add 10.1.1.3/24 dev eth0',
+      'addr add fd00:1::3/64 dev eth0 nodad',
+      'link set eth0 mtu 1400 up',
+    ].join('\n'),
   });
   return { pod, peer, guest };
 }
-

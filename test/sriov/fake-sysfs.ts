@@ -1,7 +1,17 @@
 // A synthetic sysfs tree shaped like a host's (/sys/devices/... with bus/pci/devices symlinks, driver,
 // physfn, virtfnN and iommu_group links, driver bind/unbind files): this kernel has neither SR-IOV
 // hardware nor VFIO, so the SR-IOV code is exercised against this tree through its root parameter.
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  lstatSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -39,7 +49,11 @@ export function fakeSysfs(host: FakeHost): { root: string; cleanup: () => void }
   const drivers = join(root, 'bus', 'pci', 'drivers');
   mkdirSync(join(root, 'bus', 'pci', 'devices'), { recursive: true });
   writeFileSync(join(root, 'bus', 'pci', 'drivers_probe'), '');
-  const names = new Set<string>([host.pf.driver, ...host.vfs.flatMap((v) => (v.driver ? [v.driver] : [])), ...(host.others ?? []).flatMap((o) => (o.driver ? [o.driver] : []))]);
+  const names = new Set<string>([
+    host.pf.driver,
+    ...host.vfs.flatMap((v) => (v.driver ? [v.driver] : [])),
+    ...(host.others ?? []).flatMap((o) => (o.driver ? [o.driver] : [])),
+  ]);
   if (host.vfioLoaded !== false) names.add('vfio-pci');
   for (const d of names) {
     mkdirSync(join(drivers, d), { recursive: true });
@@ -48,7 +62,10 @@ export function fakeSysfs(host: FakeHost): { root: string; cleanup: () => void }
   }
   if (host.iommu !== false) mkdirSync(join(root, 'kernel', 'iommu_groups'), { recursive: true });
 
-  const device = (address: string, opts: { driver?: string; vendor?: string; device?: string; iommuGroup?: string; netdev?: FakeNetdev }): string => {
+  const device = (
+    address: string,
+    opts: { driver?: string; vendor?: string; device?: string; iommuGroup?: string; netdev?: FakeNetdev },
+  ): string => {
     const dir = join(bridge, address);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'vendor'), `${opts.vendor ?? '0x8086'}\n`);
@@ -71,7 +88,12 @@ export function fakeSysfs(host: FakeHost): { root: string; cleanup: () => void }
     }
     return dir;
   };
-  const pfDir = device(host.pf.address, { driver: host.pf.driver, device: '0x1572', iommuGroup: '40', ...(host.pf.netdev ? { netdev: { name: host.pf.netdev, up: true } } : {}) });
+  const pfDir = device(host.pf.address, {
+    driver: host.pf.driver,
+    device: '0x1572',
+    iommuGroup: '40',
+    ...(host.pf.netdev ? { netdev: { name: host.pf.netdev, up: true } } : {}),
+  });
   writeFileSync(join(pfDir, 'sriov_numvfs'), `${host.vfs.length}\n`);
   for (const vf of host.vfs) {
     const dir = device(vf.address, { ...vf, ...(vf.netdev ? { netdev: vf.netdev } : {}) });

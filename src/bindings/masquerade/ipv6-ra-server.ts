@@ -30,11 +30,16 @@ const RA_INTERVAL_SECONDS = 60;
 /** The dnsmasq argv serving RA + DHCPv6 on the bridge. Throws on values unfit for its comma syntax. */
 export function ipv6RaServerArgv(c: Ipv6RaServerConfig): string[] {
   const bad = (what: string, value: string): never => {
-    throw new VirtnetError('INVALID_IPV6_SERVER_CONFIG', `invalid ${what} ${JSON.stringify(value)} for the IPv6 RA/DHCPv6 server`, { device: c.bridge });
+    throw new VirtnetError(
+      'INVALID_IPV6_SERVER_CONFIG',
+      `invalid ${what} ${JSON.stringify(value)} for the IPv6 RA/DHCPv6 server`,
+      { device: c.bridge },
+    );
   };
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(c.bridge)) bad('bridge', c.bridge);
   if (!MAC_RE.test(c.vmMac)) bad('MAC', c.vmMac);
-  for (const a of [c.vmAddress, c.network, ...c.dnsServers]) if (parseIpv6(a) === undefined) bad('IPv6 address', a);
+  for (const a of [c.vmAddress, c.network, ...c.dnsServers])
+    if (parseIpv6(a) === undefined) bad('IPv6 address', a);
   for (const d of c.searchDomains) if (!DNS_NAME_RE.test(d)) bad('search domain', d);
   return [
     'dnsmasq',
@@ -54,7 +59,11 @@ export function ipv6RaServerArgv(c: Ipv6RaServerConfig): string[] {
     // `static`: only dhcp-host reservations are served, i.e. only the VM's MAC gets an address.
     `--dhcp-range=${c.network},static,${c.prefixLength},${c.leaseSeconds}`,
     `--dhcp-host=${c.vmMac},[${c.vmAddress}]`,
-    ...(c.dnsServers.length > 0 ? [`--dhcp-option=option6:dns-server,${c.dnsServers.map((s) => `[${s}]`).join(',')}`] : []),
-    ...(c.searchDomains.length > 0 ? [`--dhcp-option=option6:domain-search,${c.searchDomains.join(',')}`] : []),
+    ...(c.dnsServers.length > 0
+      ? [`--dhcp-option=option6:dns-server,${c.dnsServers.map((s) => `[${s}]`).join(',')}`]
+      : []),
+    ...(c.searchDomains.length > 0
+      ? [`--dhcp-option=option6:domain-search,${c.searchDomains.join(',')}`]
+      : []),
   ];
 }

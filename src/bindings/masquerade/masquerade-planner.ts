@@ -8,11 +8,27 @@ import type { InterfaceSpec, NetworkSpec, PortSpec } from '../../api/types.js';
 import type { Dhcp4Lease } from '../../dhcp/server-config.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import type { NftFamily } from '../../host/nft-json.js';
-import { buildMasqueradeRuleset, masqueradeTableName, type MasqueradeTable } from '../../host/nft-masquerade-ruleset.js';
-import type { BindingContext, DiscoveredInterface, InterfacePlan, PlanNote, PlanStep } from '../plan-types.js';
+import {
+  buildMasqueradeRuleset,
+  masqueradeTableName,
+  type MasqueradeTable,
+} from '../../host/nft-masquerade-ruleset.js';
+import type {
+  BindingContext,
+  DiscoveredInterface,
+  InterfacePlan,
+  PlanNote,
+  PlanStep,
+} from '../plan-types.js';
 import type { GuestStaticConfig, VmNic } from '../vm-nic.js';
 import { ipv6RaServerArgv } from './ipv6-ra-server.js';
-import { DEFAULT_VM_IPV6_NETWORK_CIDR, DEFAULT_VM_NETWORK_CIDR, ipv4VmSubnet, ipv6VmSubnet, type VmSubnet } from './vm-subnet.js';
+import {
+  DEFAULT_VM_IPV6_NETWORK_CIDR,
+  DEFAULT_VM_NETWORK_CIDR,
+  ipv4VmSubnet,
+  ipv6VmSubnet,
+  type VmSubnet,
+} from './vm-subnet.js';
 
 /** The bridge's MAC: reserved, locally administered, never a VM's (KubeVirt uses the same). */
 export const MASQUERADE_BRIDGE_MAC = '02:00:00:00:00:00';
@@ -30,7 +46,9 @@ function shortHash(text: string): string {
 /** `<prefix><podif>`, or `<prefix><hash>` when that exceeds 15 bytes. */
 function deviceName(prefix: string, podInterface: string): string {
   const plain = `${prefix}${podInterface}`;
-  return Buffer.byteLength(plain) <= IFNAMSIZ_MAX ? plain : `${prefix}${shortHash(podInterface)}`.slice(0, IFNAMSIZ_MAX);
+  return Buffer.byteLength(plain) <= IFNAMSIZ_MAX
+    ? plain
+    : `${prefix}${shortHash(podInterface)}`.slice(0, IFNAMSIZ_MAX);
 }
 
 /** Device names of the masquerade binding for a pod interface: bridge `k6t-eth0`, TAP `tap-eth0`. */
@@ -57,32 +75,46 @@ export function planMasquerade(
 ): InterfacePlan {
   const field = ctx.fieldPath;
   if (network.source.kind !== 'pod') {
-    throw new VirtnetError('MASQUERADE_NOT_POD_NETWORK', `interface ${iface.name}: masquerade is only allowed to connect to the pod network`, {
-      field: `${field}.masquerade`,
-    });
+    throw new VirtnetError(
+      'MASQUERADE_NOT_POD_NETWORK',
+      `interface ${iface.name}: masquerade is only allowed to connect to the pod network`,
+      {
+        field: `${field}.masquerade`,
+      },
+    );
   }
   if (podInterface === undefined) {
-    throw new VirtnetError('POD_INTERFACE_NOT_FOUND', `interface ${iface.name}: the pod has no interface for network ${network.name}`, {
-      field,
-    });
+    throw new VirtnetError(
+      'POD_INTERFACE_NOT_FOUND',
+      `interface ${iface.name}: the pod has no interface for network ${network.name}`,
+      {
+        field,
+      },
+    );
   }
   const netField = `spec.networks[${networkIndex(ctx, network)}].pod`;
   const v4 = ipv4VmSubnet(network.source.vmNetworkCIDR ?? DEFAULT_VM_NETWORK_CIDR);
-  if (typeof v4 === 'string') throw new VirtnetError('INVALID_VM_NETWORK_CIDR', v4, { field: `${netField}.vmNetworkCIDR` });
+  if (typeof v4 === 'string')
+    throw new VirtnetError('INVALID_VM_NETWORK_CIDR', v4, { field: `${netField}.vmNetworkCIDR` });
   const pod4 = globalAddresses(podInterface, 4);
   const pod6 = globalAddresses(podInterface, 6);
   let v6: VmSubnet | undefined;
   if (pod6.length > 0 || network.source.vmIPv6NetworkCIDR !== undefined) {
     const parsed = ipv6VmSubnet(network.source.vmIPv6NetworkCIDR ?? DEFAULT_VM_IPV6_NETWORK_CIDR);
-    if (typeof parsed === 'string') throw new VirtnetError('INVALID_VM_NETWORK_CIDR', parsed, { field: `${netField}.vmIPv6NetworkCIDR` });
+    if (typeof parsed === 'string')
+      throw new VirtnetError('INVALID_VM_NETWORK_CIDR', parsed, { field: `${netField}.vmIPv6NetworkCIDR` });
     // A declared IPv6 subnet is only used when the pod has IPv6 to NAT to.
     v6 = pod6.length > 0 ? parsed : undefined;
   }
   if (pod4.length === 0 && v6 === undefined) {
-    throw new VirtnetError('MASQUERADE_NO_POD_ADDRESS', `interface ${iface.name}: pod interface ${podInterface.name} has no global IP address to masquerade to`, {
-      field,
-      device: podInterface.name,
-    });
+    throw new VirtnetError(
+      'MASQUERADE_NO_POD_ADDRESS',
+      `interface ${iface.name}: pod interface ${podInterface.name} has no global IP address to masquerade to`,
+      {
+        field,
+        device: podInterface.name,
+      },
+    );
   }
   const useV4 = pod4.length > 0;
 
@@ -90,16 +122,38 @@ export function planMasquerade(
   const id = (suffix: string): string => `${iface.name}/${suffix}`;
   const mtuBytes = podInterface.mtuBytes;
   const mac = iface.macAddress ?? podInterface.mac.toLowerCase();
-  const queues = ctx.vm.networkInterfaceMultiqueue && iface.model === 'virtio' ? Math.min(Math.max(ctx.vm.vcpus, 1), MAX_QUEUES) : 1;
+  const queues =
+    ctx.vm.networkInterfaceMultiqueue && iface.model === 'virtio'
+      ? Math.min(Math.max(ctx.vm.vcpus, 1), MAX_QUEUES)
+      : 1;
   const notes: PlanNote[] = [];
   if (ctx.vm.networkInterfaceMultiqueue && iface.model !== 'virtio') {
-    notes.push({ level: 'warning', code: 'MULTIQUEUE_VIRTIO_ONLY', message: `interface ${iface.name}: multiqueue needs model virtio; using one queue` });
+    notes.push({
+      level: 'warning',
+      code: 'MULTIQUEUE_VIRTIO_ONLY',
+      message: `interface ${iface.name}: multiqueue needs model virtio; using one queue`,
+    });
   }
 
   const steps: PlanStep[] = [];
-  if (useV4) steps.push({ id: id('sysctl/ipv4-forward'), phase: 'network', summary: 'enable IPv4 forwarding in the pod', kind: 'sysctl.set', key: 'net/ipv4/ip_forward', value: '1' });
+  if (useV4)
+    steps.push({
+      id: id('sysctl/ipv4-forward'),
+      phase: 'network',
+      summary: 'enable IPv4 forwarding in the pod',
+      kind: 'sysctl.set',
+      key: 'net/ipv4/ip_forward',
+      value: '1',
+    });
   if (v6) {
-    steps.push({ id: id('sysctl/ipv6-forward'), phase: 'network', summary: 'enable IPv6 forwarding in the pod', kind: 'sysctl.set', key: 'net/ipv6/conf/all/forwarding', value: '1' });
+    steps.push({
+      id: id('sysctl/ipv6-forward'),
+      phase: 'network',
+      summary: 'enable IPv6 forwarding in the pod',
+      kind: 'sysctl.set',
+      key: 'net/ipv6/conf/all/forwarding',
+      value: '1',
+    });
   }
   steps.push({
     id: id('bridge'),
@@ -113,19 +167,47 @@ export function planMasquerade(
     up: true,
   });
   if (useV4) {
-    steps.push({ id: id('bridge/addr4'), phase: 'network', summary: `gateway ${v4.gateway}/${v4.prefixLength} on ${bridge}`, kind: 'addr.add', device: bridge, address: `${v4.gateway}/${v4.prefixLength}` });
+    steps.push({
+      id: id('bridge/addr4'),
+      phase: 'network',
+      summary: `gateway ${v4.gateway}/${v4.prefixLength} on ${bridge}`,
+      kind: 'addr.add',
+      device: bridge,
+      address: `${v4.gateway}/${v4.prefixLength}`,
+    });
   }
   if (v6) {
     // No DAD on the gateway address: the subnet is private to this bridge, and a tentative address
     // would make the first second of IPv6 traffic fail.
-    steps.push({ id: id('bridge/accept-dad'), phase: 'network', summary: `no IPv6 DAD on ${bridge}`, kind: 'sysctl.set', key: `net/ipv6/conf/${bridge}/accept_dad`, value: '0' });
-    steps.push({ id: id('bridge/addr6'), phase: 'network', summary: `gateway ${v6.gateway}/${v6.prefixLength} on ${bridge}`, kind: 'addr.add', device: bridge, address: `${v6.gateway}/${v6.prefixLength}` });
+    steps.push({
+      id: id('bridge/accept-dad'),
+      phase: 'network',
+      summary: `no IPv6 DAD on ${bridge}`,
+      kind: 'sysctl.set',
+      key: `net/ipv6/conf/${bridge}/accept_dad`,
+      value: '0',
+    });
+    steps.push({
+      id: id('bridge/addr6'),
+      phase: 'network',
+      summary: `gateway ${v6.gateway}/${v6.prefixLength} on ${bridge}`,
+      kind: 'addr.add',
+      device: bridge,
+      address: `${v6.gateway}/${v6.prefixLength}`,
+    });
   }
   const forwardsLoopback = useV4 && iface.ports.length > 0;
   if (forwardsLoopback) {
     // Output-DNATed loopback connections leave through the bridge with source 127.0.0.1 until
     // postrouting SNATs them; the kernel drops such packets unless route_localnet is set there.
-    steps.push({ id: id('bridge/route-localnet'), phase: 'network', summary: `route_localnet on ${bridge} (pod loopback port-forward)`, kind: 'sysctl.set', key: `net/ipv4/conf/${bridge}/route_localnet`, value: '1' });
+    steps.push({
+      id: id('bridge/route-localnet'),
+      phase: 'network',
+      summary: `route_localnet on ${bridge} (pod loopback port-forward)`,
+      kind: 'sysctl.set',
+      key: `net/ipv4/conf/${bridge}/route_localnet`,
+      value: '1',
+    });
   }
   steps.push({
     id: id('tap'),
@@ -133,7 +215,13 @@ export function planMasquerade(
     summary: `create TAP ${tap} (${queues} queue${queues > 1 ? 's' : ''}) on ${bridge}`,
     kind: 'link.create',
     device: tap,
-    link: { type: 'tap', multiQueue: queues > 1, vnetHdr: true, ownerUid: ctx.tapOwner?.uid, ownerGid: ctx.tapOwner?.gid },
+    link: {
+      type: 'tap',
+      multiQueue: queues > 1,
+      vnetHdr: true,
+      ownerUid: ctx.tapOwner?.uid,
+      ownerGid: ctx.tapOwner?.gid,
+    },
     mtuBytes,
     master: bridge,
     up: true,
@@ -141,14 +229,31 @@ export function planMasquerade(
 
   const tableName = masqueradeTableName(ctx.vm.name);
   const tables: MasqueradeTable[] = [];
-  const nat = (family: NftFamily, subnet: VmSubnet, podAddresses: string[], ports: PortSpec[]): MasqueradeTable => ({
+  const nat = (
+    family: NftFamily,
+    subnet: VmSubnet,
+    podAddresses: string[],
+    ports: PortSpec[],
+  ): MasqueradeTable => ({
     family,
     name: tableName,
-    interfaces: [{ podInterface: podInterface.name, podAddresses, bridge, gatewayAddress: subnet.gateway, vmAddress: subnet.vm, ports }],
+    interfaces: [
+      {
+        podInterface: podInterface.name,
+        podAddresses,
+        bridge,
+        gatewayAddress: subnet.gateway,
+        vmAddress: subnet.vm,
+        ports,
+      },
+    ],
   });
   if (useV4) tables.push(nat('ip', v4, pod4, iface.ports));
   if (v6) tables.push(nat('ip6', v6, pod6, iface.ports));
-  const portText = iface.ports.length === 0 ? 'every port' : iface.ports.map((p) => `${p.port}/${p.protocol.toLowerCase()}`).join(', ');
+  const portText =
+    iface.ports.length === 0
+      ? 'every port'
+      : iface.ports.map((p) => `${p.port}/${p.protocol.toLowerCase()}`).join(', ');
   steps.push({
     id: id('nft'),
     phase: 'network',
@@ -181,7 +286,11 @@ export function planMasquerade(
     });
   }
   if (dnsServers.some((s) => s.startsWith('127.') || s === '::1')) {
-    notes.push({ level: 'warning', code: 'DNS_LOOPBACK', message: `the pod's nameserver is on loopback, which the VM cannot reach` });
+    notes.push({
+      level: 'warning',
+      code: 'DNS_LOOPBACK',
+      message: `the pod's nameserver is on loopback, which the VM cannot reach`,
+    });
   }
   let dhcp4: Dhcp4Lease | undefined;
   if (useV4) {
@@ -223,7 +332,11 @@ export function planMasquerade(
     });
   }
   if (v6 && iface.ports.length > 0) {
-    notes.push({ level: 'info', code: 'IPV6_NO_LOOPBACK_FORWARD', message: 'pod loopback port-forward is IPv4 only: Linux never routes ::1 off the loopback device' });
+    notes.push({
+      level: 'info',
+      code: 'IPV6_NO_LOOPBACK_FORWARD',
+      message: 'pod loopback port-forward is IPv4 only: Linux never routes ::1 off the loopback device',
+    });
   }
 
   const guestConfig: VmNic['guestConfig'] = useV4

@@ -59,7 +59,7 @@ export function parseIpv6(text: string): bigint | undefined {
 export function formatIpv6(n: bigint): string {
   const g = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(112 - 16 * i)) & 0xffffn));
   let best = { at: -1, len: 0 };
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i += 1;
       continue;
@@ -79,10 +79,16 @@ export function ipv4VmSubnet(cidr: string): VmSubnet | string {
   const m = /^([^/]+)\/(\d{1,2})$/.exec(cidr);
   const addr = m ? parseIpv4(m[1]!) : undefined;
   const len = m ? Number(m[2]) : NaN;
-  if (addr === undefined || !(len >= 0 && len <= 30)) return `${JSON.stringify(cidr)} is not an IPv4 CIDR with a prefix of at most /30`;
+  if (addr === undefined || !(len >= 0 && len <= 30))
+    return `${JSON.stringify(cidr)} is not an IPv4 CIDR with a prefix of at most /30`;
   const size = 2 ** (32 - len);
   const net = addr - (addr % size);
-  return { cidr: `${formatIpv4(net)}/${len}`, prefixLength: len, gateway: formatIpv4(net + 1), vm: formatIpv4(net + 2) };
+  return {
+    cidr: `${formatIpv4(net)}/${len}`,
+    prefixLength: len,
+    gateway: formatIpv4(net + 1),
+    vm: formatIpv4(net + 2),
+  };
 }
 
 /** The IPv6 VM subnet, or an error message saying what is wrong with `cidr`. */
@@ -90,8 +96,14 @@ export function ipv6VmSubnet(cidr: string): VmSubnet | string {
   const m = /^([^/]+)\/(\d{1,3})$/.exec(cidr);
   const addr = m ? parseIpv6(m[1]!) : undefined;
   const len = m ? Number(m[2]) : NaN;
-  if (addr === undefined || !(len >= 0 && len <= 126)) return `${JSON.stringify(cidr)} is not an IPv6 CIDR with a prefix of at most /126`;
+  if (addr === undefined || !(len >= 0 && len <= 126))
+    return `${JSON.stringify(cidr)} is not an IPv6 CIDR with a prefix of at most /126`;
   const hostBits = BigInt(128 - len);
   const net = (addr >> hostBits) << hostBits;
-  return { cidr: `${formatIpv6(net)}/${len}`, prefixLength: len, gateway: formatIpv6(net + 1n), vm: formatIpv6(net + 2n) };
+  return {
+    cidr: `${formatIpv6(net)}/${len}`,
+    prefixLength: len,
+    gateway: formatIpv6(net + 1n),
+    vm: formatIpv6(net + 2n),
+  };
 }

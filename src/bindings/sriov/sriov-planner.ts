@@ -9,7 +9,13 @@ import { VirtnetError } from '../../errors/virtnet-error.js';
 import { findNetworkStatus, selectVfAddress, type NetworkStatusEntry } from '../../host/sriov-device-info.js';
 import type { SriovDiscovery } from '../../host/sriov-discovery.js';
 import type { VfSysfsInfo } from '../../host/sriov-sysfs.js';
-import type { BindingContext, DiscoveredInterface, InterfacePlan, PlanNote, PlanStep } from '../plan-types.js';
+import type {
+  BindingContext,
+  DiscoveredInterface,
+  InterfacePlan,
+  PlanNote,
+  PlanStep,
+} from '../plan-types.js';
 import type { GuestStaticConfig, VmNic } from '../vm-nic.js';
 
 export const VFIO_PCI = 'vfio-pci';
@@ -19,8 +25,26 @@ export const VFIO_PCI = 'vfio-pci';
  * (a storage or crypto driver, pci-stub, a PF-only driver) is refused rather than guessed at.
  */
 export const VF_NETDEV_DRIVERS: readonly string[] = [
-  'iavf', 'i40evf', 'ixgbevf', 'igbvf', 'mlx4_core', 'mlx5_core', 'bnxt_en', 'qede', 'qlcnic', 'cxgb4vf',
-  'enic', 'liquidio_vf', 'hinic', 'rvu_nicvf', 'nfp_netvf', 'nfp', 'sfc', 'thunder-nicvf', 'octeon_ep_vf', 'idpf',
+  'iavf',
+  'i40evf',
+  'ixgbevf',
+  'igbvf',
+  'mlx4_core',
+  'mlx5_core',
+  'bnxt_en',
+  'qede',
+  'qlcnic',
+  'cxgb4vf',
+  'enic',
+  'liquidio_vf',
+  'hinic',
+  'rvu_nicvf',
+  'nfp_netvf',
+  'nfp',
+  'sfc',
+  'thunder-nicvf',
+  'octeon_ep_vf',
+  'idpf',
 ];
 
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
@@ -36,7 +60,11 @@ function claimedByOthers(ctx: BindingContext, sriov: SriovDiscovery, self: strin
     if (other.binding !== 'sriov' || other.name === self) continue;
     const net = ctx.vm.networks.find((n) => n.name === other.name);
     if (net?.source.kind !== 'multus') continue;
-    const entry = findNetworkStatus(sriov.networkStatus, net.source.networkName, net.source.namespace ?? ctx.vm.namespace);
+    const entry = findNetworkStatus(
+      sriov.networkStatus,
+      net.source.networkName,
+      net.source.namespace ?? ctx.vm.namespace,
+    );
     const a = entry?.['device-info']?.pci?.['pci-address']?.toLowerCase();
     if (a) out.push(a);
   }
@@ -44,18 +72,34 @@ function claimedByOthers(ctx: BindingContext, sriov: SriovDiscovery, self: strin
 }
 
 /** Refuses a VF that cannot be passed through; each check names what is wrong and changes nothing. */
-function checkVf(vf: VfSysfsInfo, sriov: SriovDiscovery, entry: NetworkStatusEntry | undefined, field: string): void {
+function checkVf(
+  vf: VfSysfsInfo,
+  sriov: SriovDiscovery,
+  entry: NetworkStatusEntry | undefined,
+  field: string,
+): void {
   const device = vf.pciAddress;
   if (!sriov.host.iommuGroups) {
-    throw new VirtnetError('SRIOV_NO_IOMMU', 'no IOMMU groups on this host (/sys/kernel/iommu_groups is empty or absent): enable VT-d/AMD-Vi (intel_iommu=on) for VFIO', {
-      field,
-      device,
-    });
+    throw new VirtnetError(
+      'SRIOV_NO_IOMMU',
+      'no IOMMU groups on this host (/sys/kernel/iommu_groups is empty or absent): enable VT-d/AMD-Vi (intel_iommu=on) for VFIO',
+      {
+        field,
+        device,
+      },
+    );
   }
   if (vf.iommuGroup === undefined) {
-    throw new VirtnetError('SRIOV_NO_IOMMU_GROUP', `VF ${device} has no IOMMU group: it cannot be assigned with VFIO`, { field, device });
+    throw new VirtnetError(
+      'SRIOV_NO_IOMMU_GROUP',
+      `VF ${device} has no IOMMU group: it cannot be assigned with VFIO`,
+      { field, device },
+    );
   }
-  const blocking = vf.iommuGroupPeers.filter((p) => p.driver !== undefined && p.driver !== VFIO_PCI && p.driver !== 'pci-stub' && p.driver !== 'pcieport');
+  const blocking = vf.iommuGroupPeers.filter(
+    (p) =>
+      p.driver !== undefined && p.driver !== VFIO_PCI && p.driver !== 'pci-stub' && p.driver !== 'pcieport',
+  );
   if (blocking.length > 0) {
     throw new VirtnetError(
       'SRIOV_IOMMU_GROUP_NOT_VIABLE',
@@ -64,25 +108,41 @@ function checkVf(vf: VfSysfsInfo, sriov: SriovDiscovery, entry: NetworkStatusEnt
     );
   }
   if (vf.driver !== undefined && vf.driver !== VFIO_PCI && !VF_NETDEV_DRIVERS.includes(vf.driver)) {
-    throw new VirtnetError('SRIOV_WRONG_DRIVER', `VF ${device} is bound to ${vf.driver}, which is not an SR-IOV network VF driver: refusing to rebind it`, {
-      field,
-      device,
-      driver: vf.driver,
-    });
+    throw new VirtnetError(
+      'SRIOV_WRONG_DRIVER',
+      `VF ${device} is bound to ${vf.driver}, which is not an SR-IOV network VF driver: refusing to rebind it`,
+      {
+        field,
+        device,
+        driver: vf.driver,
+      },
+    );
   }
   if (vf.driver !== VFIO_PCI && !sriov.host.vfioPciDriver) {
-    throw new VirtnetError('SRIOV_NO_VFIO', `the vfio-pci driver is not loaded (no /sys/bus/pci/drivers/vfio-pci): modprobe vfio-pci`, { field, device });
+    throw new VirtnetError(
+      'SRIOV_NO_VFIO',
+      `the vfio-pci driver is not loaded (no /sys/bus/pci/drivers/vfio-pci): modprobe vfio-pci`,
+      { field, device },
+    );
   }
   // A netdev visible in our sysfs view lives in the host namespace, not in the pod the CNI moved it to:
   // if it is up, something on the host is using this VF.
   const busy = vf.netdevs.find((n) => n.up && n.name !== entry?.interface);
   if (busy) {
-    throw new VirtnetError('SRIOV_VF_IN_USE', `VF ${device} is in use: its netdev ${busy.name} is up outside the pod`, { field, device, netdev: busy.name });
+    throw new VirtnetError(
+      'SRIOV_VF_IN_USE',
+      `VF ${device} is in use: its netdev ${busy.name} is up outside the pod`,
+      { field, device, netdev: busy.name },
+    );
   }
 }
 
 /** The static guest configuration from the pod's view of the VF netdev, else from network-status. */
-function guestStatic(podInterface: DiscoveredInterface | undefined, entry: NetworkStatusEntry | undefined, notes: PlanNote[]): GuestStaticConfig {
+function guestStatic(
+  podInterface: DiscoveredInterface | undefined,
+  entry: NetworkStatusEntry | undefined,
+  notes: PlanNote[],
+): GuestStaticConfig {
   const config: GuestStaticConfig = {
     addresses: [],
     routes: [],
@@ -100,9 +160,16 @@ function guestStatic(podInterface: DiscoveredInterface | undefined, entry: Netwo
     }
   } else {
     // network-status lists bare addresses: without the pod's netdev the prefix is unknown.
-    config.addresses = (entry?.ips ?? []).map((ip) => (ip.includes('/') ? ip : `${ip}/${ip.includes(':') ? 128 : 32}`));
+    config.addresses = (entry?.ips ?? []).map((ip) =>
+      ip.includes('/') ? ip : `${ip}/${ip.includes(':') ? 128 : 32}`,
+    );
     if ((entry?.ips ?? []).some((ip) => !ip.includes('/'))) {
-      notes.push({ level: 'warning', code: 'SRIOV_PREFIX_UNKNOWN', message: 'network-status gives addresses without prefix length; the guest gets host routes (/32, /128)' });
+      notes.push({
+        level: 'warning',
+        code: 'SRIOV_PREFIX_UNKNOWN',
+        message:
+          'network-status gives addresses without prefix length; the guest gets host routes (/32, /128)',
+      });
     }
   }
   for (const gw of entry?.gateway ?? []) {
@@ -122,15 +189,27 @@ export function planSriov(
 ): InterfacePlan {
   const field = ctx.fieldPath;
   if (network.source.kind !== 'multus') {
-    throw new VirtnetError('SRIOV_NOT_MULTUS', `interface ${iface.name}: sriov needs a Multus network (the SR-IOV CNI and device plugin allocate the VF)`, {
-      field: `${field}.sriov`,
-    });
+    throw new VirtnetError(
+      'SRIOV_NOT_MULTUS',
+      `interface ${iface.name}: sriov needs a Multus network (the SR-IOV CNI and device plugin allocate the VF)`,
+      {
+        field: `${field}.sriov`,
+      },
+    );
   }
   if (sriov === undefined) {
-    throw new VirtnetError('SRIOV_NOT_DISCOVERED', `interface ${iface.name}: no SR-IOV discovery was made for this pod`, { field: `${field}.sriov` });
+    throw new VirtnetError(
+      'SRIOV_NOT_DISCOVERED',
+      `interface ${iface.name}: no SR-IOV discovery was made for this pod`,
+      { field: `${field}.sriov` },
+    );
   }
   const netField = `spec.networks[${networkIndex(ctx, network)}].multus.networkName`;
-  const entry = findNetworkStatus(sriov.networkStatus, network.source.networkName, network.source.namespace ?? ctx.vm.namespace);
+  const entry = findNetworkStatus(
+    sriov.networkStatus,
+    network.source.networkName,
+    network.source.namespace ?? ctx.vm.namespace,
+  );
   const selection = selectVfAddress({
     entry,
     env: sriov.deviceEnv,
@@ -141,28 +220,48 @@ export function planSriov(
   });
   const view = sriov.devices[selection.pciAddress];
   if (view === undefined || !view.ok) {
-    throw new VirtnetError(view?.code ?? 'SRIOV_VF_NOT_FOUND', view?.message ?? `PCI device ${selection.pciAddress} was not inspected`, {
-      field: netField,
-      device: selection.pciAddress,
-    });
+    throw new VirtnetError(
+      view?.code ?? 'SRIOV_VF_NOT_FOUND',
+      view?.message ?? `PCI device ${selection.pciAddress} was not inspected`,
+      {
+        field: netField,
+        device: selection.pciAddress,
+      },
+    );
   }
   const vf = view.info;
   checkVf(vf, sriov, entry, netField);
   const pf = vf.pf.netdevs[0];
   if (pf === undefined) {
-    throw new VirtnetError('SRIOV_PF_NO_NETDEV', `PF ${vf.pf.pciAddress} of VF ${vf.pciAddress} has no netdev to set the VF's MAC and VLAN on`, {
-      field: netField,
-      device: vf.pf.pciAddress,
-    });
+    throw new VirtnetError(
+      'SRIOV_PF_NO_NETDEV',
+      `PF ${vf.pf.pciAddress} of VF ${vf.pciAddress} has no netdev to set the VF's MAC and VLAN on`,
+      {
+        field: netField,
+        device: vf.pf.pciAddress,
+      },
+    );
   }
 
   // The MAC: the spec's, else the one the CNI set administratively, else the VF netdev's.
-  const mac = (iface.macAddress ?? view.pfVfConfig?.mac ?? podInterface?.mac ?? entry?.mac ?? vf.netdevs[0]?.mac)?.toLowerCase();
+  const mac = (
+    iface.macAddress ??
+    view.pfVfConfig?.mac ??
+    podInterface?.mac ??
+    entry?.mac ??
+    vf.netdevs[0]?.mac
+  )?.toLowerCase();
   if (mac === undefined || !MAC_RE.test(mac) || mac === '00:00:00:00:00:00') {
-    throw new VirtnetError('SRIOV_NO_MAC', `interface ${iface.name}: no MAC for VF ${vf.pciAddress} (set macAddress)`, { field: `${field}.macAddress` });
+    throw new VirtnetError(
+      'SRIOV_NO_MAC',
+      `interface ${iface.name}: no MAC for VF ${vf.pciAddress} (set macAddress)`,
+      { field: `${field}.macAddress` },
+    );
   }
   const vlan = view.pfVfConfig?.vlan;
-  const vlanArgs = vlan ? ['vlan', String(vlan), ...(view.pfVfConfig?.qos ? ['qos', String(view.pfVfConfig.qos)] : [])] : [];
+  const vlanArgs = vlan
+    ? ['vlan', String(vlan), ...(view.pfVfConfig?.qos ? ['qos', String(view.pfVfConfig.qos)] : [])]
+    : [];
   const cniMac = view.pfVfConfig?.mac;
   const id = (s: string): string => `${iface.name}/${s}`;
   const devDir = `${sriov.sysfsRoot}/bus/pci/devices/${vf.pciAddress}`;
@@ -176,7 +275,9 @@ export function planSriov(
       kind: 'host.command',
       argv: ['ip', 'link', 'set', pf, 'vf', String(vf.vfIndex), 'mac', mac, ...vlanArgs],
       // A spec MAC replaced the one the CNI set: give the CNI's back at teardown (its DEL expects it).
-      ...(cniMac !== undefined && cniMac !== mac ? { undoArgv: ['ip', 'link', 'set', pf, 'vf', String(vf.vfIndex), 'mac', cniMac, ...vlanArgs] } : {}),
+      ...(cniMac !== undefined && cniMac !== mac
+        ? { undoArgv: ['ip', 'link', 'set', pf, 'vf', String(vf.vfIndex), 'mac', cniMac, ...vlanArgs] }
+        : {}),
     },
   ];
   if (view.pfVfConfig === undefined) {
@@ -187,7 +288,11 @@ export function planSriov(
     });
   }
   if (vf.driver === VFIO_PCI) {
-    notes.push({ level: 'info', code: 'SRIOV_ALREADY_VFIO', message: `VF ${vf.pciAddress} is already bound to vfio-pci (device plugin in vfio mode)` });
+    notes.push({
+      level: 'info',
+      code: 'SRIOV_ALREADY_VFIO',
+      message: `VF ${vf.pciAddress} is already bound to vfio-pci (device plugin in vfio mode)`,
+    });
   } else {
     // Order matters for the reverse-order undo: vfio-pci unbind, override cleared, original driver bound.
     if (vf.driver !== undefined) {
@@ -223,7 +328,11 @@ export function planSriov(
       restoreValue: vf.pciAddress,
     });
     if (podInterface !== undefined) {
-      notes.push({ level: 'info', code: 'SRIOV_NETDEV_LEAVES_POD', message: `pod interface ${podInterface.name} disappears while VF ${vf.pciAddress} is bound to vfio-pci` });
+      notes.push({
+        level: 'info',
+        code: 'SRIOV_NETDEV_LEAVES_POD',
+        message: `pod interface ${podInterface.name} disappears while VF ${vf.pciAddress} is bound to vfio-pci`,
+      });
     }
   }
 
@@ -251,7 +360,11 @@ export function planSriov(
     nic,
     notes: [
       ...notes,
-      { level: 'info', code: 'SRIOV_VF', message: `VF ${vf.pciAddress} (${vf.vendor}:${vf.device}, VF ${vf.vfIndex} of ${pf}, IOMMU group ${vf.iommuGroup}) via ${selection.source}` },
+      {
+        level: 'info',
+        code: 'SRIOV_VF',
+        message: `VF ${vf.pciAddress} (${vf.vendor}:${vf.device}, VF ${vf.vfIndex} of ${pf}, IOMMU group ${vf.iommuGroup}) via ${selection.source}`,
+      },
     ],
   };
 }
