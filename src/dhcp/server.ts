@@ -48,6 +48,8 @@ export interface Dhcp4ServerOptions {
   log?: (record: Dhcp4LogRecord) => void;
   fdbReader?: FdbReader;
   routeReader?: RouteTableReader;
+  /** Destination of broadcast replies (default 255.255.255.255; loopback tests use 127.255.255.255). */
+  broadcastAddress?: string;
 }
 
 interface Endpoint {
@@ -87,6 +89,7 @@ export class Dhcp4Server {
   private readonly log: (record: Dhcp4LogRecord) => void;
   private readonly fdbReader: FdbReader;
   private readonly routeReader: RouteTableReader;
+  private readonly broadcastAddress: string;
 
   constructor(
     private config: Dhcp4ServerConfig,
@@ -97,6 +100,7 @@ export class Dhcp4Server {
     this.log = options.log ?? (() => undefined);
     this.fdbReader = options.fdbReader ?? sysfsFdbReader();
     this.routeReader = options.routeReader ?? procRouteReader;
+    this.broadcastAddress = options.broadcastAddress ?? '255.255.255.255';
   }
 
   /** Binds every socket; throws DHCP_BIND_FAILED (and binds nothing) if one fails. */
@@ -239,14 +243,16 @@ export class Dhcp4Server {
     });
     // Logged after the send so the reply does not wait for the log line.
     const handledMs = Math.round((performance.now() - receivedAt) * 1000) / 1000;
-    this.log({ level: 'info', event: decision.event, mac, address: decision.reply.yiaddr, to: `${address}:${port}`, xid: request.xid, handledMs });
+    // OFFERs are routine (every DORA has one); the ACK/NAK/INFORM that settles a client is logged at info.
+    this.log({ level: decision.event === 'offer' ? 'debug' : 'info', event: decision.event, mac, address: decision.reply.yiaddr, to: `${address}:${port}`, xid: request.xid, handledMs });
   }
 
   private resolveDestination(destination: ReplyDestination, lease: Dhcp4Lease): [string, number] {
     if (destination.kind === 'unicast' && routeDevice(this.routeReader(), destination.address) === lease.bridge) {
-      return [destination.address, destination.port];
+      // The responder speaks RFC ports (68 client, 67 relay); map them to the configured ones.
+      return [destination.address, destination.port === 67 ? this.serverPort : this.clientPort];
     }
-    return ['255.255.255.255', this.clientPort];
+    return [this.broadcastAddress, this.clientPort];
   }
 }
 
