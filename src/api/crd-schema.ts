@@ -28,8 +28,37 @@ export function structuralize(node: unknown): unknown {
   return out;
 }
 
+/** People-facing descriptions of the network fields, attached to the generated properties. */
+const DESCRIPTIONS: Record<string, string> = {
+  name: 'Matches the interface to the network of the same name.',
+  bridge: 'Connect through a Linux bridge in the pod; the pod IP is handed to the VM by DHCP.',
+  masquerade: 'NAT behind the pod IP; only on the pod network.',
+  slirp: 'QEMU user networking; only on the pod network.',
+  sriov: 'Pass an SR-IOV VF through (vfio); only on Multus/Genie networks.',
+  macvtap: 'A macvtap on the pod interface.',
+  passt: 'passt user-mode networking; only on the pod network.',
+  binding: 'KubeVirt network binding plugin form, e.g. {name: passt}.',
+  model: 'NIC model seen by the guest (default virtio).',
+  macAddress: 'aa:bb:cc:dd:ee:ff or AA-BB-CC-DD-EE-FF.',
+  pciAddress: 'Guest PCI address DDDD:BB:SS.F.',
+  ports: 'Ports forwarded to the VM (masquerade, slirp, passt).',
+  bootOrder: 'Boot priority (> 0, unique across boot devices).',
+  dhcpOptions: 'Extra DHCP options served to the VM.',
+  state: 'up, down, or absent (absent: bridge on a secondary network only).',
+  acpiIndex: 'ACPI index of the NIC (1-16383).',
+  pod: 'The pod network (eth0 of the pod).',
+  multus: 'A Multus network: networkName is "name" or "namespace/name".',
+  genie: 'A Genie network, by CNI network name.',
+};
+
+function describe(schema: Json): Json {
+  const props = schema.properties as Record<string, Json> | undefined;
+  for (const [k, v] of Object.entries(props ?? {})) if (DESCRIPTIONS[k] && v.description === undefined) v.description = DESCRIPTIONS[k];
+  return schema;
+}
+
 function jsonOf(schema: z.ZodType): Json {
-  return structuralize(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' })) as Json;
+  return describe(structuralize(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' })) as Json);
 }
 
 /** The openAPIV3Schema for a VirtualMachineInstance's network part (other fields preserved, unvalidated). */
