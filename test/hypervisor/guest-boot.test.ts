@@ -40,7 +40,7 @@ describe('virtnet guest on real QEMU', { skip: needsRoot(), timeout: 240_000 }, 
     });
     const image = await ensureGuest();
     netns = await sb.netns('lan');
-    startLan(sb, netns, '10.77.0', ['--dhcp-option=6,10.77.0.1,10.77.0.2', '--dhcp-option=119,virtnet.test,svc.virtnet.test', '--dhcp-option=26,1400', '--dhcp-option=66,tftp.virtnet.test', '--dhcp-option=67,pxelinux.0']);
+    startLan(sb, netns, '10.77.0', ['--dhcp-option=6,10.77.0.1,10.77.0.2', '--dhcp-option=119,virtnet.test,svc.virtnet.test', '--dhcp-option=26,1400', '--dhcp-option=66,tftp.virtnet.test', '--dhcp-option=67,pxelinux.0'], 'fd00:77::');
     addTap(netns, 'tapv', true);
     addTap(netns, 'tape');
     addTap(netns, 'tape2');
@@ -75,7 +75,10 @@ describe('virtnet guest on real QEMU', { skip: needsRoot(), timeout: 240_000 }, 
     );
     const ready = await Promise.all(Object.values(vms).map((vm) => vm.waitFor(isReport, BOOT_TIMEOUT_MS)));
     console.log(`guests ready after ${ready.map((r) => r.uptimeSeconds).join(', ')} s of guest uptime`);
+    // A lease may come after READY (a first round without an answer is reported as failed).
+    const dhcpMacs: Record<string, string[]> = { virtio: [macs.virtio], e1000: [macs.e1000], rtl8139: [macs.rtl8139] };
     for (const [name, vm] of Object.entries(vms)) {
+      await vm.waitForNics(dhcpMacs[name]!, BOOT_TIMEOUT_MS, (r) => r.dhcp === 'bound');
       for (const r of vm.nics.values()) reports[r.mac === macs.e1000Static ? 'e1000Static' : name] = r;
     }
   });
@@ -111,6 +114,15 @@ describe('virtnet guest on real QEMU', { skip: needsRoot(), timeout: 240_000 }, 
       assert.equal(inNetns(netns, ['nc', '-N', '-w', '5', address, '7'], `echo-${model}\n`), `echo-${model}\n`);
     });
   }
+
+  test('IPv6: Router Advertisements give the guest a SLAAC address and a default route, reported again', async () => {
+    const [r] = await vms.virtio!.waitForNics([macs.virtio], 40_000, (n) => n.ipv6.length > 0);
+    assert.equal(r!.ipv6.length, 1);
+    assert.match(r!.ipv6[0]!, /^fd00:77::[0-9a-f:]+\/64$/);
+    assert.equal(inNetns(netns, ['nc', '-N', '-w', '5', r!.ipv6[0]!.split('/')[0]!, '7'], 'over ipv6\n'), 'over ipv6\n');
+    assert.match(r!.gateway6 ?? '', /^fe80::/);
+    assert.equal(r!.ipv4, reports.virtio!.ipv4, 'the IPv4 lease is still in the line');
+  });
 
   test('multiqueue: the virtio guest with 4 vCPUs uses 4 queues', () => {
     assert.equal(reports.virtio!.queues, 4);

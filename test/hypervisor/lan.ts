@@ -19,13 +19,18 @@ export function startDnsmasq(sb: Sandbox, netns: string, iface: string, prefix: 
   sb.trackPid(spawn('ip', argv, { stdio: 'ignore' }).pid);
 }
 
-/** A bridge `br0` with `prefix.1/24` in `netns`, and dnsmasq on it. */
-export function startLan(sb: Sandbox, netns: string, prefix: string, dnsmasqOptions: string[] = []): { gateway: string } {
+/**
+ * A bridge `br0` with `prefix.1/24` in `netns`, and dnsmasq on it; with `ipv6Prefix` (e.g. `fd00:77::`)
+ * the bridge also gets `<prefix>1/64` and dnsmasq sends Router Advertisements for SLAAC.
+ */
+export function startLan(sb: Sandbox, netns: string, prefix: string, dnsmasqOptions: string[] = [], ipv6Prefix?: string): { gateway: string } {
   const gateway = `${prefix}.1`;
   ip(netns, 'link', 'add', 'br0', 'type', 'bridge');
   ip(netns, 'addr', 'add', `${gateway}/24`, 'dev', 'br0');
+  if (ipv6Prefix) ip(netns, 'addr', 'add', `${ipv6Prefix}1/64`, 'dev', 'br0', 'nodad');
   ip(netns, 'link', 'set', 'br0', 'up');
-  startDnsmasq(sb, netns, 'br0', prefix, dnsmasqOptions);
+  const v6 = ipv6Prefix ? ['--enable-ra', `--dhcp-range=${ipv6Prefix},ra-only,64`] : [];
+  startDnsmasq(sb, netns, 'br0', prefix, [...v6, ...dnsmasqOptions]);
   return { gateway };
 }
 
