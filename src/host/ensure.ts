@@ -91,6 +91,14 @@ export function renameLinkLines(state: NetnsState, from: string, to: string): st
   return [`link set dev ${from} name ${to}`];
 }
 
+/**
+ * Moves `device` into namespace `target` (a name, or a path given to `netns` as-is) when it is still
+ * here; afterwards it is simply absent from this namespace's state, so replaying is a no-op.
+ */
+export function moveLinkLines(state: NetnsState, device: string, target: string): string[] {
+  return findLink(state, assertIfName(device)) ? [`link set dev ${device} netns ${assertToken(target)}`] : [];
+}
+
 function cidrOf(a: Pick<DiscoveredAddress, 'address' | 'prefixLength'>): string {
   return `${a.address}/${a.prefixLength}`;
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isVirtnetError } from '../errors/virtnet-error.js';
 import { needsRoot, sandbox } from '../../test/support/sandbox.js';
-import { bridgePortLines, ensureLinkLines, setLinkLines } from './ensure.js';
+import { bridgePortLines, ensureLinkLines, moveLinkLines, setLinkLines } from './ensure.js';
 import { runIpBatch } from './ip.js';
 import { hasKernelFeature, missingFeatureReason } from './kernel-features.js';
 import { findLink, readNetnsState } from './netns-state.js';
@@ -41,6 +41,11 @@ test('links of every kind the bindings use, created idempotently', { skip: needs
   state = await readNetnsState(ns);
   assert.equal(findLink(state, 'va')!.bridgePort?.learning, false);
   assert.equal(findLink(state, 'va')!.mac, '02:00:00:00:00:0a');
+  // Move the veth peer into another namespace; replaying the move is a no-op.
+  const other = await sb.netns('h2');
+  await runIpBatch(ns, moveLinkLines(state, 'vb', other));
+  assert.ok(findLink(await readNetnsState(other), 'vb'));
+  assert.deepEqual(moveLinkLines(await readNetnsState(ns), 'vb', other), []);
 });
 
 test('real iproute2 failures become typed errors naming the line and device', { skip: needsRoot() }, async (t) => {
