@@ -41,6 +41,28 @@ export interface RunRecord {
   startedAt: string;
   files: { domainXml?: string; qemuArgv?: string; consoleLog?: string };
   nics: RunNicStatus[];
+  /** Where the start-up time went (bench/run reads it). */
+  timings?: RunTimings;
+}
+
+/** Start-up phases of a run, in milliseconds. */
+export interface RunTimings {
+  /** Creating the pod: namespace and every CNI ADD. */
+  podCreateMs: number;
+  /** Of which the CNI plugins themselves ran. */
+  cniPluginMs: number;
+  /** Phase network: discover, plan, apply, record. */
+  bindingApplyMs: number;
+  /** Phase dhcp: the DHCP server process up and listening (runs beside the seed and QEMU's start). */
+  dhcpStartMs: number;
+  /** cloud-init seed ISO (genisoimage). */
+  seedMs: number;
+  /** The critical path before QEMU is spawned: pod, bindings, seed (and the run record). */
+  beforeQemuMs: number;
+  /** QEMU spawned until QMP answers. */
+  qemuStartMs: number;
+  /** Wall-clock time (epoch ms) QEMU was up; the guest's boot is measured from here. */
+  qemuUpAtEpochMs: number;
 }
 
 /** The start time field of /proc/<pid>/stat, or undefined when the process is gone. */

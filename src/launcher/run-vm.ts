@@ -22,7 +22,7 @@ import { startVm, type RunningVm, type VmExit } from '../hypervisor/vm-runner.js
 import { startDhcpPhase, type DhcpPhaseServer } from './dhcp-phase.js';
 import { collectVm } from './gc.js';
 import { runNetworkPhase } from './network-phase.js';
-import { ownerAlive, processStartTime, readRunRecord, writeRunRecord, type RunNicStatus, type RunRecord } from './run-record.js';
+import { ownerAlive, processStartTime, readRunRecord, writeRunRecord, type RunNicStatus, type RunRecord, type RunTimings } from './run-record.js';
 import { vmStateDir } from './vm-record.js';
 
 /** How to run one VM. */
@@ -139,6 +139,7 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
   const boot = await bootOf(options, hostname);
   const podNetworks = podNetworksForVm(spec);
 
+  const runStarted = performance.now();
   mkdirSync(vmDir, { recursive: true });
   const record: RunRecord = {
     vm: spec.name,
@@ -167,44 +168,76 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
   save();
 
   let dhcp: DhcpPhaseServer[] = [];
+  let dhcpStarting: Promise<void> | undefined;
   let vm: RunningVm | undefined;
   const undoAll = async (): Promise<void> => {
     if (vm) await stopQemu(vm);
+    // A server still starting must be up (or failed) before it can be stopped.
+    await dhcpStarting?.catch(() => undefined);
     for (const s of dhcp) await s.stop().catch(() => undefined);
     await teardown(stateDir, spec.name).catch((err: unknown) => log(`binding teardown: ${String(err)}`));
     await deletePod(podName, stateDir, { force: true }).catch((err: unknown) => log(`pod delete: ${String(err)}`));
     rmSync(vmDir, { recursive: true, force: true });
   };
 
+  const timings: RunTimings = { podCreateMs: 0, cniPluginMs: 0, bindingApplyMs: 0, dhcpStartMs: 0, seedMs: 0, beforeQemuMs: 0, qemuStartMs: 0, qemuUpAtEpochMs: 0 };
+  let mark = performance.now();
+  const lap = (): number => {
+    const now = performance.now();
+    const ms = now - mark;
+    mark = now;
+    return Math.round(ms * 10) / 10;
+  };
   try {
     log(`creating pod ${podName}`);
-    const podOpts: Parameters<typeof createPod>[0] = { name: podName, stateDir, namespace: spec.namespace };
+    const podOpts: Parameters<typeof createPod>[0] = {
+      name: podName,
+      stateDir,
+      namespace: spec.namespace,
+      observer: (exec) => (timings.cniPluginMs += exec.durationMs),
+    };
     if (options.cniConfDir !== undefined) podOpts.cniConfDir = options.cniConfDir;
     if (options.nadFiles !== undefined) podOpts.nadFiles = options.nadFiles;
     if (podNetworks.networks !== undefined) podOpts.networks = podNetworks.networks;
     if (podNetworks.defaultNetwork !== undefined) podOpts.defaultNetwork = podNetworks.defaultNetwork;
     if (podNetworks.genie !== undefined) podOpts.genie = podNetworks.genie;
     await createPod(podOpts);
+    timings.podCreateMs = lap();
 
     log('applying bindings');
     const [network] = await runNetworkPhase({ specs: [spec], cluster: options.cluster, netns: podName, stateDir });
     if (!network) throw new VirtnetError('RUN_NO_PLAN', `no network plan for VM ${spec.name}`, { vm: spec.name });
     record.nics = nicStatuses(network.plan);
+    timings.bindingApplyMs = lap();
     save();
 
-    dhcp = await startDhcpPhase(stateDir, [spec.name]);
+    // The DHCP server (its own process in the pod namespace) starts while the seed is packed and QEMU
+    // starts: the guest asks for a lease only seconds later, so its start-up is off the critical path.
+    const dhcpStarted = performance.now();
+    dhcpStarting = startDhcpPhase(stateDir, [spec.name]).then((servers) => {
+      dhcp = servers;
+      timings.dhcpStartMs = Math.round((performance.now() - dhcpStarted) * 10) / 10;
+    });
+    dhcpStarting.catch(() => undefined);
 
     const runDir = join(vmDir, 'run');
     mkdirSync(runDir, { recursive: true });
     const nics = network.plan.interfaces.map((i) => i.nic);
-    const isoPath = join(runDir, 'cidata.iso');
-    await writeCidataIso(buildNoCloudFiles({ instanceId: `${spec.namespace}.${spec.name}`, hostname, nics }), isoPath);
+    // The NoCloud seed carries what DHCP cannot (static addresses: SR-IOV, macvtap, IPv6 fallbacks) and
+    // everything for a cloud-init disk image; virtnet's own guest with DHCP-only NICs needs none of it.
+    const needsSeed = options.disk !== undefined || options.kernel !== undefined || nics.some((n) => n.guestConfig.kind === 'static' || (n.guestConfig.kind === 'dhcp' && n.guestConfig.staticFallback !== undefined));
+    let isoPath: string | undefined;
+    if (needsSeed) {
+      isoPath = join(runDir, 'cidata.iso');
+      await writeCidataIso(buildNoCloudFiles({ instanceId: `${spec.namespace}.${spec.name}`, hostname, nics }), isoPath);
+    }
+    timings.seedMs = lap();
     const machine: VmMachine = {
       name: spec.name,
       memoryMiB: options.memoryMiB ?? spec.memoryMiB ?? DEFAULT_MEMORY_MIB,
       vcpus: spec.vcpus,
       boot,
-      cloudInitIsoPath: isoPath,
+      ...(isoPath !== undefined ? { cloudInitIsoPath: isoPath } : {}),
       nics,
       accel: accel.accel,
     };
@@ -221,7 +254,13 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
     };
     const vmOpts: Parameters<typeof startVm>[0] = { machine, runDir, netns: podName, onEvent };
     if (options.serialLogPath !== undefined) vmOpts.consoleLogPath = options.serialLogPath;
+    timings.beforeQemuMs = Math.round((performance.now() - runStarted) * 10) / 10;
     vm = await startVm(vmOpts);
+    timings.qemuStartMs = lap();
+    timings.qemuUpAtEpochMs = Date.now();
+    await dhcpStarting;
+    timings.cniPluginMs = Math.round(timings.cniPluginMs * 10) / 10;
+    record.timings = timings;
     record.qemuPid = vm.pid;
     record.files = { domainXml: vm.files.domainXml, qemuArgv: vm.files.qemuArgv, consoleLog: vm.files.consoleLog };
     record.phase = 'running';
