@@ -115,10 +115,10 @@ describe('virtnet guest on real QEMU', { skip: needsRoot(), timeout: 240_000 }, 
     });
   }
 
-  test('IPv6: Router Advertisements give the guest a SLAAC address and a default route, reported again', async () => {
+  test('IPv6: managed RA + DHCPv6 give the guest its address (IA_NA) and a default route, reported again', async () => {
     const [r] = await vms.virtio!.waitForNics([macs.virtio], 40_000, (n) => n.ipv6.length > 0);
     assert.equal(r!.ipv6.length, 1);
-    assert.match(r!.ipv6[0]!, /^fd00:77::[0-9a-f:]+\/64$/);
+    assert.match(r!.ipv6[0]!, /^fd00:77::1[0-9a-f]{2}\/128$/);
     assert.equal(inNetns(netns, ['nc', '-N', '-w', '5', r!.ipv6[0]!.split('/')[0]!, '7'], 'over ipv6\n'), 'over ipv6\n');
     assert.match(r!.gateway6 ?? '', /^fe80::/);
     assert.equal(r!.ipv4, reports.virtio!.ipv4, 'the IPv4 lease is still in the line');

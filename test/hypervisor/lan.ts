@@ -21,7 +21,7 @@ export function startDnsmasq(sb: Sandbox, netns: string, iface: string, prefix: 
 
 /**
  * A bridge `br0` with `prefix.1/24` in `netns`, and dnsmasq on it; with `ipv6Prefix` (e.g. `fd00:77::`)
- * the bridge also gets `<prefix>1/64` and dnsmasq sends Router Advertisements for SLAAC.
+ * the bridge also gets `<prefix>1/64` and dnsmasq sends managed Router Advertisements and DHCPv6.
  */
 export function startLan(sb: Sandbox, netns: string, prefix: string, dnsmasqOptions: string[] = [], ipv6Prefix?: string): { gateway: string } {
   const gateway = `${prefix}.1`;
@@ -29,7 +29,8 @@ export function startLan(sb: Sandbox, netns: string, prefix: string, dnsmasqOpti
   ip(netns, 'addr', 'add', `${gateway}/24`, 'dev', 'br0');
   if (ipv6Prefix) ip(netns, 'addr', 'add', `${ipv6Prefix}1/64`, 'dev', 'br0', 'nodad');
   ip(netns, 'link', 'set', 'br0', 'up');
-  const v6 = ipv6Prefix ? ['--enable-ra', `--dhcp-range=${ipv6Prefix},ra-only,64`] : [];
+  // Managed RAs + stateful DHCPv6 (IA_NA from ::100–::1ff), as virtnet's masquerade bridge serves.
+  const v6 = ipv6Prefix ? ['--enable-ra', `--dhcp-range=${ipv6Prefix}100,${ipv6Prefix}1ff,64,1h`] : [];
   startDnsmasq(sb, netns, 'br0', prefix, [...v6, ...dnsmasqOptions]);
   return { gateway };
 }

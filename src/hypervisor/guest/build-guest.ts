@@ -1,5 +1,5 @@
 // Builds the virtnet test guest from Debian packages only: the Debian kernel (linux-image-amd64's
-// current ABI package) and busybox-static, fetched with `apt-get download` and unpacked with
+// current ABI package), busybox-static, and dhcpcd-base + libc6 for DHCPv6, fetched with `apt-get download` and unpacked with
 // `dpkg-deb -x` (nothing is installed). The initramfs holds busybox, the NIC drivers with their
 // dependencies (order from `depmod` run on the unpacked tree) and the scripts under guest/.
 // The result is cached in a directory and rebuilt only when missing or when the guest sources change.
@@ -29,7 +29,7 @@ export const GUEST_MODULES = [
 ] as const;
 
 /** Bumped when the initramfs layout changes, so old caches rebuild. */
-const LAYOUT_VERSION = 1;
+const LAYOUT_VERSION = 2;
 
 /** What a built guest consists of. */
 export interface GuestImage {
@@ -46,6 +46,7 @@ interface Manifest {
   kernelVersion: string;
   kernelPackage: string;
   busyboxPackage: string;
+  dhcpcdPackage: string;
   modules: string[];
   builtAt: string;
 }
@@ -182,12 +183,16 @@ export async function buildGuest(options: GuestBuildOptions = {}): Promise<Guest
   const work = mkdtempSync(join(outDir, '.build-'));
   try {
     const kernelPackage = await kernelPackageName();
-    log(`downloading ${kernelPackage} and busybox-static`);
-    await aptDownload([kernelPackage, 'busybox-static'], work);
+    log(`downloading ${kernelPackage}, busybox-static, dhcpcd-base and libc6`);
+    await aptDownload([kernelPackage, 'busybox-static', 'dhcpcd-base', 'libc6'], work);
     const kroot = join(work, 'kernel');
     const broot = join(work, 'busybox');
+    const droot = join(work, 'dhcpcd');
+    const croot = join(work, 'libc');
     await runProgram(['dpkg-deb', '-x', findDeb(work, kernelPackage), kroot], { timeoutMs: 120_000 });
     await runProgram(['dpkg-deb', '-x', findDeb(work, 'busybox-static'), broot], { timeoutMs: 60_000 });
+    await runProgram(['dpkg-deb', '-x', findDeb(work, 'dhcpcd-base'), droot], { timeoutMs: 60_000 });
+    await runProgram(['dpkg-deb', '-x', findDeb(work, 'libc6'), croot], { timeoutMs: 60_000 });
     const kernelVersion = readdirSync(join(kroot, 'lib', 'modules'))[0];
     if (!kernelVersion) throw new VirtnetError('GUEST_NO_KERNEL', `${kernelPackage} contains no modules directory`, {});
     log(`computing module dependencies for ${kernelVersion}`);
@@ -195,9 +200,16 @@ export async function buildGuest(options: GuestBuildOptions = {}): Promise<Guest
     const modDir = join(kroot, 'lib', 'modules', kernelVersion);
     const order = moduleLoadOrder(readFileSync(join(modDir, 'modules.dep'), 'utf8'), GUEST_MODULES);
 
-    const entries: CpioEntry[] = ['bin', 'dev', 'etc', 'etc/virtnet', 'etc/acpi', 'etc/acpi/PWRF', 'lib', 'lib/modules', 'proc', 'sys', 'run', 'tmp', 'var', 'www', 'sbin'].map(
-      (path) => ({ kind: 'dir' as const, path }),
-    );
+    const dirs = ['bin', 'dev', 'etc', 'etc/virtnet', 'etc/acpi', 'etc/acpi/PWRF', 'lib', 'lib/modules', 'lib/x86_64-linux-gnu', 'lib64', 'proc', 'sys', 'run', 'tmp', 'var', 'var/lib', 'var/lib/dhcpcd', 'www', 'sbin', 'usr', 'usr/sbin'];
+    const entries: CpioEntry[] = dirs.map((path) => ({ kind: 'dir' as const, path }));
+    // DHCPv6 (busybox-static has no udhcpc6): dhcpcd, which needs only the C library.
+    const libDir = join(croot, 'lib', 'x86_64-linux-gnu');
+    entries.push({ kind: 'file', path: 'usr/sbin/dhcpcd', data: readFileSync(join(droot, 'usr', 'sbin', 'dhcpcd')), mode: 0o755 });
+    entries.push({ kind: 'file', path: 'lib/x86_64-linux-gnu/libc.so.6', data: readFileSync(join(libDir, 'libc.so.6')), mode: 0o755 });
+    entries.push({ kind: 'file', path: 'lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', data: readFileSync(join(libDir, 'ld-linux-x86-64.so.2')), mode: 0o755 });
+    entries.push({ kind: 'symlink', path: 'lib64/ld-linux-x86-64.so.2', target: '/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2' });
+    entries.push({ kind: 'file', path: 'etc/passwd', data: Buffer.from('root:x:0:0:root:/:/bin/sh\ndhcpcd:x:100:65534::/run/dhcpcd:/bin/false\n') });
+    entries.push({ kind: 'file', path: 'etc/group', data: Buffer.from('root:x:0:\nnogroup:x:65534:\n') });
     entries.push({ kind: 'chardev', path: 'dev/console', major: 5, minor: 1 });
     entries.push({ kind: 'file', path: 'bin/busybox', data: readFileSync(join(broot, 'bin', 'busybox')), mode: 0o755 });
     entries.push({ kind: 'symlink', path: 'bin/sh', target: 'busybox' });
@@ -223,6 +235,7 @@ export async function buildGuest(options: GuestBuildOptions = {}): Promise<Guest
       kernelVersion,
       kernelPackage,
       busyboxPackage: relative(work, findDeb(work, 'busybox-static')),
+      dhcpcdPackage: relative(work, findDeb(work, 'dhcpcd-base')),
       modules: loadList,
       builtAt: new Date().toISOString(),
     };
