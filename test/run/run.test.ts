@@ -19,7 +19,7 @@ async function httpGet(ns: string, ip: string): Promise<string> {
 
 const v4 = (cidr: string): string => cidr.split('/')[0]!;
 
-test('bridge on the pod network: the guest gets the pod IP, MAC, MTU and DNS; a second pod fetches HTTP from it; SIGTERM leaves nothing', { skip: needsRoot(), timeout: READY_MS + 60_000 }, async (t) => {
+test('bridge on the pod network: the guest gets the pod IP, MAC, MTU and DNS; a second pod fetches HTTP from it; virtnet down (SIGTERM) leaves nothing', { skip: needsRoot(), timeout: READY_MS + 60_000 }, async (t) => {
   const sb = sandbox(t);
   const confDir = defaultNetwork(sb);
   const run = startRun(
@@ -56,7 +56,8 @@ spec:
   const shown = JSON.parse(execFileSync(process.execPath, [CLI, 'status', '-o', 'json', '--state-dir', run.stateDir], { encoding: 'utf8' })) as { vm: string }[];
   assert.deepEqual(shown.map((s) => s.vm), ['web']);
 
-  run.child.kill('SIGTERM');
+  // `virtnet down NAME` from another shell: the run gets SIGTERM, tears down and exits 0.
+  execFileSync(process.execPath, [CLI, 'down', 'web', '--state-dir', run.stateDir], { encoding: 'utf8' });
   const exit = await run.exit;
   assert.equal(exit.code, 0, exit.stderr);
   assertNothingLeft(run, 'web');

@@ -12,19 +12,8 @@ import { startDhcpPhase, type DhcpPhaseServer } from '../../launcher/dhcp-phase.
 import { loadClusterConfig, loadVmSpecs } from '../../launcher/load-spec.js';
 import { runNetworkPhase } from '../../launcher/network-phase.js';
 import { resolveStateDir } from '../../launcher/state-dir.js';
+import { waitForSignal } from '../wait-for-signal.js';
 import { formatIssueLine } from './validate.js';
-
-function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (sig: NodeJS.Signals): void => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(sig);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
-}
 
 /** Resolves when any server process exits on its own (a crash), with its VM name. */
 function anyServerExit(servers: DhcpPhaseServer[]): Promise<string> {

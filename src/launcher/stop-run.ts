@@ -1,0 +1,26 @@
+// `virtnet down NAME`: stops a VM that `virtnet run` runs, from another shell. The owner process is
+// asked with SIGTERM (it tears down in the order it built); if it is gone, or does not finish in
+// time, gc's exact teardown from the recorded state takes over.
+import { collectVm } from './gc.js';
+import { ownerAlive, readRunRecord } from './run-record.js';
+
+/** What `down NAME` did. */
+export type StopRunOutcome = 'not-running' | 'stopped' | 'collected';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Stops VM `vm` and waits until everything of it is gone (at most `timeoutMs`, then collects it). */
+export async function stopRun(stateDir: string, vm: string, timeoutMs = 60_000): Promise<StopRunOutcome> {
+  const record = readRunRecord(stateDir, vm);
+  if (!record) return 'not-running';
+  if (ownerAlive(record)) {
+    process.kill(record.pid, 'SIGTERM');
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && ownerAlive(record)) await sleep(100);
+    if (!readRunRecord(stateDir, vm)) return 'stopped';
+    if (ownerAlive(record)) process.kill(record.pid, 'SIGKILL');
+  }
+  const collected = await collectVm(stateDir, record);
+  if (collected.errors.length > 0) throw new Error(`VM ${vm}: ${collected.errors.join('; ')}`);
+  return 'collected';
+}
