@@ -9,6 +9,7 @@ import { ensureGuest } from '../../src/hypervisor/guest/build-guest.js';
 import { guestBoot } from '../../src/hypervisor/guest/guest-boot.js';
 import { startVm } from '../../src/hypervisor/vm-runner.js';
 import type { VmMachine } from '../../src/hypervisor/vm-machine.js';
+import { nic } from './machines.js';
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'vnrun-'));
@@ -39,8 +40,10 @@ test('kill -9 of QEMU resolves `exited` with the signal and fails waiting caller
   assert.deepEqual(await vm.stop(), exit);
 });
 
-test('stop() before the guest can handle ACPI falls back to QMP quit', async (t) => {
-  const vm = await startVm({ machine: await guestMachine(), runDir: tempDir(t), host: { vhostNet: false } });
+test('stop() before the guest can handle ACPI falls back to QMP quit; link state down is set through QMP', async (t) => {
+  // set_link fails the start when the device id is wrong: starting proves it found ua-down.
+  const down = nic({ name: 'down', linkState: 'down', backend: { kind: 'user', netCidr: '10.0.2.0/24', dnsSearch: [], hostfwd: [] } });
+  const vm = await startVm({ machine: { ...(await guestMachine()), nics: [down] }, runDir: tempDir(t), host: { vhostNet: false } });
   const exit = await vm.stop({ graceMs: 200 });
   assert.deepEqual([exit.code, exit.signal], [0, null]);
   await assert.rejects(vm.qmp('query-status'), { code: 'QMP_CLOSED' });
