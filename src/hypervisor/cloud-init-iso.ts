@@ -11,7 +11,20 @@ export async function writeCidataIso(files: NoCloudFiles, isoPath: string): Prom
   try {
     const names = Object.keys(files) as (keyof NoCloudFiles)[];
     for (const name of names) writeFileSync(join(staging, name), files[name]);
-    await runProgram(['genisoimage', '-quiet', '-output', isoPath, '-volid', 'cidata', '-joliet', '-rock', ...names.map((n) => join(staging, n))], { timeoutMs: 30_000 });
+    await runProgram(
+      [
+        'genisoimage',
+        '-quiet',
+        '-output',
+        isoPath,
+        '-volid',
+        'cidata',
+        '-joliet',
+        '-rock',
+        ...names.map((n) => join(staging, n)),
+      ],
+      { timeoutMs: 30_000 },
+    );
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }

@@ -17,17 +17,47 @@ function nics(): VmNic[] {
       name: 'masq',
       mac: '02:00:00:00:00:07',
       backend: { kind: 'tap', tapName: 'tap7', queues: 1 },
-      guestConfig: { kind: 'dhcp', staticFallback: { addresses: ['fd10:0:2::2/120'], gateway6: 'fd10:0:2::1', routes: [], dnsServers: [], searchDomains: [] } },
+      guestConfig: {
+        kind: 'dhcp',
+        staticFallback: {
+          addresses: ['fd10:0:2::2/120'],
+          gateway6: 'fd10:0:2::1',
+          routes: [],
+          dnsServers: [],
+          searchDomains: [],
+        },
+      },
     }),
   ];
 }
 
 /** Runs cloud-init's own converter; any WARNING is a failure. Returns the rendered files' text. */
-function netConvert(t: { after: (fn: () => void) => void }, networkConfig: string, outputKind: 'netplan' | 'eni' | 'networkd'): string {
+function netConvert(
+  t: { after: (fn: () => void) => void },
+  networkConfig: string,
+  outputKind: 'netplan' | 'eni' | 'networkd',
+): string {
   const dir = mkdtempSync(join(tmpdir(), 'vnci-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'network-config'), networkConfig);
-  const r = spawnSync('cloud-init', ['devel', 'net-convert', '-p', join(dir, 'network-config'), '-k', 'yaml', '-d', join(dir, 'out'), '-D', 'debian', '-O', outputKind], { encoding: 'utf8' });
+  const r = spawnSync(
+    'cloud-init',
+    [
+      'devel',
+      'net-convert',
+      '-p',
+      join(dir, 'network-config'),
+      '-k',
+      'yaml',
+      '-d',
+      join(dir, 'out'),
+      '-D',
+      'debian',
+      '-O',
+      outputKind,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
   const all = `${r.stdout}\n${r.stderr}`;
   assert.doesNotMatch(all, /WARNING/, `cloud-init warned:\n${all}\n${networkConfig}`);
@@ -53,7 +83,9 @@ for (const version of [1, 2] as const) {
       assert.match(out, /fd10:0:2::2/, kind);
       assert.match(out, /192\.168\.0\.0/, kind);
     }
-    const netplan = parse(rendered.netplan!) as { network: { ethernets: Record<string, Record<string, unknown>> } };
+    const netplan = parse(rendered.netplan!) as {
+      network: { ethernets: Record<string, Record<string, unknown>> };
+    };
     const eth = netplan.network.ethernets;
     assert.deepEqual(eth.eth0?.match, { macaddress: '0a:58:0a:f4:00:05' });
     assert.equal(eth.eth0?.dhcp4, true);
@@ -73,11 +105,23 @@ test('v1 is Virtlet-shaped: physical entries with mac_address and static subnets
     name: 'eth1',
     mac_address: '02:00:00:00:00:02',
     subnets: [
-      { type: 'static', address: '10.1.0.5/24', gateway: '10.1.0.1', dns_nameservers: ['10.1.0.1'], dns_search: ['example.test'], routes: [{ network: '192.168.0.0', netmask: '255.255.0.0', gateway: '10.1.0.254' }] },
+      {
+        type: 'static',
+        address: '10.1.0.5/24',
+        gateway: '10.1.0.1',
+        dns_nameservers: ['10.1.0.1'],
+        dns_search: ['example.test'],
+        routes: [{ network: '192.168.0.0', netmask: '255.255.0.0', gateway: '10.1.0.254' }],
+      },
       { type: 'static6', address: 'fd00:1::5/64', gateway: 'fd00:1::1' },
     ],
   });
-  assert.deepEqual(v1.config[4], { type: 'physical', name: 'eth4', mac_address: '02:00:00:00:00:06', subnets: [] });
+  assert.deepEqual(v1.config[4], {
+    type: 'physical',
+    name: 'eth4',
+    mac_address: '02:00:00:00:00:06',
+    subnets: [],
+  });
 });
 
 test('v2 uses match/set-name and routes for gateways', () => {
@@ -90,8 +134,19 @@ test('v2 uses match/set-name and routes for gateways', () => {
 });
 
 test('a bad address names the field', () => {
-  const bad = nic({ name: 'x', backend: { kind: 'tap', tapName: 't', queues: 1 }, guestConfig: { kind: 'static', config: { addresses: ['10.0.0.1'], routes: [], dnsServers: [], searchDomains: [] } } });
-  assert.throws(() => networkConfigV1([bad]), (e: unknown) => (e as { detail: { field: string } }).detail.field === 'nics[0].guestConfig.config.addresses[0]');
+  const bad = nic({
+    name: 'x',
+    backend: { kind: 'tap', tapName: 't', queues: 1 },
+    guestConfig: {
+      kind: 'static',
+      config: { addresses: ['10.0.0.1'], routes: [], dnsServers: [], searchDomains: [] },
+    },
+  });
+  assert.throws(
+    () => networkConfigV1([bad]),
+    (e: unknown) =>
+      (e as { detail: { field: string } }).detail.field === 'nics[0].guestConfig.config.addresses[0]',
+  );
 });
 
 test('virtnet-static: static NICs, DHCP with fallback, unconfigured NICs', () => {
@@ -116,7 +171,17 @@ test('the cidata ISO carries the label and all seed files', async (t) => {
   assert.match(info.stdout, /Volume id: cidata/);
   const meta = spawnSync('isoinfo', ['-R', '-x', '/meta-data', '-i', iso], { encoding: 'utf8' });
   assert.deepEqual(parse(meta.stdout), { 'instance-id': 'i-1', 'local-hostname': 'vm1' });
-  const listing = spawnSync('isoinfo', ['-R', '-f', '-i', iso], { encoding: 'utf8' }).stdout.split('\n').sort();
-  assert.deepEqual(listing.filter(Boolean), ['/meta-data', '/network-config', '/user-data', '/virtnet-static']);
-  assert.ok(readdirSync(dir).every((f) => !f.startsWith('.cidata-')), 'staging removed');
+  const listing = spawnSync('isoinfo', ['-R', '-f', '-i', iso], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .sort();
+  assert.deepEqual(listing.filter(Boolean), [
+    '/meta-data',
+    '/network-config',
+    '/user-data',
+    '/virtnet-static',
+  ]);
+  assert.ok(
+    readdirSync(dir).every((f) => !f.startsWith('.cidata-')),
+    'staging removed',
+  );
 });

@@ -39,7 +39,12 @@ function parseCidr(value: string, field: string): Cidr {
   const m = /^([^/]+)\/(\d{1,3})$/.exec(value);
   const family = m?.[1]?.includes(':') ? 6 : 4;
   const prefix = Number(m?.[2]);
-  if (!m?.[1] || prefix > (family === 4 ? 32 : 128)) throw new VirtnetError('CLOUD_INIT_INVALID_CIDR', `${field}: ${JSON.stringify(value)} is not an address/prefix`, { field });
+  if (!m?.[1] || prefix > (family === 4 ? 32 : 128))
+    throw new VirtnetError(
+      'CLOUD_INIT_INVALID_CIDR',
+      `${field}: ${JSON.stringify(value)} is not an address/prefix`,
+      { field },
+    );
   return { address: m[1], prefix, family };
 }
 
@@ -66,7 +71,9 @@ function staticSubnetsV1(config: GuestStaticConfig, field: string): Record<strin
     if (config.routes.length > 0) {
       first.routes = config.routes.map((r, i) => {
         const dest = parseCidr(r.destination, `${field}.routes[${i}].destination`);
-        return dest.family === 4 ? { network: dest.address, netmask: netmask4(dest.prefix), gateway: r.gateway } : { network: r.destination, gateway: r.gateway };
+        return dest.family === 4
+          ? { network: dest.address, netmask: netmask4(dest.prefix), gateway: r.gateway }
+          : { network: r.destination, gateway: r.gateway };
       });
     }
   }
@@ -81,7 +88,11 @@ export function networkConfigV1(nics: readonly VmNic[]): Record<string, unknown>
     if (nic.mtuBytes !== undefined) entry.mtu = nic.mtuBytes;
     const g = nic.guestConfig;
     if (g.kind === 'static') entry.subnets = staticSubnetsV1(g.config, `${field}.config`);
-    else if (g.kind === 'dhcp') entry.subnets = [{ type: 'dhcp4' }, ...(g.staticFallback ? staticSubnetsV1(g.staticFallback, `${field}.staticFallback`) : [])];
+    else if (g.kind === 'dhcp')
+      entry.subnets = [
+        { type: 'dhcp4' },
+        ...(g.staticFallback ? staticSubnetsV1(g.staticFallback, `${field}.staticFallback`) : []),
+      ];
     else entry.subnets = [];
     return entry;
   });
@@ -104,7 +115,10 @@ function staticV2(config: GuestStaticConfig, field: string, into: Record<string,
   });
   if (routes.length > 0) into.routes = routes;
   if (config.dnsServers.length > 0 || config.searchDomains.length > 0) {
-    into.nameservers = { ...(config.dnsServers.length > 0 ? { addresses: config.dnsServers } : {}), ...(config.searchDomains.length > 0 ? { search: config.searchDomains } : {}) };
+    into.nameservers = {
+      ...(config.dnsServers.length > 0 ? { addresses: config.dnsServers } : {}),
+      ...(config.searchDomains.length > 0 ? { search: config.searchDomains } : {}),
+    };
   }
 }
 
@@ -152,7 +166,12 @@ export function virtnetStatic(nics: readonly VmNic[]): string {
     for (const d of config.dnsServers) words.push(`dns=${d}`);
     for (const s of config.searchDomains) words.push(`search=${s}`);
     for (const w of words) {
-      if (/\s/.test(w)) throw new VirtnetError('CLOUD_INIT_INVALID_VALUE', `whitespace in guest config value ${JSON.stringify(w)}`, { field: 'guestConfig' });
+      if (/\s/.test(w))
+        throw new VirtnetError(
+          'CLOUD_INIT_INVALID_VALUE',
+          `whitespace in guest config value ${JSON.stringify(w)}`,
+          { field: 'guestConfig' },
+        );
     }
     lines.push(words.join(' '));
   }

@@ -23,10 +23,28 @@ function validate(xml: string): void {
 }
 
 const machines: [string, VmMachine][] = [
-  ['every backend, kernel boot', machine(everyBackendNics(), { serialLogPath: '/run/virtnet/vm1/console.log', uuid: '0b8b4a8e-7a2e-4d43-9a7c-7bd1bb0a2c11' })],
-  ['disk boot with cloud-init, kvm', machine([nic({ name: 'default', backend: { kind: 'tap', tapName: 'tap0', queues: 1 } })], { accel: 'kvm', boot: { kind: 'disk', diskPath: '/images/vm.qcow2', format: 'qcow2' }, cloudInitIsoPath: '/run/vm1/cidata.iso' })],
+  [
+    'every backend, kernel boot',
+    machine(everyBackendNics(), {
+      serialLogPath: '/run/virtnet/vm1/console.log',
+      uuid: '0b8b4a8e-7a2e-4d43-9a7c-7bd1bb0a2c11',
+    }),
+  ],
+  [
+    'disk boot with cloud-init, kvm',
+    machine([nic({ name: 'default', backend: { kind: 'tap', tapName: 'tap0', queues: 1 } })], {
+      accel: 'kvm',
+      boot: { kind: 'disk', diskPath: '/images/vm.qcow2', format: 'qcow2' },
+      cloudInitIsoPath: '/run/vm1/cidata.iso',
+    }),
+  ],
   ['no NICs', machine([])],
-  ['slirp only', machine([nic({ name: 'slirp', backend: { kind: 'user', netCidr: '10.0.2.0/24', dnsSearch: [], hostfwd: [] } })])],
+  [
+    'slirp only',
+    machine([
+      nic({ name: 'slirp', backend: { kind: 'user', netCidr: '10.0.2.0/24', dnsSearch: [], hostfwd: [] } }),
+    ]),
+  ],
 ];
 
 for (const [name, m] of machines) {
@@ -75,7 +93,10 @@ test('SR-IOV is an unmanaged vfio hostdev with host and guest addresses and boot
   const xml = buildDomainXml(machine(everyBackendNics()), { host });
   const el = /<hostdev [\s\S]*?<\/hostdev>/.exec(xml)?.[0] ?? '';
   assert.match(el, /mode="subsystem" type="pci" managed="no"/);
-  assert.match(el, /<source>\s*<address domain="0x0000" bus="0x3b" slot="0x02" function="0x1"\/>\s*<\/source>/);
+  assert.match(
+    el,
+    /<source>\s*<address domain="0x0000" bus="0x3b" slot="0x02" function="0x1"\/>\s*<\/source>/,
+  );
   assert.match(el, /<boot order="3"\/>/);
   assert.match(el, /<alias name="ua-sriov"\/>/);
   assert.match(el, /slot="0x0a"/);
@@ -85,7 +106,10 @@ test('slirp goes through qemu:commandline with exactly the declared hostfwd port
   const xml = buildDomainXml(machine(everyBackendNics()), { host });
   assert.match(xml, /xmlns:qemu="http:\/\/libvirt.org\/schemas\/domain\/qemu\/1.0"/);
   const args = [...xml.matchAll(/<qemu:arg value="([^"]*)"\/>/g)].map((m) => m[1]);
-  assert.deepEqual(args.slice(0, 2), ['-netdev', 'user,id=hostua-slirp,net=10.0.2.0/24,dnssearch=default.svc.cluster.local,dnssearch=svc.cluster.local,hostfwd=tcp::80-:80,hostfwd=udp::53-:53']);
+  assert.deepEqual(args.slice(0, 2), [
+    '-netdev',
+    'user,id=hostua-slirp,net=10.0.2.0/24,dnssearch=default.svc.cluster.local,dnssearch=svc.cluster.local,hostfwd=tcp::80-:80,hostfwd=udp::53-:53',
+  ]);
   assert.equal(args[2], '-device');
   assert.match(args[3]!, /^rtl8139,netdev=hostua-slirp,mac=02:00:00:00:00:03,id=ua-slirp,romfile=$/);
 });
@@ -101,7 +125,10 @@ test('whole domain: memory, vcpus, kernel boot, serial console to a file', () =>
 });
 
 test('disk boot: the disk boots after every NIC with a boot order; seed disk is read-only', () => {
-  const m = machine([nic({ name: 'a', bootOrder: 2, backend: { kind: 'tap', tapName: 't', queues: 1 } })], { boot: { kind: 'disk', diskPath: '/d.raw', format: 'raw' }, cloudInitIsoPath: '/seed.iso' });
+  const m = machine([nic({ name: 'a', bootOrder: 2, backend: { kind: 'tap', tapName: 't', queues: 1 } })], {
+    boot: { kind: 'disk', diskPath: '/d.raw', format: 'raw' },
+    cloudInitIsoPath: '/seed.iso',
+  });
   const xml = buildDomainXml(m, { host });
   assert.match(xml, /<source file="\/d.raw"\/>\s*<target dev="vda" bus="virtio"\/>\s*<boot order="3"\/>/);
   assert.match(xml, /<source file="\/seed.iso"\/>\s*<target dev="vdb" bus="virtio"\/>\s*<readonly\/>/);
@@ -114,7 +141,15 @@ test('names with XML specials are escaped, not concatenated', () => {
 
 test('a bad guest PCI address names the field', () => {
   assert.throws(
-    () => buildDomainXml(machine([nic({ name: 'x', guestPciAddress: '00:05.0', backend: { kind: 'tap', tapName: 't', queues: 1 } })]), { host }),
-    (e: unknown) => (e as { code: string; detail: { field: string } }).code === 'PCI_ADDRESS_INVALID' && (e as { detail: { field: string } }).detail.field === 'nics[0].guestPciAddress',
+    () =>
+      buildDomainXml(
+        machine([
+          nic({ name: 'x', guestPciAddress: '00:05.0', backend: { kind: 'tap', tapName: 't', queues: 1 } }),
+        ]),
+        { host },
+      ),
+    (e: unknown) =>
+      (e as { code: string; detail: { field: string } }).code === 'PCI_ADDRESS_INVALID' &&
+      (e as { detail: { field: string } }).detail.field === 'nics[0].guestPciAddress',
   );
 });

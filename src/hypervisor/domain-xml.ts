@@ -9,7 +9,16 @@ import { create } from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import type { VmNic } from '../bindings/vm-nic.js';
 import { netdevArg, nicDeviceArg } from './qemu-args.js';
-import { type HostFacts, type PciAddress, type VmMachine, diskBootOrder, hexAttr, nicField, nicQueues, parsePciAddress } from './vm-machine.js';
+import {
+  type HostFacts,
+  type PciAddress,
+  type VmMachine,
+  diskBootOrder,
+  hexAttr,
+  nicField,
+  nicQueues,
+  parsePciAddress,
+} from './vm-machine.js';
 
 const QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0';
 
@@ -36,7 +45,8 @@ function commonNicElements(el: XMLBuilder, nic: VmNic, index: number, romAllowed
   if (nic.bootOrder !== undefined) el.ele('boot', { order: String(nic.bootOrder) });
   else if (romAllowed) el.ele('rom', { enabled: 'no' });
   el.ele('alias', { name: nic.alias });
-  if (nic.guestPciAddress) pciAddressElement(el, parsePciAddress(nic.guestPciAddress, nicField(index, 'guestPciAddress')));
+  if (nic.guestPciAddress)
+    pciAddressElement(el, parsePciAddress(nic.guestPciAddress, nicField(index, 'guestPciAddress')));
   if (nic.acpiIndex !== undefined) el.ele('acpi', { index: String(nic.acpiIndex) });
 }
 
@@ -45,7 +55,11 @@ function interfaceElement(devices: XMLBuilder, nic: VmNic, index: number, option
   if (b.kind === 'hostdev') {
     const hd = devices.ele('hostdev', { mode: 'subsystem', type: 'pci', managed: 'no' });
     hd.ele('driver', { name: 'vfio' });
-    pciAddressElement(hd.ele('source'), parsePciAddress(b.hostPciAddress, nicField(index, 'backend.hostPciAddress')), false);
+    pciAddressElement(
+      hd.ele('source'),
+      parsePciAddress(b.hostPciAddress, nicField(index, 'backend.hostPciAddress')),
+      false,
+    );
     commonNicElements(hd, nic, index, false);
     return;
   }
@@ -59,7 +73,8 @@ function interfaceElement(devices: XMLBuilder, nic: VmNic, index: number, option
     el.ele('target', { dev: b.device, managed: 'no' });
   } else if (b.kind === 'passt') {
     el.ele('backend', { type: 'passt' });
-    for (const p of b.ports ?? []) el.ele('portForward', { proto: p.protocol.toLowerCase() }).ele('range', { start: String(p.port) });
+    for (const p of b.ports ?? [])
+      el.ele('portForward', { proto: p.protocol.toLowerCase() }).ele('range', { start: String(p.port) });
   }
   el.ele('model', { type: nic.model });
   const queues = nicQueues(nic);
@@ -77,7 +92,9 @@ function interfaceElement(devices: XMLBuilder, nic: VmNic, index: number, option
 export function buildDomainXml(machine: VmMachine, options: DomainXmlOptions): string {
   const doc = create({ version: '1.0', encoding: 'UTF-8' });
   const domain = doc.ele('domain', { type: machine.accel === 'kvm' ? 'kvm' : 'qemu' });
-  const slirp = machine.nics.map((nic, index) => ({ nic, index })).filter(({ nic }) => nic.backend.kind === 'user');
+  const slirp = machine.nics
+    .map((nic, index) => ({ nic, index }))
+    .filter(({ nic }) => nic.backend.kind === 'user');
   if (slirp.length > 0) domain.att('xmlns:qemu', QEMU_NS);
   domain.ele('name').txt(machine.name);
   if (machine.uuid) domain.ele('uuid').txt(machine.uuid);
@@ -117,10 +134,14 @@ export function buildDomainXml(machine: VmMachine, options: DomainXmlOptions): s
   machine.nics.forEach((nic, index) => {
     if (nic.backend.kind !== 'user') interfaceElement(devices, nic, index, options);
   });
-  const serial = machine.serialLogPath ? devices.ele('serial', { type: 'file' }) : devices.ele('serial', { type: 'pty' });
+  const serial = machine.serialLogPath
+    ? devices.ele('serial', { type: 'file' })
+    : devices.ele('serial', { type: 'pty' });
   if (machine.serialLogPath) serial.ele('source', { path: machine.serialLogPath });
   serial.ele('target', { port: '0' });
-  const consoleEl = machine.serialLogPath ? devices.ele('console', { type: 'file' }) : devices.ele('console', { type: 'pty' });
+  const consoleEl = machine.serialLogPath
+    ? devices.ele('console', { type: 'file' })
+    : devices.ele('console', { type: 'pty' });
   if (machine.serialLogPath) consoleEl.ele('source', { path: machine.serialLogPath });
   consoleEl.ele('target', { type: 'serial', port: '0' });
   devices.ele('memballoon', { model: 'none' });
@@ -129,7 +150,12 @@ export function buildDomainXml(machine: VmMachine, options: DomainXmlOptions): s
     const cmd = domain.ele(QEMU_NS, 'qemu:commandline');
     for (const { nic, index } of slirp) {
       const qemuOptions = { host: options.host };
-      for (const value of ['-netdev', netdevArg(nic, index, qemuOptions) ?? '', '-device', nicDeviceArg(nic, index, qemuOptions)]) {
+      for (const value of [
+        '-netdev',
+        netdevArg(nic, index, qemuOptions) ?? '',
+        '-device',
+        nicDeviceArg(nic, index, qemuOptions),
+      ]) {
         cmd.ele(QEMU_NS, 'qemu:arg', { value });
       }
     }

@@ -29,12 +29,31 @@ test('a full NIC line parses into a report', () => {
 });
 
 test('a NIC without a lease, boot and ready lines, junk before the marker', () => {
-  assert.deepEqual(parseConsoleLine('VIRTNET-NIC name=eth1 mac=02:00:00:00:00:02 ipv4=none mtu=1500 queues=1 dhcp=failed'), {
-    kind: 'nic',
-    nic: { name: 'eth1', mac: '02:00:00:00:00:02', mtuBytes: 1500, queues: 1, dns: [], search: [], ipv6: [], dhcp: 'failed' },
+  assert.deepEqual(
+    parseConsoleLine('VIRTNET-NIC name=eth1 mac=02:00:00:00:00:02 ipv4=none mtu=1500 queues=1 dhcp=failed'),
+    {
+      kind: 'nic',
+      nic: {
+        name: 'eth1',
+        mac: '02:00:00:00:00:02',
+        mtuBytes: 1500,
+        queues: 1,
+        dns: [],
+        search: [],
+        ipv6: [],
+        dhcp: 'failed',
+      },
+    },
+  );
+  assert.deepEqual(
+    parseConsoleLine('Booting from ROM..\x1b[?7l\x1b[2J.VIRTNET-BOOT kernel=6.1.0-56-amd64 hostname=vm1'),
+    { kind: 'boot', kernel: '6.1.0-56-amd64', hostname: 'vm1' },
+  );
+  assert.deepEqual(parseConsoleLine('VIRTNET-READY nics=2 uptime=5.96'), {
+    kind: 'ready',
+    nics: 2,
+    uptimeSeconds: 5.96,
   });
-  assert.deepEqual(parseConsoleLine('Booting from ROM..\x1b[?7l\x1b[2J.VIRTNET-BOOT kernel=6.1.0-56-amd64 hostname=vm1'), { kind: 'boot', kernel: '6.1.0-56-amd64', hostname: 'vm1' });
-  assert.deepEqual(parseConsoleLine('VIRTNET-READY nics=2 uptime=5.96'), { kind: 'ready', nics: 2, uptimeSeconds: 5.96 });
   assert.equal(parseConsoleLine('[    1.2] virtio_net virtio0 eth0: renamed'), undefined);
   assert.equal(parseConsoleLine('VIRTNET-NIC name=eth0'), undefined);
   assert.equal(parseConsoleLine('VIRTNET-NICE x=1'), undefined);
@@ -43,6 +62,8 @@ test('a NIC without a lease, boot and ready lines, junk before the marker', () =
 test('the stream parser joins chunks split mid-line', () => {
   const p = new GuestConsoleParser();
   assert.deepEqual(p.push('noise\nVIRTNET-RE'), []);
-  assert.deepEqual(p.push('ADY nics=1 uptime=1.5\r\nVIRTNET-POWER'), [{ kind: 'ready', nics: 1, uptimeSeconds: 1.5 }]);
+  assert.deepEqual(p.push('ADY nics=1 uptime=1.5\r\nVIRTNET-POWER'), [
+    { kind: 'ready', nics: 1, uptimeSeconds: 1.5 },
+  ]);
   assert.deepEqual(p.push('OFF\n'), [{ kind: 'poweroff' }]);
 });

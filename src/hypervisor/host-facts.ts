@@ -50,15 +50,24 @@ function kvmIsPvm(paths: ProbePaths): boolean {
  * Picks the accelerator: `force` wins (KVM forced without a usable /dev/kvm is an ACCEL_UNAVAILABLE
  * error); otherwise KVM when /dev/kvm is usable and not KVM-PVM, else TCG.
  */
-export function chooseAccel(force: Accel | 'auto' = 'auto', paths: ProbePaths = DEFAULT_PROBE_PATHS): AccelChoice {
+export function chooseAccel(
+  force: Accel | 'auto' = 'auto',
+  paths: ProbePaths = DEFAULT_PROBE_PATHS,
+): AccelChoice {
   const kvmUsable = readWritable(paths.kvmDevice);
   if (force === 'tcg') return { accel: 'tcg', reason: 'forced with --accel tcg' };
   if (force === 'kvm') {
-    if (!kvmUsable) throw new VirtnetError('ACCEL_UNAVAILABLE', `--accel kvm: ${paths.kvmDevice} is missing or not accessible`, { field: 'accel', device: paths.kvmDevice });
+    if (!kvmUsable)
+      throw new VirtnetError(
+        'ACCEL_UNAVAILABLE',
+        `--accel kvm: ${paths.kvmDevice} is missing or not accessible`,
+        { field: 'accel', device: paths.kvmDevice },
+      );
     return { accel: 'kvm', reason: 'forced with --accel kvm' };
   }
   if (!kvmUsable) return { accel: 'tcg', reason: `${paths.kvmDevice} is missing or not accessible` };
-  if (kvmIsPvm(paths)) return { accel: 'tcg', reason: 'KVM is KVM-PVM (kvm_pvm), under which stock guest kernels hang' };
+  if (kvmIsPvm(paths))
+    return { accel: 'tcg', reason: 'KVM is KVM-PVM (kvm_pvm), under which stock guest kernels hang' };
   return { accel: 'kvm', reason: `${paths.kvmDevice} is usable` };
 }
 
@@ -73,7 +82,9 @@ const deviceCache = new Map<string, Promise<string[]>>();
 export function qemuDevices(qemuBinary = 'qemu-system-x86_64'): Promise<string[]> {
   let cached = deviceCache.get(qemuBinary);
   if (!cached) {
-    cached = runProgram([qemuBinary, '-device', 'help'], { timeoutMs: 30_000 }).then((r) => [...r.stdout.matchAll(/^name "([^"]+)"/gm)].map((m) => m[1] ?? ''));
+    cached = runProgram([qemuBinary, '-device', 'help'], { timeoutMs: 30_000 }).then((r) =>
+      [...r.stdout.matchAll(/^name "([^"]+)"/gm)].map((m) => m[1] ?? ''),
+    );
     deviceCache.set(qemuBinary, cached);
     cached.catch(() => deviceCache.delete(qemuBinary));
   }

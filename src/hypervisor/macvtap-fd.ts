@@ -21,15 +21,31 @@ async function readSysfs(netns: string | undefined, path: string): Promise<strin
  * Opens macvtap `device` (in `netns`, else the current namespace) `queues` times through a node
  * created in `nodeDir`; returns the open fds (the caller closes them).
  */
-export async function openMacvtapQueues(device: string, queues: number, nodeDir: string, netns?: string): Promise<number[]> {
-  if (!IFNAME_RE.test(device)) throw new VirtnetError('MACVTAP_INVALID_NAME', `invalid macvtap name ${JSON.stringify(device)}`, { device });
-  if (netns !== undefined && !NETNS_RE.test(netns)) throw new VirtnetError('NETNS_INVALID_NAME', `invalid network namespace name ${JSON.stringify(netns)}`, { netns });
+export async function openMacvtapQueues(
+  device: string,
+  queues: number,
+  nodeDir: string,
+  netns?: string,
+): Promise<number[]> {
+  if (!IFNAME_RE.test(device))
+    throw new VirtnetError('MACVTAP_INVALID_NAME', `invalid macvtap name ${JSON.stringify(device)}`, {
+      device,
+    });
+  if (netns !== undefined && !NETNS_RE.test(netns))
+    throw new VirtnetError('NETNS_INVALID_NAME', `invalid network namespace name ${JSON.stringify(netns)}`, {
+      netns,
+    });
   let devNumbers: string;
   try {
     const ifindex = await readSysfs(netns, `/sys/class/net/${device}/ifindex`);
     devNumbers = await readSysfs(netns, `/sys/class/net/${device}/macvtap/tap${ifindex}/dev`);
   } catch (err) {
-    throw new VirtnetError('MACVTAP_NOT_FOUND', `macvtap ${device} not found${netns ? ` in ${netns}` : ''}`, { device, netns }, { cause: err });
+    throw new VirtnetError(
+      'MACVTAP_NOT_FOUND',
+      `macvtap ${device} not found${netns ? ` in ${netns}` : ''}`,
+      { device, netns },
+      { cause: err },
+    );
   }
   const [major, minor] = devNumbers.split(':');
   if (!major || !minor || !/^\d+$/.test(major) || !/^\d+$/.test(minor)) {
@@ -44,7 +60,12 @@ export async function openMacvtapQueues(device: string, queues: number, nodeDir:
     return fds;
   } catch (err) {
     for (const fd of fds) closeSync(fd);
-    throw new VirtnetError('MACVTAP_OPEN_FAILED', `cannot open macvtap ${device}: ${(err as Error).message}`, { device }, { cause: err });
+    throw new VirtnetError(
+      'MACVTAP_OPEN_FAILED',
+      `cannot open macvtap ${device}: ${(err as Error).message}`,
+      { device },
+      { cause: err },
+    );
   } finally {
     // The open fds keep the device; the node is not needed any more.
     rmSync(node, { force: true });

@@ -50,32 +50,59 @@ test('machine: accelerator, memory, vCPUs, kernel boot, console on stdio, QMP', 
 });
 
 test('vhost only when the host has vhost-net; multiqueue only for virtio', () => {
-  const tap = (model: 'virtio' | 'e1000') => nic({ name: 'n', model, backend: { kind: 'tap', tapName: 'tap1', queues: 2 } });
+  const tap = (model: 'virtio' | 'e1000') =>
+    nic({ name: 'n', model, backend: { kind: 'tap', tapName: 'tap1', queues: 2 } });
   const withVhost = buildQemuArgs(machine([tap('virtio')]), { host: { vhostNet: true } });
   assert.match(valuesOf(withVhost, '-netdev')[0]!, /queues=2,vhost=on$/);
   const e1000 = buildQemuArgs(machine([tap('e1000')]), { host });
-  assert.equal(valuesOf(e1000, '-netdev')[0], 'tap,id=hostua-n,ifname=tap1,script=no,downscript=no,vhost=off');
+  assert.equal(
+    valuesOf(e1000, '-netdev')[0],
+    'tap,id=hostua-n,ifname=tap1,script=no,downscript=no,vhost=off',
+  );
   assert.doesNotMatch(valuesOf(e1000, '-device')[0]!, /mq=/);
 });
 
 test('multiqueue macvtap takes one fd per queue', () => {
-  const m = machine([nic({ name: 'm', backend: { kind: 'macvtap', device: 'mvt1', parent: 'eth0', mode: 'bridge', queues: 2 } })]);
-  assert.equal(valuesOf(buildQemuArgs(m, { host, macvtapFds: { m: [3, 4] } }), '-netdev')[0], 'tap,id=hostua-m,fds=3:4,vhost=off');
-  assert.throws(() => buildQemuArgs(m, { host, macvtapFds: { m: [3] } }), { code: 'QEMU_MACVTAP_FD_MISSING' });
+  const m = machine([
+    nic({
+      name: 'm',
+      backend: { kind: 'macvtap', device: 'mvt1', parent: 'eth0', mode: 'bridge', queues: 2 },
+    }),
+  ]);
+  assert.equal(
+    valuesOf(buildQemuArgs(m, { host, macvtapFds: { m: [3, 4] } }), '-netdev')[0],
+    'tap,id=hostua-m,fds=3:4,vhost=off',
+  );
+  assert.throws(() => buildQemuArgs(m, { host, macvtapFds: { m: [3] } }), {
+    code: 'QEMU_MACVTAP_FD_MISSING',
+  });
 });
 
 test('igb is refused with a clear error on QEMU 7.2; PCI bus other than 0 is refused', () => {
   const igb = machine([nic({ name: 'x', model: 'igb', backend: { kind: 'tap', tapName: 't', queues: 1 } })]);
-  assert.throws(() => buildQemuArgs(igb, { host }), (e: unknown) => (e as { code: string }).code === 'QEMU_NIC_MODEL_UNSUPPORTED' && /igb needs QEMU 8.0/.test((e as Error).message));
+  assert.throws(
+    () => buildQemuArgs(igb, { host }),
+    (e: unknown) =>
+      (e as { code: string }).code === 'QEMU_NIC_MODEL_UNSUPPORTED' &&
+      /igb needs QEMU 8.0/.test((e as Error).message),
+  );
   assert.doesNotThrow(() => buildQemuArgs(igb, { host, availableDevices: ['igb'] }));
-  const bus1 = machine([nic({ name: 'x', guestPciAddress: '0000:01:00.0', backend: { kind: 'tap', tapName: 't', queues: 1 } })]);
+  const bus1 = machine([
+    nic({ name: 'x', guestPciAddress: '0000:01:00.0', backend: { kind: 'tap', tapName: 't', queues: 1 } }),
+  ]);
   assert.throws(() => buildQemuArgs(bus1, { host }), { code: 'QEMU_PCI_BUS_UNSUPPORTED' });
 });
 
 test('disk boot puts the disk after NIC boot orders; the seed ISO is a read-only drive', () => {
-  const m = machine([nic({ name: 'a', bootOrder: 1, backend: { kind: 'tap', tapName: 't', queues: 1 } })], { boot: { kind: 'disk', diskPath: '/img.qcow2', format: 'qcow2' }, cloudInitIsoPath: '/seed.iso' });
+  const m = machine([nic({ name: 'a', bootOrder: 1, backend: { kind: 'tap', tapName: 't', queues: 1 } })], {
+    boot: { kind: 'disk', diskPath: '/img.qcow2', format: 'qcow2' },
+    cloudInitIsoPath: '/seed.iso',
+  });
   const argv = buildQemuArgs(m, { host });
-  assert.deepEqual(valuesOf(argv, '-drive'), ['file=/img.qcow2,format=qcow2,if=none,id=disk0', 'file=/seed.iso,format=raw,if=none,id=cidata,readonly=on']);
+  assert.deepEqual(valuesOf(argv, '-drive'), [
+    'file=/img.qcow2,format=qcow2,if=none,id=disk0',
+    'file=/seed.iso,format=raw,if=none,id=cidata,readonly=on',
+  ]);
   assert.ok(valuesOf(argv, '-device').includes('virtio-blk-pci,drive=disk0,id=ua-disk0,bootindex=2'));
 });
 
@@ -84,12 +111,27 @@ test('QEMU 7.2 accepts the generated arguments for every emulated model and slir
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const models = ['virtio', 'e1000', 'e1000e', 'rtl8139', 'ne2k_pci', 'pcnet'] as const;
   const nics = models.map((model, i) =>
-    nic({ name: `n${i}`, model, mac: `02:00:00:00:01:0${i}`, bootOrder: i === 0 ? 1 : undefined, guestPciAddress: i === 1 ? '0000:00:07.0' : undefined, backend: { kind: 'user', netCidr: `10.0.${i}.0/24`, dnsSearch: ['a.test'], hostfwd: [{ protocol: 'TCP', port: 18080 + i }] } }),
+    nic({
+      name: `n${i}`,
+      model,
+      mac: `02:00:00:00:01:0${i}`,
+      bootOrder: i === 0 ? 1 : undefined,
+      guestPciAddress: i === 1 ? '0000:00:07.0' : undefined,
+      backend: {
+        kind: 'user',
+        netCidr: `10.0.${i}.0/24`,
+        dnsSearch: ['a.test'],
+        hostfwd: [{ protocol: 'TCP', port: 18080 + i }],
+      },
+    }),
   );
   const qmpPath = join(dir, 'qmp.sock');
   const disk = join(dir, 'empty.raw');
   writeFileSync(disk, Buffer.alloc(512));
-  const argv = buildQemuArgs(machine(nics, { vcpus: 1, memoryMiB: 64, boot: { kind: 'disk', diskPath: disk, format: 'raw' } }), { host, qmpSocketPath: qmpPath });
+  const argv = buildQemuArgs(
+    machine(nics, { vcpus: 1, memoryMiB: 64, boot: { kind: 'disk', diskPath: disk, format: 'raw' } }),
+    { host, qmpSocketPath: qmpPath },
+  );
   const child = spawn(argv[0]!, [...argv.slice(1), '-S'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
@@ -108,7 +150,8 @@ test('QEMU 7.2 accepts the generated arguments for every emulated model and slir
     const pci = (await qmp.execute('query-pci')) as { devices: { slot: number; qdev_id: string }[] }[];
     qmp.close();
     const ids = pci[0]!.devices.map((d) => d.qdev_id);
-    for (let i = 0; i < models.length; i++) assert.ok(ids.includes(`ua-n${i}`), `ua-n${i} in ${ids.join(' ')}`);
+    for (let i = 0; i < models.length; i++)
+      assert.ok(ids.includes(`ua-n${i}`), `ua-n${i} in ${ids.join(' ')}`);
     assert.equal(pci[0]!.devices.find((d) => d.qdev_id === 'ua-n1')?.slot, 7);
   } finally {
     child.kill('SIGKILL');

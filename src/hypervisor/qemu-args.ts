@@ -3,7 +3,15 @@
 // descriptors of macvtap queues are passed in, never probed here.
 import type { VmNic } from '../bindings/vm-nic.js';
 import { VirtnetError } from '../errors/virtnet-error.js';
-import { type HostFacts, type VmMachine, QEMU_NIC_DEVICES, diskBootOrder, nicField, nicQueues, parsePciAddress } from './vm-machine.js';
+import {
+  type HostFacts,
+  type VmMachine,
+  QEMU_NIC_DEVICES,
+  diskBootOrder,
+  nicField,
+  nicQueues,
+  parsePciAddress,
+} from './vm-machine.js';
 
 /** Options of the QEMU command line that are not part of the machine. */
 export interface QemuArgsOptions {
@@ -27,7 +35,8 @@ export function nicIds(nic: VmNic): { deviceId: string; netdevId: string } {
 
 /** QEMU's option syntax doubles commas inside values; reject what cannot be made safe. */
 function optValue(value: string, field: string): string {
-  if (/[\0\n]/.test(value)) throw new VirtnetError('QEMU_ARG_INVALID', `${field}: control characters are not allowed`, { field });
+  if (/[\0\n]/.test(value))
+    throw new VirtnetError('QEMU_ARG_INVALID', `${field}: control characters are not allowed`, { field });
   return value.replaceAll(',', ',,');
 }
 
@@ -53,10 +62,14 @@ export function netdevArg(nic: VmNic, index: number, options: QemuArgsOptions): 
     case 'macvtap': {
       const fds = options.macvtapFds?.[nic.name];
       if (!fds || fds.length !== queues) {
-        throw new VirtnetError('QEMU_MACVTAP_FD_MISSING', `${nicField(index, 'backend')}: macvtap ${b.device} needs ${queues} open tap fd(s), got ${fds?.length ?? 0}`, {
-          field: nicField(index, 'backend'),
-          device: b.device,
-        });
+        throw new VirtnetError(
+          'QEMU_MACVTAP_FD_MISSING',
+          `${nicField(index, 'backend')}: macvtap ${b.device} needs ${queues} open tap fd(s), got ${fds?.length ?? 0}`,
+          {
+            field: nicField(index, 'backend'),
+            device: b.device,
+          },
+        );
       }
       return opts('tap', [
         ['id', netdevId],
@@ -70,7 +83,8 @@ export function netdevArg(nic: VmNic, index: number, options: QemuArgsOptions): 
         ['net', optValue(b.netCidr, nicField(index, 'backend.netCidr'))],
       ];
       if (b.net6Cidr) props.push(['ipv6-net', optValue(b.net6Cidr, nicField(index, 'backend.net6Cidr'))]);
-      for (const d of b.dnsSearch) props.push(['dnssearch', optValue(d, nicField(index, 'backend.dnsSearch'))]);
+      for (const d of b.dnsSearch)
+        props.push(['dnssearch', optValue(d, nicField(index, 'backend.dnsSearch'))]);
       // Exactly the declared ports, same number inside and out, on every pod address.
       for (const p of b.hostfwd) props.push(['hostfwd', `${p.protocol.toLowerCase()}::${p.port}-:${p.port}`]);
       return opts('user', props);
@@ -90,11 +104,17 @@ export function netdevArg(nic: VmNic, index: number, options: QemuArgsOptions): 
 /** The `-device` value of one NIC. */
 export function nicDeviceArg(nic: VmNic, index: number, options: QemuArgsOptions): string {
   const { deviceId, netdevId } = nicIds(nic);
-  const addr = nic.guestPciAddress ? parsePciAddress(nic.guestPciAddress, nicField(index, 'guestPciAddress')) : undefined;
+  const addr = nic.guestPciAddress
+    ? parsePciAddress(nic.guestPciAddress, nicField(index, 'guestPciAddress'))
+    : undefined;
   if (addr && (addr.domain !== 0 || addr.bus !== 0)) {
-    throw new VirtnetError('QEMU_PCI_BUS_UNSUPPORTED', `${nicField(index, 'guestPciAddress')}: the embedded machine has only PCI bus 0000:00 (got ${nic.guestPciAddress})`, {
-      field: nicField(index, 'guestPciAddress'),
-    });
+    throw new VirtnetError(
+      'QEMU_PCI_BUS_UNSUPPORTED',
+      `${nicField(index, 'guestPciAddress')}: the embedded machine has only PCI bus 0000:00 (got ${nic.guestPciAddress})`,
+      {
+        field: nicField(index, 'guestPciAddress'),
+      },
+    );
   }
   const common: [string, string | number | undefined][] = [
     ['id', deviceId],
@@ -108,9 +128,13 @@ export function nicDeviceArg(nic: VmNic, index: number, options: QemuArgsOptions
   }
   const device = QEMU_NIC_DEVICES[nic.model];
   if (options.availableDevices ? !options.availableDevices.includes(device) : nic.model === 'igb') {
-    throw new VirtnetError('QEMU_NIC_MODEL_UNSUPPORTED', `${nicField(index, 'model')}: this QEMU has no ${device} device (igb needs QEMU 8.0 or newer)`, {
-      field: nicField(index, 'model'),
-    });
+    throw new VirtnetError(
+      'QEMU_NIC_MODEL_UNSUPPORTED',
+      `${nicField(index, 'model')}: this QEMU has no ${device} device (igb needs QEMU 8.0 or newer)`,
+      {
+        field: nicField(index, 'model'),
+      },
+    );
   }
   const queues = nicQueues(nic);
   const props: [string, string | number | undefined][] = [['netdev', netdevId], ['mac', nic.mac], ...common];
@@ -131,13 +155,23 @@ export function buildQemuArgs(machine: VmMachine, options: QemuArgsOptions): str
   if (machine.accel === 'kvm') argv.push('-cpu', 'host');
   argv.push('-m', `${machine.memoryMiB}M`, '-smp', String(machine.vcpus));
   argv.push('-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot');
-  argv.push('-chardev', opts('stdio', [['id', 'console0'], ['signal', 'off'], ['logfile', options.consoleLogPath ? optValue(options.consoleLogPath, 'consoleLogPath') : undefined]]));
+  argv.push(
+    '-chardev',
+    opts('stdio', [
+      ['id', 'console0'],
+      ['signal', 'off'],
+      ['logfile', options.consoleLogPath ? optValue(options.consoleLogPath, 'consoleLogPath') : undefined],
+    ]),
+  );
   argv.push('-serial', 'chardev:console0');
-  if (options.qmpSocketPath) argv.push('-qmp', `unix:${optValue(options.qmpSocketPath, 'qmpSocketPath')},server=on,wait=off`);
+  if (options.qmpSocketPath)
+    argv.push('-qmp', `unix:${optValue(options.qmpSocketPath, 'qmpSocketPath')},server=on,wait=off`);
 
   // Devices with a fixed guest PCI address first, so automatic placement cannot take their slot.
   const nics = machine.nics.map((nic, index) => ({ nic, index }));
-  nics.sort((a, b) => Number(b.nic.guestPciAddress !== undefined) - Number(a.nic.guestPciAddress !== undefined));
+  nics.sort(
+    (a, b) => Number(b.nic.guestPciAddress !== undefined) - Number(a.nic.guestPciAddress !== undefined),
+  );
   for (const { nic, index } of nics) {
     const netdev = netdevArg(nic, index, options);
     if (netdev !== undefined) argv.push('-netdev', netdev);
@@ -148,11 +182,24 @@ export function buildQemuArgs(machine: VmMachine, options: QemuArgsOptions): str
   if (boot.kind === 'kernel') {
     argv.push('-kernel', boot.kernelPath, '-initrd', boot.initrdPath, '-append', boot.cmdline);
   } else {
-    argv.push('-drive', `file=${optValue(boot.diskPath, 'boot.diskPath')},format=${boot.format},if=none,id=disk0`);
-    argv.push('-device', opts('virtio-blk-pci', [['drive', 'disk0'], ['id', 'ua-disk0'], ['bootindex', diskBootOrder(machine)]]));
+    argv.push(
+      '-drive',
+      `file=${optValue(boot.diskPath, 'boot.diskPath')},format=${boot.format},if=none,id=disk0`,
+    );
+    argv.push(
+      '-device',
+      opts('virtio-blk-pci', [
+        ['drive', 'disk0'],
+        ['id', 'ua-disk0'],
+        ['bootindex', diskBootOrder(machine)],
+      ]),
+    );
   }
   if (machine.cloudInitIsoPath) {
-    argv.push('-drive', `file=${optValue(machine.cloudInitIsoPath, 'cloudInitIsoPath')},format=raw,if=none,id=cidata,readonly=on`);
+    argv.push(
+      '-drive',
+      `file=${optValue(machine.cloudInitIsoPath, 'cloudInitIsoPath')},format=raw,if=none,id=cidata,readonly=on`,
+    );
     argv.push('-device', 'virtio-blk-pci,drive=cidata,id=ua-cidata');
   }
   return argv;

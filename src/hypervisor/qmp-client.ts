@@ -35,26 +35,46 @@ export function connectQmp(socketPath: string, timeoutMs = 10_000): Promise<QmpC
     let greeted = false;
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new VirtnetError('QMP_TIMEOUT', `no QMP greeting on ${socketPath} within ${timeoutMs} ms`, { path: socketPath }));
+      reject(
+        new VirtnetError('QMP_TIMEOUT', `no QMP greeting on ${socketPath} within ${timeoutMs} ms`, {
+          path: socketPath,
+        }),
+      );
     }, timeoutMs);
     const fail = (err: Error): void => {
       clearTimeout(timer);
       for (const p of pending.splice(0)) p.reject(err);
       reject(err);
     };
-    socket.on('error', (e) => fail(new VirtnetError('QMP_CONNECT_FAILED', `QMP ${socketPath}: ${e.message}`, { path: socketPath }, { cause: e })));
+    socket.on('error', (e) =>
+      fail(
+        new VirtnetError(
+          'QMP_CONNECT_FAILED',
+          `QMP ${socketPath}: ${e.message}`,
+          { path: socketPath },
+          { cause: e },
+        ),
+      ),
+    );
     socket.on('close', () => {
-      for (const p of pending.splice(0)) p.reject(new VirtnetError('QMP_CLOSED', `QMP connection closed during ${p.command}`, { path: socketPath }));
+      for (const p of pending.splice(0))
+        p.reject(
+          new VirtnetError('QMP_CLOSED', `QMP connection closed during ${p.command}`, { path: socketPath }),
+        );
     });
     const client: QmpClient = {
       execute(command, args) {
         return new Promise((res, rej) => {
           if (socket.destroyed) {
-            rej(new VirtnetError('QMP_CLOSED', `QMP connection is closed (${command})`, { path: socketPath }));
+            rej(
+              new VirtnetError('QMP_CLOSED', `QMP connection is closed (${command})`, { path: socketPath }),
+            );
             return;
           }
           pending.push({ resolve: res, reject: rej, command });
-          socket.write(`${JSON.stringify(args ? { execute: command, arguments: args } : { execute: command })}\n`);
+          socket.write(
+            `${JSON.stringify(args ? { execute: command, arguments: args } : { execute: command })}\n`,
+          );
         });
       },
       onEvent(listener) {
@@ -71,7 +91,13 @@ export function connectQmp(socketPath: string, timeoutMs = 10_000): Promise<QmpC
         const line = buffer.slice(0, nl).trim();
         buffer = buffer.slice(nl + 1);
         if (!line) continue;
-        const msg = JSON.parse(line) as { QMP?: unknown; return?: unknown; error?: { class: string; desc: string }; event?: string; data?: unknown };
+        const msg = JSON.parse(line) as {
+          QMP?: unknown;
+          return?: unknown;
+          error?: { class: string; desc: string };
+          event?: string;
+          data?: unknown;
+        };
         if (msg.QMP !== undefined && !greeted) {
           greeted = true;
           client.execute('qmp_capabilities').then(
@@ -86,7 +112,13 @@ export function connectQmp(socketPath: string, timeoutMs = 10_000): Promise<QmpC
         } else {
           const p = pending.shift();
           if (!p) continue;
-          if (msg.error) p.reject(new VirtnetError('QMP_ERROR', `QMP ${p.command}: ${msg.error.desc}`, { qmpClass: msg.error.class, command: p.command }));
+          if (msg.error)
+            p.reject(
+              new VirtnetError('QMP_ERROR', `QMP ${p.command}: ${msg.error.desc}`, {
+                qmpClass: msg.error.class,
+                command: p.command,
+              }),
+            );
           else p.resolve(msg.return);
         }
       }

@@ -49,10 +49,16 @@ const PCI_RE = /^([0-9a-fA-F]{4}):([0-9a-fA-F]{2}):([0-9a-fA-F]{2})\.([0-7])$/;
 /** Parses `DDDD:BB:SS.F`; throws PCI_ADDRESS_INVALID naming `field`. */
 export function parsePciAddress(value: string, field: string): PciAddress {
   const m = PCI_RE.exec(value);
-  if (!m) throw new VirtnetError('PCI_ADDRESS_INVALID', `${field}: ${JSON.stringify(value)} is not a PCI address DDDD:BB:SS.F`, { field });
+  if (!m)
+    throw new VirtnetError(
+      'PCI_ADDRESS_INVALID',
+      `${field}: ${JSON.stringify(value)} is not a PCI address DDDD:BB:SS.F`,
+      { field },
+    );
   const n = (i: number): number => parseInt(m[i] ?? '0', 16);
   const addr = { domain: n(1), bus: n(2), slot: n(3), function: n(4) };
-  if (addr.slot > 0x1f) throw new VirtnetError('PCI_ADDRESS_INVALID', `${field}: slot ${m[3]} is above 1f`, { field });
+  if (addr.slot > 0x1f)
+    throw new VirtnetError('PCI_ADDRESS_INVALID', `${field}: slot ${m[3]} is above 1f`, { field });
   return addr;
 }
 

@@ -59,9 +59,16 @@ export interface RunningVm {
   /** Resolves when QEMU exits (never rejects). */
   readonly exited: Promise<VmExit>;
   /** Resolves with the first event (past or future) matching `predicate`; rejects on timeout or exit. */
-  waitFor<E extends GuestConsoleEvent>(predicate: (e: GuestConsoleEvent) => e is E, timeoutMs: number): Promise<E>;
+  waitFor<E extends GuestConsoleEvent>(
+    predicate: (e: GuestConsoleEvent) => e is E,
+    timeoutMs: number,
+  ): Promise<E>;
   /** Resolves with one report per MAC once each NIC has reported with `ready` true (default: any report). */
-  waitForNics(macs: readonly string[], timeoutMs: number, ready?: (nic: GuestNicReport) => boolean): Promise<GuestNicReport[]>;
+  waitForNics(
+    macs: readonly string[],
+    timeoutMs: number,
+    ready?: (nic: GuestNicReport) => boolean,
+  ): Promise<GuestNicReport[]>;
   /** Runs one QMP command. */
   qmp(command: string, args?: Record<string, unknown>): Promise<unknown>;
   /** Stops the VM: ACPI power-off, after graceMs QMP quit, after 2 s more SIGKILL. */
@@ -76,7 +83,10 @@ async function waitForSocket(path: string, exited: Promise<VmExit>, timeoutMs: n
   const deadline = Date.now() + timeoutMs;
   while (!existsSync(path)) {
     if (gone) return;
-    if (Date.now() > deadline) throw new VirtnetError('QEMU_START_TIMEOUT', `QEMU created no QMP socket within ${timeoutMs} ms`, { path });
+    if (Date.now() > deadline)
+      throw new VirtnetError('QEMU_START_TIMEOUT', `QEMU created no QMP socket within ${timeoutMs} ms`, {
+        path,
+      });
     await sleep(20);
   }
 }
@@ -110,9 +120,18 @@ export async function startVm(options: VmRunOptions): Promise<RunningVm> {
 
   let argv: string[];
   try {
-    argv = buildQemuArgs(machine, { host, qemuBinary: options.qemuBinary, qmpSocketPath: files.qmpSocket, consoleLogPath: files.consoleLog, macvtapFds });
+    argv = buildQemuArgs(machine, {
+      host,
+      qemuBinary: options.qemuBinary,
+      qmpSocketPath: files.qmpSocket,
+      consoleLogPath: files.consoleLog,
+      macvtapFds,
+    });
     writeFileSync(files.qemuArgv, `${JSON.stringify(argv, null, 2)}\n`);
-    writeFileSync(files.domainXml, buildDomainXml({ ...machine, serialLogPath: files.consoleLog }, { host, emulator: options.qemuBinary }));
+    writeFileSync(
+      files.domainXml,
+      buildDomainXml({ ...machine, serialLogPath: files.consoleLog }, { host, emulator: options.qemuBinary }),
+    );
   } catch (err) {
     for (const fd of inherited) closeSync(fd);
     throw err;
@@ -163,17 +182,28 @@ export async function startVm(options: VmRunOptions): Promise<RunningVm> {
   let qmp: QmpClient | undefined;
   try {
     await waitForSocket(files.qmpSocket, exited, options.startTimeoutMs ?? 15_000);
-    if (exitInfo) throw new VirtnetError('QEMU_START_FAILED', `QEMU exited at start: ${exitInfo.stderrTail}`, { program: argv[0], exitCode: exitInfo.code });
+    if (exitInfo)
+      throw new VirtnetError('QEMU_START_FAILED', `QEMU exited at start: ${exitInfo.stderrTail}`, {
+        program: argv[0],
+        exitCode: exitInfo.code,
+      });
     qmp = await connectQmp(files.qmpSocket);
     for (const nic of machine.nics) {
-      if (nic.linkState === 'down' && nic.backend.kind !== 'hostdev') await qmp.execute('set_link', { name: nicIds(nic).deviceId, up: false });
+      if (nic.linkState === 'down' && nic.backend.kind !== 'hostdev')
+        await qmp.execute('set_link', { name: nicIds(nic).deviceId, up: false });
     }
   } catch (err) {
     qmp?.close();
     // QEMU creates the QMP socket before it loads the kernel or opens devices: a QMP failure is usually
     // QEMU exiting at start, and its stderr says why.
     const early = await Promise.race([exited, sleep(1_000).then(() => undefined)]);
-    if (early) throw new VirtnetError('QEMU_START_FAILED', `QEMU exited at start: ${early.stderrTail}`, { program: argv[0], exitCode: early.code }, { cause: err });
+    if (early)
+      throw new VirtnetError(
+        'QEMU_START_FAILED',
+        `QEMU exited at start: ${early.stderrTail}`,
+        { program: argv[0], exitCode: early.code },
+        { cause: err },
+      );
     child.kill('SIGKILL');
     await exited;
     throw err;
@@ -186,19 +216,30 @@ export async function startVm(options: VmRunOptions): Promise<RunningVm> {
     files,
     nics,
     exited,
-    waitFor<E extends GuestConsoleEvent>(predicate: (e: GuestConsoleEvent) => e is E, timeoutMs: number): Promise<E> {
+    waitFor<E extends GuestConsoleEvent>(
+      predicate: (e: GuestConsoleEvent) => e is E,
+      timeoutMs: number,
+    ): Promise<E> {
       const past = history.find(predicate);
       if (past) return Promise.resolve(past);
       return new Promise<E>((resolve, reject) => {
         const timer = setTimeout(() => {
           waiters.delete(listener);
-          reject(new VirtnetError('GUEST_TIMEOUT', `the guest did not report within ${timeoutMs} ms`, { pid }));
+          reject(
+            new VirtnetError('GUEST_TIMEOUT', `the guest did not report within ${timeoutMs} ms`, { pid }),
+          );
         }, timeoutMs);
         const listener = (e: GuestConsoleEvent | undefined): void => {
           if (e === undefined) {
             clearTimeout(timer);
             waiters.delete(listener);
-            reject(new VirtnetError('QEMU_EXITED', `QEMU exited before the guest reported (${exitInfo?.stderrTail ?? ''})`, { pid }));
+            reject(
+              new VirtnetError(
+                'QEMU_EXITED',
+                `QEMU exited before the guest reported (${exitInfo?.stderrTail ?? ''})`,
+                { pid },
+              ),
+            );
           } else if (predicate(e)) {
             clearTimeout(timer);
             waiters.delete(listener);
@@ -210,10 +251,11 @@ export async function startVm(options: VmRunOptions): Promise<RunningVm> {
     },
     async waitForNics(macs, timeoutMs, ready = () => true) {
       const want = macs.map((m) => m.toLowerCase());
-      const done = (): boolean => want.every((m) => {
-        const r = nics.get(m);
-        return r !== undefined && ready(r);
-      });
+      const done = (): boolean =>
+        want.every((m) => {
+          const r = nics.get(m);
+          return r !== undefined && ready(r);
+        });
       if (!done()) {
         const isDone = (e: GuestConsoleEvent): e is GuestConsoleEvent => e.kind === 'nic' && done();
         // Reports may already be in history; only a new NIC event can complete the set.
@@ -224,12 +266,14 @@ export async function startVm(options: VmRunOptions): Promise<RunningVm> {
       return want.map((m) => nics.get(m) as GuestNicReport);
     },
     qmp(command, args) {
-      if (!qmp || exitInfo) return Promise.reject(new VirtnetError('QMP_CLOSED', 'the VM is not running', { pid }));
+      if (!qmp || exitInfo)
+        return Promise.reject(new VirtnetError('QMP_CLOSED', 'the VM is not running', { pid }));
       return qmp.execute(command, args);
     },
     async stop({ graceMs = 5_000 } = {}) {
       if (exitInfo) return exitInfo;
-      const within = (ms: number): Promise<boolean> => Promise.race([exited.then(() => true), sleep(ms).then(() => false)]);
+      const within = (ms: number): Promise<boolean> =>
+        Promise.race([exited.then(() => true), sleep(ms).then(() => false)]);
       await vm.qmp('system_powerdown').catch(() => undefined);
       if (await within(graceMs)) return exited;
       await vm.qmp('quit').catch(() => undefined);

@@ -43,7 +43,8 @@ describe('macvtap and passt guests on real QEMU', { skip: needsRoot(), timeout: 
     startDnsmasq(sb, ns.macvtapPeer, 'peer0', '10.78.0');
     ip(ns.macvtapPod, 'link', 'add', 'link', 'eth0', 'name', 'mvt0', 'type', 'macvtap', 'mode', 'bridge');
     ip(ns.macvtapPod, 'link', 'set', 'mvt0', 'up');
-    macvtapMac = (JSON.parse(ip(ns.macvtapPod, '-j', 'link', 'show', 'mvt0')) as { address: string }[])[0]!.address;
+    macvtapMac = (JSON.parse(ip(ns.macvtapPod, '-j', 'link', 'show', 'mvt0')) as { address: string }[])[0]!
+      .address;
 
     // passt in a pod whose eth0 has the pod IP and a default route; only port 80 is forwarded.
     linkNamespaces(ns.passtPod, 'eth0', '10.88.0.2/24', ns.passtPeer, 'peer0', '10.88.0.1/24');
@@ -54,14 +55,43 @@ describe('macvtap and passt guests on real QEMU', { skip: needsRoot(), timeout: 
     chmodSync(socketDir, 0o777);
     chmodSync(sb.dir, 0o755);
     const socketPath = join(socketDir, 'passt.sock');
-    const passt = spawn('ip', ['netns', 'exec', ns.passtPod, 'passt', '--foreground', '--quiet', '--socket', socketPath, '--tcp-ports', '80', '--udp-ports', 'none'], { stdio: 'ignore' });
+    const passt = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns.passtPod,
+        'passt',
+        '--foreground',
+        '--quiet',
+        '--socket',
+        socketPath,
+        '--tcp-ports',
+        '80',
+        '--udp-ports',
+        'none',
+      ],
+      { stdio: 'ignore' },
+    );
     sb.trackPid(passt.pid);
     for (let i = 0; i < 200 && !existsSync(socketPath); i++) await new Promise((r) => setTimeout(r, 25));
     assert.ok(existsSync(socketPath), 'passt created no socket');
 
     const machines = {
-      macvtap: { netns: ns.macvtapPod, nics: [nic({ name: 'default', mac: macvtapMac, backend: { kind: 'macvtap', device: 'mvt0', parent: 'eth0', mode: 'bridge', queues: 1 } })] },
-      passt: { netns: ns.passtPod, nics: [nic({ name: 'default', mac: '52:54:00:0c:00:01', backend: { kind: 'passt', socketPath } })] },
+      macvtap: {
+        netns: ns.macvtapPod,
+        nics: [
+          nic({
+            name: 'default',
+            mac: macvtapMac,
+            backend: { kind: 'macvtap', device: 'mvt0', parent: 'eth0', mode: 'bridge', queues: 1 },
+          }),
+        ],
+      },
+      passt: {
+        netns: ns.passtPod,
+        nics: [nic({ name: 'default', mac: '52:54:00:0c:00:01', backend: { kind: 'passt', socketPath } })],
+      },
     };
     await Promise.all(
       Object.entries(machines).map(async ([name, m]) => {
@@ -69,7 +99,14 @@ describe('macvtap and passt guests on real QEMU', { skip: needsRoot(), timeout: 
           netns: m.netns,
           runDir: join(sb.dir, name),
           host: { vhostNet: false },
-          machine: { name: `vm-${name}`, memoryMiB: 160, vcpus: 1, accel, boot: guestBoot(image, { hostname: `vm-${name}` }), nics: m.nics },
+          machine: {
+            name: `vm-${name}`,
+            memoryMiB: 160,
+            vcpus: 1,
+            accel,
+            boot: guestBoot(image, { hostname: `vm-${name}` }),
+            nics: m.nics,
+          },
         });
         sb.trackPid(vm.pid);
         vms[name] = vm;
@@ -77,7 +114,10 @@ describe('macvtap and passt guests on real QEMU', { skip: needsRoot(), timeout: 
           const [report] = await vm.waitForNics([m.nics[0]!.mac], BOOT_TIMEOUT_MS, (r) => r.dhcp === 'bound');
           reports[name] = report!;
           // Services listen once the guest says READY.
-          await vm.waitFor((e): e is { kind: 'ready'; nics: number; uptimeSeconds: number } => e.kind === 'ready', BOOT_TIMEOUT_MS);
+          await vm.waitFor(
+            (e): e is { kind: 'ready'; nics: number; uptimeSeconds: number } => e.kind === 'ready',
+            BOOT_TIMEOUT_MS,
+          );
         } catch (err) {
           throw new Error(`${name}: ${String(err)}\nconsole:\n${readFileSync(vm.files.consoleLog, 'utf8')}`);
         }
@@ -90,7 +130,10 @@ describe('macvtap and passt guests on real QEMU', { skip: needsRoot(), timeout: 
     assert.equal(r.mac, macvtapMac);
     assert.match(r.ipv4 ?? '', /^10\.78\.0\.\d+\/24$/);
     const address = r.ipv4!.split('/')[0]!;
-    assert.equal(inNetns(ns.macvtapPeer, ['nc', '-N', '-w', '5', address, '7'], 'via macvtap\n'), 'via macvtap\n');
+    assert.equal(
+      inNetns(ns.macvtapPeer, ['nc', '-N', '-w', '5', address, '7'], 'via macvtap\n'),
+      'via macvtap\n',
+    );
   });
 
   test('passt: the guest sees the pod IP and gateway; only the forwarded port is reachable from outside', () => {

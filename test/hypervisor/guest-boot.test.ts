@@ -19,14 +19,20 @@ import { addTap, inNetns, startLan } from './lan.js';
 import { nic } from './machines.js';
 
 const BOOT_TIMEOUT_MS = 120_000;
-const isReport = (e: { kind: string }): e is { kind: 'ready'; nics: number; uptimeSeconds: number } => e.kind === 'ready';
+const isReport = (e: { kind: string }): e is { kind: 'ready'; nics: number; uptimeSeconds: number } =>
+  e.kind === 'ready';
 
 describe('virtnet guest on real QEMU', { skip: needsRoot(), timeout: 240_000 }, () => {
   let netns = '';
   const vms: Record<string, RunningVm> = {};
   const reports: Record<string, GuestNicReport> = {};
   const exits: Record<string, VmExit> = {};
-  const macs = { virtio: '52:54:00:0a:00:01', e1000: '52:54:00:0a:00:02', e1000Static: '52:54:00:0a:00:12', rtl8139: '52:54:00:0a:00:03' };
+  const macs = {
+    virtio: '52:54:00:0a:00:01',
+    e1000: '52:54:00:0a:00:02',
+    e1000Static: '52:54:00:0a:00:12',
+    rtl8139: '52:54:00:0a:00:03',
+  };
 
   // The sandbox lives for the whole suite: its cleanup runs after the last test.
   let cleanup: () => unknown = () => undefined;
@@ -40,7 +46,19 @@ describe('virtnet guest on real QEMU', { skip: needsRoot(), timeout: 240_000 }, 
     });
     const image = await ensureGuest();
     netns = await sb.netns('lan');
-    startLan(sb, netns, '10.77.0', ['--dhcp-option=6,10.77.0.1,10.77.0.2', '--dhcp-option=119,virtnet.test,svc.virtnet.test', '--dhcp-option=26,1400', '--dhcp-option=66,tftp.virtnet.test', '--dhcp-option=67,pxelinux.0'], 'fd00:77::');
+    startLan(
+      sb,
+      netns,
+      '10.77.0',
+      [
+        '--dhcp-option=6,10.77.0.1,10.77.0.2',
+        '--dhcp-option=119,virtnet.test,svc.virtnet.test',
+        '--dhcp-option=26,1400',
+        '--dhcp-option=66,tftp.virtnet.test',
+        '--dhcp-option=67,pxelinux.0',
+      ],
+      'fd00:77::',
+    );
     addTap(netns, 'tapv', true);
     addTap(netns, 'tape');
     addTap(netns, 'tape2');
@@ -52,14 +70,53 @@ describe('virtnet guest on real QEMU', { skip: needsRoot(), timeout: 240_000 }, 
       model: 'e1000',
       mac: macs.e1000Static,
       backend: { kind: 'tap', tapName: 'tape2', queues: 1 },
-      guestConfig: { kind: 'static', config: { addresses: ['10.77.0.200/24'], routes: [], dnsServers: ['10.77.0.1'], searchDomains: ['static.test'] } },
+      guestConfig: {
+        kind: 'static',
+        config: {
+          addresses: ['10.77.0.200/24'],
+          routes: [],
+          dnsServers: ['10.77.0.1'],
+          searchDomains: ['static.test'],
+        },
+      },
     });
-    const e1000Nics = [nic({ name: 'default', model: 'e1000', mac: macs.e1000, backend: { kind: 'tap', tapName: 'tape', queues: 1 } }), staticNic];
-    await writeCidataIso(buildNoCloudFiles({ instanceId: 'vm-e1000', hostname: 'vm-e1000', nics: e1000Nics }), seedIso);
+    const e1000Nics = [
+      nic({
+        name: 'default',
+        model: 'e1000',
+        mac: macs.e1000,
+        backend: { kind: 'tap', tapName: 'tape', queues: 1 },
+      }),
+      staticNic,
+    ];
+    await writeCidataIso(
+      buildNoCloudFiles({ instanceId: 'vm-e1000', hostname: 'vm-e1000', nics: e1000Nics }),
+      seedIso,
+    );
     const machines = {
-      virtio: { vcpus: 4, nics: [nic({ name: 'default', mac: macs.virtio, mtuBytes: 1400, backend: { kind: 'tap', tapName: 'tapv', queues: 4 } })] },
+      virtio: {
+        vcpus: 4,
+        nics: [
+          nic({
+            name: 'default',
+            mac: macs.virtio,
+            mtuBytes: 1400,
+            backend: { kind: 'tap', tapName: 'tapv', queues: 4 },
+          }),
+        ],
+      },
       e1000: { vcpus: 1, nics: e1000Nics, cloudInitIsoPath: seedIso },
-      rtl8139: { vcpus: 1, nics: [nic({ name: 'default', model: 'rtl8139', mac: macs.rtl8139, backend: { kind: 'tap', tapName: 'tapr', queues: 1 } })] },
+      rtl8139: {
+        vcpus: 1,
+        nics: [
+          nic({
+            name: 'default',
+            model: 'rtl8139',
+            mac: macs.rtl8139,
+            backend: { kind: 'tap', tapName: 'tapr', queues: 1 },
+          }),
+        ],
+      },
     };
     await Promise.all(
       Object.entries(machines).map(async ([name, m]) => {
@@ -67,7 +124,13 @@ describe('virtnet guest on real QEMU', { skip: needsRoot(), timeout: 240_000 }, 
           netns,
           runDir: join(sb.dir, name),
           host: { vhostNet: false },
-          machine: { name: `vm-${name}`, memoryMiB: 160, accel, boot: guestBoot(image, { hostname: `vm-${name}` }), ...m },
+          machine: {
+            name: `vm-${name}`,
+            memoryMiB: 160,
+            accel,
+            boot: guestBoot(image, { hostname: `vm-${name}` }),
+            ...m,
+          },
         });
         sb.trackPid(vm.pid);
         vms[name] = vm;
@@ -76,7 +139,11 @@ describe('virtnet guest on real QEMU', { skip: needsRoot(), timeout: 240_000 }, 
     const ready = await Promise.all(Object.values(vms).map((vm) => vm.waitFor(isReport, BOOT_TIMEOUT_MS)));
     console.log(`guests ready after ${ready.map((r) => r.uptimeSeconds).join(', ')} s of guest uptime`);
     // A lease may come after READY (a first round without an answer is reported as failed).
-    const dhcpMacs: Record<string, string[]> = { virtio: [macs.virtio], e1000: [macs.e1000], rtl8139: [macs.rtl8139] };
+    const dhcpMacs: Record<string, string[]> = {
+      virtio: [macs.virtio],
+      e1000: [macs.e1000],
+      rtl8139: [macs.rtl8139],
+    };
     for (const [name, vm] of Object.entries(vms)) {
       await vm.waitForNics(dhcpMacs[name]!, BOOT_TIMEOUT_MS, (r) => r.dhcp === 'bound');
       for (const r of vm.nics.values()) reports[r.mac === macs.e1000Static ? 'e1000Static' : name] = r;
@@ -111,7 +178,10 @@ describe('virtnet guest on real QEMU', { skip: needsRoot(), timeout: 240_000 }, 
       const page = inNetns(netns, ['nc', '-N', '-w', '5', address, '80'], 'GET / HTTP/1.0\r\n\r\n');
       assert.match(page, /^HTTP\/1\.[01] 200/);
       assert.ok(page.includes(`ipv4=${address}/24`), page);
-      assert.equal(inNetns(netns, ['nc', '-N', '-w', '5', address, '7'], `echo-${model}\n`), `echo-${model}\n`);
+      assert.equal(
+        inNetns(netns, ['nc', '-N', '-w', '5', address, '7'], `echo-${model}\n`),
+        `echo-${model}\n`,
+      );
     });
   }
 
@@ -119,7 +189,10 @@ describe('virtnet guest on real QEMU', { skip: needsRoot(), timeout: 240_000 }, 
     const [r] = await vms.virtio!.waitForNics([macs.virtio], 40_000, (n) => n.ipv6.length > 0);
     assert.equal(r!.ipv6.length, 1);
     assert.match(r!.ipv6[0]!, /^fd00:77::1[0-9a-f]{2}\/128$/);
-    assert.equal(inNetns(netns, ['nc', '-N', '-w', '5', r!.ipv6[0]!.split('/')[0]!, '7'], 'over ipv6\n'), 'over ipv6\n');
+    assert.equal(
+      inNetns(netns, ['nc', '-N', '-w', '5', r!.ipv6[0]!.split('/')[0]!, '7'], 'over ipv6\n'),
+      'over ipv6\n',
+    );
     assert.match(r!.gateway6 ?? '', /^fe80::/);
     assert.equal(r!.ipv4, reports.virtio!.ipv4, 'the IPv4 lease is still in the line');
   });

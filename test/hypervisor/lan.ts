@@ -12,9 +12,29 @@ export function ip(netns: string, ...args: string[]): string {
 }
 
 /** dnsmasq on `iface` in `netns`, serving `prefix`.50–.99 with the given extra options. */
-export function startDnsmasq(sb: Sandbox, netns: string, iface: string, prefix: string, options: string[] = []): void {
-  const argv = ['netns', 'exec', netns, 'dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0', `--interface=${iface}`, '--bind-interfaces'];
-  argv.push(`--dhcp-range=${prefix}.50,${prefix}.99,255.255.255.0,1h`, `--dhcp-leasefile=${join(sb.dir, `${netns}-${iface}.leases`)}`, ...options);
+export function startDnsmasq(
+  sb: Sandbox,
+  netns: string,
+  iface: string,
+  prefix: string,
+  options: string[] = [],
+): void {
+  const argv = [
+    'netns',
+    'exec',
+    netns,
+    'dnsmasq',
+    '--no-daemon',
+    '--conf-file=/dev/null',
+    '--port=0',
+    `--interface=${iface}`,
+    '--bind-interfaces',
+  ];
+  argv.push(
+    `--dhcp-range=${prefix}.50,${prefix}.99,255.255.255.0,1h`,
+    `--dhcp-leasefile=${join(sb.dir, `${netns}-${iface}.leases`)}`,
+    ...options,
+  );
   // `ip netns exec` execs dnsmasq: the PID is dnsmasq's.
   sb.trackPid(spawn('ip', argv, { stdio: 'ignore' }).pid);
 }
@@ -23,7 +43,13 @@ export function startDnsmasq(sb: Sandbox, netns: string, iface: string, prefix: 
  * A bridge `br0` with `prefix.1/24` in `netns`, and dnsmasq on it; with `ipv6Prefix` (e.g. `fd00:77::`)
  * the bridge also gets `<prefix>1/64` and dnsmasq sends managed Router Advertisements and DHCPv6.
  */
-export function startLan(sb: Sandbox, netns: string, prefix: string, dnsmasqOptions: string[] = [], ipv6Prefix?: string): { gateway: string } {
+export function startLan(
+  sb: Sandbox,
+  netns: string,
+  prefix: string,
+  dnsmasqOptions: string[] = [],
+  ipv6Prefix?: string,
+): { gateway: string } {
   const gateway = `${prefix}.1`;
   ip(netns, 'link', 'add', 'br0', 'type', 'bridge');
   ip(netns, 'addr', 'add', `${gateway}/24`, 'dev', 'br0');
@@ -36,7 +62,14 @@ export function startLan(sb: Sandbox, netns: string, prefix: string, dnsmasqOpti
 }
 
 /** A veth pair: `a` in `nsA` with `addrA` (CIDR, optional), `b` in `nsB` with `addrB`; both up. */
-export function linkNamespaces(nsA: string, a: string, addrA: string | undefined, nsB: string, b: string, addrB: string | undefined): void {
+export function linkNamespaces(
+  nsA: string,
+  a: string,
+  addrA: string | undefined,
+  nsB: string,
+  b: string,
+  addrB: string | undefined,
+): void {
   ip(nsA, 'link', 'add', a, 'type', 'veth', 'peer', 'name', b, 'netns', nsB);
   if (addrA) ip(nsA, 'addr', 'add', addrA, 'dev', a);
   if (addrB) ip(nsB, 'addr', 'add', addrB, 'dev', b);
@@ -59,5 +92,6 @@ export function inNetns(netns: string, argv: string[], input?: string): string {
 
 /** Exit status of a command inside `netns` (for checks that expect failure). */
 export function statusInNetns(netns: string, argv: string[], input?: string): number | null {
-  return spawnSync('ip', ['netns', 'exec', netns, ...argv], { encoding: 'utf8', input, timeout: 15_000 }).status;
+  return spawnSync('ip', ['netns', 'exec', netns, ...argv], { encoding: 'utf8', input, timeout: 15_000 })
+    .status;
 }

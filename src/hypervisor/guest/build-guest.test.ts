@@ -37,6 +37,9 @@ test('the cache is used only when complete and built from the current guest sour
   assert.equal(cachedGuest(dir), undefined);
   writeFileSync(join(dir, 'vmlinuz'), '');
   writeFileSync(join(dir, 'initrd.img'), '');
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ inputsHash: 'stale', kernelVersion: '6.1.0-1-amd64', modules: [] }));
+  writeFileSync(
+    join(dir, 'manifest.json'),
+    JSON.stringify({ inputsHash: 'stale', kernelVersion: '6.1.0-1-amd64', modules: [] }),
+  );
   assert.equal(cachedGuest(dir), undefined);
 });

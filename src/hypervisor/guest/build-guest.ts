@@ -4,7 +4,17 @@
 // dependencies (order from `depmod` run on the unpacked tree) and the scripts under guest/.
 // The result is cached in a directory and rebuilt only when missing or when the guest sources change.
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -82,7 +92,8 @@ const GUEST_FILES: { source: string; target: string; mode: number }[] = [
 function inputsHash(): string {
   const h = createHash('sha256');
   h.update(`layout ${LAYOUT_VERSION}\nmodules ${GUEST_MODULES.join(',')}\n`);
-  for (const f of GUEST_FILES) h.update(`${f.target}\n`).update(readFileSync(join(GUEST_SOURCE_DIR, f.source)));
+  for (const f of GUEST_FILES)
+    h.update(`${f.target}\n`).update(readFileSync(join(GUEST_SOURCE_DIR, f.source)));
   return h.digest('hex');
 }
 
@@ -95,7 +106,13 @@ function readManifest(dir: string): Manifest | undefined {
 }
 
 function imageOf(dir: string, m: Manifest): GuestImage {
-  return { dir, kernelPath: join(dir, 'vmlinuz'), initrdPath: join(dir, 'initrd.img'), kernelVersion: m.kernelVersion, modules: m.modules };
+  return {
+    dir,
+    kernelPath: join(dir, 'vmlinuz'),
+    initrdPath: join(dir, 'initrd.img'),
+    kernelVersion: m.kernelVersion,
+    modules: m.modules,
+  };
 }
 
 /** The cached guest in `dir` when it is complete and built from the current sources. */
@@ -121,9 +138,17 @@ const aptEnv = minimalEnv({ DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' });
 
 /** The versioned kernel package linux-image-amd64 currently depends on, e.g. linux-image-6.1.0-56-amd64. */
 async function kernelPackageName(): Promise<string> {
-  const { stdout } = await runProgram(['apt-cache', 'depends', 'linux-image-amd64'], { timeoutMs: 60_000, env: aptEnv });
+  const { stdout } = await runProgram(['apt-cache', 'depends', 'linux-image-amd64'], {
+    timeoutMs: 60_000,
+    env: aptEnv,
+  });
   const m = /Depends:\s*(linux-image-[0-9][^\s]*-amd64)\b/.exec(stdout);
-  if (!m?.[1]) throw new VirtnetError('GUEST_NO_KERNEL', 'apt-cache depends linux-image-amd64 names no versioned kernel package', { program: 'apt-cache' });
+  if (!m?.[1])
+    throw new VirtnetError(
+      'GUEST_NO_KERNEL',
+      'apt-cache depends linux-image-amd64 names no versioned kernel package',
+      { program: 'apt-cache' },
+    );
   return m[1];
 }
 
@@ -139,11 +164,15 @@ async function aptDownload(packages: string[], cwd: string): Promise<void> {
 
 function findDeb(dir: string, pkg: string): string {
   const name = readdirSync(dir).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
-  if (!name) throw new VirtnetError('GUEST_DOWNLOAD_FAILED', `apt-get download left no ${pkg} package`, { program: 'apt-get' });
+  if (!name)
+    throw new VirtnetError('GUEST_DOWNLOAD_FAILED', `apt-get download left no ${pkg} package`, {
+      program: 'apt-get',
+    });
   return join(dir, name);
 }
 
-const moduleName = (path: string): string => (path.split('/').pop() ?? path).replace(/\.ko(\.(xz|zst|gz))?$/, '').replaceAll('-', '_');
+const moduleName = (path: string): string =>
+  (path.split('/').pop() ?? path).replace(/\.ko(\.(xz|zst|gz))?$/, '').replaceAll('-', '_');
 
 /** Module files (relative to the modules dir) for `wanted` and their dependencies, dependencies first. */
 export function moduleLoadOrder(modulesDep: string, wanted: readonly string[]): string[] {
@@ -159,7 +188,12 @@ export function moduleLoadOrder(modulesDep: string, wanted: readonly string[]): 
     if (seen.has(name)) return;
     seen.add(name);
     const entry = deps.get(name);
-    if (!entry) throw new VirtnetError('GUEST_MODULE_MISSING', `kernel module ${name} (needed by ${from}) is not in the kernel package`, { module: name });
+    if (!entry)
+      throw new VirtnetError(
+        'GUEST_MODULE_MISSING',
+        `kernel module ${name} (needed by ${from}) is not in the kernel package`,
+        { module: name },
+      );
     // modules.dep lists the deepest dependency last; load from the end.
     for (const d of [...entry.deps].reverse()) visit(d, name);
     order.push(entry.file);
@@ -170,7 +204,11 @@ export function moduleLoadOrder(modulesDep: string, wanted: readonly string[]): 
 
 async function decompressedModule(path: string): Promise<Buffer> {
   if (path.endsWith('.ko')) return readFileSync(path);
-  const tool = path.endsWith('.xz') ? ['xz', '-d', '-k', '-f', path] : path.endsWith('.zst') ? ['zstd', '-d', '-q', '-f', path] : ['gzip', '-d', '-k', '-f', path];
+  const tool = path.endsWith('.xz')
+    ? ['xz', '-d', '-k', '-f', path]
+    : path.endsWith('.zst')
+      ? ['zstd', '-d', '-q', '-f', path]
+      : ['gzip', '-d', '-k', '-f', path];
   await runProgram(tool, { timeoutMs: 60_000 });
   return readFileSync(path.replace(/\.(xz|zst|gz)$/, ''));
 }
@@ -194,33 +232,98 @@ export async function buildGuest(options: GuestBuildOptions = {}): Promise<Guest
     await runProgram(['dpkg-deb', '-x', findDeb(work, 'dhcpcd-base'), droot], { timeoutMs: 60_000 });
     await runProgram(['dpkg-deb', '-x', findDeb(work, 'libc6'), croot], { timeoutMs: 60_000 });
     const kernelVersion = readdirSync(join(kroot, 'lib', 'modules'))[0];
-    if (!kernelVersion) throw new VirtnetError('GUEST_NO_KERNEL', `${kernelPackage} contains no modules directory`, {});
+    if (!kernelVersion)
+      throw new VirtnetError('GUEST_NO_KERNEL', `${kernelPackage} contains no modules directory`, {});
     log(`computing module dependencies for ${kernelVersion}`);
     await runProgram(['depmod', '-b', kroot, kernelVersion], { timeoutMs: 120_000 });
     const modDir = join(kroot, 'lib', 'modules', kernelVersion);
     const order = moduleLoadOrder(readFileSync(join(modDir, 'modules.dep'), 'utf8'), GUEST_MODULES);
 
-    const dirs = ['bin', 'dev', 'etc', 'etc/virtnet', 'etc/acpi', 'etc/acpi/PWRF', 'lib', 'lib/modules', 'lib/x86_64-linux-gnu', 'lib64', 'proc', 'sys', 'run', 'tmp', 'var', 'var/lib', 'var/lib/dhcpcd', 'www', 'sbin', 'usr', 'usr/sbin'];
+    const dirs = [
+      'bin',
+      'dev',
+      'etc',
+      'etc/virtnet',
+      'etc/acpi',
+      'etc/acpi/PWRF',
+      'lib',
+      'lib/modules',
+      'lib/x86_64-linux-gnu',
+      'lib64',
+      'proc',
+      'sys',
+      'run',
+      'tmp',
+      'var',
+      'var/lib',
+      'var/lib/dhcpcd',
+      'www',
+      'sbin',
+      'usr',
+      'usr/sbin',
+    ];
     const entries: CpioEntry[] = dirs.map((path) => ({ kind: 'dir' as const, path }));
     // DHCPv6 (busybox-static has no udhcpc6): dhcpcd, which needs only the C library.
     const libDir = join(croot, 'lib', 'x86_64-linux-gnu');
-    entries.push({ kind: 'file', path: 'usr/sbin/dhcpcd', data: readFileSync(join(droot, 'usr', 'sbin', 'dhcpcd')), mode: 0o755 });
-    entries.push({ kind: 'file', path: 'lib/x86_64-linux-gnu/libc.so.6', data: readFileSync(join(libDir, 'libc.so.6')), mode: 0o755 });
-    entries.push({ kind: 'file', path: 'lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', data: readFileSync(join(libDir, 'ld-linux-x86-64.so.2')), mode: 0o755 });
-    entries.push({ kind: 'symlink', path: 'lib64/ld-linux-x86-64.so.2', target: '/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2' });
-    entries.push({ kind: 'file', path: 'etc/passwd', data: Buffer.from('root:x:0:0:root:/:/bin/sh\ndhcpcd:x:100:65534::/run/dhcpcd:/bin/false\n') });
+    entries.push({
+      kind: 'file',
+      path: 'usr/sbin/dhcpcd',
+      data: readFileSync(join(droot, 'usr', 'sbin', 'dhcpcd')),
+      mode: 0o755,
+    });
+    entries.push({
+      kind: 'file',
+      path: 'lib/x86_64-linux-gnu/libc.so.6',
+      data: readFileSync(join(libDir, 'libc.so.6')),
+      mode: 0o755,
+    });
+    entries.push({
+      kind: 'file',
+      path: 'lib/x86_64-linux-gnu/ld-linux-x86-64.so.2',
+      data: readFileSync(join(libDir, 'ld-linux-x86-64.so.2')),
+      mode: 0o755,
+    });
+    entries.push({
+      kind: 'symlink',
+      path: 'lib64/ld-linux-x86-64.so.2',
+      target: '/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2',
+    });
+    entries.push({
+      kind: 'file',
+      path: 'etc/passwd',
+      data: Buffer.from('root:x:0:0:root:/:/bin/sh\ndhcpcd:x:100:65534::/run/dhcpcd:/bin/false\n'),
+    });
     entries.push({ kind: 'file', path: 'etc/group', data: Buffer.from('root:x:0:\nnogroup:x:65534:\n') });
     entries.push({ kind: 'chardev', path: 'dev/console', major: 5, minor: 1 });
-    entries.push({ kind: 'file', path: 'bin/busybox', data: readFileSync(join(broot, 'bin', 'busybox')), mode: 0o755 });
+    entries.push({
+      kind: 'file',
+      path: 'bin/busybox',
+      data: readFileSync(join(broot, 'bin', 'busybox')),
+      mode: 0o755,
+    });
     entries.push({ kind: 'symlink', path: 'bin/sh', target: 'busybox' });
     const loadList: string[] = [];
     for (const rel of order) {
       const file = `${moduleName(rel)}.ko`;
-      entries.push({ kind: 'file', path: `lib/modules/${file}`, data: await decompressedModule(join(modDir, rel)) });
+      entries.push({
+        kind: 'file',
+        path: `lib/modules/${file}`,
+        data: await decompressedModule(join(modDir, rel)),
+      });
       loadList.push(file);
     }
-    entries.push({ kind: 'file', path: 'etc/virtnet/modules.load', data: Buffer.from(`${loadList.join('\n')}\n`) });
-    for (const f of GUEST_FILES) entries.push({ kind: 'file', path: f.target, data: readFileSync(join(GUEST_SOURCE_DIR, f.source)), mode: f.mode });
+    entries.push({
+      kind: 'file',
+      path: 'etc/virtnet/modules.load',
+      data: Buffer.from(`${loadList.join('\n')}\n`),
+    });
+    for (const f of GUEST_FILES)
+      entries.push({
+        kind: 'file',
+        path: f.target,
+        data: readFileSync(join(GUEST_SOURCE_DIR, f.source)),
+        mode: f.mode,
+      });
 
     const initrd = gzipSync(writeCpioNewc(entries), { level: 6 });
     const vmlinuz = join(kroot, 'boot', `vmlinuz-${kernelVersion}`);

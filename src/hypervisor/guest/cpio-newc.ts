@@ -22,7 +22,13 @@ function pad4(length: number): Buffer {
   return Buffer.alloc((4 - (length % 4)) % 4);
 }
 
-function member(ino: number, mode: number, data: Buffer, name: string, rdev: [number, number] = [0, 0]): Buffer[] {
+function member(
+  ino: number,
+  mode: number,
+  data: Buffer,
+  name: string,
+  rdev: [number, number] = [0, 0],
+): Buffer[] {
   const nameBytes = Buffer.from(`${name}\0`, 'utf8');
   const header =
     '070701' +
