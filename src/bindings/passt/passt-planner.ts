@@ -1,0 +1,135 @@
+// Plans the passt binding: Debian's `passt` (0.0~git20230309) started in the pod namespace as a
+// supervised `process.start` step, and QEMU connected to its unix socket (QEMU 7.2 `-netdev stream`,
+// which speaks the same length-prefixed frame protocol as passt's qemu mode). passt translates the
+// guest's L2 frames to ordinary sockets of the pod: the guest sees the pod's own IP, MAC-level gateway
+// and DNS through passt's DHCP/NDP, outbound connections leave from the pod IP, and inbound the pod
+// forwards exactly the declared ports (`-t`/`-u`), all unbound ports when none are declared. No host
+// devices and no DHCP from virtnet. The executor stops passt by its recorded PID at teardown, then
+// removes its socket. Pure.
+import type { InterfaceSpec, NetworkSpec, PortSpec } from '../../api/types.js';
+import { VirtnetError } from '../../errors/virtnet-error.js';
+import type { BindingContext, BindingModule, DiscoveredInterface, InterfacePlan, PlanNote, PlanStep } from '../plan-types.js';
+import type { VmNic } from '../vm-nic.js';
+
+/** Where passt's sockets live: a short path (sun_path is 108 bytes) that exists on every host. */
+export const PASST_SOCKET_DIR = '/tmp';
+const IFNAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
+
+function fnv1a(text: string, seed = 0x811c9dc5): number {
+  let h = seed;
+  for (const ch of text) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return h;
+}
+
+/** passt's socket for one VM interface in one pod: unique per (pod netns, VM, interface). */
+export function passtSocketPath(netns: string, vmNamespace: string, vmName: string, iface: string): string {
+  const key = `${netns}\0${vmNamespace}\0${vmName}\0${iface}`;
+  const hash = `${fnv1a(key).toString(16).padStart(8, '0')}${fnv1a(key, 0x01000193).toString(16).padStart(8, '0')}`;
+  return `${PASST_SOCKET_DIR}/virtnet-passt-${hash}.sock`;
+}
+
+/** passt's port SPEC for one protocol: the declared ports, `all` when none are declared at all. */
+function portSpec(ports: PortSpec[], protocol: PortSpec['protocol'], anyDeclared: boolean): string {
+  if (!anyDeclared) return 'all';
+  const list = [...new Set(ports.filter((p) => p.protocol === protocol).map((p) => p.port))].sort((a, b) => a - b);
+  return list.length > 0 ? list.join(',') : 'none';
+}
+
+/** The passt argv (foreground, quiet, bound to the pod interface). */
+export function passtArgv(options: { socketPath: string; podInterface?: string; ports: PortSpec[]; mtuBytes?: number }): string[] {
+  const any = options.ports.length > 0;
+  return [
+    'passt',
+    '--foreground',
+    '--quiet',
+    '--socket',
+    options.socketPath,
+    ...(options.podInterface ? ['--interface', options.podInterface] : []),
+    ...(options.mtuBytes !== undefined ? ['--mtu', String(options.mtuBytes)] : []),
+    '--tcp-ports',
+    portSpec(options.ports, 'TCP', any),
+    '--udp-ports',
+    portSpec(options.ports, 'UDP', any),
+  ];
+}
+
+/** Plans one `passt: {}` interface. Throws VirtnetError with the spec field at fault. */
+export function planPasst(iface: InterfaceSpec, network: NetworkSpec, podInterface: DiscoveredInterface | undefined, ctx: BindingContext): InterfacePlan {
+  const field = ctx.fieldPath;
+  if (network.source.kind !== 'pod') {
+    throw new VirtnetError('PASST_NOT_POD_NETWORK', `interface ${iface.name}: passt is only allowed to connect to the pod network`, { field: `${field}.passt` });
+  }
+  if (podInterface === undefined) {
+    throw new VirtnetError('POD_INTERFACE_NOT_FOUND', `interface ${iface.name}: the pod has no interface for network ${network.name}`, { field });
+  }
+  if (!IFNAME_RE.test(podInterface.name)) {
+    throw new VirtnetError('POD_INTERFACE_UNSUITABLE', `pod interface ${JSON.stringify(podInterface.name)} is not a valid interface name`, { field, device: podInterface.name });
+  }
+  const global = podInterface.addresses.filter((a) => a.scope === 'global');
+  if (global.length === 0) {
+    throw new VirtnetError('PASST_NO_POD_ADDRESS', `interface ${iface.name}: pod interface ${podInterface.name} has no global IP address for the guest to use`, { field, device: podInterface.name });
+  }
+  const socketPath = passtSocketPath(ctx.pod.netns, ctx.vm.namespace, ctx.vm.name, iface.name);
+  const mtuBytes = podInterface.mtuBytes;
+  const steps: PlanStep[] = [
+    // passt neither removes its socket on exit nor is a stale socket a sign of readiness: remove it
+    // before passt starts (the executor waits for the fresh one) and again after passt stopped (undo
+    // runs in reverse order). Host namespace: /tmp is the same file system in the pod.
+    {
+      id: `${iface.name}/passt-socket`,
+      phase: 'network',
+      kind: 'host.command',
+      argv: ['rm', '-f', '--', socketPath],
+      undoArgv: ['rm', '-f', '--', socketPath],
+      summary: `remove a stale ${socketPath} (again at teardown)`,
+    },
+    {
+      id: `${iface.name}/passt`,
+      phase: 'network',
+      kind: 'process.start',
+      name: `passt-${iface.name}`,
+      argv: passtArgv({ socketPath, podInterface: podInterface.name, ports: iface.ports, mtuBytes }),
+      inNetns: true,
+      readyPath: socketPath,
+      summary: `start passt in the pod on ${podInterface.name} (socket ${socketPath})`,
+    },
+  ];
+  const notes: PlanNote[] = [
+    iface.ports.length > 0
+      ? { level: 'info', code: 'PASST_PORTS', message: `interface ${iface.name}: inbound only on ${iface.ports.map((p) => `${p.port}/${p.protocol}`).join(', ')}` }
+      : { level: 'info', code: 'PASST_ALL_PORTS', message: `interface ${iface.name}: no ports declared, every port the pod does not use itself is forwarded to the guest` },
+    {
+      level: 'info',
+      code: 'PASST_POD_ADDRESS',
+      message: `interface ${iface.name}: the guest gets the pod's own address ${global.map((a) => `${a.address}/${a.prefixLength}`).join(', ')} from passt's DHCP/NDP`,
+    },
+  ];
+  const nic: VmNic = {
+    name: iface.name,
+    alias: `ua-${iface.name}`,
+    model: iface.model,
+    // The guest may use the pod's MAC: passt answers ARP itself and never forwards L2.
+    mac: iface.macAddress ?? podInterface.mac.toLowerCase(),
+    mtuBytes,
+    backend: { kind: 'passt', socketPath, ...(iface.ports.length > 0 ? { ports: iface.ports } : {}) },
+    ...(iface.bootOrder !== undefined ? { bootOrder: iface.bootOrder } : {}),
+    ...(iface.pciAddress !== undefined ? { guestPciAddress: iface.pciAddress } : {}),
+    ...(iface.acpiIndex !== undefined ? { acpiIndex: iface.acpiIndex } : {}),
+    linkState: iface.state === 'down' ? 'down' : 'up',
+    guestConfig: { kind: 'dhcp' },
+  };
+  return {
+    name: iface.name,
+    network: network.name,
+    binding: 'passt',
+    podInterface: podInterface.name,
+    podInterfaceBefore: podInterface,
+    createdDevices: [],
+    steps,
+    nic,
+    notes,
+  };
+}
+
+/** The passt binding module. */
+export const passtBinding: BindingModule = { binding: 'passt', plan: planPasst };

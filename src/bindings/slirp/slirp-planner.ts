@@ -1,0 +1,104 @@
+// Plans the slirp binding (seed 004, KubeVirt's slirp): QEMU user networking inside the pod's
+// namespace. QEMU itself is the guest's router, DHCP and DNS server on a private subnet (`net=` from
+// vmNetworkCIDR, 10.0.2.0/24 by default; the guest gets .15), outbound connections leave as ordinary
+// sockets of the QEMU process, i.e. from the pod IP. Inbound: `hostfwd` for exactly the declared ports
+// (TCP/UDP), listening on every pod address because QEMU runs in the pod namespace; nothing else
+// reaches the guest. No host devices, no steps, no DHCP from virtnet. slirp has no ICMP beyond echo to
+// its own gateway for unprivileged use, so ICMP is reported as unsupported in the plan. Pure.
+import type { InterfaceSpec, NetworkSpec, PortSpec } from '../../api/types.js';
+import { VirtnetError } from '../../errors/virtnet-error.js';
+import type { BindingContext, BindingModule, DiscoveredInterface, InterfacePlan, PlanNote } from '../plan-types.js';
+import type { VmNic } from '../vm-nic.js';
+
+export const DEFAULT_SLIRP_NETWORK_CIDR = '10.0.2.0/24';
+/** QEMU's slirp needs room for gateway (.2), DNS (.3) and the DHCP pool starting at .15. */
+const MAX_PREFIX_LENGTH = 27;
+const DNS_NAME_RE = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/;
+
+/** The normalised network CIDR for QEMU's `net=`, or an error message. */
+export function slirpNetwork(cidr: string): string | { error: string } {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  const octets = m ? m.slice(1, 5).map(Number) : [];
+  const prefix = m ? Number(m[5]) : NaN;
+  if (!m || octets.some((o) => o > 255) || prefix < 1 || prefix > MAX_PREFIX_LENGTH) {
+    return { error: `vmNetworkCIDR ${JSON.stringify(cidr)} is not an IPv4 CIDR with a prefix length of 1 to ${MAX_PREFIX_LENGTH}` };
+  }
+  const value = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const size = 2 ** (32 - prefix);
+  const network = value - (value % size);
+  const parts = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256);
+  return `${parts.join('.')}/${prefix}`;
+}
+
+function uniquePorts(ports: PortSpec[]): PortSpec[] {
+  const seen = new Set<string>();
+  return ports.filter((p) => {
+    const key = `${p.protocol}/${p.port}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Plans one `slirp: {}` interface. Throws VirtnetError with the spec field at fault. */
+export function planSlirp(iface: InterfaceSpec, network: NetworkSpec, podInterface: DiscoveredInterface | undefined, ctx: BindingContext): InterfacePlan {
+  const field = ctx.fieldPath;
+  if (network.source.kind !== 'pod') {
+    throw new VirtnetError('SLIRP_NOT_POD_NETWORK', `interface ${iface.name}: slirp is only allowed to connect to the pod network`, { field: `${field}.slirp` });
+  }
+  const netIndex = ctx.vm.networks.findIndex((n) => n.name === network.name);
+  const net = slirpNetwork(network.source.vmNetworkCIDR ?? DEFAULT_SLIRP_NETWORK_CIDR);
+  if (typeof net !== 'string') throw new VirtnetError('INVALID_VM_NETWORK_CIDR', net.error, { field: `spec.networks[${netIndex}].pod.vmNetworkCIDR` });
+  const notes: PlanNote[] = [
+    { level: 'warning', code: 'SLIRP_NO_ICMP', message: `interface ${iface.name}: slirp does not forward ICMP (ping from the guest to the pod network fails); use TCP/UDP` },
+  ];
+  const searchDomains = ctx.pod.dns.search.filter((d) => DNS_NAME_RE.test(d));
+  if (searchDomains.length < ctx.pod.dns.search.length) {
+    notes.push({ level: 'warning', code: 'SLIRP_SEARCH_DOMAIN_SKIPPED', message: `interface ${iface.name}: search domains unfit for QEMU's dnssearch skipped` });
+  }
+  const hostfwd = uniquePorts(iface.ports);
+  notes.push(
+    hostfwd.length > 0
+      ? { level: 'info', code: 'SLIRP_PORTS', message: `interface ${iface.name}: inbound only on ${hostfwd.map((p) => `${p.port}/${p.protocol}`).join(', ')} (hostfwd on every pod address)` }
+      : { level: 'info', code: 'SLIRP_NO_INBOUND', message: `interface ${iface.name}: no ports declared, nothing outside reaches the guest` },
+  );
+  const nic: VmNic = {
+    name: iface.name,
+    alias: `ua-${iface.name}`,
+    model: iface.model,
+    // KubeVirt's slirp default MAC is QEMU's; a fixed one keeps it stable across restarts.
+    mac: iface.macAddress ?? slirpMac(`${ctx.vm.namespace}/${ctx.vm.name}/${iface.name}`),
+    backend: { kind: 'user', netCidr: net, dnsSearch: searchDomains, hostfwd },
+    ...(iface.bootOrder !== undefined ? { bootOrder: iface.bootOrder } : {}),
+    ...(iface.pciAddress !== undefined ? { guestPciAddress: iface.pciAddress } : {}),
+    ...(iface.acpiIndex !== undefined ? { acpiIndex: iface.acpiIndex } : {}),
+    linkState: iface.state === 'down' ? 'down' : 'up',
+    // QEMU's built-in DHCP server configures the guest.
+    guestConfig: { kind: 'dhcp' },
+  };
+  return {
+    name: iface.name,
+    network: network.name,
+    binding: 'slirp',
+    ...(podInterface ? { podInterface: podInterface.name, podInterfaceBefore: podInterface } : {}),
+    createdDevices: [],
+    steps: [],
+    nic,
+    notes,
+  };
+}
+
+/** A stable locally administered unicast MAC for `key` (FNV-1a over the key, 40 bits). */
+export function slirpMac(key: string): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (const ch of key) {
+    h1 = Math.imul(h1 ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+    h2 = Math.imul(h2 ^ ch.charCodeAt(0), 0x811c9dc5) >>> 0;
+  }
+  const bytes = [0x02, (h1 >>> 24) & 0xff, (h1 >>> 16) & 0xff, (h1 >>> 8) & 0xff, h1 & 0xff, h2 & 0xff];
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+/** The slirp binding module. */
+export const slirpBinding: BindingModule = { binding: 'slirp', plan: planSlirp };

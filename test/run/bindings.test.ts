@@ -1,0 +1,145 @@
+// The user-mode and direct bindings end to end with `virtnet run`: one real QEMU guest (TCG) each for
+// slirp, passt and macvtap on a real CNI bridge pod network, probed from a second pod. Inbound must
+// reach exactly the declared ports; the guest serves HTTP on 80 and echo on 7 (guest/init), so 7 is the
+// undeclared port that must stay closed.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createPod, deletePod } from '../../src/cni/pod.js';
+import { runProgram } from '../../src/exec/run-program.js';
+import { needsRoot, sandbox, type Sandbox } from '../support/sandbox.js';
+import { assertNothingLeft, defaultNetwork, startRun, type RunChild } from './run-fixture.js';
+
+const READY_MS = 150_000;
+const v4 = (cidr: string): string => cidr.split('/')[0]!;
+
+/** What a peer gets from `ip:port` when it sends `input` (empty when refused or silent). */
+async function talk(ns: string, ip: string, port: number, input: string): Promise<string> {
+  const res = await runProgram(['ip', 'netns', 'exec', ns, 'nc', '-w', '3', ip, String(port)], { timeoutMs: 15_000, input }).catch(() => ({ stdout: '' }));
+  return res.stdout;
+}
+
+/** The VM pod's eth0 address from its network-status. */
+function podIp(run: RunChild): string {
+  const pod = JSON.parse(readFileSync(join(run.stateDir, 'pods', run.pod, 'pod.json'), 'utf8')) as { annotations: Record<string, string> };
+  const status = JSON.parse(pod.annotations['k8s.v1.cni.cncf.io/network-status']!) as { interface: string; ips: string[] }[];
+  return status[0]!.ips[0]!;
+}
+
+/** Inbound through the pod IP: declared 80 answers HTTP, undeclared 7 (where the guest also listens) does not echo. */
+async function assertOnlyDeclaredInbound(sb: Sandbox, run: RunChild, confDir: string, t: { after(fn: () => unknown): void }): Promise<void> {
+  const peer = await createPod({ name: `${sb.prefix}peer`, stateDir: run.stateDir, cniConfDir: confDir });
+  t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
+  const ip = podIp(run);
+  assert.match(await talk(peer.netns, ip, 80, 'GET / HTTP/1.0\r\n\r\n'), /^HTTP\/1\.[01] 200/, 'declared port 80 reaches the guest');
+  assert.equal(await talk(peer.netns, ip, 7, 'echo-probe\n'), '', 'undeclared port 7 does not reach the guest');
+}
+
+/** PIDs of passt processes serving `socket`. */
+function passtPids(socket: string): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+        return argv[0]?.endsWith('passt') === true && argv.includes(socket);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+async function stop(run: RunChild, vm: string): Promise<void> {
+  run.child.kill('SIGTERM');
+  const exit = await run.exit;
+  assert.equal(exit.code, 0, exit.stderr);
+  assertNothingLeft(run, vm);
+}
+
+test('slirp: QEMU DHCP on vmNetworkCIDR, hostfwd for exactly the declared port at the pod IP', { skip: needsRoot(), timeout: READY_MS + 60_000 }, async (t) => {
+  const sb = sandbox(t);
+  const confDir = defaultNetwork(sb);
+  const run = startRun(
+    sb,
+    `apiVersion: kubevirt.io/v1
+kind: VirtualMachineInstance
+metadata: {name: slirpvm}
+spec:
+  domain: {devices: {interfaces: [{name: default, slirp: {}, ports: [{port: 80}]}]}}
+  networks: [{name: default, pod: {vmNetworkCIDR: 10.11.0.0/24}}]
+`,
+    ['--cni-conf-dir', confDir],
+  );
+  const status = await run.status;
+  assert.equal(status.guestReady, true);
+  const nic = status.nics[0]!;
+  assert.equal(nic.binding, 'slirp');
+  assert.equal(nic.guest!.ipv4, '10.11.0.15/24', 'QEMU DHCP serves the guest from vmNetworkCIDR');
+  assert.equal(nic.guest!.gateway4, '10.11.0.2');
+  const argv = JSON.parse(readFileSync(status.files.qemuArgv!, 'utf8')) as string[];
+  assert.ok(argv.some((a) => a.startsWith('user,') && a.includes('hostfwd=tcp::80-:80') && !a.includes(':7-')), argv.join(' '));
+  await assertOnlyDeclaredInbound(sb, run, confDir, t);
+  await stop(run, 'slirpvm');
+});
+
+test('passt: the guest gets the pod IP from passt, only the declared port reaches it, passt stops with the VM', { skip: needsRoot(), timeout: READY_MS + 60_000 }, async (t) => {
+  const sb = sandbox(t);
+  const confDir = defaultNetwork(sb);
+  const run = startRun(
+    sb,
+    `apiVersion: kubevirt.io/v1
+kind: VirtualMachineInstance
+metadata: {name: passtvm}
+spec:
+  domain: {devices: {interfaces: [{name: default, passt: {}, ports: [{port: 80}]}]}}
+  networks: [{name: default, pod: {}}]
+`,
+    ['--cni-conf-dir', confDir],
+  );
+  const status = await run.status;
+  assert.equal(status.guestReady, true);
+  const nic = status.nics[0]!;
+  assert.equal(nic.binding, 'passt');
+  assert.equal(v4(nic.guest!.ipv4!), podIp(run), 'the guest sees the pod IP');
+  const argv = JSON.parse(readFileSync(status.files.qemuArgv!, 'utf8')) as string[];
+  const socket = /addr\.path=([^,]+)/.exec(argv.find((a) => a.startsWith('stream,')) ?? '')?.[1];
+  assert.ok(socket && existsSync(socket), `passt socket ${socket}`);
+  const passtPid = passtPids(socket)[0];
+  assert.ok(passtPid !== undefined, 'passt runs');
+  sb.trackPid(passtPid);
+  await assertOnlyDeclaredInbound(sb, run, confDir, t);
+  await stop(run, 'passtvm');
+  assert.deepEqual(passtPids(socket), [], 'passt stopped with the VM');
+  assert.ok(!existsSync(socket), 'passt socket removed');
+});
+
+test('macvtap: the guest takes the pod IP by cloud-init on a macvtap over eth0 and a peer pod on the bridge network reaches it', { skip: needsRoot(), timeout: READY_MS + 60_000 }, async (t) => {
+  const sb = sandbox(t);
+  const confDir = defaultNetwork(sb);
+  const run = startRun(
+    sb,
+    `apiVersion: kubevirt.io/v1
+kind: VirtualMachineInstance
+metadata: {name: mvtvm}
+spec:
+  domain: {devices: {interfaces: [{name: default, macvtap: {}}]}}
+  networks: [{name: default, pod: {}}]
+`,
+    ['--cni-conf-dir', confDir],
+  );
+  const status = await run.status;
+  assert.equal(status.guestReady, true);
+  const nic = status.nics[0]!;
+  assert.equal(nic.binding, 'macvtap');
+  const ip = podIp(run);
+  assert.equal(v4(nic.guest!.ipv4!), ip, 'the guest has the pod IP');
+  assert.equal(nic.guest!.dhcp, 'static');
+  assert.equal(nic.guest!.mac, nic.mac);
+  const peer = await createPod({ name: `${sb.prefix}peer`, stateDir: run.stateDir, cniConfDir: confDir });
+  t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
+  assert.match(await talk(peer.netns, ip, 80, 'GET / HTTP/1.0\r\n\r\n'), /^HTTP\/1\.[01] 200/);
+  assert.equal(await talk(peer.netns, ip, 7, 'macvtap-echo\n'), 'macvtap-echo\n', 'echo round trip through the macvtap');
+  await stop(run, 'mvtvm');
+});
