@@ -3,8 +3,8 @@
 // vmNetworkCIDR, 10.0.2.0/24 by default; the guest gets .15), outbound connections leave as ordinary
 // sockets of the QEMU process, i.e. from the pod IP. Inbound: `hostfwd` for exactly the declared ports
 // (TCP/UDP), listening on every pod address because QEMU runs in the pod namespace; nothing else
-// reaches the guest. No host devices, no steps, no DHCP from virtnet. slirp has no ICMP beyond echo to
-// its own gateway for unprivileged use, so ICMP is reported as unsupported in the plan. Pure.
+// reaches the guest. No host devices, no steps, no DHCP from virtnet. slirp translates TCP and UDP to
+// sockets; ICMP to the pod network is not supported (KubeVirt says the same), so the plan says so. Pure.
 import type { InterfaceSpec, NetworkSpec, PortSpec } from '../../api/types.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import type { BindingContext, BindingModule, DiscoveredInterface, InterfacePlan, PlanNote } from '../plan-types.js';

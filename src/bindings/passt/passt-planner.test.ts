@@ -1,0 +1,60 @@
+// The passt planner on a hand-written pod: the passt process step (socket, interface, ports), the stale
+// socket cleanup around it, the stream backend, and the issues with their spec fields.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_CLUSTER_CONFIG, type InterfaceSpec, type NetworkSpec, type VmSpec } from '../../api/types.js';
+import type { DiscoveredInterface, DiscoveredPod } from '../plan-types.js';
+import { planVmNetwork } from '../planner.js';
+import { passtArgv, passtSocketPath } from './passt-planner.js';
+
+const iface = (extra: Partial<InterfaceSpec> = {}): InterfaceSpec => ({ name: 'default', binding: 'passt', model: 'virtio', ports: [], state: 'up', ...extra });
+
+function vm(i: InterfaceSpec = iface(), network: NetworkSpec = { name: 'default', source: { kind: 'pod' } }): VmSpec {
+  return { kind: 'VirtualMachineInstance', name: 'vm1', namespace: 'default', networks: [network], interfaces: [i], networkInterfaceMultiqueue: false, autoattachPodInterface: true, vcpus: 1 };
+}
+
+const eth0 = (extra: Partial<DiscoveredInterface> = {}): DiscoveredInterface => ({ name: 'eth0', index: 2, kind: 'veth', mac: '0A:58:0a:f4:00:05', mtuBytes: 1450, up: true, addresses: [{ family: 4, address: '10.244.0.5', prefixLength: 24, scope: 'global', flags: [] }], routes: [], ...extra });
+const pod = (i: DiscoveredInterface = eth0()): DiscoveredPod => ({ netns: 'p1', interfaces: [i], dns: { nameservers: [], search: [], options: [], source: 'test' } });
+
+test('passt: socket cleanup, then passt in the pod forwarding the declared ports; QEMU gets the socket', () => {
+  const r = planVmNetwork(vm(iface({ ports: [{ port: 80, protocol: 'TCP' }, { port: 7, protocol: 'TCP' }, { port: 80, protocol: 'TCP' }] })), DEFAULT_CLUSTER_CONFIG, pod());
+  assert.ok(r.ok);
+  const p = r.plan.interfaces[0]!;
+  const socket = passtSocketPath('p1', 'default', 'vm1', 'default');
+  assert.match(socket, /^\/tmp\/virtnet-passt-[0-9a-f]{16}\.sock$/);
+  assert.deepEqual(p.steps.map((s) => [s.id, s.kind]), [['default/passt-socket', 'host.command'], ['default/passt', 'process.start']]);
+  const clean = p.steps[0]!;
+  assert.ok(clean.kind === 'host.command');
+  assert.deepEqual(clean.argv, ['rm', '-f', '--', socket]);
+  assert.deepEqual(clean.undoArgv, clean.argv);
+  const start = p.steps[1]!;
+  assert.ok(start.kind === 'process.start');
+  assert.equal(start.inNetns, true);
+  assert.equal(start.readyPath, socket);
+  assert.deepEqual(start.argv, ['passt', '--foreground', '--quiet', '--socket', socket, '--interface', 'eth0', '--mtu', '1450', '--tcp-ports', '7,80', '--udp-ports', 'none']);
+  assert.deepEqual(p.nic.backend, { kind: 'passt', socketPath: socket, ports: [{ port: 80, protocol: 'TCP' }, { port: 7, protocol: 'TCP' }, { port: 80, protocol: 'TCP' }] });
+  assert.equal(p.nic.mac, '0a:58:0a:f4:00:05', 'the guest may use the pod MAC');
+  assert.deepEqual(p.nic.guestConfig, { kind: 'dhcp' });
+  assert.equal(p.dhcp4, undefined);
+  assert.deepEqual(p.createdDevices, []);
+});
+
+test('passt: every port when none are declared; UDP-only declarations close TCP', () => {
+  const all = passtArgv({ socketPath: '/tmp/s.sock', ports: [] });
+  assert.deepEqual(all.slice(-4), ['--tcp-ports', 'all', '--udp-ports', 'all']);
+  const udp = passtArgv({ socketPath: '/tmp/s.sock', ports: [{ port: 53, protocol: 'UDP' }] });
+  assert.deepEqual(udp.slice(-4), ['--tcp-ports', 'none', '--udp-ports', '53']);
+  assert.notEqual(passtSocketPath('p1', 'default', 'vm1', 'a'), passtSocketPath('p2', 'default', 'vm1', 'a'));
+});
+
+test('passt: no pod interface, no address, or a non-pod network are issues naming the field', () => {
+  const none = planVmNetwork(vm(), DEFAULT_CLUSTER_CONFIG, { ...pod(), interfaces: [] });
+  assert.ok(!none.ok);
+  assert.deepEqual(none.issues.map((i) => [i.code, i.field]), [['POD_INTERFACE_NOT_FOUND', 'spec.domain.devices.interfaces[0]']]);
+  const bare = planVmNetwork(vm(), DEFAULT_CLUSTER_CONFIG, pod(eth0({ addresses: [] })));
+  assert.ok(!bare.ok);
+  assert.equal(bare.issues[0]!.code, 'PASST_NO_POD_ADDRESS');
+  const multus = planVmNetwork(vm(iface(), { name: 'default', source: { kind: 'multus', networkName: 'red', default: false } }), DEFAULT_CLUSTER_CONFIG, pod());
+  assert.ok(!multus.ok);
+  assert.deepEqual(multus.issues.map((i) => [i.code, i.field]), [['PASST_NOT_POD_NETWORK', 'spec.domain.devices.interfaces[0].passt']]);
+});
