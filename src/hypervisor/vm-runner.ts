@@ -87,7 +87,7 @@ async function waitForSocket(path: string, exited: Promise<VmExit>, timeoutMs: n
       throw new VirtnetError('QEMU_START_TIMEOUT', `QEMU created no QMP socket within ${timeoutMs} ms`, {
         path,
       });
-    await sleep(20);
+    await sleep(5);
   }
 }
 
