@@ -3,7 +3,7 @@
 // reach exactly the declared ports; the guest serves HTTP on 80 and echo on 7 (guest/init), so 7 is the
 // undeclared port that must stay closed.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createPod, deletePod } from '../../src/cni/pod.js';
@@ -79,6 +79,7 @@ spec:
   assert.equal(nic.guest!.ipv4, '10.11.0.15/24', 'QEMU DHCP serves the guest from vmNetworkCIDR');
   assert.equal(nic.guest!.gateway4, '10.11.0.2');
   const argv = JSON.parse(readFileSync(status.files.qemuArgv!, 'utf8')) as string[];
+  await runProgram(['virt-xml-validate', status.files.domainXml!, 'domain'], { timeoutMs: 30_000 });
   assert.ok(argv.some((a) => a.startsWith('user,') && a.includes('hostfwd=tcp::80-:80') && !a.includes(':7-')), argv.join(' '));
   await assertOnlyDeclaredInbound(sb, run, confDir, t);
   await stop(run, 'slirpvm');
@@ -109,6 +110,8 @@ spec:
   const passtPid = passtPids(socket)[0];
   assert.ok(passtPid !== undefined, 'passt runs');
   sb.trackPid(passtPid);
+  assert.equal(statSync(`/proc/${passtPid}/ns/net`).ino, statSync(`/run/netns/${run.pod}`).ino, 'passt runs in the pod namespace');
+  await runProgram(['virt-xml-validate', status.files.domainXml!, 'domain'], { timeoutMs: 30_000 });
   await assertOnlyDeclaredInbound(sb, run, confDir, t);
   await stop(run, 'passtvm');
   assert.deepEqual(passtPids(socket), [], 'passt stopped with the VM');
@@ -137,6 +140,8 @@ spec:
   assert.equal(v4(nic.guest!.ipv4!), ip, 'the guest has the pod IP');
   assert.equal(nic.guest!.dhcp, 'static');
   assert.equal(nic.guest!.mac, nic.mac);
+  await runProgram(['virt-xml-validate', status.files.domainXml!, 'domain'], { timeoutMs: 30_000 });
+  assert.match(readFileSync(status.files.domainXml!, 'utf8'), /<interface type="direct">\s*<mac address="[^"]+"\/>\s*<source dev="eth0" mode="bridge"\/>\s*<target dev="mvt-eth0" managed="no"\/>/);
   const peer = await createPod({ name: `${sb.prefix}peer`, stateDir: run.stateDir, cniConfDir: confDir });
   t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
   assert.match(await talk(peer.netns, ip, 80, 'GET / HTTP/1.0\r\n\r\n'), /^HTTP\/1\.[01] 200/);

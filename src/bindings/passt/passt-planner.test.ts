@@ -44,6 +44,7 @@ test('passt: every port when none are declared; UDP-only declarations close TCP'
   assert.deepEqual(all.slice(-4), ['--tcp-ports', 'all', '--udp-ports', 'all']);
   const udp = passtArgv({ socketPath: '/tmp/s.sock', ports: [{ port: 53, protocol: 'UDP' }] });
   assert.deepEqual(udp.slice(-4), ['--tcp-ports', 'none', '--udp-ports', '53']);
+  assert.deepEqual(passtArgv({ socketPath: '/tmp/s.sock', ports: [], runAs: { uid: 107, gid: 108 } }).slice(3, 7), ['--socket', '/tmp/s.sock', '--runas', '107:108']);
   assert.notEqual(passtSocketPath('p1', 'default', 'vm1', 'a'), passtSocketPath('p2', 'default', 'vm1', 'a'));
 });
 

@@ -36,7 +36,7 @@ function portSpec(ports: PortSpec[], protocol: PortSpec['protocol'], anyDeclared
 }
 
 /** The passt argv (foreground, quiet, bound to the pod interface). */
-export function passtArgv(options: { socketPath: string; podInterface?: string; ports: PortSpec[]; mtuBytes?: number }): string[] {
+export function passtArgv(options: { socketPath: string; podInterface?: string; ports: PortSpec[]; mtuBytes?: number; runAs?: { uid: number; gid: number } }): string[] {
   const any = options.ports.length > 0;
   return [
     'passt',
@@ -44,6 +44,9 @@ export function passtArgv(options: { socketPath: string; podInterface?: string; 
     '--quiet',
     '--socket',
     options.socketPath,
+    // passt drops root to `nobody` and its socket is mode 0755: a non-root hypervisor could not
+    // connect, so passt runs as the hypervisor's user instead.
+    ...(options.runAs ? ['--runas', `${options.runAs.uid}:${options.runAs.gid}`] : []),
     ...(options.podInterface ? ['--interface', options.podInterface] : []),
     ...(options.mtuBytes !== undefined ? ['--mtu', String(options.mtuBytes)] : []),
     '--tcp-ports',
@@ -88,7 +91,7 @@ export function planPasst(iface: InterfaceSpec, network: NetworkSpec, podInterfa
       phase: 'network',
       kind: 'process.start',
       name: `passt-${iface.name}`,
-      argv: passtArgv({ socketPath, podInterface: podInterface.name, ports: iface.ports, mtuBytes }),
+      argv: passtArgv({ socketPath, podInterface: podInterface.name, ports: iface.ports, mtuBytes, ...(ctx.tapOwner ? { runAs: ctx.tapOwner } : {}) }),
       inNetns: true,
       readyPath: socketPath,
       summary: `start passt in the pod on ${podInterface.name} (socket ${socketPath})`,
