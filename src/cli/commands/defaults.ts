@@ -4,8 +4,7 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { stringify } from 'yaml';
 import { renderDefaultedDocument } from '../../api/render-defaults.js';
-import { loadClusterConfig, loadVmSpecs } from '../../launcher/load-spec.js';
-import { formatIssueLine } from './validate.js';
+import { loadSpecsReporting } from '../load-specs.js';
 
 /** Registers `defaults`. */
 export function register(program: Command): void {
@@ -18,14 +17,9 @@ export function register(program: Command): void {
     .option('--vm-spec', "print virtnet's normalised VmSpec instead of the KubeVirt document")
     .argument('<file>', 'spec file (- for stdin)')
     .action(async (file, opts) => {
-      const cluster = await loadClusterConfig(opts.clusterConfig);
-      const outcome = await loadVmSpecs(file, cluster);
-      for (const w of outcome.warnings) process.stderr.write(`${formatIssueLine(file, w, 'warning')}\n`);
-      if (!outcome.valid) {
-        for (const e of outcome.errors) process.stderr.write(`${formatIssueLine(file, e)}\n`);
-        process.exitCode = 1;
-        return;
-      }
+      const loaded = await loadSpecsReporting(file, opts.clusterConfig);
+      if (!loaded) return;
+      const { outcome } = loaded;
       const docs = outcome.documents.filter((d) => d.spec).map((d) => (opts.vmSpec ? d.spec! : renderDefaultedDocument(d.value, d.spec!)));
       if (opts.output === 'json') process.stdout.write(`${JSON.stringify(docs.length === 1 ? docs[0] : docs, null, 2)}\n`);
       else process.stdout.write(docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n'));

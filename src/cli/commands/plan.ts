@@ -4,12 +4,11 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { isVirtnetError } from '../../errors/virtnet-error.js';
 import { parseNetnsRef } from '../../host/netns.js';
-import { loadClusterConfig, loadVmSpecs } from '../../launcher/load-spec.js';
 import { planVms } from '../../launcher/network-phase.js';
 import { podCniDns } from '../../launcher/pod-cni-dns.js';
 import { resolveStateDir } from '../../launcher/state-dir.js';
 import { formatPlanText } from '../../launcher/plan-text.js';
-import { formatIssueLine } from './validate.js';
+import { loadSpecsReporting } from '../load-specs.js';
 
 /** Registers `plan`. */
 export function register(program: Command): void {
@@ -23,13 +22,9 @@ export function register(program: Command): void {
     .argument('<file>', 'VM spec file (- for stdin)')
     .action(async (file, opts) => {
       parseNetnsRef(opts.netns);
-      const cluster = await loadClusterConfig(opts.clusterConfig);
-      const outcome = await loadVmSpecs(file, cluster);
-      if (!outcome.valid) {
-        for (const e of outcome.errors) process.stderr.write(`${formatIssueLine(file, e)}\n`);
-        process.exitCode = 1;
-        return;
-      }
+      const loaded = await loadSpecsReporting(file, opts.clusterConfig);
+      if (!loaded) return;
+      const { cluster, outcome } = loaded;
       try {
         const cniDns = podCniDns(resolveStateDir(opts.stateDir), opts.netns);
         const plans = await planVms(outcome.specs, cluster, opts.netns, cniDns ? { cniDns } : {});

@@ -4,12 +4,11 @@
 // teardown runs and the exit status is 1.
 import { Option, type Command } from '@commander-js/extra-typings';
 import { VirtnetError } from '../../errors/virtnet-error.js';
-import { loadClusterConfig, loadVmSpecs } from '../../launcher/load-spec.js';
 import { startVmRun, type VmRun } from '../../launcher/run-vm.js';
 import { resolveStateDir } from '../../launcher/state-dir.js';
 import { renderWiringTree } from '../../launcher/wiring-tree.js';
 import { waitForSignal } from '../wait-for-signal.js';
-import { formatIssueLine } from './validate.js';
+import { loadSpecsReporting } from '../load-specs.js';
 
 function positiveInt(name: string): (value: string) => number {
   return (value) => {
@@ -49,14 +48,9 @@ export function register(program: Command): void {
       if ((opts.kernel === undefined) !== (opts.initrd === undefined)) throw new VirtnetError('USAGE_KERNEL_INITRD', '--kernel and --initrd go together', { field: '--kernel' });
       if (opts.disk !== undefined && opts.kernel !== undefined) throw new VirtnetError('USAGE_BOOT_SOURCE', '--disk and --kernel exclude each other', { field: '--disk' });
       const stateDir = resolveStateDir(opts.stateDir);
-      const cluster = await loadClusterConfig(opts.clusterConfig);
-      const outcome = await loadVmSpecs(file, cluster);
-      for (const w of outcome.warnings) process.stderr.write(`${formatIssueLine(file, w, 'warning')}\n`);
-      if (!outcome.valid) {
-        for (const e of outcome.errors) process.stderr.write(`${formatIssueLine(file, e)}\n`);
-        process.exitCode = 1;
-        return;
-      }
+      const loaded = await loadSpecsReporting(file, opts.clusterConfig);
+      if (!loaded) return;
+      const { cluster, outcome } = loaded;
       const spec = outcome.specs[0];
       if (spec === undefined || outcome.specs.length > 1) {
         throw new VirtnetError('USAGE_ONE_VM', `${file} must hold exactly one VM (it holds ${outcome.specs.length})`, { file });

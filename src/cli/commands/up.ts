@@ -9,11 +9,10 @@ import { teardown } from '../../bindings/executor.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import { parseNetnsRef } from '../../host/netns.js';
 import { startDhcpPhase, type DhcpPhaseServer } from '../../launcher/dhcp-phase.js';
-import { loadClusterConfig, loadVmSpecs } from '../../launcher/load-spec.js';
 import { runNetworkPhase } from '../../launcher/network-phase.js';
 import { resolveStateDir } from '../../launcher/state-dir.js';
 import { waitForSignal } from '../wait-for-signal.js';
-import { formatIssueLine } from './validate.js';
+import { loadSpecsReporting } from '../load-specs.js';
 
 /** Resolves when any server process exits on its own (a crash), with its VM name. */
 function anyServerExit(servers: DhcpPhaseServer[]): Promise<string> {
@@ -45,13 +44,9 @@ export function register(program: Command): void {
     .action(async (file, opts) => {
       parseNetnsRef(opts.netns);
       const stateDir = resolveStateDir(opts.stateDir);
-      const cluster = await loadClusterConfig(opts.clusterConfig);
-      const outcome = await loadVmSpecs(file, cluster);
-      if (!outcome.valid) {
-        for (const e of outcome.errors) process.stderr.write(`${formatIssueLine(file, e)}\n`);
-        process.exitCode = 1;
-        return;
-      }
+      const loaded = await loadSpecsReporting(file, opts.clusterConfig);
+      if (!loaded) return;
+      const { cluster, outcome } = loaded;
       if (outcome.specs.length === 0) throw new VirtnetError('SPEC_INVALID', `${file} holds no VM`, { file });
       const names = outcome.specs.map((s) => s.name);
       // Signals during setup must not kill us half-way: remember them and tear down afterwards.
