@@ -5,6 +5,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { teardown } from '../bindings/executor.js';
 import { deletePod } from '../cni/pod.js';
+import { deleteBridgeIfIdle } from '../host/idle-bridge.js';
 import { stopRecordedDhcp } from './dhcp-phase.js';
 import { listRunRecords, ownerAlive, type RunRecord } from './run-record.js';
 import { vmStateDir } from './vm-record.js';
@@ -27,6 +28,11 @@ function isOurQemu(pid: number, vmDir: string): boolean {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Removes the host bridges of virtnet's shipped network that the run's pod left without ports. */
+export async function removeIdleHostBridges(record: Pick<RunRecord, 'idleHostBridges'>): Promise<void> {
+  for (const bridge of record.idleHostBridges ?? []) await deleteBridgeIfIdle(bridge).catch(() => false);
+}
+
 /** Removes everything of the run `record` (whose owner must be gone). */
 export async function collectVm(stateDir: string, record: RunRecord): Promise<CollectedVm> {
   const vmDir = vmStateDir(stateDir, record.vm);
@@ -46,6 +52,7 @@ export async function collectVm(stateDir: string, record: RunRecord): Promise<Co
   await attempt('dhcp', () => stopRecordedDhcp(vmDir));
   await attempt('bindings', () => teardown(stateDir, record.vm));
   await attempt('pod', () => deletePod(record.pod, stateDir, { force: true }));
+  await removeIdleHostBridges(record);
   rmSync(vmDir, { recursive: true, force: true });
   return out;
 }

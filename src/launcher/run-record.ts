@@ -41,6 +41,8 @@ export interface RunRecord {
   startedAt: string;
   files: { domainXml?: string; qemuArgv?: string; consoleLog?: string };
   nics: RunNicStatus[];
+  /** Host bridges of virtnet's shipped network, removed at teardown once no pod uses them. */
+  idleHostBridges?: string[];
   /** Where the start-up time went (bench/run reads it). */
   timings?: RunTimings;
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { ClusterConfig, VmSpec } from '../api/types.js';
 import type { VmNetworkPlan } from '../bindings/plan-types.js';
 import { teardown } from '../bindings/executor.js';
-import { createPod, deletePod } from '../cni/pod.js';
+import { createPod, deletePod, readPod } from '../cni/pod.js';
 import { podNetworksForVm } from '../cni/vm-networks.js';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { writeCidataIso } from '../hypervisor/cloud-init-iso.js';
@@ -20,7 +20,7 @@ import { chooseAccel } from '../hypervisor/host-facts.js';
 import type { Accel, VmBoot, VmMachine } from '../hypervisor/vm-machine.js';
 import { startVm, type RunningVm, type VmExit } from '../hypervisor/vm-runner.js';
 import { startDhcpPhase, type DhcpPhaseServer } from './dhcp-phase.js';
-import { collectVm } from './gc.js';
+import { collectVm, removeIdleHostBridges } from './gc.js';
 import { runNetworkPhase } from './network-phase.js';
 import { ownerAlive, processStartTime, readRunRecord, writeRunRecord, type RunNicStatus, type RunRecord, type RunTimings } from './run-record.js';
 import { vmStateDir } from './vm-record.js';
@@ -91,6 +91,13 @@ export function nicStatuses(plan: VmNetworkPlan): RunNicStatus[] {
     if (iface.podInterface) status.podInterface = iface.podInterface;
     return status;
   });
+}
+
+/** Host bridges the bridge plugin made for the pod's default network (virtnet's shipped network). */
+function hostBridgesOf(podName: string, stateDir: string): string[] {
+  const pod = readPod(podName, stateDir);
+  const plugins = pod?.attachments.filter((a) => a.default).flatMap((a) => a.list.plugins) ?? [];
+  return plugins.flatMap((p) => (p.type === 'bridge' && typeof p.bridge === 'string' ? [p.bridge] : []));
 }
 
 function bootOf(options: RunVmOptions, hostname: string): Promise<VmBoot> | VmBoot {
@@ -177,6 +184,7 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
     for (const s of dhcp) await s.stop().catch(() => undefined);
     await teardown(stateDir, spec.name).catch((err: unknown) => log(`binding teardown: ${String(err)}`));
     await deletePod(podName, stateDir, { force: true }).catch((err: unknown) => log(`pod delete: ${String(err)}`));
+    await removeIdleHostBridges(record);
     rmSync(vmDir, { recursive: true, force: true });
   };
 
@@ -202,6 +210,11 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
     if (podNetworks.defaultNetwork !== undefined) podOpts.defaultNetwork = podNetworks.defaultNetwork;
     if (podNetworks.genie !== undefined) podOpts.genie = podNetworks.genie;
     await createPod(podOpts);
+    // Only virtnet's own shipped network: a bridge from the user's CNI configuration is not ours to remove.
+    if (options.cniConfDir === undefined) {
+      record.idleHostBridges = hostBridgesOf(podName, stateDir);
+      save();
+    }
     timings.podCreateMs = lap();
 
     log('applying bindings');
