@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { createPod, deletePod } from '../../src/cni/pod.js';
 import { runProgram } from '../../src/exec/run-program.js';
+import { ensureGuest } from '../../src/hypervisor/guest/build-guest.js';
 import { needsRoot, sandbox } from '../support/sandbox.js';
 import { CLI, allocatedIps, assertNothingLeft, bridgeNads, defaultNetwork, startRun } from './run-fixture.js';
 
@@ -141,4 +142,38 @@ spec:
   assert.deepEqual(gc.map((g) => [g.vm, g.killedQemu, g.errors]), [['early', true, []]]);
   assertNothingLeft(second, 'early');
   assert.deepEqual(allocatedIps(sb, 'podnet'), [], 'IPAM released the address');
+});
+
+test('--kernel/--initrd boots a user-given kernel with the cloud-init seed attached; status shows the guest once it reports', { skip: needsRoot(), timeout: READY_MS + 60_000 }, async (t) => {
+  const sb = sandbox(t);
+  const confDir = defaultNetwork(sb);
+  const image = await ensureGuest();
+  const run = startRun(
+    sb,
+    `kind: VM
+metadata: {name: own-kernel}
+spec:
+  domain: {devices: {interfaces: [{name: default, bridge: {}, model: e1000}]}}
+  networks: [{name: default, pod: {}}]
+`,
+    ['--cni-conf-dir', confDir, '--kernel', image.kernelPath, '--initrd', image.initrdPath, '--cmdline', 'console=ttyS0 quiet panic=-1'],
+  );
+  // With a user's kernel virtnet cannot expect the guest protocol: the status comes at once.
+  const status = await run.status;
+  assert.equal(status.phase, 'running');
+  const argv = JSON.parse(readFileSync(status.files.qemuArgv!, 'utf8')) as string[];
+  assert.equal(argv[argv.indexOf('-kernel') + 1], image.kernelPath);
+  assert.ok(argv.some((a) => a.includes('cidata.iso')), 'the NoCloud seed is attached');
+  let ready = false;
+  for (let i = 0; i < READY_MS / 1000 && !ready; i++) {
+    const shown = JSON.parse(execFileSync(process.execPath, [CLI, 'status', '-o', 'json', '--state-dir', run.stateDir], { encoding: 'utf8' })) as { guestReady: boolean; nics: { ips: string[]; guest?: { ipv4?: string } }[] }[];
+    ready = shown[0]?.guestReady === true;
+    if (ready) assert.equal(shown[0]!.nics[0]!.guest?.ipv4, shown[0]!.nics[0]!.ips[0]);
+    else await new Promise((r) => setTimeout(r, 1000));
+  }
+  assert.ok(ready, 'the guest reported through virtnet status');
+  run.child.kill('SIGINT');
+  const exit = await run.exit;
+  assert.equal(exit.code, 0, exit.stderr);
+  assertNothingLeft(run, 'own-kernel');
 });
