@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunRecord } from '../src/launcher/run-record.js';
+import type { RunRecord, RunTimings } from '../src/launcher/run-record.js';
 
 const RUNS = Number(process.argv[2] ?? 5);
 const TARGET_MS = 150;
@@ -19,18 +19,8 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-interface Sample {
-  totalToAckMs: number;
-  podCreateMs: number;
-  cniPluginMs: number;
-  bindingApplyMs: number;
-  dhcpStartMs: number;
-  seedMs: number;
-  beforeQemuMs: number;
-  qemuStartMs: number;
-  guestBootToAckMs: number;
-  virtnetOwnMs: number;
-}
+/** One run: the recorded phases plus what only the DHCP log shows (the guest's ACK). */
+type Sample = Omit<RunTimings, 'qemuUpAtEpochMs'> & { totalToAckMs: number; guestBootToAckMs: number; virtnetOwnMs: number };
 
 async function once(dir: string, i: number): Promise<Sample> {
   const bridge = `vbrun${process.pid % 1000}${i}`.slice(0, 15);
