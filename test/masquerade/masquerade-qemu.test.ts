@@ -3,7 +3,8 @@
 // fd10:0:2::2 from the plan's cloud-init fallback (the guest has no DHCPv6 client; RA/DHCPv6 are
 // proven with dhclient in masquerade-netns.test.ts); a second pod reaches the declared port (the
 // guest's HTTP on 80) at the pod IP over IPv4 and IPv6 but not the undeclared one (the guest's echo on
-// 7); with no ports declared every port is reachable; teardown leaves no table and no link.
+// 7); the guest's own connections out (its /cgi-bin/connect probe) reach the peer from the pod IP;
+// with no ports declared every port is reachable; teardown leaves no table and no link.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import { chooseAccel } from '../../src/hypervisor/host-facts.js';
 import { startVm, type RunningVm } from '../../src/hypervisor/vm-runner.js';
 import { discoverPod } from '../../src/host/discover.js';
 import { applyNftCommands, listNftTables, nftInvocationCount } from '../../src/host/nft.js';
+import { guestConnect, listenForGuest, peerAddressOf } from '../support/guest-outbound.js';
 import { needsRoot, sandbox, type Sandbox } from '../support/sandbox.js';
 import { contextFor, masqueradeVm, podWith } from './fixtures.js';
 import { inNs, topology } from './pod-topology.js';
@@ -120,6 +122,16 @@ describe('masquerade with a QEMU guest', { skip: needsRoot(), timeout: 300_000 }
     assert.equal(await nc(peer, '10.1.1.2', 7, 'outside\n'), '');
     // IPv6 NAT to the same guest through the pod's IPv6 address.
     assert.match(await nc(peer, 'fd00:1::2', 80, 'GET / HTTP/1.0\r\n\r\n'), /^HTTP\/1\.[01] 200/);
+  });
+
+  test("the guest's outbound connections reach a second pod from the pod IP", async () => {
+    const stopListener = await listenForGuest(sb, peer, 9000);
+    try {
+      // Asked through the declared port 80; the masquerade rewrites the guest's 10.0.2.2 to the pod IP.
+      assert.equal(peerAddressOf(await guestConnect(peer, '10.1.1.2', 80, '10.1.1.3', 9000)), '10.1.1.2');
+    } finally {
+      stopListener();
+    }
   });
 
   test('with no ports declared every port is reachable', async () => {

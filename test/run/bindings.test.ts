@@ -1,13 +1,16 @@
 // The user-mode and direct bindings end to end with `virtnet run`: one real QEMU guest (TCG) each for
 // slirp, passt and macvtap on a real CNI bridge pod network, probed from a second pod. Inbound must
 // reach exactly the declared ports; the guest serves HTTP on 80 and echo on 7 (guest/init), so 7 is the
-// undeclared port that must stay closed.
+// undeclared port that must stay closed. Outbound: through the declared port the peer asks the guest's
+// /cgi-bin/connect probe to connect back to a listener in the peer, which must see the pod IP (slirp and
+// passt NAT the guest's connections to the pod's own sockets).
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createPod, deletePod } from '../../src/cni/pod.js';
+import { createPod, deletePod, type PodState } from '../../src/cni/pod.js';
 import { runProgram } from '../../src/exec/run-program.js';
+import { guestConnect, listenForGuest, peerAddressOf } from '../support/guest-outbound.js';
 import { needsRoot, sandbox, type Sandbox } from '../support/sandbox.js';
 import { assertNothingLeft, defaultNetwork, startRun, type RunChild } from './run-fixture.js';
 
@@ -28,12 +31,27 @@ function podIp(run: RunChild): string {
 }
 
 /** Inbound through the pod IP: declared 80 answers HTTP, undeclared 7 (where the guest also listens) does not echo. */
-async function assertOnlyDeclaredInbound(sb: Sandbox, run: RunChild, confDir: string, t: { after(fn: () => unknown): void }): Promise<void> {
+async function assertOnlyDeclaredInbound(sb: Sandbox, run: RunChild, confDir: string, t: { after(fn: () => unknown): void }): Promise<PodState> {
   const peer = await createPod({ name: `${sb.prefix}peer`, stateDir: run.stateDir, cniConfDir: confDir });
   t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
   const ip = podIp(run);
   assert.match(await talk(peer.netns, ip, 80, 'GET / HTTP/1.0\r\n\r\n'), /^HTTP\/1\.[01] 200/, 'declared port 80 reaches the guest');
   assert.equal(await talk(peer.netns, ip, 7, 'echo-probe\n'), '', 'undeclared port 7 does not reach the guest');
+  return peer;
+}
+
+/** The guest connects out to a listener in `peer` (asked through declared port 80); the peer sees the pod IP. */
+async function assertOutboundFromPodIp(sb: Sandbox, run: RunChild, peer: PodState): Promise<void> {
+  const peerIp = v4(peer.networkStatus[0]!.ips![0]!);
+  const stopListener = await listenForGuest(sb, peer.netns, 9000);
+  try {
+    const response = await guestConnect(peer.netns, podIp(run), 80, peerIp, 9000);
+    assert.equal(peerAddressOf(response), podIp(run), "the guest's outbound connection leaves from the pod IP");
+    // Nothing listens on 9001: the probe reports the refused connection instead of hanging.
+    assert.match(await guestConnect(peer.netns, podIp(run), 80, peerIp, 9001), /^HTTP\/1\.[01] 502/);
+  } finally {
+    stopListener();
+  }
 }
 
 /** PIDs of passt processes serving `socket`. */
@@ -81,7 +99,7 @@ spec:
   const argv = JSON.parse(readFileSync(status.files.qemuArgv!, 'utf8')) as string[];
   await runProgram(['virt-xml-validate', status.files.domainXml!, 'domain'], { timeoutMs: 30_000 });
   assert.ok(argv.some((a) => a.startsWith('user,') && a.includes('hostfwd=tcp::80-:80') && !a.includes(':7-')), argv.join(' '));
-  await assertOnlyDeclaredInbound(sb, run, confDir, t);
+  await assertOutboundFromPodIp(sb, run, await assertOnlyDeclaredInbound(sb, run, confDir, t));
   await stop(run, 'slirpvm');
 });
 
@@ -112,7 +130,7 @@ spec:
   sb.trackPid(passtPid);
   assert.equal(statSync(`/proc/${passtPid}/ns/net`).ino, statSync(`/run/netns/${run.pod}`).ino, 'passt runs in the pod namespace');
   await runProgram(['virt-xml-validate', status.files.domainXml!, 'domain'], { timeoutMs: 30_000 });
-  await assertOnlyDeclaredInbound(sb, run, confDir, t);
+  await assertOutboundFromPodIp(sb, run, await assertOnlyDeclaredInbound(sb, run, confDir, t));
   await stop(run, 'passtvm');
   assert.deepEqual(passtPids(socket), [], 'passt stopped with the VM');
   assert.ok(!existsSync(socket), 'passt socket removed');

@@ -87,6 +87,7 @@ const GUEST_FILES: { source: string; target: string; mode: number }[] = [
   { source: 'report-nic', target: 'etc/virtnet/report-nic', mode: 0o755 },
   { source: 'apply-static', target: 'etc/virtnet/apply-static', mode: 0o755 },
   { source: 'acpi-power-button', target: 'etc/acpi/PWRF/00000080', mode: 0o755 },
+  { source: 'connect.cgi', target: 'www/cgi-bin/connect', mode: 0o755 },
 ];
 
 function inputsHash(): string {
@@ -258,6 +259,7 @@ export async function buildGuest(options: GuestBuildOptions = {}): Promise<Guest
       'var/lib',
       'var/lib/dhcpcd',
       'www',
+      'www/cgi-bin',
       'sbin',
       'usr',
       'usr/sbin',
