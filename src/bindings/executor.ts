@@ -155,6 +155,26 @@ async function runSegment(netns: string, seg: Segment, force: boolean): Promise<
   return out;
 }
 
+/**
+ * An async step a previous apply completed whose effect the batch observation cannot see: a helper
+ * process still alive under its recorded PID, an nft transaction (its tables are recreated whole, and
+ * re-running a process step would start a second server and lose the first one's PID).
+ */
+function stillApplied(record: NetworkRecord, step: PlanStep): boolean {
+  const rec = stepRecord(record, step.id);
+  if (rec?.status !== 'done') return false;
+  if (step.kind === 'nft.ruleset') return true;
+  if (step.kind !== 'process.start') return false;
+  const pid = (rec.applied as { pid?: number } | undefined)?.pid;
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function stepRecord(record: NetworkRecord, id: string): StepRecord | undefined {
   return record.steps.find((s) => s.id === id);
 }
@@ -186,7 +206,7 @@ export async function applyPlan(plan: VmNetworkPlan, options: ApplyOptions): Pro
   const steps = allSteps(plan).filter((s) => s.phase === phase);
   const created = createdDevices(plan);
   const observed = (fresh ? observedFromPlan(plan, steps) : undefined) ?? (await observe(netns, sysctlKeysToRead(steps)));
-  const pairs = steps.map((step) => ({ step, action: applyAction(step, observed, netns) }));
+  const pairs = steps.map((step) => ({ step, action: stillApplied(record, step) ? ({ kind: 'none' } as const) : applyAction(step, observed, netns) }));
   const segments = orderForApply(pairs, created);
   // Record intent for every step before anything runs: `before` is what the step replaces.
   record.status = 'applying';

@@ -82,6 +82,8 @@ export interface AddAddressStep extends StepBase {
   address: string;
   scope?: 'global' | 'link' | 'host';
   noPrefixRoute?: boolean;
+  /** IPv6: skip duplicate address detection (`nodad`), for an address no node on the link may answer for. */
+  noDad?: boolean;
 }
 
 /** Remove an address that exists in the pod; undo re-adds it exactly (flags, broadcast, label). */

@@ -124,7 +124,7 @@ export function applyAction(step: PlanStep, observed: Observed, netns: string): 
     }
     case 'addr.add': {
       const [address = '', prefix = '32'] = step.address.split('/');
-      return ip(addAddressLines(state, step.device, { address, prefixLength: Number(prefix), scope: step.scope ?? 'global', flags: step.noPrefixRoute ? ['noprefixroute'] : [] }));
+      return ip(addAddressLines(state, step.device, { address, prefixLength: Number(prefix), scope: step.scope ?? 'global', flags: [...(step.noPrefixRoute ? ['noprefixroute'] : []), ...(step.noDad ? ['nodad'] : [])] }));
     }
     case 'addr.remove':
       return ip(removeAddressLines(state, step.device, `${step.address.address}/${step.address.prefixLength}`));

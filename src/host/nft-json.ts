@@ -1,8 +1,8 @@
 // The subset of libnftables' JSON schema (nft -j, libnftables-json(5)) that virtnet writes: tables,
 // base chains, rules as expression lists. Pure types and constructors; nothing here runs nft.
 
-/** Address families virtnet creates tables in. */
-export type NftFamily = 'ip' | 'ip6';
+/** Address families virtnet creates tables in (bridge: the bridge binding's RA/DHCPv6 filter). */
+export type NftFamily = 'ip' | 'ip6' | 'bridge';
 
 /** A table by family and name. */
 export interface NftTableRef {

@@ -30,7 +30,7 @@ test('bridge binding: apply, re-apply, teardown restores the pod interface byte 
   const podMac = ip('-n', pod, '-j', 'link', 'show', 'eth0').match(/"address":"([0-9a-f:]+)"/)![1]!;
   const vm = vmSpec({ networkInterfaceMultiqueue: true, vcpus: 3 });
   const p = await plan(pod, vm);
-  assert.ok(p.interfaces[0]!.notes.some((n) => n.code === 'IPV6_NOT_DELEGATED'));
+  assert.ok(p.interfaces[0]!.steps.some((s) => s.kind === 'process.start' && s.argv.includes('--dhcp-host=' + podMac + ',[fd00:91::5]')), 'IPv6 delegated by DHCPv6');
 
   const res = await applyPlan(p, { stateDir: sb.dir });
   assert.ok(res.changedSteps > 0);

@@ -100,13 +100,31 @@ test('custom MAC: the pod interface keeps its own; multiqueue is one queue per v
   assert.deepEqual(e1000.plan.interfaces[0]!.nic.backend, { kind: 'tap', tapName: 'tap0', queues: 1 }, 'multiqueue is virtio only');
 });
 
-test('no IPv4: pure L2 without DHCP; IPv6 is recorded and said so', () => {
-  const r = planVmNetwork(vm(), DEFAULT_CLUSTER_CONFIG, pod([podIf('eth0', { addresses: [{ family: 6, address: 'fd00::5', prefixLength: 64, scope: 'global', flags: [] }], routes: [] })]));
+test('no IPv4: pure L2 without DHCPv4; IPv6 is delegated by DHCPv6 + RA, the pod forwarding for the VM', () => {
+  const route = { family: 6 as const, destination: '::/0', gateway: 'fd00::1', device: 'eth0', metric: 1024, protocol: 'boot', flags: [] };
+  const r = planVmNetwork(vm(), DEFAULT_CLUSTER_CONFIG, pod([podIf('eth0', { addresses: [{ family: 6, address: 'fd00::5', prefixLength: 64, scope: 'global', flags: [] }], routes: [route, { family: 6, destination: 'fd00::/64', device: 'eth0', protocol: 'kernel', metric: 256, flags: [] }] })]));
   assert.ok(r.ok);
   const p = r.plan.interfaces[0]!;
   assert.equal(p.dhcp4, undefined);
-  assert.deepEqual(p.notes.map((n) => n.code).sort(), ['IPV6_NOT_DELEGATED', 'PURE_L2']);
-  assert.ok(!p.steps.some((s) => s.kind === 'addr.add' || s.kind === 'sysctl.set'));
+  assert.deepEqual(p.notes.map((n) => n.code).sort(), ['PURE_L2']);
+  const ids = p.steps.map((s) => s.id);
+  assert.ok(ids.indexOf('eth0/addr6/fd00::5/64') < ids.indexOf('eth0/link'), 'the address leaves before the interface is enslaved');
+  assert.ok(ids.includes('eth0/route6/main/::/0/1024') && !ids.some((i) => i.includes('fd00::/64/256')), 'only explicit routes are removed');
+  const sr = p.steps.find((s) => s.id === 'eth0/subnet-router');
+  assert.ok(sr?.kind === 'addr.add' && sr.address === 'fd00::/64' && sr.noDad === true && sr.device === 'k6t-eth0');
+  const moved = p.steps.find((s) => s.kind === 'route.add');
+  assert.ok(moved?.kind === 'route.add');
+  assert.deepEqual(moved.route, { ...route, device: 'k6t-eth0' });
+  const fwd = p.steps.find((s) => s.kind === 'sysctl.set');
+  assert.ok(fwd?.kind === 'sysctl.set' && fwd.key === 'net/ipv6/conf/all/forwarding' && fwd.value === '1');
+  const nft = p.steps.find((s) => s.kind === 'nft.ruleset');
+  assert.ok(nft?.kind === 'nft.ruleset');
+  assert.deepEqual(nft.tables, [{ family: 'bridge', name: 'virtnet-ra6-eth0' }]);
+  const dnsmasq = p.steps.find((s) => s.kind === 'process.start');
+  assert.ok(dnsmasq?.kind === 'process.start' && dnsmasq.inNetns);
+  assert.ok(dnsmasq.argv.includes(`--dhcp-host=${p.nic.mac},[fd00::5]`));
+  assert.ok(dnsmasq.argv.includes('--dhcp-range=fd00::,static,64,86400'));
+  assert.ok(dnsmasq.argv.includes('--interface=k6t-eth0'));
 });
 
 test('three networks: each pod interface is looked up; missing ones are issues with their fields', () => {

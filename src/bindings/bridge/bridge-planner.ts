@@ -3,15 +3,16 @@
 // server, with its routes as router + option 121), its MAC moves to the VM NIC (the pod interface
 // takes a derived one so frames for the VM are not swallowed), its MTU goes to bridge, TAP and DHCP.
 // A link-local /32 on the bridge is the DHCP server's identity; arp_ignore=1 (all) keeps the
-// pod from answering ARP on the bridge for addresses it holds elsewhere. No IPv4 → pure L2, no DHCP. IPv6 is
-// recorded and left alone (said so in the notes). Teardown is the executor's reverse of these steps,
-// which restores the pod interface exactly. Pure.
+// pod from answering ARP on the bridge for addresses it holds elsewhere. No IPv4 → pure L2, no DHCP.
+// IPv6 (ipv6-delegation.ts) moves to the VM too: DHCPv6 IA_NA + RAs from dnsmasq on the bridge.
+// Teardown is the executor's reverse of these steps, which restores the pod interface exactly. Pure.
 import type { InterfaceSpec, NetworkSpec } from '../../api/types.js';
 import type { Dhcp4Lease } from '../../dhcp/server-config.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import type { BindingContext, BindingModule, DiscoveredInterface, DiscoveredRoute, InterfacePlan, PlanNote, PlanStep } from '../plan-types.js';
 import type { VmNic } from '../vm-nic.js';
 import { bridgeName, handoverMac, serverAddress, tapName } from './bridge-names.js';
+import { planIpv6Delegation } from './ipv6-delegation.js';
 
 /** Infinite lease (RFC 2131 0xffffffff): the address is the pod's for the pod's lifetime, and renewals
  * unicast to the link-local server id could not be routed back anyway. */
@@ -153,9 +154,12 @@ export function planBridge(iface: InterfaceSpec, network: NetworkSpec, pod: Disc
   } else {
     notes.push({ level: 'info', code: 'PURE_L2', message: `${p} has no IPv4 address: pure L2 bridge, no DHCP server for ${iface.name}` });
   }
-  const v6 = pod.addresses.filter((a) => a.family === 6 && a.scope === 'global');
-  if (v6.length > 0) {
-    notes.push({ level: 'warning', code: 'IPV6_NOT_DELEGATED', message: `IPv6 on ${p} (${v6.map((a) => `${a.address}/${a.prefixLength}`).join(', ')}) recorded, not delegated yet: the VM gets no IPv6 from virtnet` });
+  const v6 = planIpv6Delegation(pod, bridge, vmMac, ctx);
+  if (v6) {
+    // Before the enslave step: the pod interface's IPv6 leaves it while it is still a plain link.
+    steps.splice(steps.findIndex((st) => st.id === `${p}/link`), 0, ...v6.podSteps);
+    steps.push(...v6.bridgeSteps);
+    notes.push(...v6.notes);
   }
   const nic: VmNic = {
     name: iface.name,

@@ -9,7 +9,7 @@ import { contextFor, masqueradeVm, podWith } from '../../../test/masquerade/fixt
 import type { DiscoveredInterface } from '../plan-types.js';
 import { masqueradeDeviceNames, planMasquerade } from './masquerade-planner.js';
 import { ipv4VmSubnet, ipv6VmSubnet } from './vm-subnet.js';
-import { ipv6RaServerArgv } from './ipv6-ra-server.js';
+import { ipv6RaServerArgv } from '../ipv6-ra-server.js';
 
 const eth0 = (v6 = false): DiscoveredInterface => ({
   name: 'eth0',

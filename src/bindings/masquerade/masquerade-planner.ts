@@ -21,7 +21,7 @@ import type {
   PlanStep,
 } from '../plan-types.js';
 import type { GuestStaticConfig, VmNic } from '../vm-nic.js';
-import { ipv6RaServerArgv } from './ipv6-ra-server.js';
+import { ipv6RaServerArgv } from '../ipv6-ra-server.js';
 import {
   DEFAULT_VM_IPV6_NETWORK_CIDR,
   DEFAULT_VM_NETWORK_CIDR,

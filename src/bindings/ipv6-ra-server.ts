@@ -1,11 +1,12 @@
-// The masquerade bridge's IPv6 service: Router Advertisements (managed flag, default route, MTU,
+// The IPv6 service on a binding's in-pod bridge (masquerade and bridge bindings): Router
+// Advertisements (managed flag, default route, MTU,
 // RDNSS when the pod has IPv6 nameservers) and stateful DHCPv6 (IA_NA with exactly the VM's address for
 // exactly the VM's MAC, DNS, search list) — what KubeVirt lacks (issue #19193), so a guest gets its
 // IPv6 address and default route with no cloud-init. Sending RAs needs an ICMPv6 raw socket, which
 // Node cannot open, so the server is dnsmasq (Debian dnsmasq-base) with DNS and DHCPv4 off, bound to
 // the bridge only, configured entirely by argv (no config file). Pure: builds the argv.
-import { VirtnetError } from '../../errors/virtnet-error.js';
-import { parseIpv6 } from './vm-subnet.js';
+import { VirtnetError } from '../errors/virtnet-error.js';
+import { parseIpv6 } from './ip-address.js';
 
 /** What the bridge serves to the VM over IPv6. */
 export interface Ipv6RaServerConfig {

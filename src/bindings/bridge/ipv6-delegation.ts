@@ -1,0 +1,112 @@
+// The bridge binding's IPv6 delegation (issue 6, beyond KubeVirt #7979): the pod interface's global
+// IPv6 address leaves it (restored at teardown) and is served to the VM's MAC only, by DHCPv6 IA_NA
+// from dnsmasq on the in-pod bridge (src/bindings/ipv6-ra-server.ts), whose RAs carry the on-link
+// prefix (managed, no SLAAC), the MTU and a default route via the bridge's link-local address.
+// Why the bridge holds the prefix's subnet-router anycast address (`<network>/<len>`, nodad):
+// dnsmasq serves DHCPv6 and prefix information only for a prefix the interface has an address in,
+// and that address is reserved by RFC 4291 (no IPAM hands it out), so it takes nothing from the pod
+// network; nodad because the network's real router joins it as anycast.
+// Why the pod forwards IPv6: an RA can only name its sender as a router, so the guest's default route
+// points at the bridge; the pod's own routes move to the bridge and it forwards off-link traffic to
+// the real gateway (on-link destinations the guest reaches directly, the prefix being on-link).
+// A bridge-family nft table keeps RAs and DHCPv6 between the VM and dnsmasq: none leave through the
+// pod interface to the pod network, none from the pod network reach dnsmasq. Pure.
+import { matchMeta, matchPayload, type NftCommand, type NftTableRef } from '../../host/nft-json.js';
+import { formatIpv6, parseIpv6 } from '../ip-address.js';
+import { ipv6RaServerArgv } from '../ipv6-ra-server.js';
+import type { BindingContext, DiscoveredInterface, DiscoveredRoute, PlanNote, PlanStep } from '../plan-types.js';
+
+/** DHCPv6 lease time: renewals are multicast to dnsmasq on the bridge, so a day is enough. */
+export const BRIDGE_IPV6_LEASE_SECONDS = 86_400;
+const FORWARDING_KEY = 'net/ipv6/conf/all/forwarding';
+
+/** The steps that hand the pod interface's IPv6 to the VM, split by where they go in the plan. */
+export interface Ipv6Delegation {
+  /** Route and address removals on the pod interface (before it is enslaved). */
+  podSteps: PlanStep[];
+  /** Subnet-router address, routes and forwarding, the RA/DHCPv6 filter, dnsmasq. */
+  bridgeSteps: PlanStep[];
+  notes: PlanNote[];
+}
+
+/** Routes through the pod interface that are not the kernel's (they do not come back with the address). */
+function explicitIpv6Routes(pod: DiscoveredInterface): DiscoveredRoute[] {
+  return pod.routes.filter(
+    (r) => r.family === 6 && r.protocol !== 'kernel' && (r.type ?? 'unicast') === 'unicast' && !r.destination.startsWith('fe80:'),
+  );
+}
+
+/** The network address of `address/prefixLength`. */
+function networkOf(address: string, prefixLength: number): string | undefined {
+  const n = parseIpv6(address);
+  if (n === undefined || prefixLength < 1 || prefixLength > 128) return undefined;
+  const hostBits = BigInt(128 - prefixLength);
+  return formatIpv6((n >> hostBits) << hostBits);
+}
+
+/** The bridge-family table filtering RA and DHCPv6 at the pod interface (a port of the bridge). */
+function raFilter(table: NftTableRef, podInterface: string): NftCommand[] {
+  const t = table.name;
+  const chain = (name: 'input' | 'output' | 'forward'): NftCommand => ({
+    add: { chain: { family: 'bridge', table: t, name, type: 'filter', hook: name, prio: 0, policy: 'accept' } },
+  });
+  const rule = (chainName: string, comment: string, ...expr: Record<string, unknown>[]): NftCommand => ({
+    add: { rule: { family: 'bridge', table: t, chain: chainName, comment, expr: [...expr, { drop: null }] } },
+  });
+  return [
+    { add: { table: { ...table } } },
+    { delete: { table: { ...table } } },
+    { add: { table: { ...table } } },
+    chain('input'),
+    chain('output'),
+    chain('forward'),
+    rule('output', 'no RA to the pod network', matchMeta('oifname', podInterface), matchPayload('icmpv6', 'type', 'nd-router-advert')),
+    rule('output', 'no DHCPv6 replies to the pod network', matchMeta('oifname', podInterface), matchPayload('udp', 'sport', 547)),
+    rule('input', 'dnsmasq serves the VM only', matchMeta('iifname', podInterface), matchPayload('udp', 'dport', 547)),
+    rule('input', 'dnsmasq answers the VM only', matchMeta('iifname', podInterface), matchPayload('icmpv6', 'type', 'nd-router-solicit')),
+    rule('forward', 'the VM gets DHCPv6 from virtnet only', matchMeta('oifname', podInterface), matchPayload('udp', 'dport', 547)),
+  ];
+}
+
+/** Plans the IPv6 delegation, or undefined when the pod interface has no global IPv6 address. */
+export function planIpv6Delegation(pod: DiscoveredInterface, bridge: string, vmMac: string, ctx: BindingContext): Ipv6Delegation | undefined {
+  const v6 = pod.addresses.filter((a) => a.family === 6 && a.scope === 'global');
+  const first = v6[0];
+  if (!first) return undefined;
+  const network = networkOf(first.address, first.prefixLength);
+  if (network === undefined) return undefined;
+  const p = pod.name;
+  const notes: PlanNote[] = [];
+  if (v6.length > 1) {
+    notes.push({ level: 'warning', code: 'EXTRA_IPV6_NOT_DELEGATED', message: `${p} has ${v6.length} global IPv6 addresses; only ${first.address}/${first.prefixLength} is served to the VM (the others are removed and restored at teardown)` });
+  }
+  const routes = explicitIpv6Routes(pod);
+  const podSteps: PlanStep[] = [
+    ...routes.map((route): PlanStep => ({ id: `${p}/route6/${route.table ?? 'main'}/${route.destination}/${route.metric ?? 0}`, phase: 'network', kind: 'route.remove', route, summary: `remove route ${route.destination}${route.gateway ? ` via ${route.gateway}` : ''} dev ${p} (the pod forwards for the VM through ${bridge})` })),
+    ...v6.map((address): PlanStep => ({ id: `${p}/addr6/${address.address}/${address.prefixLength}`, phase: 'network', kind: 'addr.remove', device: p, address, summary: `remove ${address.address}/${address.prefixLength} from ${p} (delegated to the VM)` })),
+  ];
+  const table: NftTableRef = { family: 'bridge', name: `virtnet-ra6-${p}` };
+  const dnsServers = ctx.pod.dns.nameservers.filter((s) => s.includes(':'));
+  const bridgeSteps: PlanStep[] = [
+    { id: `${p}/subnet-router`, phase: 'network', kind: 'addr.add', device: bridge, address: `${network}/${first.prefixLength}`, noDad: true, summary: `add ${network}/${first.prefixLength} (subnet-router anycast, nodad) to ${bridge}: the prefix dnsmasq serves` },
+    ...routes
+      .filter((r) => r.table === undefined)
+      .map((r): PlanStep => {
+        const { prefsrc: _prefsrc, ...rest } = r;
+        const route: DiscoveredRoute = { ...rest, device: bridge };
+        return { id: `${p}/bridge-route6/${r.destination}/${r.metric ?? 0}`, phase: 'network', kind: 'route.add', route, summary: `route ${r.destination}${r.gateway ? ` via ${r.gateway}` : ''} dev ${bridge} (the VM's traffic beyond the prefix)` };
+      }),
+    { id: 'ipv6-forwarding', phase: 'network', kind: 'sysctl.set', key: FORWARDING_KEY, value: '1', ...(ctx.pod.sysctls?.[FORWARDING_KEY] !== undefined ? { previousValue: ctx.pod.sysctls[FORWARDING_KEY] } : {}), summary: 'IPv6 forwarding in the pod (the VM\'s default route is the bridge)' },
+    { id: `${p}/ra6-filter`, phase: 'network', kind: 'nft.ruleset', tables: [table], commands: raFilter(table, p), summary: `keep RA and DHCPv6 off ${p} (bridge table ${table.name})` },
+    {
+      id: `${p}/ra6-dhcpv6`,
+      phase: 'network',
+      kind: 'process.start',
+      name: `ra6-${bridge}`,
+      inNetns: true,
+      argv: ipv6RaServerArgv({ bridge, vmMac, vmAddress: first.address, prefixLength: first.prefixLength, network, mtuBytes: pod.mtuBytes, dnsServers, searchDomains: [...ctx.pod.dns.search], leaseSeconds: BRIDGE_IPV6_LEASE_SECONDS }),
+      summary: `serve RA (managed, on-link ${network}/${first.prefixLength}, default route, MTU) and DHCPv6 (${first.address} for ${vmMac} only) on ${bridge}`,
+    },
+  ];
+  return { podSteps, bridgeSteps, notes };
+}
