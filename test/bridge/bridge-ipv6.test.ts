@@ -2,15 +2,19 @@
 // guest namespace carrying the VM's MAC runs the real `dhclient -6` against the real dnsmasq the plan
 // starts, gets the pod's IPv6 address and (from the RA) a default route, reaches a second pod on the
 // prefix and an address beyond the gateway (through the pod's forwarding); no RA leaks to the pod
-// network; teardown restores the pod byte for byte and stops dnsmasq.
+// network; teardown restores the pod byte for byte and stops dnsmasq. Then the same on a real CNI
+// dual-stack pod (bridge + host-local with an IPv6 range) through the launcher's network phase.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_CLUSTER_CONFIG } from '../../src/api/types.js';
 import { applyPlan, teardown } from '../../src/bindings/executor.js';
 import { planVmNetwork } from '../../src/bindings/planner.js';
+import { createPod as createCniPod, deletePod } from '../../src/cni/pod.js';
 import { discoverPod } from '../../src/host/discover.js';
+import { runNetworkPhase } from '../../src/launcher/network-phase.js';
+import { bridgeConflist, testSubnets, writeConf } from '../cni/cni-fixtures.js';
 import { needsRoot, sandbox } from '../support/sandbox.js';
 import { clientMissing, killProcessesIn } from './dhcp-clients.js';
 import { createGuest, createNetwork, createPod, ip, snapshot } from './stand-in-pod.js';
@@ -77,4 +81,58 @@ test('bridge binding IPv6: dhclient -6 gets the pod address and a default route;
   assert.equal(inNetns(pod, 'cat', '/proc/sys/net/ipv6/conf/all/forwarding').trim(), '0');
   assert.doesNotMatch(inNetns(pod, 'nft', 'list', 'tables'), /virtnet/);
   await until('dnsmasq to stop', () => ip('netns', 'pids', pod).trim() === '');
+});
+
+function ipv6Of(netns: string): string {
+  const link = (JSON.parse(ip('-n', netns, '-j', '-6', 'addr', 'show', 'dev', 'eth0')) as { addr_info: { local: string; scope: string }[] }[])[0]!;
+  return link.addr_info.find((a) => a.scope === 'global')!.local;
+}
+
+test('bridge binding IPv6 on a dual-stack CNI pod: dhclient -6 gets the pod address, TCP and ping to a second pod', { skip: needsRoot() ?? clientMissing('dhclient') }, async (t) => {
+  const sb = sandbox(t);
+  const conf = bridgeConflist(sb, { name: 'def', bridgeSuffix: 'b6', salt: 6, v6: true, ipamExtra: { routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }] } });
+  const confDir = writeConf(join(sb.dir, 'net.d'), '10-def.conflist', conf);
+  const stateDir = join(sb.dir, 'state');
+  const pod = await createCniPod({ name: `${sb.prefix}vm`, stateDir, cniConfDir: confDir });
+  t.after(() => deletePod(pod.name, stateDir, { force: true }));
+  const peer = await createCniPod({ name: `${sb.prefix}peer`, stateDir, cniConfDir: confDir });
+  t.after(() => deletePod(peer.name, stateDir, { force: true }));
+  const s = testSubnets(sb, 6);
+  const podIp6 = ipv6Of(pod.netns);
+  const peerIp6 = ipv6Of(peer.netns);
+  assert.ok(podIp6.startsWith(s.v6.split('::')[0]!), `${podIp6} in ${s.v6}`);
+  assert.match(ip('-n', pod.netns, '-6', 'route', 'show', 'default'), /via/, 'CNI gave the pod an IPv6 default route');
+  const before = await snapshot(pod.netns);
+
+  const vm = vmSpec();
+  const [setUp] = await runNetworkPhase({ specs: [vm], cluster: DEFAULT_CLUSTER_CONFIG, netns: pod.netns, stateDir });
+  t.after(() => teardown(stateDir, vm.name));
+  const guest = await createGuest(sb, pod.netns, 'k6t-eth0', setUp!.plan.interfaces[0]!.nic.mac);
+  sb.defer(() => killProcessesIn(guest));
+  await until('guest link-local', () => !ip('-n', guest, '-6', 'addr').includes('tentative') && ip('-n', guest, '-6', 'addr').includes('fe80'));
+  inNetns(guest, 'dhclient', '-6', '-1', '-lf', join(sb.dir, 'l6'), '-pf', join(sb.dir, 'p6'), 'eth0');
+  assert.match(ip('-n', guest, '-6', 'addr', 'show', 'dev', 'eth0'), new RegExp(`inet6 ${podIp6}/128 scope global`));
+  await until('the RA default route', () => /default via fe80::\S+ dev eth0 proto ra/.test(ip('-n', guest, '-6', 'route')));
+
+  inNetns(guest, 'ping', '-6', '-c', '1', '-W', '3', peerIp6);
+  inNetns(peer.netns, 'ping', '-6', '-c', '1', '-W', '3', podIp6);
+  // TCP over IPv6 from the guest to a listener in the second pod.
+  const listener = spawn('ip', ['netns', 'exec', peer.netns, 'nc', '-6', '-N', '-l', '7106'], { stdio: ['pipe', 'ignore', 'ignore'] });
+  sb.trackPid(listener.pid);
+  listener.stdin.end('hello6\n');
+  let got = '';
+  for (let i = 0; i < 50 && !got.includes('hello6'); i++) {
+    try {
+      got = inNetns(guest, 'nc', '-6', '-N', '-w', '3', peerIp6, '7106');
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  assert.match(got, /hello6/);
+
+  killProcessesIn(guest);
+  ip('-n', pod.netns, 'link', 'del', 'vmport0');
+  await teardown(stateDir, vm.name);
+  assert.deepEqual(await snapshot(pod.netns), before, 'pod restored byte for byte');
+  await until('dnsmasq to stop', () => ip('netns', 'pids', pod.netns).trim() === '');
 });
