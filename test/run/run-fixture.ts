@@ -2,7 +2,7 @@
 // state dir, CNI conf dir, bridges and subnets, and a pod named with the sandbox prefix. Collects the
 // status line, stderr and the exit, and checks that a finished run left nothing behind.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listNetns } from '../../src/host/netns.js';
@@ -49,7 +49,6 @@ export function startRun(sb: Sandbox, specYaml: string, extraArgs: string[] = []
   const child = spawn(process.execPath, [CLI, 'run', '-o', 'json', '--state-dir', stateDir, '--pod', pod, '--accel', 'tcg', specFile, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  sb.trackPid(child.pid);
   let stdout = '';
   let stderr = '';
   const lineWaiters: { re: RegExp; resolve: (l: string) => void }[] = [];
@@ -65,6 +64,18 @@ export function startRun(sb: Sandbox, specYaml: string, extraArgs: string[] = []
   });
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
     child.on('exit', (code, signal) => setImmediate(() => resolve({ code, signal, stderr })));
+  });
+  // A test that fails half-way still stops the run the way a user would (SIGTERM, so it tears down
+  // its pod, DHCP server, helper processes and QEMU); SIGKILL and gc only if that does not finish.
+  sb.defer(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const stopped = await Promise.race([exit.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 30_000))]);
+    if (!stopped) {
+      child.kill('SIGKILL');
+      await exit;
+      spawnSync(process.execPath, [CLI, 'gc', '--state-dir', stateDir], { stdio: 'ignore' });
+    }
   });
   const status = new Promise<RunRecord>((resolve, reject) => {
     child.stdout.setEncoding('utf8').on('data', (c: string) => {

@@ -1,0 +1,139 @@
+// IPv6 beyond the peers, with real guests on dual-stack CNI pods: a masquerade NIC gets fd10:0:2::2
+// and its default route from virtnet's RA + DHCPv6 (KubeVirt leaves this to cloud-init); a bridge NIC
+// gets the pod's own IPv6 address (KubeVirt #7979); a second pod reaches each over IPv6.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createPod, deletePod } from '../../src/cni/pod.js';
+import { runProgram } from '../../src/exec/run-program.js';
+import { bridgeConflist, writeConf } from '../cni/cni-fixtures.js';
+import { needsRoot, sandbox, type Sandbox } from '../support/sandbox.js';
+import { CLI, assertNothingLeft, startRun, type RunChild } from './run-fixture.js';
+import type { RunRecord } from '../../src/launcher/run-record.js';
+
+const READY_MS = 150_000;
+const dualStack = { v6: true, ipamExtra: { routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }] } };
+const addr = (cidr: string): string => cidr.split('/')[0]!;
+
+async function httpStatus(ns: string, ip: string): Promise<string> {
+  const res = await runProgram(['ip', 'netns', 'exec', ns, 'nc', '-w', '5', ip, '80'], {
+    timeoutMs: 15_000,
+    input: 'GET / HTTP/1.0\r\n\r\n',
+    okExitCodes: [0, 1],
+  });
+  return res.stdout.split('\r\n')[0] ?? '';
+}
+
+/** Follows `virtnet status` until every NIC of the run has IPv6 and an IPv6 default route (they come after READY). */
+async function withIpv6(run: RunChild): Promise<RunRecord> {
+  let status = await run.status;
+  for (
+    let i = 0;
+    i < 60 && !status.nics.every((n) => (n.guest?.ipv6.length ?? 0) > 0 && n.guest?.gateway6);
+    i++
+  ) {
+    await new Promise((r) => setTimeout(r, 1000));
+    status = (
+      JSON.parse(
+        execFileSync(process.execPath, [CLI, 'status', '-o', 'json', '--state-dir', run.stateDir], {
+          encoding: 'utf8',
+        }),
+      ) as RunRecord[]
+    )[0]!;
+  }
+  return status;
+}
+
+/** The pod's IPv6 address on network `name`, from its network-status. */
+function podIpv6(run: RunChild, name: string): string {
+  const pod = JSON.parse(readFileSync(join(run.stateDir, 'pods', run.pod, 'pod.json'), 'utf8')) as {
+    annotations: Record<string, string>;
+  };
+  const netStatus = JSON.parse(pod.annotations['k8s.v1.cni.cncf.io/network-status']!) as {
+    name: string;
+    ips: string[];
+  }[];
+  return netStatus.find((s) => s.name.endsWith(name))!.ips.find((ip) => ip.includes(':'))!;
+}
+
+function dualStackNetwork(sb: Sandbox): string {
+  return writeConf(
+    join(sb.dir, 'net.d'),
+    '10-pod.conflist',
+    bridgeConflist(sb, { name: 'podnet', bridgeSuffix: 'pn', ...dualStack }),
+  );
+}
+
+test(
+  'dual-stack pod, masquerade: the guest gets fd10:0:2::2 and an IPv6 default route from RA + DHCPv6; a second pod reaches the declared port at the pod IPv6',
+  { skip: needsRoot(), timeout: READY_MS + 90_000 },
+  async (t) => {
+    const sb = sandbox(t);
+    const confDir = dualStackNetwork(sb);
+    const run = startRun(
+      sb,
+      `kind: VM
+metadata: {name: six}
+spec:
+  domain: {devices: {interfaces: [{name: default, masquerade: {}, ports: [{port: 80}]}]}}
+  networks: [{name: default, pod: {}}]
+`,
+      ['--cni-conf-dir', confDir],
+    );
+    const status = await withIpv6(run);
+    const guest = status.nics[0]!.guest!;
+    assert.ok(guest.ipv6.map(addr).includes('fd10:0:2::2'), `masquerade guest IPv6: ${guest.ipv6.join(',')}`);
+    assert.ok(guest.gateway6, 'the guest has an IPv6 default route');
+    const peer = await createPod({ name: `${sb.prefix}peer`, stateDir: run.stateDir, cniConfDir: confDir });
+    t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
+    assert.match(
+      await httpStatus(peer.netns, podIpv6(run, 'podnet')),
+      /^HTTP\/1\.[01] 200/,
+      'declared port at the pod IPv6 reaches the guest',
+    );
+    run.child.kill('SIGTERM');
+    const exit = await run.exit;
+    assert.equal(exit.code, 0, exit.stderr);
+    assertNothingLeft(run, 'six');
+  },
+);
+
+test(
+  'dual-stack pod, bridge: the guest gets the pod interface IPv6 by DHCPv6 and a default route by RA; a second pod reaches it there',
+  { skip: needsRoot(), timeout: READY_MS + 90_000 },
+  async (t) => {
+    const sb = sandbox(t);
+    const confDir = dualStackNetwork(sb);
+    const run = startRun(
+      sb,
+      `kind: VM
+metadata: {name: bsix}
+spec:
+  domain: {devices: {interfaces: [{name: default, bridge: {}}]}}
+  networks: [{name: default, pod: {}}]
+`,
+      ['--cni-conf-dir', confDir],
+    );
+    const status = await withIpv6(run);
+    const guest = status.nics[0]!.guest!;
+    const delegated = podIpv6(run, 'podnet');
+    assert.ok(
+      guest.ipv6.map(addr).includes(delegated),
+      `bridge guest IPv6 ${guest.ipv6.join(',')} has the pod's ${delegated}`,
+    );
+    assert.ok(guest.gateway6, 'the guest has an IPv6 default route');
+    const peer = await createPod({ name: `${sb.prefix}peer`, stateDir: run.stateDir, cniConfDir: confDir });
+    t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
+    assert.match(
+      await httpStatus(peer.netns, delegated),
+      /^HTTP\/1\.[01] 200/,
+      'the guest answers at the delegated pod IPv6',
+    );
+    run.child.kill('SIGTERM');
+    const exit = await run.exit;
+    assert.equal(exit.code, 0, exit.stderr);
+    assertNothingLeft(run, 'bsix');
+  },
+);
