@@ -270,7 +270,6 @@ test('sriov: device-info VF → PF pin, vfio-pci rebind, hostdev NIC, cloud-init
     backend: { kind: 'hostdev', hostPciAddress: VF },
     bootOrder: 2,
     guestPciAddress: '0000:00:0a.0',
-    acpiIndex: undefined,
     linkState: 'up',
     guestConfig: {
       kind: 'static',

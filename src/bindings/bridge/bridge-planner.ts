@@ -13,6 +13,7 @@ import type { BindingContext, BindingModule, DiscoveredInterface, DiscoveredRout
 import type { VmNic } from '../vm-nic.js';
 import { bridgeName, handoverMac, serverAddress, tapName } from './bridge-names.js';
 import { planIpv6Delegation } from './ipv6-delegation.js';
+import { nicFrontend } from '../nic-frontend.js';
 
 /** Infinite lease (RFC 2131 0xffffffff): the address is the pod's for the pod's lifetime, and renewals
  * unicast to the link-local server id could not be routed back anyway. */
@@ -162,16 +163,10 @@ export function planBridge(iface: InterfaceSpec, network: NetworkSpec, pod: Disc
     notes.push(...v6.notes);
   }
   const nic: VmNic = {
-    name: iface.name,
-    alias: `ua-${iface.name}`,
-    model: iface.model,
+    ...nicFrontend(iface),
     mac: vmMac,
     mtuBytes,
     backend: { kind: 'tap', tapName: tap, queues },
-    ...(iface.bootOrder !== undefined ? { bootOrder: iface.bootOrder } : {}),
-    ...(iface.pciAddress !== undefined ? { guestPciAddress: iface.pciAddress } : {}),
-    ...(iface.acpiIndex !== undefined ? { acpiIndex: iface.acpiIndex } : {}),
-    linkState: iface.state === 'down' ? 'down' : 'up',
     guestConfig: served.lease ? { kind: 'dhcp' } : { kind: 'none' },
   };
   return {

@@ -18,6 +18,7 @@ import type { InterfaceSpec, MacvtapMode, NetworkSpec } from '../../api/types.js
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import type { BindingContext, BindingModule, DiscoveredInterface, DiscoveredRoute, InterfacePlan, LinkDevice, PlanNote, PlanStep } from '../plan-types.js';
 import type { GuestStaticConfig, VmNic } from '../vm-nic.js';
+import { nicFrontend } from '../nic-frontend.js';
 
 const IFNAMSIZ_MAX = 15;
 const MAX_QUEUES = 256;
@@ -124,16 +125,10 @@ export function planMacvtap(iface: InterfaceSpec, network: NetworkSpec, pod: Dis
     notes.push({ level: 'info', code: 'MACVTAP_NO_ADDRESS', message: `${p} has no global address: the guest NIC is left to the network's own DHCP` });
   }
   const nic: VmNic = {
-    name: iface.name,
-    alias: `ua-${iface.name}`,
-    model: iface.model,
+    ...nicFrontend(iface),
     mac,
     mtuBytes: pod.mtuBytes,
     backend: { kind: 'macvtap', device, parent: p, mode, queues },
-    ...(iface.bootOrder !== undefined ? { bootOrder: iface.bootOrder } : {}),
-    ...(iface.pciAddress !== undefined ? { guestPciAddress: iface.pciAddress } : {}),
-    ...(iface.acpiIndex !== undefined ? { acpiIndex: iface.acpiIndex } : {}),
-    linkState: iface.state === 'down' ? 'down' : 'up',
     guestConfig: guest.addresses.length > 0 ? { kind: 'static', config: guest } : { kind: 'dhcp' },
   };
   return { name: iface.name, network: network.name, binding: 'macvtap', podInterface: p, podInterfaceBefore: pod, createdDevices: [device], steps, nic, notes };

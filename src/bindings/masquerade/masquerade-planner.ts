@@ -29,6 +29,7 @@ import {
   ipv6VmSubnet,
   type VmSubnet,
 } from './vm-subnet.js';
+import { nicFrontend } from '../nic-frontend.js';
 
 /** The bridge's MAC: reserved, locally administered, never a VM's (KubeVirt uses the same). */
 export const MASQUERADE_BRIDGE_MAC = '02:00:00:00:00:00';
@@ -343,16 +344,10 @@ export function planMasquerade(
     ? { kind: 'dhcp', ...(static6 ? { staticFallback: static6 } : {}) }
     : { kind: 'static', config: static6! };
   const nic: VmNic = {
-    name: iface.name,
-    alias: `ua-${iface.name}`,
-    model: iface.model,
+    ...nicFrontend(iface),
     mac,
     mtuBytes,
     backend: { kind: 'tap', tapName: tap, queues },
-    bootOrder: iface.bootOrder,
-    guestPciAddress: iface.pciAddress,
-    acpiIndex: iface.acpiIndex,
-    linkState: iface.state === 'down' ? 'down' : 'up',
     guestConfig,
   };
   return {

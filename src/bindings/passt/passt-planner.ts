@@ -10,6 +10,7 @@ import type { InterfaceSpec, NetworkSpec, PortSpec } from '../../api/types.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import type { BindingContext, BindingModule, DiscoveredInterface, InterfacePlan, PlanNote, PlanStep } from '../plan-types.js';
 import type { VmNic } from '../vm-nic.js';
+import { nicFrontend } from '../nic-frontend.js';
 
 /** Where passt's sockets live: a short path (sun_path is 108 bytes) that exists on every host. */
 export const PASST_SOCKET_DIR = '/tmp';
@@ -108,17 +109,11 @@ export function planPasst(iface: InterfaceSpec, network: NetworkSpec, podInterfa
     },
   ];
   const nic: VmNic = {
-    name: iface.name,
-    alias: `ua-${iface.name}`,
-    model: iface.model,
+    ...nicFrontend(iface),
     // The guest may use the pod's MAC: passt answers ARP itself and never forwards L2.
     mac: iface.macAddress ?? podInterface.mac.toLowerCase(),
     mtuBytes,
     backend: { kind: 'passt', socketPath, ...(iface.ports.length > 0 ? { ports: iface.ports } : {}) },
-    ...(iface.bootOrder !== undefined ? { bootOrder: iface.bootOrder } : {}),
-    ...(iface.pciAddress !== undefined ? { guestPciAddress: iface.pciAddress } : {}),
-    ...(iface.acpiIndex !== undefined ? { acpiIndex: iface.acpiIndex } : {}),
-    linkState: iface.state === 'down' ? 'down' : 'up',
     guestConfig: { kind: 'dhcp' },
   };
   return {

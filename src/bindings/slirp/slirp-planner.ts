@@ -9,6 +9,7 @@ import type { InterfaceSpec, NetworkSpec, PortSpec } from '../../api/types.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import type { BindingContext, BindingModule, DiscoveredInterface, InterfacePlan, PlanNote } from '../plan-types.js';
 import type { VmNic } from '../vm-nic.js';
+import { nicFrontend } from '../nic-frontend.js';
 
 export const DEFAULT_SLIRP_NETWORK_CIDR = '10.0.2.0/24';
 /** QEMU's slirp needs room for gateway (.2), DNS (.3) and the DHCP pool starting at .15. */
@@ -63,16 +64,10 @@ export function planSlirp(iface: InterfaceSpec, network: NetworkSpec, podInterfa
       : { level: 'info', code: 'SLIRP_NO_INBOUND', message: `interface ${iface.name}: no ports declared, nothing outside reaches the guest` },
   );
   const nic: VmNic = {
-    name: iface.name,
-    alias: `ua-${iface.name}`,
-    model: iface.model,
+    ...nicFrontend(iface),
     // KubeVirt's slirp default MAC is QEMU's; a fixed one keeps it stable across restarts.
     mac: iface.macAddress ?? slirpMac(`${ctx.vm.namespace}/${ctx.vm.name}/${iface.name}`),
     backend: { kind: 'user', netCidr: net, dnsSearch: searchDomains, hostfwd },
-    ...(iface.bootOrder !== undefined ? { bootOrder: iface.bootOrder } : {}),
-    ...(iface.pciAddress !== undefined ? { guestPciAddress: iface.pciAddress } : {}),
-    ...(iface.acpiIndex !== undefined ? { acpiIndex: iface.acpiIndex } : {}),
-    linkState: iface.state === 'down' ? 'down' : 'up',
     // QEMU's built-in DHCP server configures the guest.
     guestConfig: { kind: 'dhcp' },
   };

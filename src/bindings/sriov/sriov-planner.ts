@@ -17,6 +17,7 @@ import type {
   PlanStep,
 } from '../plan-types.js';
 import type { GuestStaticConfig, VmNic } from '../vm-nic.js';
+import { nicFrontend } from '../nic-frontend.js';
 
 export const VFIO_PCI = 'vfio-pci';
 
@@ -338,16 +339,10 @@ export function planSriov(
 
   const config = guestStatic(podInterface, entry, notes);
   const nic: VmNic = {
-    name: iface.name,
-    alias: `ua-${iface.name}`,
-    model: iface.model,
+    ...nicFrontend(iface),
     mac,
     ...(podInterface?.mtuBytes !== undefined ? { mtuBytes: podInterface.mtuBytes } : {}),
     backend: { kind: 'hostdev', hostPciAddress: vf.pciAddress },
-    bootOrder: iface.bootOrder,
-    guestPciAddress: iface.pciAddress,
-    acpiIndex: iface.acpiIndex,
-    linkState: iface.state === 'down' ? 'down' : 'up',
     guestConfig: config.addresses.length > 0 ? { kind: 'static', config } : { kind: 'none' },
   };
   return {
