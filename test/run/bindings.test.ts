@@ -12,7 +12,7 @@ import { createPod, deletePod, type PodState } from '../../src/cni/pod.js';
 import { runProgram } from '../../src/exec/run-program.js';
 import { guestConnect, listenForGuest, peerAddressOf } from '../support/guest-outbound.js';
 import { needsRoot, sandbox, type Sandbox } from '../support/sandbox.js';
-import { assertNothingLeft, defaultNetwork, startRun, type RunChild } from './run-fixture.js';
+import { defaultNetwork, startRun, stopRun, type RunChild } from './run-fixture.js';
 
 const READY_MS = 150_000;
 const v4 = (cidr: string): string => cidr.split('/')[0]!;
@@ -69,13 +69,6 @@ function passtPids(socket: string): number[] {
     .map(Number);
 }
 
-async function stop(run: RunChild, vm: string): Promise<void> {
-  run.child.kill('SIGTERM');
-  const exit = await run.exit;
-  assert.equal(exit.code, 0, exit.stderr);
-  assertNothingLeft(run, vm);
-}
-
 test('slirp: QEMU DHCP on vmNetworkCIDR, hostfwd for exactly the declared port at the pod IP', { skip: needsRoot(), timeout: READY_MS + 60_000 }, async (t) => {
   const sb = sandbox(t);
   const confDir = defaultNetwork(sb);
@@ -100,7 +93,7 @@ spec:
   await runProgram(['virt-xml-validate', status.files.domainXml!, 'domain'], { timeoutMs: 30_000 });
   assert.ok(argv.some((a) => a.startsWith('user,') && a.includes('hostfwd=tcp::80-:80') && !a.includes(':7-')), argv.join(' '));
   await assertOutboundFromPodIp(sb, run, await assertOnlyDeclaredInbound(sb, run, confDir, t));
-  await stop(run, 'slirpvm');
+  await stopRun(run, 'slirpvm');
 });
 
 test('passt: the guest gets the pod IP from passt, only the declared port reaches it, passt stops with the VM', { skip: needsRoot(), timeout: READY_MS + 60_000 }, async (t) => {
@@ -131,7 +124,7 @@ spec:
   assert.equal(statSync(`/proc/${passtPid}/ns/net`).ino, statSync(`/run/netns/${run.pod}`).ino, 'passt runs in the pod namespace');
   await runProgram(['virt-xml-validate', status.files.domainXml!, 'domain'], { timeoutMs: 30_000 });
   await assertOutboundFromPodIp(sb, run, await assertOnlyDeclaredInbound(sb, run, confDir, t));
-  await stop(run, 'passtvm');
+  await stopRun(run, 'passtvm');
   assert.deepEqual(passtPids(socket), [], 'passt stopped with the VM');
   assert.ok(!existsSync(socket), 'passt socket removed');
 });
@@ -164,5 +157,5 @@ spec:
   t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
   assert.match(await talk(peer.netns, ip, 80, 'GET / HTTP/1.0\r\n\r\n'), /^HTTP\/1\.[01] 200/);
   assert.equal(await talk(peer.netns, ip, 7, 'macvtap-echo\n'), 'macvtap-echo\n', 'echo round trip through the macvtap');
-  await stop(run, 'mvtvm');
+  await stopRun(run, 'mvtvm');
 });

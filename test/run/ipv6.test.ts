@@ -10,7 +10,7 @@ import { createPod, deletePod } from '../../src/cni/pod.js';
 import { runProgram } from '../../src/exec/run-program.js';
 import { bridgeConflist, writeConf } from '../cni/cni-fixtures.js';
 import { needsRoot, sandbox, type Sandbox } from '../support/sandbox.js';
-import { CLI, assertNothingLeft, startRun, type RunChild } from './run-fixture.js';
+import { CLI, startRun, stopRun, type RunChild } from './run-fixture.js';
 import type { RunRecord } from '../../src/launcher/run-record.js';
 
 const READY_MS = 150_000;
@@ -93,10 +93,7 @@ spec:
       /^HTTP\/1\.[01] 200/,
       'declared port at the pod IPv6 reaches the guest',
     );
-    run.child.kill('SIGTERM');
-    const exit = await run.exit;
-    assert.equal(exit.code, 0, exit.stderr);
-    assertNothingLeft(run, 'six');
+    await stopRun(run, 'six');
   },
 );
 
@@ -131,9 +128,6 @@ spec:
       /^HTTP\/1\.[01] 200/,
       'the guest answers at the delegated pod IPv6',
     );
-    run.child.kill('SIGTERM');
-    const exit = await run.exit;
-    assert.equal(exit.code, 0, exit.stderr);
-    assertNothingLeft(run, 'bsix');
+    await stopRun(run, 'bsix');
   },
 );

@@ -114,6 +114,14 @@ export function assertNothingLeft(run: RunChild, vm: string): void {
   assert.deepEqual(leftovers, [], 'processes of the VM left behind');
 }
 
+/** Stops the run with `signal` as a user would; it must exit 0 and leave nothing of VM `vm`. */
+export async function stopRun(run: RunChild, vm: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  run.child.kill(signal);
+  const exit = await run.exit;
+  assert.equal(exit.code, 0, exit.stderr);
+  assertNothingLeft(run, vm);
+}
+
 /** Addresses host-local still holds in the sandbox's IPAM data dir for network `name`. */
 export function allocatedIps(sb: Sandbox, name: string): string[] {
   const dir = join(sb.dir, 'ipam', name);

@@ -9,7 +9,7 @@ import { createPod, deletePod } from '../../src/cni/pod.js';
 import { runProgram } from '../../src/exec/run-program.js';
 import { ensureGuest } from '../../src/hypervisor/guest/build-guest.js';
 import { needsRoot, sandbox } from '../support/sandbox.js';
-import { CLI, allocatedIps, assertNothingLeft, bridgeNads, defaultNetwork, startRun } from './run-fixture.js';
+import { CLI, allocatedIps, assertNothingLeft, bridgeNads, defaultNetwork, startRun, stopRun } from './run-fixture.js';
 
 const READY_MS = 150_000;
 
@@ -172,8 +172,5 @@ spec:
     else await new Promise((r) => setTimeout(r, 1000));
   }
   assert.ok(ready, 'the guest reported through virtnet status');
-  run.child.kill('SIGINT');
-  const exit = await run.exit;
-  assert.equal(exit.code, 0, exit.stderr);
-  assertNothingLeft(run, 'own-kernel');
+  await stopRun(run, 'own-kernel', 'SIGINT');
 });
