@@ -67,12 +67,16 @@ export interface RunTimings {
   qemuUpAtEpochMs: number;
 }
 
-/** The start time field of /proc/<pid>/stat, or undefined when the process is gone. */
+/**
+ * The start time field of /proc/<pid>/stat, or undefined when the process is gone — a zombie counts
+ * as gone: it has exited, only its parent has not reaped it yet.
+ */
 export function processStartTime(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command (which may contain spaces) start after the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    // Fields after the command (which may contain spaces) start after the last ')': state first.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
   } catch {
     return undefined;
   }
