@@ -91,6 +91,25 @@ async function waitForSocket(path: string, exited: Promise<VmExit>, timeoutMs: n
   }
 }
 
+/**
+ * Connects to QMP once QEMU listens: the socket file appears at bind(), a moment before listen(), so
+ * a connect in between is refused — retry that (and only that) until QEMU exits or time runs out.
+ */
+async function connectQmpWhenListening(path: string, exited: Promise<VmExit>, timeoutMs: number): Promise<QmpClient> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await connectQmp(path);
+    } catch (err) {
+      const cause = err instanceof VirtnetError ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
+      if (gone || Date.now() > deadline || cause?.code !== 'ECONNREFUSED') throw err;
+      await sleep(20);
+    }
+  }
+}
+
 /** Starts QEMU for `options.machine`; resolves once QMP answers (QEMU is up, the guest booting). */
 export async function startVm(options: VmRunOptions): Promise<RunningVm> {
   const { machine, runDir } = options;
@@ -187,7 +206,7 @@ export async function startVm(options: VmRunOptions): Promise<RunningVm> {
         program: argv[0],
         exitCode: exitInfo.code,
       });
-    qmp = await connectQmp(files.qmpSocket);
+    qmp = await connectQmpWhenListening(files.qmpSocket, exited, options.startTimeoutMs ?? 15_000);
     for (const nic of machine.nics) {
       if (nic.linkState === 'down' && nic.backend.kind !== 'hostdev')
         await qmp.execute('set_link', { name: nicIds(nic).deviceId, up: false });
