@@ -5,24 +5,14 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stateLayout } from '../launcher/state-dir.js';
-import type { NetworkConfList } from './net-conf.js';
-import type { AttachmentSource } from './pod-networks.js';
+import type { PlannedAttachment } from './pod-networks.js';
 
-/** One attachment as recorded: `adding` until its ADD succeeded. */
-export interface PodAttachment {
+/** One attachment as recorded: the planned attachment, `adding` until its ADD succeeded. */
+export interface PodAttachment extends PlannedAttachment {
   seq: number;
-  name: string;
-  source: AttachmentSource;
-  ifname: string;
-  default: boolean;
-  list: NetworkConfList;
-  cniArgs: [string, string][];
-  capabilityArgs: Record<string, unknown>;
   state: 'adding' | 'ready';
   /** The ADD result, encoded in the list's version. */
   result?: Record<string, unknown>;
-  defaultRoute?: string[];
-  resourceName?: string;
 }
 
 /** The pod record. */
