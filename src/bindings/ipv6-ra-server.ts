@@ -20,6 +20,11 @@ export interface Ipv6RaServerConfig {
   dnsServers: string[];
   searchDomains: string[];
   leaseSeconds: number;
+  /**
+   * Whether the RAs name the bridge a default router (default true). False: lifetime 0, the RAs
+   * still carry the on-link prefix and the managed flag, the guest gets no default route here.
+   */
+  defaultRouter?: boolean;
 }
 
 const DNS_NAME_RE = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/;
@@ -56,7 +61,10 @@ export function ipv6RaServerArgv(c: Ipv6RaServerConfig): string[] {
     '--bind-interfaces',
     '--except-interface=lo',
     '--enable-ra',
-    `--ra-param=${c.bridge},mtu:${c.mtuBytes},high,${RA_INTERVAL_SECONDS},${ROUTER_LIFETIME_SECONDS}`,
+    // RFC 4191: a router with lifetime 0 must advertise medium preference.
+    c.defaultRouter === false
+      ? `--ra-param=${c.bridge},mtu:${c.mtuBytes},${RA_INTERVAL_SECONDS},0`
+      : `--ra-param=${c.bridge},mtu:${c.mtuBytes},high,${RA_INTERVAL_SECONDS},${ROUTER_LIFETIME_SECONDS}`,
     // `static`: only dhcp-host reservations are served, i.e. only the VM's MAC gets an address.
     `--dhcp-range=${c.network},static,${c.prefixLength},${c.leaseSeconds}`,
     `--dhcp-host=${c.vmMac},[${c.vmAddress}]`,

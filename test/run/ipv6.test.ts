@@ -1,16 +1,19 @@
 // IPv6 beyond the peers, with real guests on dual-stack CNI pods: a masquerade NIC gets fd10:0:2::2
 // and its default route from virtnet's RA + DHCPv6 (KubeVirt leaves this to cloud-init); a bridge NIC
-// gets the pod's own IPv6 address (KubeVirt #7979); a second pod reaches each over IPv6.
+// gets the pod's own IPv6 address (KubeVirt #7979), on the pod network and on a dual-stack Multus
+// network alike; a second pod reaches each over IPv6, and the guest reaches it.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { formatIpv6, parseIpv6 } from '../../src/bindings/ip-address.js';
 import { createPod, deletePod } from '../../src/cni/pod.js';
 import { runProgram } from '../../src/exec/run-program.js';
 import { bridgeConflist, writeConf } from '../cni/cni-fixtures.js';
 import { needsRoot, sandbox, type Sandbox } from '../support/sandbox.js';
-import { CLI, startRun, stopRun, type RunChild } from './run-fixture.js';
+import { guestConnect, listenForGuest, peerAddressOf } from '../support/guest-outbound.js';
+import { CLI, bridgeNads, startRun, stopRun, type RunChild } from './run-fixture.js';
 import type { RunRecord } from '../../src/launcher/run-record.js';
 
 const READY_MS = 150_000;
@@ -26,12 +29,16 @@ async function httpStatus(ns: string, ip: string): Promise<string> {
   return res.stdout.split('\r\n')[0] ?? '';
 }
 
-/** Follows `virtnet status` until every NIC of the run has IPv6 and an IPv6 default route (they come after READY). */
-async function withIpv6(run: RunChild): Promise<RunRecord> {
+/**
+ * Follows `virtnet status` until every NIC of the run has IPv6, and an IPv6 default route unless
+ * `onLinkOnly` names it (they come after READY).
+ */
+async function withIpv6(run: RunChild, onLinkOnly: string[] = []): Promise<RunRecord> {
   let status = await run.status;
   for (
     let i = 0;
-    i < 60 && !status.nics.every((n) => (n.guest?.ipv6.length ?? 0) > 0 && n.guest?.gateway6);
+    i < 60 &&
+    !status.nics.every((n) => (n.guest?.ipv6.length ?? 0) > 0 && (onLinkOnly.includes(n.name) || n.guest?.gateway6));
     i++
   ) {
     await new Promise((r) => setTimeout(r, 1000));
@@ -129,5 +136,44 @@ spec:
       'the guest answers at the delegated pod IPv6',
     );
     await stopRun(run, 'bsix');
+  },
+);
+
+test(
+  'dual-stack pod network + dual-stack Multus network, bridge on both: each guest NIC gets its pod interface IPv6 (a default route only where the pod had one); over the Multus network a second pod reaches the guest and the guest reaches it',
+  { skip: needsRoot(), timeout: READY_MS + 90_000 },
+  async (t) => {
+    const sb = sandbox(t);
+    const confDir = dualStackNetwork(sb);
+    const nads = bridgeNads(sb, ['red'], { v6: true });
+    const run = startRun(
+      sb,
+      `kind: VM
+metadata: {name: msix}
+spec:
+  domain: {devices: {interfaces: [{name: default, bridge: {}}, {name: red, bridge: {}}]}}
+  networks: [{name: default, pod: {}}, {name: red, multus: {networkName: red}}]
+`,
+      ['--cni-conf-dir', confDir, '--nad', nads],
+    );
+    const status = await withIpv6(run, ['red']);
+    const byName = (name: string) => status.nics.find((n) => n.name === name)!.guest!;
+    for (const [nic, network] of [['default', 'podnet'], ['red', 'red']] as const) {
+      const guest = byName(nic);
+      const delegated = podIpv6(run, network);
+      assert.ok(guest.ipv6.map(addr).includes(delegated), `NIC ${nic} IPv6 ${guest.ipv6.join(',')} has the pod's ${delegated} (${network})`);
+    }
+    assert.ok(byName('default').gateway6, 'the pod network (IPv6 default route in the pod) gives an IPv6 default route');
+    assert.equal(byName('red').gateway6, undefined, 'red gave the pod no IPv6 route: the guest gets none there either');
+    const peer = await createPod({ name: `${sb.prefix}peer`, stateDir: run.stateDir, cniConfDir: confDir, nadFiles: [nads], networks: 'red' });
+    t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
+    const guestRed = podIpv6(run, 'red');
+    assert.match(await httpStatus(peer.netns, guestRed), /^HTTP\/1\.[01] 200/, 'the peer reaches the guest at its Multus IPv6');
+    const peerRed = peer.networkStatus.find((s) => s.name.endsWith('red'))!.ips!.map(addr).find((ip) => ip.includes(':'))!;
+    await listenForGuest(sb, peer.netns, 9006, 6);
+    const from = peerAddressOf(await guestConnect(peer.netns, guestRed, 80, peerRed, 9006)).replace(/^\[|\]$/g, '');
+    // socat prints the address uncompressed.
+    assert.equal(formatIpv6(parseIpv6(from)!), guestRed, 'the guest reaches the peer over the Multus network from its delegated IPv6');
+    await stopRun(run, 'msix');
   },
 );

@@ -29,11 +29,14 @@ export function defaultNetwork(sb: Sandbox): string {
   return writeConf(join(sb.dir, 'net.d'), '10-pod.conflist', bridgeConflist(sb, { name: 'podnet', bridgeSuffix: 'pn' }));
 }
 
-/** Writes NetworkAttachmentDefinitions for bridge networks `names` (salted subnets 1, 2, ...). */
-export function bridgeNads(sb: Sandbox, names: string[]): string {
+/**
+ * Writes NetworkAttachmentDefinitions for bridge networks `names` (salted subnets 1, 2, ...);
+ * `extra` adds to each conflist (`{ v6: true }`: dual-stack host-local ranges).
+ */
+export function bridgeNads(sb: Sandbox, names: string[], extra: { v6?: boolean; ipamExtra?: Record<string, unknown> } = {}): string {
   const file = join(sb.dir, 'nads.yaml');
   const docs = names.map((name, i) => {
-    const conf = bridgeConflist(sb, { name, bridgeSuffix: `n${i + 1}`, salt: i + 1 });
+    const conf = bridgeConflist(sb, { name, bridgeSuffix: `n${i + 1}`, salt: i + 1, ...extra });
     return `apiVersion: k8s.cni.cncf.io/v1\nkind: NetworkAttachmentDefinition\nmetadata:\n  name: ${name}\nspec:\n  config: '${JSON.stringify(conf)}'\n`;
   });
   writeFileSync(file, docs.join('---\n'));

@@ -9,13 +9,13 @@ import type { Sandbox } from './sandbox.js';
 export const PEER_REPLY = /^peer=(\S+) got=(.*)$/m;
 
 /**
- * Starts `socat` listening on TCP `port` (IPv4) in `ns`, killed at sandbox cleanup; resolves once it
- * listens. Returns a stop function that kills it by PID.
+ * Starts `socat` listening on TCP `port` (IPv4, or IPv6 with `family` 6) in `ns`, killed at sandbox
+ * cleanup; resolves once it listens. Returns a stop function that kills it by PID.
  */
-export async function listenForGuest(sb: Sandbox, ns: string, port: number): Promise<() => void> {
+export async function listenForGuest(sb: Sandbox, ns: string, port: number, family: 4 | 6 = 4): Promise<() => void> {
   // Reads the line before answering so the reply never races an unread line (which would be an RST).
   const child = startProgram(
-    ['ip', 'netns', 'exec', ns, 'socat', `TCP4-LISTEN:${port},reuseaddr,fork`, 'SYSTEM:read line; echo "peer=$SOCAT_PEERADDR got=$line"'],
+    ['ip', 'netns', 'exec', ns, 'socat', `TCP${family}-LISTEN:${port},reuseaddr,fork`, 'SYSTEM:read line; echo "peer=$SOCAT_PEERADDR got=$line"'],
     { stdio: 'ignore' },
   );
   sb.trackPid(child.pid);

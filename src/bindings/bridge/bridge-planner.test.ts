@@ -127,6 +127,33 @@ test('no IPv4: pure L2 without DHCPv4; IPv6 is delegated by DHCPv6 + RA, the pod
   assert.ok(dnsmasq.argv.includes('--interface=k6t-eth0'));
 });
 
+test('IPv6 on two networks: each bridge gets its own dnsmasq; one without IPv6 routes is on-link only (RA lifetime 0, no forwarding for it)', () => {
+  const v6 = (address: string): DiscoveredInterface['addresses'][number] => ({ family: 6, address, prefixLength: 64, scope: 'global', flags: [] });
+  const route = { family: 6 as const, destination: '::/0', gateway: 'fd00::1', device: 'eth0', metric: 1024, protocol: 'boot', flags: [] };
+  const networks: NetworkSpec[] = [
+    { name: 'default', source: { kind: 'pod' } },
+    { name: 'red', source: { kind: 'multus', networkName: 'red', default: false } },
+  ];
+  const spec = vm({ networks, interfaces: networks.map((n) => iface(n.name)) });
+  const net1 = podIf('podb1f51a511f1', { index: 3, mac: '0a:58:0a:f5:00:07', addresses: [v6('fd00:1::7')], routes: [] });
+  const r = planVmNetwork(spec, DEFAULT_CLUSTER_CONFIG, pod([podIf('eth0', { addresses: [v6('fd00::5')], routes: [route] }), net1]));
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
+  const [eth0, red] = r.plan.interfaces;
+  const dnsmasq = (p: typeof eth0) => p!.steps.find((s) => s.kind === 'process.start');
+  const a = dnsmasq(eth0);
+  const b = dnsmasq(red);
+  assert.ok(a?.kind === 'process.start' && b?.kind === 'process.start');
+  assert.notEqual(a.name, b.name, 'one helper process name per bridge');
+  assert.ok(a.argv.includes('--interface=k6t-eth0') && a.argv.includes('--ra-param=k6t-eth0,mtu:1450,high,60,1800'));
+  assert.ok(b.argv.includes('--interface=k6t-b1f51a511f1') && b.argv.includes('--dhcp-range=fd00:1::,static,64,86400'));
+  assert.ok(b.argv.includes('--ra-param=k6t-b1f51a511f1,mtu:1450,60,0'), 'no default router where the pod had no IPv6 route');
+  assert.ok(b.argv.includes('--dhcp-host=0a:58:0a:f5:00:07,[fd00:1::7]'));
+  assert.deepEqual(red!.notes.map((n) => n.code), ['PURE_L2', 'IPV6_ON_LINK_ONLY']);
+  assert.ok(!red!.steps.some((s) => s.kind === 'sysctl.set' || s.kind === 'route.add'));
+  assert.deepEqual(r.plan.interfaces.flatMap((i) => i.steps.filter((s) => s.kind === 'nft.ruleset').map((s) => s.id)), ['eth0/ra6-filter', 'podb1f51a511f1/ra6-filter']);
+  assert.equal(r.plan.interfaces.flatMap((i) => i.steps).filter((s) => s.id === 'ipv6-forwarding').length, 1);
+});
+
 test('three networks: each pod interface is looked up; missing ones are issues with their fields', () => {
   const networks: NetworkSpec[] = [
     { name: 'default', source: { kind: 'pod' } },

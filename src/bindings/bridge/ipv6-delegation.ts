@@ -9,6 +9,9 @@
 // Why the pod forwards IPv6: an RA can only name its sender as a router, so the guest's default route
 // points at the bridge; the pod's own routes move to the bridge and it forwards off-link traffic to
 // the real gateway (on-link destinations the guest reaches directly, the prefix being on-link).
+// A pod interface with no IPv6 route of its own (a secondary network whose IPAM gives none) gets no
+// default router either: the RAs say lifetime 0, so the guest, like the pod, reaches only the
+// on-link prefix there and does not send its other traffic into that network.
 // A bridge-family nft table keeps RAs and DHCPv6 between the VM and dnsmasq: none leave through the
 // pod interface to the pod network, none from the pod network reach dnsmasq. Pure.
 import { matchMeta, matchPayload, type NftCommand, type NftTableRef } from '../../host/nft-json.js';
@@ -68,6 +71,12 @@ function raFilter(table: NftTableRef, podInterface: string): NftCommand[] {
   ];
 }
 
+/** IPv6 forwarding in the pod, for VMs whose default route is their bridge. */
+function forwarding(ctx: BindingContext): PlanStep {
+  const previous = ctx.pod.sysctls?.[FORWARDING_KEY];
+  return { id: 'ipv6-forwarding', phase: 'network', kind: 'sysctl.set', key: FORWARDING_KEY, value: '1', ...(previous !== undefined ? { previousValue: previous } : {}), summary: 'IPv6 forwarding in the pod (the VM\'s default route is the bridge)' };
+}
+
 /** Plans the IPv6 delegation, or undefined when the pod interface has no global IPv6 address. */
 export function planIpv6Delegation(pod: DiscoveredInterface, bridge: string, vmMac: string, ctx: BindingContext): Ipv6Delegation | undefined {
   const v6 = pod.addresses.filter((a) => a.family === 6 && a.scope === 'global');
@@ -85,18 +94,22 @@ export function planIpv6Delegation(pod: DiscoveredInterface, bridge: string, vmM
     ...routes.map((route): PlanStep => ({ id: `${p}/route6/${route.table ?? 'main'}/${route.destination}/${route.metric ?? 0}`, phase: 'network', kind: 'route.remove', route, summary: `remove route ${route.destination}${route.gateway ? ` via ${route.gateway}` : ''} dev ${p} (the pod forwards for the VM through ${bridge})` })),
     ...v6.map((address): PlanStep => ({ id: `${p}/addr6/${address.address}/${address.prefixLength}`, phase: 'network', kind: 'addr.remove', device: p, address, summary: `remove ${address.address}/${address.prefixLength} from ${p} (delegated to the VM)` })),
   ];
+  const movedRoutes = routes.filter((r) => r.table === undefined);
+  const defaultRouter = movedRoutes.length > 0;
+  if (!defaultRouter) {
+    notes.push({ level: 'info', code: 'IPV6_ON_LINK_ONLY', message: `${p} has no IPv6 routes beyond its prefix: the VM gets ${first.address} on-link only, no IPv6 default route through ${bridge}` });
+  }
   const table: NftTableRef = { family: 'bridge', name: `virtnet-ra6-${p}` };
   const dnsServers = ctx.pod.dns.nameservers.filter((s) => s.includes(':'));
   const bridgeSteps: PlanStep[] = [
     { id: `${p}/subnet-router`, phase: 'network', kind: 'addr.add', device: bridge, address: `${network}/${first.prefixLength}`, noDad: true, summary: `add ${network}/${first.prefixLength} (subnet-router anycast, nodad) to ${bridge}: the prefix dnsmasq serves` },
-    ...routes
-      .filter((r) => r.table === undefined)
-      .map((r): PlanStep => {
-        const { prefsrc: _prefsrc, ...rest } = r;
-        const route: DiscoveredRoute = { ...rest, device: bridge };
-        return { id: `${p}/bridge-route6/${r.destination}/${r.metric ?? 0}`, phase: 'network', kind: 'route.add', route, summary: `route ${r.destination}${r.gateway ? ` via ${r.gateway}` : ''} dev ${bridge} (the VM's traffic beyond the prefix)` };
-      }),
-    { id: 'ipv6-forwarding', phase: 'network', kind: 'sysctl.set', key: FORWARDING_KEY, value: '1', ...(ctx.pod.sysctls?.[FORWARDING_KEY] !== undefined ? { previousValue: ctx.pod.sysctls[FORWARDING_KEY] } : {}), summary: 'IPv6 forwarding in the pod (the VM\'s default route is the bridge)' },
+    ...movedRoutes.map((r): PlanStep => {
+      const { prefsrc: _prefsrc, ...rest } = r;
+      const route: DiscoveredRoute = { ...rest, device: bridge };
+      return { id: `${p}/bridge-route6/${r.destination}/${r.metric ?? 0}`, phase: 'network', kind: 'route.add', route, summary: `route ${r.destination}${r.gateway ? ` via ${r.gateway}` : ''} dev ${bridge} (the VM's traffic beyond the prefix)` };
+    }),
+    // Shared by every delegating interface (same id: the planner keeps one).
+    ...(defaultRouter ? [forwarding(ctx)] : []),
     { id: `${p}/ra6-filter`, phase: 'network', kind: 'nft.ruleset', tables: [table], commands: raFilter(table, p), summary: `keep RA and DHCPv6 off ${p} (bridge table ${table.name})` },
     {
       id: `${p}/ra6-dhcpv6`,
@@ -104,8 +117,8 @@ export function planIpv6Delegation(pod: DiscoveredInterface, bridge: string, vmM
       kind: 'process.start',
       name: `ra6-${bridge}`,
       inNetns: true,
-      argv: ipv6RaServerArgv({ bridge, vmMac, vmAddress: first.address, prefixLength: first.prefixLength, network, mtuBytes: pod.mtuBytes, dnsServers, searchDomains: [...ctx.pod.dns.search], leaseSeconds: BRIDGE_IPV6_LEASE_SECONDS }),
-      summary: `serve RA (managed, on-link ${network}/${first.prefixLength}, default route, MTU) and DHCPv6 (${first.address} for ${vmMac} only) on ${bridge}`,
+      argv: ipv6RaServerArgv({ bridge, vmMac, vmAddress: first.address, prefixLength: first.prefixLength, network, mtuBytes: pod.mtuBytes, dnsServers, searchDomains: [...ctx.pod.dns.search], leaseSeconds: BRIDGE_IPV6_LEASE_SECONDS, defaultRouter }),
+      summary: `serve RA (managed, on-link ${network}/${first.prefixLength}, ${defaultRouter ? 'default route' : 'no default route'}, MTU) and DHCPv6 (${first.address} for ${vmMac} only) on ${bridge}`,
     },
   ];
   return { podSteps, bridgeSteps, notes };
