@@ -4,13 +4,17 @@
 // in the guest stamps the client's DISCOVER and the server's ACK of the same xid (kernel timestamps),
 // so the client's process start-up and hook scripts are excluded; the udhcpc wall time (deconfig to
 // bound hook) is reported beside it. Target (issue 4): virtnet's median ≤ both peers' medians.
+// A fourth responder, nodeFloor (bench/dhcp-node-floor.ts), sends replies virtnet's codec encoded at
+// start-up with nothing but the xid patched: the floor of any Node DHCP server here, so the JSON
+// shows how much of virtnet's time is its own work and how much is Node's receive/send path.
 // Topology: a pod namespace with bridge br0 (169.254.75.10/32 for virtnet, 10.244.1.254/24 which
 // dnsmasq and Kea need to pick their subnet) and a guest namespace whose veth carries the client MAC.
 // Run: `node --import tsx bench/dhcp.ts [runs]` (default 25 per server). Prints one JSON document.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startDhcp4Process } from '../src/dhcp/process.js';
 import type { Dhcp4Lease } from '../src/dhcp/server-config.js';
 import { minimalEnv, runProgram, startProgram } from '../src/exec/run-program.js';
@@ -66,11 +70,17 @@ function daemon(name: string, argv: string[], env?: NodeJS.ProcessEnv): Server {
   };
 }
 
+const configPath = join(dir, 'virtnet.json');
+writeFileSync(configPath, JSON.stringify({ leases: [lease] }));
+
 async function startVirtnet(): Promise<Server> {
-  const configPath = join(dir, 'virtnet.json');
-  writeFileSync(configPath, JSON.stringify({ leases: [lease] }));
   const p = await startDhcp4Process({ netns: POD, configPath, logPath: join(dir, 'virtnet.log') });
   return { name: 'virtnet', stop: () => p.stop() };
+}
+
+function startNodeFloor(): Server {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'dhcp-node-floor.ts');
+  return daemon('nodeFloor', [process.execPath, '--import', 'tsx', script, configPath]);
 }
 
 function startDnsmasq(): Server {
@@ -191,10 +201,10 @@ function percentile(xs: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  const samples: Record<string, number[]> = { virtnet: [], dnsmasq: [], kea: [] };
-  const wall: Record<string, number[]> = { virtnet: [], dnsmasq: [], kea: [] };
-  const failures: Record<string, number> = { virtnet: 0, dnsmasq: 0, kea: 0 };
-  const starters: Record<string, () => Server | Promise<Server>> = { virtnet: startVirtnet, dnsmasq: startDnsmasq, kea: startKea };
+  const samples: Record<string, number[]> = { virtnet: [], dnsmasq: [], kea: [], nodeFloor: [] };
+  const wall: Record<string, number[]> = { virtnet: [], dnsmasq: [], kea: [], nodeFloor: [] };
+  const failures: Record<string, number> = { virtnet: 0, dnsmasq: 0, kea: 0, nodeFloor: 0 };
+  const starters: Record<string, () => Server | Promise<Server>> = { virtnet: startVirtnet, dnsmasq: startDnsmasq, kea: startKea, nodeFloor: startNodeFloor };
   try {
     await topology();
     // Round-robin in batches: one server at a time owns port 67, each batch a few DORAs.
@@ -237,7 +247,12 @@ async function main(): Promise<void> {
     measure: 'DISCOVER→ACK on the guest interface (tcpdump timestamps), same xid',
     runsPerServer: runs,
     servers: summary,
-    ratio: { virtnetVsDnsmasq: +(v / median(samples.dnsmasq!)).toFixed(3), virtnetVsKea: +(v / median(samples.kea!)).toFixed(3) },
+    ratio: {
+      virtnetVsDnsmasq: +(v / median(samples.dnsmasq!)).toFixed(3),
+      virtnetVsKea: +(v / median(samples.kea!)).toFixed(3),
+      virtnetVsNodeFloor: +(v / median(samples.nodeFloor!)).toFixed(3),
+      nodeFloorVsDnsmasq: +(median(samples.nodeFloor!) / median(samples.dnsmasq!)).toFixed(3),
+    },
     target: 'virtnet median ≤ dnsmasq median and ≤ kea median',
     pass: v <= median(samples.dnsmasq!) && v <= median(samples.kea!),
   };
