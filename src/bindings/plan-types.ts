@@ -258,6 +258,11 @@ export interface BindingContext {
   tapOwner?: { uid: number; gid: number };
   /** The pod's SR-IOV view (network-status, PCIDEVICE_* env, sysfs), when it has SR-IOV interfaces. */
   sriov?: SriovDiscovery;
+  /**
+   * The VM's state directory (`<stateDir>/vms/<vm>`, src/launcher/state-dir.ts) the plan is applied
+   * with: where helper sockets go (passt). The planner always sets it (default state dir when none given).
+   */
+  vmDir?: string;
 }
 
 /**

@@ -5,6 +5,7 @@
 import type { ClusterConfig, VmSpec } from '../api/types.js';
 import type { SpecIssue } from '../api/spec-issue.js';
 import { podNetworksForVm } from '../cni/vm-networks.js';
+import { DEFAULT_STATE_DIR, vmDirOf } from '../launcher/state-dir.js';
 import { isVirtnetError } from '../errors/virtnet-error.js';
 import type { SriovDiscovery } from '../host/sriov-discovery.js';
 import { BINDING_MODULES } from './binding-modules.js';
@@ -18,6 +19,8 @@ export interface PlanOptions {
   bindings?: Partial<Record<string, BindingModule>>;
   /** The pod's SR-IOV view (src/host/sriov-discovery.ts), for sriov interfaces. */
   sriov?: SriovDiscovery;
+  /** The state dir the plan will be applied with (default /var/lib/virtnet): bindings put VM files there. */
+  stateDir?: string;
 }
 
 /** A plan, or the issues that prevented one (each with its spec field). */
@@ -36,6 +39,7 @@ export function planVmNetwork(vm: VmSpec, cluster: ClusterConfig, pod: Discovere
     return { ok: false, issues: [{ code: err.code, message: err.message, field: err.detail.field ?? 'spec.networks' }] };
   }
   const modules = { ...BINDING_MODULES, ...options.bindings };
+  const vmDir = vmDirOf(options.stateDir ?? DEFAULT_STATE_DIR, vm.name);
   vm.interfaces.forEach((iface, index) => {
     const fieldPath = `spec.domain.devices.interfaces[${index}]`;
     if (iface.state === 'absent') {
@@ -54,7 +58,7 @@ export function planVmNetwork(vm: VmSpec, cluster: ClusterConfig, pod: Discovere
     }
     const podIfName = iface.sourceDevice ?? podInterfaces[network.name];
     const podInterface = pod.interfaces.find((i) => i.name === podIfName);
-    const ctx: BindingContext = { vm, cluster, pod, interfaceIndex: index, fieldPath, ...(options.tapOwner ? { tapOwner: options.tapOwner } : {}), ...(options.sriov ? { sriov: options.sriov } : {}) };
+    const ctx: BindingContext = { vm, cluster, pod, interfaceIndex: index, fieldPath, vmDir, ...(options.tapOwner ? { tapOwner: options.tapOwner } : {}), ...(options.sriov ? { sriov: options.sriov } : {}) };
     try {
       interfaces.push(module.plan(iface, network, podInterface, ctx));
     } catch (err) {

@@ -5,7 +5,7 @@
 import type { ClusterConfig, VmSpec } from '../api/types.js';
 import { applyPlan, teardown, type ApplyResult } from '../bindings/executor.js';
 import type { VmNetworkPlan } from '../bindings/plan-types.js';
-import { planVmNetwork } from '../bindings/planner.js';
+import { planVmNetwork, type PlanOptions } from '../bindings/planner.js';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { discoverPod, type DiscoverOptions } from '../host/discover.js';
 import { netnsPath, parseNetnsRef } from '../host/netns.js';
@@ -35,14 +35,17 @@ export function sameNetns(a: string, b: string): boolean {
   return netnsPath(parseNetnsRef(a)) === netnsPath(parseNetnsRef(b));
 }
 
-/** Plans every VM against one discovery (throws PLAN_INVALID with all issues). */
-export async function planVms(specs: VmSpec[], cluster: ClusterConfig, netns: string, discover: DiscoverOptions = {}, tapOwner?: { uid: number; gid: number }): Promise<VmNetworkPlan[]> {
+/**
+ * Plans every VM against one discovery (throws PLAN_INVALID with all issues); `planOptions.stateDir`
+ * is the state dir the plans will be applied with (VM files such as passt's socket go there).
+ */
+export async function planVms(specs: VmSpec[], cluster: ClusterConfig, netns: string, discover: DiscoverOptions = {}, planOptions: Pick<PlanOptions, 'tapOwner' | 'stateDir'> = {}): Promise<VmNetworkPlan[]> {
   const pod = await discoverPod(netns, discover);
   const plans: VmNetworkPlan[] = [];
   for (const spec of specs) {
     // SR-IOV interfaces need the host's view (network-status, PCIDEVICE_*, sysfs): see sriov-discovery.ts.
     const sriov = await discoverSriovForVm(spec, () => sriovDiscoveryOptionsFromEnv(process.env));
-    const result = planVmNetwork(spec, cluster, pod, { ...(tapOwner ? { tapOwner } : {}), ...(sriov ? { sriov } : {}) });
+    const result = planVmNetwork(spec, cluster, pod, { ...planOptions, ...(sriov ? { sriov } : {}) });
     if (!result.ok) {
       const first = result.issues[0]!;
       throw new VirtnetError('PLAN_INVALID', `VM ${spec.name}: ${first.message}${result.issues.length > 1 ? ` (and ${result.issues.length - 1} more)` : ''}`, { field: first.field, issues: result.issues, vm: spec.name });
@@ -77,7 +80,7 @@ export async function runNetworkPhase(options: NetworkPhaseOptions): Promise<Net
   const fresh = specs.filter((s) => !resumedPlans.has(s.name));
   const cniDns = options.discover?.cniDns ?? podCniDns(stateDir, netns);
   const discover: DiscoverOptions = { ...options.discover, ...(cniDns ? { cniDns } : {}) };
-  const plans = fresh.length > 0 ? await planVms(fresh, options.cluster, netns, discover, options.tapOwner) : [];
+  const plans = fresh.length > 0 ? await planVms(fresh, options.cluster, netns, discover, { stateDir, ...(options.tapOwner ? { tapOwner: options.tapOwner } : {}) }) : [];
   const done: NetworkPhaseVm[] = [];
   try {
     for (const spec of specs) {

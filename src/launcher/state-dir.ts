@@ -13,6 +13,11 @@ export function resolveStateDir(option?: string): string {
   return option ?? process.env.VIRTNET_STATE_DIR ?? DEFAULT_STATE_DIR;
 }
 
+/** `<stateDir>/vms/<vm>`, unchecked (src/launcher/vm-record.ts `vmStateDir` checks the name first). */
+export function vmDirOf(stateDir: string, vmName: string): string {
+  return join(stateDir, 'vms', vmName);
+}
+
 /** Paths of the state dir's parts. */
 export function stateLayout(stateDir: string): { pods: string; cniResults: string; vms: string; proxy: string } {
   return {

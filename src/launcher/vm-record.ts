@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import type { VmNetworkPlan } from '../bindings/plan-types.js';
-import { stateLayout } from './state-dir.js';
+import { stateLayout, vmDirOf } from './state-dir.js';
 
 export const NETWORK_RECORD_FILE = 'network.json';
 export const DHCP4_CONFIG_FILE = 'dhcp4.json';
@@ -41,7 +41,7 @@ const VM_DIR_RE = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 /** `<stateDir>/vms/<vm>`; the VM name is a DNS-1123 subdomain, checked before it becomes a path. */
 export function vmStateDir(stateDir: string, vmName: string): string {
   if (!VM_DIR_RE.test(vmName)) throw new VirtnetError('INVALID_VM_NAME', `invalid VM name ${JSON.stringify(vmName)}`, { field: 'metadata.name' });
-  return join(stateLayout(stateDir).vms, vmName);
+  return vmDirOf(stateDir, vmName);
 }
 
 /** Writes `data` as JSON atomically. */

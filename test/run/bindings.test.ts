@@ -96,7 +96,7 @@ spec:
   await stopRun(run, 'slirpvm');
 });
 
-test('passt: the guest gets the pod IP from passt, only the declared port reaches it, passt stops with the VM', { skip: needsRoot(), timeout: READY_MS + 60_000 }, async (t) => {
+test('passt: the guest gets the pod IP from passt, only the declared port reaches it; its socket is in the VM state dir; passt and socket go with the VM', { skip: needsRoot(), timeout: READY_MS + 60_000 }, async (t) => {
   const sb = sandbox(t);
   const confDir = defaultNetwork(sb);
   const run = startRun(
@@ -117,10 +117,13 @@ spec:
   assert.equal(v4(nic.guest!.ipv4!), podIp(run), 'the guest sees the pod IP');
   const argv = JSON.parse(readFileSync(status.files.qemuArgv!, 'utf8')) as string[];
   const socket = /addr\.path=([^,]+)/.exec(argv.find((a) => a.startsWith('stream,')) ?? '')?.[1];
-  assert.ok(socket && existsSync(socket), `passt socket ${socket}`);
+  assert.equal(socket, join(run.stateDir, 'vms', 'passtvm', 'passt-default.sock'), "passt's socket is in the VM's state dir");
+  assert.ok(existsSync(socket), `passt socket ${socket}`);
   const passtPid = passtPids(socket)[0];
   assert.ok(passtPid !== undefined, 'passt runs');
   sb.trackPid(passtPid);
+  // It runs as uid 0 to enter the private state dir, but without a single capability.
+  assert.match(readFileSync(`/proc/${passtPid}/status`, 'utf8'), /^CapEff:\s*0+$/m, 'passt holds no capabilities');
   assert.equal(statSync(`/proc/${passtPid}/ns/net`).ino, statSync(`/run/netns/${run.pod}`).ino, 'passt runs in the pod namespace');
   await runProgram(['virt-xml-validate', status.files.domainXml!, 'domain'], { timeoutMs: 30_000 });
   await assertOutboundFromPodIp(sb, run, await assertOnlyDeclaredInbound(sb, run, confDir, t));

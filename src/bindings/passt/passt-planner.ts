@@ -5,15 +5,25 @@
 // and DNS through passt's DHCP/NDP, outbound connections leave from the pod IP, and inbound the pod
 // forwards exactly the declared ports (`-t`/`-u`), all unbound ports when none are declared. No host
 // devices and no DHCP from virtnet. The executor stops passt by its recorded PID at teardown, then
-// removes its socket. Pure.
+// removes its socket.
+// The socket lives in the VM's state dir (`<stateDir>/vms/<vm>/passt-<iface>.sock`, mode 0700 dir),
+// not in a world-writable /tmp where another user could squat its name. sun_path holds 107 bytes: an
+// interface name too long for it is replaced by a hash (`passt.<16 hex>.sock`, a name no interface
+// can produce: interface names have no dots); when even that does not fit (a very long state dir or
+// VM name) planning fails with PASST_SOCKET_PATH_TOO_LONG. passt creates its socket only after
+// switching user (default `nobody`, who cannot enter the private state dir), so virtnet runs it as
+// uid 0 explicitly (`--runas 0:0`), or as the hypervisor's user when that is not root; passt still
+// drops every capability and confines itself (seccomp, empty mount namespace). Pure.
+import { join } from 'node:path';
 import type { InterfaceSpec, NetworkSpec, PortSpec } from '../../api/types.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
+import { DEFAULT_STATE_DIR, vmDirOf } from '../../launcher/state-dir.js';
 import type { BindingContext, BindingModule, DiscoveredInterface, InterfacePlan, PlanNote, PlanStep } from '../plan-types.js';
 import type { VmNic } from '../vm-nic.js';
 import { nicFrontend } from '../nic-frontend.js';
 
-/** Where passt's sockets live: a short path (sun_path is 108 bytes) that exists on every host. */
-export const PASST_SOCKET_DIR = '/tmp';
+/** Longest path a unix socket can be bound at: sun_path is 108 bytes with the terminating NUL. */
+export const MAX_SOCKET_PATH_BYTES = 107;
 const IFNAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
 
 function fnv1a(text: string, seed = 0x811c9dc5): number {
@@ -22,11 +32,16 @@ function fnv1a(text: string, seed = 0x811c9dc5): number {
   return h;
 }
 
-/** passt's socket for one VM interface in one pod: unique per (pod netns, VM, interface). */
-export function passtSocketPath(netns: string, vmNamespace: string, vmName: string, iface: string): string {
-  const key = `${netns}\0${vmNamespace}\0${vmName}\0${iface}`;
-  const hash = `${fnv1a(key).toString(16).padStart(8, '0')}${fnv1a(key, 0x01000193).toString(16).padStart(8, '0')}`;
-  return `${PASST_SOCKET_DIR}/virtnet-passt-${hash}.sock`;
+/**
+ * passt's socket for VM interface `iface` in the VM's state dir `vmDir`: `passt-<iface>.sock`, or
+ * `passt.<16 hex of iface>.sock` when that is too long for sun_path; undefined when neither fits.
+ */
+export function passtSocketPath(vmDir: string, iface: string): string | undefined {
+  const plain = join(vmDir, `passt-${iface}.sock`);
+  if (Buffer.byteLength(plain) <= MAX_SOCKET_PATH_BYTES) return plain;
+  const hash = `${fnv1a(iface).toString(16).padStart(8, '0')}${fnv1a(iface, 0x01000193).toString(16).padStart(8, '0')}`;
+  const hashed = join(vmDir, `passt.${hash}.sock`);
+  return Buffer.byteLength(hashed) <= MAX_SOCKET_PATH_BYTES ? hashed : undefined;
 }
 
 /** passt's port SPEC for one protocol: the declared ports, `all` when none are declared at all. */
@@ -45,8 +60,8 @@ export function passtArgv(options: { socketPath: string; podInterface?: string; 
     '--quiet',
     '--socket',
     options.socketPath,
-    // passt drops root to `nobody` and its socket is mode 0755: a non-root hypervisor could not
-    // connect, so passt runs as the hypervisor's user instead.
+    // passt switches user (default `nobody`) before it creates its socket, which is mode 0755 (only
+    // its owner may connect): the user is the one whose directory holds the socket and who connects.
     ...(options.runAs ? ['--runas', `${options.runAs.uid}:${options.runAs.gid}`] : []),
     ...(options.podInterface ? ['--interface', options.podInterface] : []),
     ...(options.mtuBytes !== undefined ? ['--mtu', String(options.mtuBytes)] : []),
@@ -73,12 +88,17 @@ export function planPasst(iface: InterfaceSpec, network: NetworkSpec, podInterfa
   if (global.length === 0) {
     throw new VirtnetError('PASST_NO_POD_ADDRESS', `interface ${iface.name}: pod interface ${podInterface.name} has no global IP address for the guest to use`, { field, device: podInterface.name });
   }
-  const socketPath = passtSocketPath(ctx.pod.netns, ctx.vm.namespace, ctx.vm.name, iface.name);
+  const vmDir = ctx.vmDir ?? vmDirOf(DEFAULT_STATE_DIR, ctx.vm.name);
+  const socketPath = passtSocketPath(vmDir, iface.name);
+  if (socketPath === undefined) {
+    const bytes = Buffer.byteLength(join(vmDir, 'passt.0123456789abcdef.sock'));
+    throw new VirtnetError('PASST_SOCKET_PATH_TOO_LONG', `interface ${iface.name}: passt's socket in ${vmDir} would be a ${bytes}-byte path, over the ${MAX_SOCKET_PATH_BYTES} bytes a unix socket allows; use a shorter state dir (--state-dir) or VM name`, { field, path: vmDir });
+  }
   const mtuBytes = podInterface.mtuBytes;
   const steps: PlanStep[] = [
     // passt neither removes its socket on exit nor is a stale socket a sign of readiness: remove it
     // before passt starts (the executor waits for the fresh one) and again after passt stopped (undo
-    // runs in reverse order). Host namespace: /tmp is the same file system in the pod.
+    // runs in reverse order). Host namespace: the state dir is the same file system in the pod.
     {
       id: `${iface.name}/passt-socket`,
       phase: 'network',
@@ -92,7 +112,7 @@ export function planPasst(iface: InterfaceSpec, network: NetworkSpec, podInterfa
       phase: 'network',
       kind: 'process.start',
       name: `passt-${iface.name}`,
-      argv: passtArgv({ socketPath, podInterface: podInterface.name, ports: iface.ports, mtuBytes, ...(ctx.tapOwner ? { runAs: ctx.tapOwner } : {}) }),
+      argv: passtArgv({ socketPath, podInterface: podInterface.name, ports: iface.ports, mtuBytes, runAs: ctx.tapOwner ?? { uid: 0, gid: 0 } }),
       inNetns: true,
       readyPath: socketPath,
       summary: `start passt in the pod on ${podInterface.name} (socket ${socketPath})`,

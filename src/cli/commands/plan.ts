@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .requiredOption('--netns <ns>', 'pod network namespace (name or /path)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
     .option('--cluster-config <file>', 'cluster configuration')
-    .option('--state-dir <dir>', 'state directory, for the DNS of pods virtnet created (default $VIRTNET_STATE_DIR or /var/lib/virtnet)')
+    .option('--state-dir <dir>', 'state directory the plan is for: DNS of pods virtnet created, paths of VM files (default $VIRTNET_STATE_DIR or /var/lib/virtnet)')
     .argument('<file>', 'VM spec file (- for stdin)')
     .action(async (file, opts) => {
       parseNetnsRef(opts.netns);
@@ -26,8 +26,9 @@ export function register(program: Command): void {
       if (!loaded) return;
       const { cluster, outcome } = loaded;
       try {
-        const cniDns = podCniDns(resolveStateDir(opts.stateDir), opts.netns);
-        const plans = await planVms(outcome.specs, cluster, opts.netns, cniDns ? { cniDns } : {});
+        const stateDir = resolveStateDir(opts.stateDir);
+        const cniDns = podCniDns(stateDir, opts.netns);
+        const plans = await planVms(outcome.specs, cluster, opts.netns, cniDns ? { cniDns } : {}, { stateDir });
         if (opts.output === 'json') process.stdout.write(`${JSON.stringify(plans.length === 1 ? plans[0] : plans, null, 2)}\n`);
         else process.stdout.write(plans.map(formatPlanText).join('\n'));
       } catch (err) {
