@@ -31,6 +31,9 @@ declare -A PACKAGES=(
   [zstd]=/usr/bin/zstd
   [libxml2-utils]=/usr/bin/xmllint
   [procps]=/usr/sbin/sysctl
+  # A C compiler for native/netns-switch.c (scripts/build-native.sh).
+  [gcc]=/usr/bin/gcc
+  [libc6-dev]=/usr/include/sched.h
 )
 missing=()
 for pkg in "${!PACKAGES[@]}"; do

@@ -1,7 +1,8 @@
 // The executor: applies a VmNetworkPlan idempotently and records progress step by step under
 // `<stateDir>/vms/<vm>/network.json`; tears down from that record only. One observation of the
 // namespace (one `ip -j -d` spawn, plus one sysctl read when a step replaces a value) decides which
-// steps still need work; all `ip` steps run as ONE `ip -batch`, sysctls as one nsenter call (see
+// steps still need work; all `ip` steps run as ONE `ip -batch`, sysctls as file writes inside the pod
+// (src/host/sysctl.ts; one nsenter call without the netns-switch addon) (see
 // orderForApply for the order bindings can rely on).
 // Before a segment runs, its steps are recorded as `applying` with the values they replace; after, as
 // `done`. A crash at any point therefore leaves a record from which `applyPlan` resumes (satisfied

@@ -36,6 +36,8 @@ export function runProgram(argv: readonly string[], options: RunOptions): Promis
   const [program, ...args] = argv;
   if (program === undefined) throw new VirtnetError('EXEC_USAGE', 'runProgram needs a program');
   const started = performance.now();
+  // The child is spawned before this function returns (the executor runs synchronously):
+  // src/host/netns-switch.ts relies on it to start programs inside a pod's namespace.
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, {
       env: options.env ?? minimalEnv(),

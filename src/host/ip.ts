@@ -7,26 +7,30 @@
 // reads stdin through the already-open descriptor). -batch is not transactional: lines before a
 // failure stay applied, so callers only emit lines for steps the observed state does not satisfy
 // (ensure*), and roll back from their record.
-import { runProgram } from '../exec/run-program.js';
+import { runProgram, type RunOptions, type RunResult } from '../exec/run-program.js';
 import { toIpError } from './ip-errors.js';
 import { parseNetnsRef } from './netns.js';
+import { inNetns, netnsSwitchAvailable } from './netns-switch.js';
 
 const IP_TIMEOUT_MS = 30_000;
 
 /**
- * The `ip` invocation for a namespace: `ip -n NAME` for named ones; `ip -n` only knows names under
- * /var/run/netns, so a path (/proc/PID/ns/net) goes through `nsenter --net=PATH ip`.
+ * Runs `ip ARGS` for a namespace: `ip -n NAME` for named ones. `ip -n` only knows names under
+ * /var/run/netns, so for a path (/proc/PID/ns/net) `ip` starts inside the namespace (netns-switch
+ * addon) or, without the addon, behind `nsenter --net=PATH`.
  */
-function ipPrefix(netns: string | undefined): string[] {
-  if (netns === undefined) return ['ip'];
+function runIpProgram(netns: string | undefined, args: readonly string[], options: RunOptions): Promise<RunResult> {
+  if (netns === undefined) return runProgram(['ip', ...args], options);
   const ref = parseNetnsRef(netns);
-  return 'path' in ref ? ['nsenter', `--net=${ref.path}`, '--', 'ip'] : ['ip', '-n', ref.name];
+  if (!('path' in ref)) return runProgram(['ip', '-n', ref.name, ...args], options);
+  if (netnsSwitchAvailable()) return inNetns(ref.path, () => runProgram(['ip', ...args], options));
+  return runProgram(['nsenter', `--net=${ref.path}`, '--', 'ip', ...args], options);
 }
 
 /** Runs one `ip` command; throws typed host errors (NO_SUCH_DEVICE, LINK_EXISTS, ...). */
 export async function runIp(netns: string | undefined, args: readonly string[]): Promise<string> {
   try {
-    const { stdout } = await runProgram([...ipPrefix(netns), ...args], { timeoutMs: IP_TIMEOUT_MS });
+    const { stdout } = await runIpProgram(netns, args, { timeoutMs: IP_TIMEOUT_MS });
     return stdout;
   } catch (err) {
     throw toIpError(err, netns, [args.join(' ')]);
@@ -42,9 +46,8 @@ export async function runIpBatch(netns: string | undefined, lines: readonly stri
   for (const line of lines) {
     if (/[\n\r]/.test(line)) throw new Error(`ip batch line contains a newline: ${JSON.stringify(line)}`);
   }
-  const argv = [...ipPrefix(netns), ...(options.force ? ['-force'] : []), '-batch', '-'];
   try {
-    await runProgram(argv, { timeoutMs: IP_TIMEOUT_MS, input: `${lines.join('\n')}\n` });
+    await runIpProgram(netns, [...(options.force ? ['-force'] : []), '-batch', '-'], { timeoutMs: IP_TIMEOUT_MS, input: `${lines.join('\n')}\n` });
   } catch (err) {
     throw toIpError(err, netns, lines);
   }
@@ -54,7 +57,7 @@ export async function runIpBatch(netns: string | undefined, lines: readonly stri
 export async function readIpJson(netns: string | undefined, commands: readonly string[]): Promise<unknown[]> {
   let stdout: string;
   try {
-    ({ stdout } = await runProgram([...ipPrefix(netns), '-j', '-d', '-batch', '-'], {
+    ({ stdout } = await runIpProgram(netns, ['-j', '-d', '-batch', '-'], {
       timeoutMs: IP_TIMEOUT_MS,
       input: `${commands.join('\n')}\n`,
     }));

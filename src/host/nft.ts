@@ -1,7 +1,8 @@
 // Runs nft against a pod's network namespace: a whole ruleset as ONE `nft -j -f FILE` invocation
 // (one atomic kernel transaction), table listing, and deletion of exactly the tables virtnet owns.
 // The JSON goes through a private temp file because nft opens /dev/stdin by path, which fails when
-// Node's stdin is a socket. One process per call: `nsenter --net=PATH nft ...` (cheaper than
+// Node's stdin is a socket. One process per call, started inside the pod's namespace by the
+// netns-switch addon, or else as `nsenter --net=PATH nft ...` (an exec more; still cheaper than
 // `ip netns exec`, which also remounts /sys, and it accepts unnamed namespaces by path).
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { VirtnetError, isVirtnetError } from '../errors/virtnet-error.js';
 import { runProgram, type RunOptions, type RunResult } from '../exec/run-program.js';
 import { netnsExists, netnsPath, type NetnsRef } from './netns.js';
+import { inNetns, netnsSwitchAvailable } from './netns-switch.js';
 import { nftDocument, tableDeletion, type NftCommand, type NftTableRef } from './nft-json.js';
 import { isVirtnetTable } from './nft-masquerade-ruleset.js';
 
@@ -32,21 +34,25 @@ export function nftInvocationCount(): number {
   return invocations;
 }
 
-function nftArgv(netns: NetnsRef | undefined, args: string[]): string[] {
-  if (netns === undefined) return ['nft', ...args];
+/** The nft argv, and the namespace to start it in when the addon does the entering. */
+function nftInvocation(netns: NetnsRef | undefined, args: string[]): { argv: string[]; enter?: string } {
+  if (netns === undefined) return { argv: ['nft', ...args] };
   if (!netnsExists(netns)) {
     throw new VirtnetError('NETNS_NOT_FOUND', `network namespace ${netnsPath(netns)} does not exist`, {
       netns: netnsPath(netns),
     });
   }
-  return ['nsenter', `--net=${netnsPath(netns)}`, 'nft', ...args];
+  if (netnsSwitchAvailable()) return { argv: ['nft', ...args], enter: netnsPath(netns) };
+  return { argv: ['nsenter', `--net=${netnsPath(netns)}`, 'nft', ...args] };
 }
 
 async function runNft(args: string[], options: NftOptions): Promise<RunResult> {
-  const argv = nftArgv(options.netns, args);
+  const { argv, enter } = nftInvocation(options.netns, args);
+  const run = (): Promise<RunResult> => (options.runner ?? runProgram)(argv, { timeoutMs: NFT_TIMEOUT_MS });
   invocations += 1;
   try {
-    return await (options.runner ?? runProgram)(argv, { timeoutMs: NFT_TIMEOUT_MS });
+    // runProgram spawns before it returns its promise, so the child starts inside the namespace.
+    return await (enter === undefined ? run() : inNetns(enter, run));
   } catch (err) {
     if (isVirtnetError(err, 'EXEC_FAILED')) {
       const stderr = typeof err.detail.stderr === 'string' ? err.detail.stderr.trim() : '';

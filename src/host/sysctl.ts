@@ -1,11 +1,14 @@
-// Sysctls of a network namespace. /proc/sys/net shows the namespace of the process that opens it, and
-// Node cannot setns(2), so reads and writes run `nsenter --net=<nsfs path> sysctl` — one spawn for any
-// number of keys (cheaper than `ip netns exec`, which also unshares a mount namespace and remounts
-// /sys). Keys use `/` separators, so device names with dots (eth0.100) stay unambiguous.
+// Sysctls of a network namespace. /proc/sys/net shows the namespace of the thread that opens it: with
+// the netns-switch addon, reads and writes are file operations with the main thread inside the pod
+// (microseconds); without it, one `nsenter --net=<nsfs path> sysctl` spawn for any number of keys
+// (cheaper than `ip netns exec`, which also unshares a mount namespace and remounts /sys). Keys use
+// `/` separators, so device names with dots (eth0.100) stay unambiguous.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { runProgram } from '../exec/run-program.js';
 import { isValidIfName } from './link-names.js';
 import { netnsPath, parseNetnsRef } from './netns.js';
+import { inNetns, netnsSwitchAvailable } from './netns-switch.js';
 
 const SYSCTL_TIMEOUT_MS = 10_000;
 
@@ -26,6 +29,14 @@ export async function readSysctls(netns: string | undefined, keys: readonly stri
   const values = new Map<string, string | undefined>();
   if (keys.length === 0) return values;
   keys.forEach(assertSysctlKey);
+  if (netns === undefined || netnsSwitchAvailable()) {
+    const readAll = (): void => {
+      for (const key of keys) values.set(key, readProcSys(key));
+    };
+    if (netns === undefined) readAll();
+    else inNetns(netnsPath(parseNetnsRef(netns)), readAll);
+    return values;
+  }
   // -e: ignore unknown keys. sysctl prints keys with `.` separators and a device's own dots as `/`
   // (net.ipv4.conf.eth0/100.arp_ignore): swapping the two characters gives our form back.
   const { stdout } = await runProgram([...nsenterArgv(netns), 'sysctl', '-e', ...keys], { timeoutMs: SYSCTL_TIMEOUT_MS });
@@ -45,11 +56,37 @@ export async function writeSysctls(netns: string | undefined, entries: readonly 
     assertSysctlKey(e.key);
     if (!/^[A-Za-z0-9 _.:-]*$/.test(e.value)) throw new VirtnetError('INVALID_SYSCTL', `invalid value for ${e.key}`, { key: e.key });
   }
+  if (netns === undefined || netnsSwitchAvailable()) {
+    const writeAll = (): void => {
+      for (const e of entries) writeProcSys(netns, e.key, e.value);
+    };
+    if (netns === undefined) writeAll();
+    else inNetns(netnsPath(parseNetnsRef(netns)), writeAll);
+    return;
+  }
   try {
     await runProgram([...nsenterArgv(netns), 'sysctl', '-q', '-w', ...entries.map((e) => `${e.key}=${e.value}`)], { timeoutMs: SYSCTL_TIMEOUT_MS });
   } catch (err) {
     const stderr = err instanceof VirtnetError && typeof err.detail.stderr === 'string' ? err.detail.stderr : '';
     const key = entries.find((e) => stderr.includes(`/proc/sys/${e.key}`))?.key;
     throw new VirtnetError('SYSCTL_FAILED', `setting sysctl${key ? ` ${key}` : 's'} in ${netns ?? 'the current namespace'} failed: ${stderr.trim()}`, { netns, key }, { cause: err });
+  }
+}
+
+/** The value of one key as `sysctl` prints it (tabs between fields become spaces), or undefined. */
+function readProcSys(key: string): string | undefined {
+  try {
+    return readFileSync(`/proc/sys/${key}`, 'utf8').trim().replace(/\t/g, ' ');
+  } catch {
+    return undefined;
+  }
+}
+
+function writeProcSys(netns: string | undefined, key: string, value: string): void {
+  try {
+    writeFileSync(`/proc/sys/${key}`, value);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new VirtnetError('SYSCTL_FAILED', `setting sysctl ${key} in ${netns ?? 'the current namespace'} failed: ${why}`, { netns, key }, { cause: err });
   }
 }

@@ -1,0 +1,61 @@
+// Entering a network namespace from Node's main thread, through native/netns-switch.c. Two uses:
+// a pod's sysctls become file writes under /proc/sys/net (which shows the namespace of the thread
+// that opens it), and a program started while inside starts in the pod (libuv forks from this
+// thread), saving the nsenter exec in front of it. Every process start costs 4–10 ms on the
+// machines virtnet targets; a sysctl write costs microseconds. Without the addon (no compiler at
+// build time, or VIRTNET_NO_NATIVE=1) callers fall back to nsenter.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { VirtnetError } from '../errors/virtnet-error.js';
+
+interface Addon {
+  enter(path: string): number;
+  leave(): number;
+}
+
+let addon: Addon | null | undefined;
+
+function load(): Addon | null {
+  // Checked on every call, so tests can exercise the nsenter fallback in the same process.
+  if (process.env.VIRTNET_NO_NATIVE === '1') return null;
+  if (addon !== undefined) return addon;
+  addon = null;
+  if (process.platform !== 'linux') return addon;
+  // src/host and dist/host are both two levels below the repository root.
+  const file = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'netns-switch.node');
+  try {
+    addon = createRequire(import.meta.url)(file) as Addon;
+  } catch {
+    addon = null;
+  }
+  return addon;
+}
+
+/** True when namespaces can be entered in-process (else callers use nsenter). */
+export function netnsSwitchAvailable(): boolean {
+  return load() !== null;
+}
+
+const ERRNO: Record<number, string> = { 2: 'ENOENT', 1: 'EPERM', 13: 'EACCES', 22: 'EINVAL' };
+
+/**
+ * Runs `fn` with the main thread inside the namespace at `nsPath` and returns its result. `fn` must
+ * be synchronous: anything it leaves for later runs back in virtnet's own namespace. Throws
+ * NETNS_NOT_FOUND (no such file) or NETNS_ENTER_FAILED; requires netnsSwitchAvailable().
+ */
+export function inNetns<T>(nsPath: string, fn: () => T): T {
+  const native = load();
+  if (native === null) throw new VirtnetError('NETNS_ENTER_FAILED', 'the netns-switch addon is not built (scripts/build-native.sh)', { netns: nsPath });
+  const rc = native.enter(nsPath);
+  if (rc !== 0) {
+    const errno = ERRNO[-rc] ?? `errno ${-rc}`;
+    const code = errno === 'ENOENT' ? 'NETNS_NOT_FOUND' : 'NETNS_ENTER_FAILED';
+    throw new VirtnetError(code, `cannot enter network namespace ${nsPath}: ${errno}`, { netns: nsPath, errno });
+  }
+  try {
+    return fn();
+  } finally {
+    native.leave();
+  }
+}
