@@ -9,13 +9,21 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtnetError, isVirtnetError } from '../errors/virtnet-error.js';
-import { runProgram, type RunOptions, type RunResult } from '../exec/run-program.js';
+import { minimalEnv, runProgram, type RunOptions, type RunResult } from '../exec/run-program.js';
 import { netnsExists, netnsPath, type NetnsRef } from './netns.js';
 import { inNetns, netnsSwitchAvailable } from './netns-switch.js';
 import { nftDocument, tableDeletion, type NftCommand, type NftTableRef } from './nft-json.js';
 import { isVirtnetTable } from './nft-masquerade-ruleset.js';
 
 const NFT_TIMEOUT_MS = 15_000;
+
+/**
+ * nft's parser and evaluator grow the heap in many small steps and hand large buffers back with
+ * munmap; on the paravirtualised machines virtnet targets each of those costs ~0.1 ms (strace -c:
+ * 12 munmap calls, 1.4 ms). A high mmap threshold and top pad keep it all in one heap: about 3 ms
+ * of the ~25 ms a masquerade ruleset transaction took (bench/masquerade-apply.ts).
+ */
+const NFT_ENV = minimalEnv({ GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=4194304:glibc.malloc.top_pad=8388608' });
 
 /** How nft is run; tests and benches wrap the real runner (e.g. to count), never replace nft. */
 export type ProgramRunner = (argv: readonly string[], options: RunOptions) => Promise<RunResult>;
@@ -48,7 +56,7 @@ function nftInvocation(netns: NetnsRef | undefined, args: string[]): { argv: str
 
 async function runNft(args: string[], options: NftOptions): Promise<RunResult> {
   const { argv, enter } = nftInvocation(options.netns, args);
-  const run = (): Promise<RunResult> => (options.runner ?? runProgram)(argv, { timeoutMs: NFT_TIMEOUT_MS });
+  const run = (): Promise<RunResult> => (options.runner ?? runProgram)(argv, { timeoutMs: NFT_TIMEOUT_MS, env: NFT_ENV });
   invocations += 1;
   try {
     // runProgram spawns before it returns its promise, so the child starts inside the namespace.
