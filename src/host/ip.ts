@@ -9,21 +9,22 @@
 // (ensure*), and roll back from their record.
 import { runProgram, type RunOptions, type RunResult } from '../exec/run-program.js';
 import { toIpError } from './ip-errors.js';
-import { parseNetnsRef } from './netns.js';
+import { netnsPath, parseNetnsRef } from './netns.js';
 import { inNetns, netnsSwitchAvailable } from './netns-switch.js';
 
 const IP_TIMEOUT_MS = 30_000;
 
 /**
- * Runs `ip ARGS` for a namespace: `ip -n NAME` for named ones. `ip -n` only knows names under
- * /var/run/netns, so for a path (/proc/PID/ns/net) `ip` starts inside the namespace (netns-switch
- * addon) or, without the addon, behind `nsenter --net=PATH`.
+ * Runs `ip ARGS` for a namespace. With the netns-switch addon `ip` starts inside it, named or by
+ * path; that also spares `ip -n` its mount namespace and /sys remount, which none of virtnet's
+ * commands reads (measured: 14.6 -> 14.0 ms for the bridge binding's batch). Without the addon:
+ * `ip -n NAME`, or `nsenter --net=PATH ip` for a path (/proc/PID/ns/net), which `ip -n` cannot take.
  */
 function runIpProgram(netns: string | undefined, args: readonly string[], options: RunOptions): Promise<RunResult> {
   if (netns === undefined) return runProgram(['ip', ...args], options);
   const ref = parseNetnsRef(netns);
+  if (netnsSwitchAvailable()) return inNetns(netnsPath(ref), () => runProgram(['ip', ...args], options));
   if (!('path' in ref)) return runProgram(['ip', '-n', ref.name, ...args], options);
-  if (netnsSwitchAvailable()) return inNetns(ref.path, () => runProgram(['ip', ...args], options));
   return runProgram(['nsenter', `--net=${ref.path}`, '--', 'ip', ...args], options);
 }
 
