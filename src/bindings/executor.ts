@@ -215,9 +215,19 @@ export async function applyPlan(plan: VmNetworkPlan, options: ApplyOptions): Pro
     if (!stepRecord(record, step.id)) record.steps.push({ id: step.id, status: 'applying', before: captureBefore(step, observed, created) });
   }
   writeNetworkRecord(vmDir, record);
+  let dhcpConfigPath: string | undefined;
   try {
     // The device batch and the sysctls of keys that already exist run concurrently.
-    const first = await Promise.allSettled([segments.ip, segments.earlySysctl].map((seg) => (seg ? runSegment(netns, seg, false) : Promise.resolve([]))));
+    const running = [segments.ip, segments.earlySysctl].map((seg) => (seg ? runSegment(netns, seg, false) : Promise.resolve([])));
+    // Written while `ip` runs (the child is already started); a failed apply's rollback removes it,
+    // but only once the batch is over, so the rollback never races it.
+    try {
+      dhcpConfigPath = phase === 'network' ? writeDhcpConfig(vmDir, plan) : undefined;
+    } catch (err) {
+      await Promise.allSettled(running);
+      throw err;
+    }
+    const first = await Promise.allSettled(running);
     const failed = first.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     for (const seg of [segments.lateSysctl, ...segments.async]) {
@@ -236,7 +246,6 @@ export async function applyPlan(plan: VmNetworkPlan, options: ApplyOptions): Pro
   for (const { step } of pairs) stepRecord(record, step.id)!.status = 'done';
   record.status = 'applied';
   writeNetworkRecord(vmDir, record);
-  const dhcpConfigPath = phase === 'network' ? writeDhcpConfig(vmDir, plan) : undefined;
   return {
     vmDir,
     recordPath: join(vmDir, 'network.json'),
