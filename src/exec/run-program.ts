@@ -3,6 +3,7 @@
 // that runs `ip`, `nft`, a CNI plugin, QEMU or a DHCP client goes through here.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { VirtnetError } from '../errors/virtnet-error.js';
+import { FastSpawnError, fastSpawn, fastSpawnAvailable, type FastChild } from './fast-spawn.js';
 
 /** Options for a program run to completion. */
 export interface RunOptions {
@@ -28,16 +29,71 @@ export function minimalEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...extra };
 }
 
+/** How a run ended, before it is judged against the options. */
+interface Ending {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+function judge(argv: readonly string[], options: RunOptions, started: number, end: Ending): RunResult {
+  const program = argv[0]!;
+  const { exitCode, signal, stdout, stderr } = end;
+  const detail = { program, argv: [...argv], exitCode, signal, stdout, stderr };
+  if (end.timedOut) throw new VirtnetError('EXEC_TIMEOUT', `${program} did not finish within ${options.timeoutMs} ms`, detail);
+  if (exitCode === null) throw new VirtnetError('EXEC_SIGNALED', `${program} was killed by ${signal ?? 'a signal'}`, detail);
+  if (!(options.okExitCodes ?? [0]).includes(exitCode)) {
+    const why = stderr.trim().split('\n').slice(-3).join(' ') || `exit status ${exitCode}`;
+    throw new VirtnetError('EXEC_FAILED', `${program}: ${why}`, detail);
+  }
+  return { stdout, stderr, exitCode, durationMs: performance.now() - started };
+}
+
+function startFailure(argv: readonly string[], errno: string | undefined, message: string, cause: unknown): VirtnetError {
+  const code = errno === 'ENOENT' || errno === 'EACCES' ? 'EXEC_NOT_FOUND' : 'EXEC_FAILED';
+  return new VirtnetError(code, `${argv[0]}: ${message}`, { program: argv[0], argv: [...argv] }, { cause });
+}
+
 /**
  * Runs `argv` to completion. Throws VirtnetError with code EXEC_NOT_FOUND, EXEC_TIMEOUT,
  * EXEC_SIGNALED or EXEC_FAILED (detail: program, argv, exitCode, stdout, stderr).
  */
 export function runProgram(argv: readonly string[], options: RunOptions): Promise<RunResult> {
-  const [program, ...args] = argv;
-  if (program === undefined) throw new VirtnetError('EXEC_USAGE', 'runProgram needs a program');
+  if (argv[0] === undefined) throw new VirtnetError('EXEC_USAGE', 'runProgram needs a program');
+  // Both paths start the child before returning (src/host/netns-switch.ts relies on it to start
+  // programs inside a pod's namespace). posix_spawn when the addon is built: Node's own spawn
+  // forks the whole process, which costs more than the program itself here (src/exec/fast-spawn.ts).
+  return options.cwd === undefined && fastSpawnAvailable() ? runFast(argv, options) : runForked(argv, options);
+}
+
+function runFast(argv: readonly string[], options: RunOptions): Promise<RunResult> {
   const started = performance.now();
-  // The child is spawned before this function returns (the executor runs synchronously):
-  // src/host/netns-switch.ts relies on it to start programs inside a pod's namespace.
+  let child: FastChild;
+  try {
+    child = fastSpawn(argv, options.env ?? minimalEnv(), options.input);
+  } catch (e) {
+    if (!(e instanceof FastSpawnError)) throw e;
+    return Promise.reject(startFailure(argv, e.code, e.message, e));
+  }
+  let timedOut = false;
+  let exited = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    // Only while it has not been reaped: after that the pid may belong to someone else.
+    if (!exited) process.kill(child.pid, 'SIGKILL');
+  }, options.timeoutMs);
+  return child.done.then((end) => {
+    exited = true;
+    clearTimeout(timer);
+    return judge(argv, options, started, { ...end, stdout: end.stdout.toString('utf8'), stderr: end.stderr.toString('utf8'), timedOut });
+  });
+}
+
+function runForked(argv: readonly string[], options: RunOptions): Promise<RunResult> {
+  const [program, ...args] = argv as [string, ...string[]];
+  const started = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, {
       env: options.env ?? minimalEnv(),
@@ -57,24 +113,14 @@ export function runProgram(argv: readonly string[], options: RunOptions): Promis
     child.stdin.on('error', () => undefined);
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      const code = e.code === 'ENOENT' || e.code === 'EACCES' ? 'EXEC_NOT_FOUND' : 'EXEC_FAILED';
-      reject(new VirtnetError(code, `${program}: ${e.message}`, { program, argv: [...argv] }, { cause: e }));
+      reject(startFailure(argv, e.code, e.message, e));
     });
     child.on('close', (exitCode, signal) => {
       clearTimeout(timer);
-      const stdout = Buffer.concat(out).toString('utf8');
-      const stderr = Buffer.concat(err).toString('utf8');
-      const durationMs = performance.now() - started;
-      const detail = { program, argv: [...argv], exitCode, signal, stdout, stderr };
-      if (timedOut) {
-        reject(new VirtnetError('EXEC_TIMEOUT', `${program} did not finish within ${options.timeoutMs} ms`, detail));
-      } else if (exitCode === null) {
-        reject(new VirtnetError('EXEC_SIGNALED', `${program} was killed by ${signal ?? 'a signal'}`, detail));
-      } else if (!(options.okExitCodes ?? [0]).includes(exitCode)) {
-        const why = stderr.trim().split('\n').slice(-3).join(' ') || `exit status ${exitCode}`;
-        reject(new VirtnetError('EXEC_FAILED', `${program}: ${why}`, detail));
-      } else {
-        resolve({ stdout, stderr, exitCode, durationMs });
+      try {
+        resolve(judge(argv, options, started, { exitCode, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), timedOut }));
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e)));
       }
     });
     if (options.input !== undefined) child.stdin.end(options.input);
