@@ -2,32 +2,15 @@
 // the same contract as Node's spawn for runProgram — argv, environment, stdin data, stdout/stderr
 // collected, exit code or signal — without forking the Node process. Unavailable (no addon, or
 // VIRTNET_NO_NATIVE=1) → runProgram uses child_process.spawn.
-import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadNativeAddon } from './native-addon.js';
 
 interface Addon {
   spawn(argv: string[], env: string[], onExit: (status: number) => void): [number, number, number, number] | number;
 }
 
-let addon: Addon | null | undefined;
-
-function load(): Addon | null {
-  if (process.env.VIRTNET_NO_NATIVE === '1') return null;
-  if (addon !== undefined) return addon;
-  addon = null;
-  if (process.platform !== 'linux') return addon;
-  // src/exec and dist/exec are both two levels below the repository root.
-  const file = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'fast-spawn.node');
-  try {
-    addon = createRequire(import.meta.url)(file) as Addon;
-  } catch {
-    addon = null;
-  }
-  return addon;
-}
+const load = (): Addon | null => loadNativeAddon<Addon>('fast-spawn');
 
 /** True when programs can be started without forking Node. */
 export function fastSpawnAvailable(): boolean {

@@ -1,36 +1,18 @@
 // Entering a network namespace from Node's main thread, through native/netns-switch.c. Two uses:
 // a pod's sysctls become file writes under /proc/sys/net (which shows the namespace of the thread
-// that opens it), and a program started while inside starts in the pod (libuv forks from this
-// thread), saving the nsenter exec in front of it. Every process start costs 4–10 ms on the
+// that opens it), and a program started while inside starts in the pod (both posix_spawn and
+// libuv's fork run on this thread), saving the nsenter exec in front of it. Every process start costs 4–10 ms on the
 // machines virtnet targets; a sysctl write costs microseconds. Without the addon (no compiler at
 // build time, or VIRTNET_NO_NATIVE=1) callers fall back to nsenter.
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { VirtnetError } from '../errors/virtnet-error.js';
+import { loadNativeAddon } from '../exec/native-addon.js';
 
 interface Addon {
   enter(path: string): number;
   leave(): number;
 }
 
-let addon: Addon | null | undefined;
-
-function load(): Addon | null {
-  // Checked on every call, so tests can exercise the nsenter fallback in the same process.
-  if (process.env.VIRTNET_NO_NATIVE === '1') return null;
-  if (addon !== undefined) return addon;
-  addon = null;
-  if (process.platform !== 'linux') return addon;
-  // src/host and dist/host are both two levels below the repository root.
-  const file = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'netns-switch.node');
-  try {
-    addon = createRequire(import.meta.url)(file) as Addon;
-  } catch {
-    addon = null;
-  }
-  return addon;
-}
+const load = (): Addon | null => loadNativeAddon<Addon>('netns-switch');
 
 /** True when namespaces can be entered in-process (else callers use nsenter). */
 export function netnsSwitchAvailable(): boolean {
