@@ -1,9 +1,9 @@
 // Entering a network namespace from Node's main thread, through native/netns-switch.c. Two uses:
 // a pod's sysctls become file writes under /proc/sys/net (which shows the namespace of the thread
 // that opens it), and a program started while inside starts in the pod (both posix_spawn and
-// libuv's fork run on this thread), saving the nsenter exec in front of it. Every process start costs 4–10 ms on the
-// machines virtnet targets; a sysctl write costs microseconds. Without the addon (no compiler at
-// build time, or VIRTNET_NO_NATIVE=1) callers fall back to nsenter.
+// libuv's fork run on this thread), saving the nsenter exec in front of it. Every process start
+// costs 4–10 ms on the machines virtnet targets; a sysctl write costs microseconds. Without the
+// addon (no compiler at build time, or VIRTNET_NO_NATIVE=1) callers fall back to nsenter.
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { loadNativeAddon } from '../exec/native-addon.js';
 
