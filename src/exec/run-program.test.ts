@@ -20,6 +20,10 @@ for (const way of ways) {
       await assert.rejects(runProgram(['sh', '-c', 'echo bad >&2; exit 2'], { timeoutMs: 5000 }), (e) => isVirtnetError(e, 'EXEC_FAILED') && e.detail.exitCode === 2 && /bad/.test(e.message));
       await assert.rejects(runProgram(['virtnet-no-such-program'], { timeoutMs: 5000 }), (e) => isVirtnetError(e, 'EXEC_NOT_FOUND'));
       await assert.rejects(runProgram(['sleep', '5'], { timeoutMs: 150 }), (e) => isVirtnetError(e, 'EXEC_TIMEOUT'));
+      // The program exits at once but leaves a child holding its stdout: the timeout still ends the wait.
+      const t0 = performance.now();
+      await assert.rejects(runProgram(['sh', '-c', 'sleep 3 & echo started'], { timeoutMs: 300 }), (e) => isVirtnetError(e, 'EXEC_TIMEOUT'));
+      assert.ok(performance.now() - t0 < 2500, 'did not wait for the background child');
       await assert.rejects(runProgram(['sh', '-c', 'kill -TERM $$'], { timeoutMs: 5000 }), (e) => isVirtnetError(e, 'EXEC_SIGNALED') && e.detail.signal === 'SIGTERM');
       // Exactly the given environment; SIGPIPE back at its default (Node ignores it) and nothing blocked.
       const env = await runProgram(['sh', '-c', 'echo "$FOO|$HOME"; grep -E "^Sig(Blk|Ign)" /proc/self/status'], { timeoutMs: 5000, env: { PATH: '/usr/bin:/bin', FOO: 'bar' } });

@@ -78,14 +78,11 @@ function runFast(argv: readonly string[], options: RunOptions): Promise<RunResul
     return Promise.reject(startFailure(argv, e.code, e.message, e));
   }
   let timedOut = false;
-  let exited = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    // Only while it has not been reaped: after that the pid may belong to someone else.
-    if (!exited) process.kill(child.pid, 'SIGKILL');
+    child.abort();
   }, options.timeoutMs);
   return child.done.then((end) => {
-    exited = true;
     clearTimeout(timer);
     return judge(argv, options, started, { ...end, stdout: end.stdout.toString('utf8'), stderr: end.stderr.toString('utf8'), timedOut });
   });
@@ -106,6 +103,9 @@ function runForked(argv: readonly string[], options: RunOptions): Promise<RunRes
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
+      // A daemonised child of the program may still hold the pipes open: stop waiting for them.
+      child.stdout.destroy();
+      child.stderr.destroy();
     }, options.timeoutMs);
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
