@@ -99,7 +99,8 @@ async function main(): Promise<void> {
     await reset();
 
     // The whole binding: discover → plan (outside the clock) → applyPlan: forwarding sysctls, bridge,
-    // gateway address, TAP, route_localnet and the NAT ruleset, recorded step by step.
+    // gateway address, TAP, route_localnet and the NAT ruleset, recorded step by step; on this
+    // dual-stack pod also the IPv6 gateway and the RA/DHCPv6 helper (dnsmasq) the guest's IPv6 needs.
     await runProgram(['ip', '-n', ns, '-batch', '-'], {
       timeoutMs: 10_000,
       input:
@@ -135,6 +136,31 @@ async function main(): Promise<void> {
       },
     );
     await teardown(stateDir, vm.name);
+    // The same binding on an IPv4-only pod (the common case): no IPv6 gateway, no RA/DHCPv6 helper.
+    const ns4 = `${ns}4`;
+    await createNetns(ns4);
+    let full4: { samples: number[]; invocations: number };
+    let steps4: number;
+    try {
+      await runProgram(['ip', '-n', ns4, '-batch', '-'], {
+        timeoutMs: 10_000,
+        input: 'link add eth0 type veth peer name eth0p\naddr add 10.1.1.2/24 dev eth0\nlink set eth0 up\n',
+      });
+      const planned4 = planVmNetwork(vm, DEFAULT_CLUSTER_CONFIG, await discoverPod(ns4));
+      if (!planned4.ok) throw new Error(JSON.stringify(planned4.issues));
+      steps4 = planned4.plan.interfaces[0]!.steps.length;
+      full4 = await measure(
+        async () => {
+          await applyPlan(planned4.plan, { stateDir });
+        },
+        async () => {
+          await teardown(stateDir, vm.name);
+        },
+      );
+      await teardown(stateDir, vm.name);
+    } finally {
+      await deleteNetns(ns4);
+    }
     rmSync(stateDir, { recursive: true, force: true });
     const a = stats(one.samples);
     const b = stats(perRule.samples);
@@ -159,6 +185,7 @@ async function main(): Promise<void> {
             nftInvocationsPerApply: full.invocations,
             steps: planned.plan.interfaces[0]!.steps.length,
           },
+          fullBindingApplyIpv4Only: { ...stats(full4.samples), nftInvocationsPerApply: full4.invocations, steps: steps4 },
           speedupP50: Number((b.p50Ms / a.p50Ms).toFixed(1)),
           // What the ruleset itself adds to one nsenter+nft process (the floor): the rest is spawn cost,
           // which scales with machine load (see loadAverage1m).

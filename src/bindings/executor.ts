@@ -76,10 +76,13 @@ async function observe(netns: string, sysctlKeys: string[]): Promise<Observed> {
  */
 function observedFromPlan(plan: VmNetworkPlan, steps: PlanStep[]): Observed | undefined {
   const links: LinkState[] = plan.interfaces.flatMap((i) => (i.podInterfaceBefore ? [{ ...i.podInterfaceBefore }] : []));
-  const known = new Set([...links.map((l) => l.name), ...createdDevices(plan)]);
+  const created = createdDevices(plan);
+  const known = new Set([...links.map((l) => l.name), ...created]);
   const sysctl = new Map<string, string | undefined>();
   for (const step of steps) {
     if (step.kind === 'sysctl.set') {
+      // A knob of a device the plan creates replaces nothing; any other needs its discovered value.
+      if (created.has(sysctlDevice(step.key) ?? '')) continue;
       if (step.previousValue === undefined) return undefined;
       sysctl.set(step.key, step.previousValue);
     } else if (step.kind === 'link.set' || step.kind === 'addr.remove' || step.kind === 'bridge-port.set' || step.kind === 'addr.add' || step.kind === 'neigh.add') {
@@ -121,12 +124,13 @@ function sysctlDevice(key: string): string | undefined {
 }
 
 /**
- * Apply order: every `ip` step in plan order as ONE batch; sysctls of keys that exist already
- * (`all`, pre-existing devices) concurrently with it; sysctls of devices the plan creates after it;
- * then async steps (nft, sysfs, processes) one by one in plan order. Bindings rely on exactly this:
- * devices first, then knobs on them, then rules/processes that use them.
+ * Apply order, in lanes that run concurrently: (1) every `ip` step in plan order as ONE batch, then
+ * the sysctls of devices the plan creates, then the other async steps (sysfs, processes) one by one
+ * in plan order; (2) the sysctls of keys that exist already (`all`, pre-existing devices); (3) the
+ * nft transactions (they name devices and do not need them). Bindings rely on exactly this:
+ * devices first, then knobs on them, then processes that use them.
  */
-function orderForApply(pairs: { step: PlanStep; action: StepAction }[], created: ReadonlySet<string>): { ip?: Segment; earlySysctl?: Segment; lateSysctl?: Segment; async: Segment[] } {
+function orderForApply(pairs: { step: PlanStep; action: StepAction }[], created: ReadonlySet<string>): { ip?: Segment; earlySysctl?: Segment; lateSysctl?: Segment; nft: Segment[]; async: Segment[] } {
   const pick = (pred: (p: { step: PlanStep; action: StepAction }) => boolean): Segment | undefined => {
     const chosen = pairs.filter(pred);
     const kind = chosen[0]?.action.kind;
@@ -137,7 +141,8 @@ function orderForApply(pairs: { step: PlanStep; action: StepAction }[], created:
     ip: pick((p) => p.action.kind === 'ip'),
     earlySysctl: pick((p) => p.action.kind === 'sysctl' && !late(p)),
     lateSysctl: pick((p) => p.action.kind === 'sysctl' && late(p)),
-    async: segment(pairs.filter((p) => p.action.kind === 'async')),
+    nft: segment(pairs.filter((p) => p.action.kind === 'async' && p.step.kind === 'nft.ruleset')),
+    async: segment(pairs.filter((p) => p.action.kind === 'async' && p.step.kind !== 'nft.ruleset')),
   };
 }
 
@@ -217,28 +222,38 @@ export async function applyPlan(plan: VmNetworkPlan, options: ApplyOptions): Pro
   writeNetworkRecord(vmDir, record);
   let dhcpConfigPath: string | undefined;
   try {
-    // The device batch and the sysctls of keys that already exist run concurrently.
-    const running = [segments.ip, segments.earlySysctl].map((seg) => (seg ? runSegment(netns, seg, false) : Promise.resolve([])));
+    const recordApplied = (seg: Segment, applied: unknown[]): void => {
+      seg.steps.forEach((s, i) => {
+        if (applied[i] !== undefined) stepRecord(record, s.id)!.applied = applied[i];
+      });
+    };
+    // One lane: the device batch, then knobs on the new devices, then the processes that use them.
+    const devicesLane = async (): Promise<void> => {
+      if (segments.ip) await runSegment(netns, segments.ip, false);
+      for (const seg of [segments.lateSysctl, ...segments.async]) {
+        if (!seg) continue;
+        recordApplied(seg, await runSegment(netns, seg, false));
+        if (seg.kind === 'async') writeNetworkRecord(vmDir, record);
+      }
+    };
+    // Beside it: sysctls of keys that already exist, and the nft transactions (they name devices and
+    // do not need them: see NftRulesetStep).
+    const lanes = [
+      devicesLane(),
+      ...[segments.earlySysctl, ...segments.nft].map(async (seg) => {
+        if (seg) recordApplied(seg, await runSegment(netns, seg, false));
+      }),
+    ];
     // Written while `ip` runs (the child is already started); a failed apply's rollback removes it,
-    // but only once the batch is over, so the rollback never races it.
+    // but only once every lane is over, so the rollback never races them.
     try {
       dhcpConfigPath = phase === 'network' ? writeDhcpConfig(vmDir, plan) : undefined;
     } catch (err) {
-      await Promise.allSettled(running);
+      await Promise.allSettled(lanes);
       throw err;
     }
-    const first = await Promise.allSettled(running);
-    const failed = first.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const failed = (await Promise.allSettled(lanes)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    for (const seg of [segments.lateSysctl, ...segments.async]) {
-      if (!seg) continue;
-      const applied = await runSegment(netns, seg, false);
-      seg.steps.forEach((s, i) => {
-        const rec = stepRecord(record, s.id)!;
-        if (applied[i] !== undefined) rec.applied = applied[i];
-      });
-      if (seg.kind === 'async') writeNetworkRecord(vmDir, record);
-    }
   } catch (err) {
     await rollBack(vmDir, err);
     throw err;

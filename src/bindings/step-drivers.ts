@@ -85,6 +85,8 @@ function processNetns(netns: string): string[] {
 async function waitReady(readyPath: string | undefined, pid: number, name: string, timeoutMs = 10_000): Promise<void> {
   if (readyPath === undefined) return;
   const deadline = Date.now() + timeoutMs;
+  // Helpers are usually ready within milliseconds: look often at first, then back off.
+  let intervalMs = 1;
   while (!existsSync(readyPath)) {
     if (Date.now() > deadline) {
       try {
@@ -94,7 +96,8 @@ async function waitReady(readyPath: string | undefined, pid: number, name: strin
       }
       throw new VirtnetError('PROCESS_NOT_READY', `${name} did not create ${readyPath} within ${timeoutMs} ms`, { program: name, path: readyPath });
     }
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, intervalMs));
+    intervalMs = Math.min(intervalMs * 2, 20);
   }
 }
 

@@ -14,6 +14,7 @@ import type { VmNic } from '../vm-nic.js';
 import { bridgeName, handoverMac, serverAddress, tapName } from './bridge-names.js';
 import { planIpv6Delegation } from './ipv6-delegation.js';
 import { nicFrontend } from '../nic-frontend.js';
+import { previousSysctl } from '../previous-sysctl.js';
 
 /** Infinite lease (RFC 2131 0xffffffff): the address is the pod's for the pod's lifetime, and renewals
  * unicast to the link-local server id could not be routed back anyway. */
@@ -150,7 +151,7 @@ export function planBridge(iface: InterfaceSpec, network: NetworkSpec, pod: Disc
       // KubeVirt sets the `all` knob too (the kernel uses max(all, dev)): a key that exists before the
       // bridge does, so the executor writes it concurrently with the device batch. Shared by every
       // bridge interface of the plan (same id: the planner keeps one), restored at teardown.
-      { id: 'arp-ignore-all', phase: 'network', kind: 'sysctl.set', key: 'net/ipv4/conf/all/arp_ignore', value: '1', ...(ctx.pod.sysctls?.['net/ipv4/conf/all/arp_ignore'] !== undefined ? { previousValue: ctx.pod.sysctls['net/ipv4/conf/all/arp_ignore'] } : {}), summary: 'arp_ignore=1 in the pod (answer ARP only for addresses of the receiving interface, never the VM\'s)' },
+      { id: 'arp-ignore-all', phase: 'network', kind: 'sysctl.set', key: 'net/ipv4/conf/all/arp_ignore', value: '1', ...previousSysctl(ctx, 'net/ipv4/conf/all/arp_ignore'), summary: 'arp_ignore=1 in the pod (answer ARP only for addresses of the receiving interface, never the VM\'s)' },
     );
   } else {
     notes.push({ level: 'info', code: 'PURE_L2', message: `${p} has no IPv4 address: pure L2 bridge, no DHCP server for ${iface.name}` });

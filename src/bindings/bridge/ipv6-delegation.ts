@@ -18,6 +18,7 @@ import { matchMeta, matchPayload, type NftCommand, type NftTableRef } from '../.
 import { formatIpv6, parseIpv6 } from '../ip-address.js';
 import { ipv6RaServerArgv } from '../ipv6-ra-server.js';
 import type { BindingContext, DiscoveredInterface, DiscoveredRoute, PlanNote, PlanStep } from '../plan-types.js';
+import { previousSysctl } from '../previous-sysctl.js';
 
 /** DHCPv6 lease time: renewals are multicast to dnsmasq on the bridge, so a day is enough. */
 export const BRIDGE_IPV6_LEASE_SECONDS = 86_400;
@@ -73,8 +74,7 @@ function raFilter(table: NftTableRef, podInterface: string): NftCommand[] {
 
 /** IPv6 forwarding in the pod, for VMs whose default route is their bridge. */
 function forwarding(ctx: BindingContext): PlanStep {
-  const previous = ctx.pod.sysctls?.[FORWARDING_KEY];
-  return { id: 'ipv6-forwarding', phase: 'network', kind: 'sysctl.set', key: FORWARDING_KEY, value: '1', ...(previous !== undefined ? { previousValue: previous } : {}), summary: 'IPv6 forwarding in the pod (the VM\'s default route is the bridge)' };
+  return { id: 'ipv6-forwarding', phase: 'network', kind: 'sysctl.set', key: FORWARDING_KEY, value: '1', ...previousSysctl(ctx, FORWARDING_KEY), summary: 'IPv6 forwarding in the pod (the VM\'s default route is the bridge)' };
 }
 
 /** Plans the IPv6 delegation, or undefined when the pod interface has no global IPv6 address. */

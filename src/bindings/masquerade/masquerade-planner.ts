@@ -30,6 +30,7 @@ import {
   type VmSubnet,
 } from './vm-subnet.js';
 import { nicFrontend } from '../nic-frontend.js';
+import { previousSysctl } from '../previous-sysctl.js';
 
 /** The bridge's MAC: reserved, locally administered, never a VM's (KubeVirt uses the same). */
 export const MASQUERADE_BRIDGE_MAC = '02:00:00:00:00:00';
@@ -145,6 +146,7 @@ export function planMasquerade(
       kind: 'sysctl.set',
       key: 'net/ipv4/ip_forward',
       value: '1',
+      ...previousSysctl(ctx, 'net/ipv4/ip_forward'),
     });
   if (v6) {
     steps.push({
@@ -154,6 +156,7 @@ export function planMasquerade(
       kind: 'sysctl.set',
       key: 'net/ipv6/conf/all/forwarding',
       value: '1',
+      ...previousSysctl(ctx, 'net/ipv6/conf/all/forwarding'),
     });
   }
   steps.push({
