@@ -83,7 +83,7 @@ static napi_value int_value(napi_env env, int v) {
 /*
  * spawn(argv: string[], env: string[], onExit: (status) => void):
  *   [pid, stdinFd, stdoutFd, stderrFd] on success, or a negative errno (nothing started).
- * argv[0] is looked up in PATH of `env`'s caller (posix_spawnp uses the process's PATH).
+ * argv[0] is looked up in this process's PATH (posix_spawnp does not look at `env`).
  */
 static napi_value spawn(napi_env env, napi_callback_info info) {
   size_t argc = 3;
