@@ -185,18 +185,31 @@ export interface Encoded {
   droppedOptions: number[];
 }
 
-/** Serialises one option (split into ≤255-byte pieces, RFC 3396). */
-function optionBytes(code: number, data: Uint8Array): number[] {
-  const out: number[] = [];
-  if (data.length === 0) return [code, 0];
+/** Bytes one option takes on the wire: split into ≤255-byte pieces (RFC 3396), each code + length. */
+function optionLength(data: Uint8Array): number {
+  return data.length === 0 ? 2 : data.length + 2 * Math.ceil(data.length / 255);
+}
+
+/** Writes one option at `offset` (split as optionLength counts it); returns the offset after it. */
+function writeOption(packet: Uint8Array, offset: number, code: number, data: Uint8Array): number {
+  if (data.length === 0) {
+    packet[offset] = code;
+    packet[offset + 1] = 0;
+    return offset + 2;
+  }
+  let at = offset;
   for (let i = 0; i < data.length; i += 255) {
     const piece = data.subarray(i, i + 255);
-    out.push(code, piece.length, ...piece);
+    packet[at] = code;
+    packet[at + 1] = piece.length;
+    packet.set(piece, at + 2);
+    at += 2 + piece.length;
   }
-  return out;
+  return at;
 }
 
 function writeText(packet: Uint8Array, offset: number, size: number, value: string, field: string): CodecResult<void> {
+  if (value === '') return ok(undefined);
   const b = Buffer.from(value, 'latin1');
   if (b.length >= size) return fail('TOO_LONG', `${field} is longer than ${size - 1} bytes`);
   packet.set(b, offset);
@@ -212,8 +225,39 @@ export function encodeMessage(msg: Dhcp4Message, encodeOptions: EncodeOptions = 
   const addresses = [msg.ciaddr, msg.yiaddr, msg.siaddr, msg.giaddr].map(parseIpv4);
   if (addresses.some((a) => a === undefined)) return fail('BAD_VALUE', 'ciaddr, yiaddr, siaddr and giaddr must be IPv4 addresses');
   if (msg.chaddr.length > 16 || msg.hlen > 16) return fail('BAD_HLEN', 'chaddr holds at most 16 bytes');
-  const header = new Uint8Array(OPTIONS_OFFSET);
-  const view = new DataView(header.buffer);
+  // Placement first (lengths only), then one buffer written in place: areas in RFC 2131 order —
+  // options, then file, then sname — each keeping one byte for END.
+  const overloadPossible = (encodeOptions.allowOverload ?? true) && msg.sname === '' && msg.file === '';
+  const mainCapacity = maxPayload - OPTIONS_OFFSET - 1;
+  let totalMain = 0;
+  for (const [code, data] of msg.options) if (code !== OPTIONS.optionOverload.code && code !== PAD && code !== END) totalMain += optionLength(data);
+  const overloading = overloadPossible && totalMain > mainCapacity;
+  const reservedMain = overloading ? 3 : 0;
+  const main: number[] = [];
+  const fileArea: number[] = [];
+  const snameArea: number[] = [];
+  const dropped: number[] = [];
+  let mainBytes = 0;
+  let fileBytes = 0;
+  let snameBytes = 0;
+  for (const [code, data] of msg.options) {
+    if (code === OPTIONS.optionOverload.code || code === PAD || code === END) continue;
+    const n = optionLength(data);
+    if (mainBytes + n <= mainCapacity - reservedMain) {
+      main.push(code);
+      mainBytes += n;
+    } else if (overloading && fileBytes + n <= FILE_BYTES - 1) {
+      fileArea.push(code);
+      fileBytes += n;
+    } else if (overloading && snameBytes + n <= SNAME_BYTES - 1) {
+      snameArea.push(code);
+      snameBytes += n;
+    } else dropped.push(code);
+  }
+  const overload = (fileArea.length > 0 ? 1 : 0) | (snameArea.length > 0 ? 2 : 0);
+  const optionsBytes = (overload !== 0 ? 3 : 0) + mainBytes + 1;
+  const packet = new Uint8Array(Math.max(OPTIONS_OFFSET + optionsBytes, MIN_PAYLOAD_BYTES));
+  const view = new DataView(packet.buffer);
   view.setUint8(0, msg.op);
   view.setUint8(1, msg.htype);
   view.setUint8(2, msg.hlen);
@@ -221,42 +265,28 @@ export function encodeMessage(msg: Dhcp4Message, encodeOptions: EncodeOptions = 
   view.setUint32(4, msg.xid >>> 0);
   view.setUint16(8, msg.secs);
   view.setUint16(10, msg.flags);
-  addresses.forEach((a, i) => writeIpv4(header, 12 + i * 4, a ?? 0));
-  header.set(msg.chaddr, 28);
-  const sn = writeText(header, SNAME_OFFSET, SNAME_BYTES, msg.sname, 'sname');
+  addresses.forEach((a, i) => writeIpv4(packet, 12 + i * 4, a ?? 0));
+  packet.set(msg.chaddr, 28);
+  const sn = writeText(packet, SNAME_OFFSET, SNAME_BYTES, msg.sname, 'sname');
   if (!sn.ok) return sn;
-  const fl = writeText(header, FILE_OFFSET, FILE_BYTES, msg.file, 'file');
+  const fl = writeText(packet, FILE_OFFSET, FILE_BYTES, msg.file, 'file');
   if (!fl.ok) return fl;
-  header.set(MAGIC_COOKIE, HEADER_BYTES);
-
-  // Areas in RFC 2131 order: options, then file, then sname. Each keeps one byte for END.
-  const overloadPossible = (encodeOptions.allowOverload ?? true) && msg.sname === '' && msg.file === '';
-  const main: number[] = [];
-  const fileArea: number[] = [];
-  const snameArea: number[] = [];
-  const mainCapacity = maxPayload - OPTIONS_OFFSET - 1;
-  const dropped: number[] = [];
-  const entries = [...msg.options.entries()].filter(([code]) => code !== OPTIONS.optionOverload.code && code !== PAD && code !== END);
-  const totalMain = entries.reduce((n, [code, data]) => n + optionBytes(code, data).length, 0);
-  const overloading = overloadPossible && totalMain > mainCapacity;
-  const reservedMain = overloading ? 3 : 0;
-  for (const [code, data] of entries) {
-    const piece = optionBytes(code, data);
-    if (main.length + piece.length <= mainCapacity - reservedMain) main.push(...piece);
-    else if (overloading && fileArea.length + piece.length <= FILE_BYTES - 1) fileArea.push(...piece);
-    else if (overloading && snameArea.length + piece.length <= SNAME_BYTES - 1) snameArea.push(...piece);
-    else dropped.push(code);
-  }
-  const overload = (fileArea.length > 0 ? 1 : 0) | (snameArea.length > 0 ? 2 : 0);
+  packet.set(MAGIC_COOKIE, HEADER_BYTES);
+  const writeArea = (codes: number[], offset: number): number => {
+    let at = offset;
+    for (const code of codes) at = writeOption(packet, at, code, msg.options.get(code)!);
+    packet[at] = END;
+    return at + 1;
+  };
+  let at = OPTIONS_OFFSET;
   if (overload !== 0) {
-    main.unshift(OPTIONS.optionOverload.code, 1, overload);
-    if (fileArea.length > 0) header.set([...fileArea, END], FILE_OFFSET);
-    if (snameArea.length > 0) header.set([...snameArea, END], SNAME_OFFSET);
+    packet[at] = OPTIONS.optionOverload.code;
+    packet[at + 1] = 1;
+    packet[at + 2] = overload;
+    at += 3;
   }
-  main.push(END);
-  const length = Math.max(OPTIONS_OFFSET + main.length, MIN_PAYLOAD_BYTES);
-  const packet = new Uint8Array(length);
-  packet.set(header);
-  packet.set(main, OPTIONS_OFFSET);
+  writeArea(main, at);
+  if (fileArea.length > 0) writeArea(fileArea, FILE_OFFSET);
+  if (snameArea.length > 0) writeArea(snameArea, SNAME_OFFSET);
   return ok({ bytes: packet, droppedOptions: dropped });
 }
