@@ -79,3 +79,20 @@ test('in-process server answers on loopback, counts what it drops, stops cleanly
   await again.start();
   await again.stop();
 });
+
+test('the request path is kept warm while a first request is expected, and stop() ends it', { timeout: 10_000 }, async () => {
+  const serverPort = 20_000 + Math.floor(Math.random() * 20_000);
+  const server = new Dhcp4Server({ leases: [lease] }, { serverPort, clientPort: serverPort + 1 });
+  await server.start();
+  try {
+    const deadline = Date.now() + 3_000;
+    while (server.stats().warmTicks < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(server.stats().warmTicks >= 2, 'warm ticks while the VM has not asked yet');
+    assert.equal(server.stats().offers, 0, 'warming sends nothing');
+  } finally {
+    await server.stop();
+  }
+  const after = server.stats().warmTicks;
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(server.stats().warmTicks, after, 'no ticks after stop');
+});
