@@ -4,7 +4,9 @@
 // reply leaves through that bridge only: one receives unicasts to that address and sends unicast
 // replies, the other is connected to the broadcast address and sends broadcast replies. The arrival bridge
 // of a request is found from the bridges' forwarding databases (see bridge-fdb.ts). Malformed
-// packets are counted and dropped; nothing a client sends can throw out of the receive path.
+// packets are counted and dropped; nothing a client sends can throw out of the receive path. While a
+// request is expected, synthetic ones run through the same path on loopback to keep it warm
+// (WARM_INTERVAL_MS).
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { VirtnetError } from '../errors/virtnet-error.js';
@@ -564,8 +566,12 @@ async function rehearsalSockets(onRequest: (packet: Buffer) => void): Promise<Re
     const sink = await open();
     sink.on('message', () => undefined);
     const requests = await open();
-    requests.on('message', (packet) => onRequest(packet));
     const client = await open(requests);
+    const clientPort = client.address().port;
+    // Only our own rehearsals: anything else in the pod that finds this port is ignored.
+    requests.on('message', (packet, from) => {
+      if (from.address === '127.0.0.1' && from.port === clientPort) onRequest(packet);
+    });
     const socket = await open();
     const broadcastSocket = await open(sink);
     return { client, requests, endpoint: { bridge: 'lo', address: '127.0.0.1', socket, broadcastSocket }, sink };
