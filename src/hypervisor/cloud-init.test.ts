@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { netConvert } from '../../test/support/cloud-init-convert.js';
 import { everyBackendNics, nic } from '../../test/hypervisor/machines.js';
 import type { VmNic } from '../bindings/vm-nic.js';
 import { buildNoCloudFiles, networkConfigV1, networkConfigV2, virtnetStatic } from './cloud-init.js';
@@ -29,47 +30,6 @@ function nics(): VmNic[] {
       },
     }),
   ];
-}
-
-/** Runs cloud-init's own converter; any WARNING is a failure. Returns the rendered files' text. */
-function netConvert(
-  t: { after: (fn: () => void) => void },
-  networkConfig: string,
-  outputKind: 'netplan' | 'eni' | 'networkd',
-): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vnci-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'network-config'), networkConfig);
-  const r = spawnSync(
-    'cloud-init',
-    [
-      'devel',
-      'net-convert',
-      '-p',
-      join(dir, 'network-config'),
-      '-k',
-      'yaml',
-      '-d',
-      join(dir, 'out'),
-      '-D',
-      'debian',
-      '-O',
-      outputKind,
-    ],
-    { encoding: 'utf8' },
-  );
-  assert.equal(r.status, 0, r.stderr);
-  const all = `${r.stdout}\n${r.stderr}`;
-  assert.doesNotMatch(all, /WARNING/, `cloud-init warned:\n${all}\n${networkConfig}`);
-  const texts: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
-      else texts.push(readFileSync(join(d, e.name), 'utf8'));
-    }
-  };
-  walk(join(dir, 'out'));
-  return texts.join('\n');
 }
 
 for (const version of [1, 2] as const) {

@@ -6,11 +6,12 @@
 // names the field and leaves the tree untouched.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { stringify } from 'yaml';
+import { netConvert } from '../support/cloud-init-convert.js';
 import type { VmSpec } from '../../src/api/types.js';
 import { DEFAULT_CLUSTER_CONFIG } from '../../src/api/types.js';
 import type { BindingContext, DiscoveredInterface, InterfacePlan } from '../../src/bindings/plan-types.js';
@@ -167,41 +168,6 @@ function plan(spec: VmSpec, sriov: SriovDiscovery, withPodNetdev = true): Interf
   );
 }
 
-function netConvert(t: TestContext, networkConfig: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'vnsriovci-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'network-config'), networkConfig);
-  const r = spawnSync(
-    'cloud-init',
-    [
-      'devel',
-      'net-convert',
-      '-p',
-      join(dir, 'network-config'),
-      '-k',
-      'yaml',
-      '-d',
-      join(dir, 'out'),
-      '-D',
-      'debian',
-      '-O',
-      'netplan',
-    ],
-    { encoding: 'utf8' },
-  );
-  assert.equal(r.status, 0, r.stderr);
-  assert.doesNotMatch(`${r.stdout}${r.stderr}`, /WARNING/);
-  const files: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
-      else files.push(readFileSync(join(d, e.name), 'utf8'));
-    }
-  };
-  walk(join(dir, 'out'));
-  return files.join('\n');
-}
-
 test('sriov: device-info VF → PF pin, vfio-pci rebind, hostdev NIC, cloud-init network-config', async (t) => {
   const { sriov, root } = await discover(t, host());
   const p = plan(vm(), sriov);
@@ -302,7 +268,7 @@ test('sriov: device-info VF → PF pin, vfio-pci rebind, hostdev NIC, cloud-init
   assert.match(device, /bootindex=2/);
   assert.match(device, /addr=0a\.0/);
 
-  const netplan = netConvert(t, stringify(networkConfigV1([p.nic])));
+  const netplan = netConvert(t, stringify(networkConfigV1([p.nic])), 'netplan');
   for (const part of [MAC, '10.56.217.171/24', '10.56.0.0/16', '10.56.217.1', 'lab.example', 'mtu: 9000'])
     assert.ok(netplan.includes(part), `${part} missing in\n${netplan}`);
 });
