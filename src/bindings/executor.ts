@@ -27,7 +27,7 @@ import {
 } from '../launcher/vm-record.js';
 import type { Dhcp4ServerConfig } from '../dhcp/server-config.js';
 import type { PlanStep, StepPhase, VmNetworkPlan } from './plan-types.js';
-import { applyAction, captureBefore, sysctlKeysToRead, undoAction, type Observed, type StepAction } from './step-drivers.js';
+import { applyAction, captureBefore, sysctlDevice, sysctlKeysToRead, undoAction, type Observed, type StepAction } from './step-drivers.js';
 
 /** Options of applyPlan. */
 export interface ApplyOptions {
@@ -74,9 +74,8 @@ async function observe(netns: string, sysctlKeys: string[]): Promise<Observed> {
  * every pre-existing device and sysctl its steps change; otherwise undefined (observe for real). If
  * the pod drifted since planning, the batch fails and the apply rolls back from a real observation.
  */
-function observedFromPlan(plan: VmNetworkPlan, steps: PlanStep[]): Observed | undefined {
+function observedFromPlan(plan: VmNetworkPlan, steps: PlanStep[], created: ReadonlySet<string>): Observed | undefined {
   const links: LinkState[] = plan.interfaces.flatMap((i) => (i.podInterfaceBefore ? [{ ...i.podInterfaceBefore }] : []));
-  const created = createdDevices(plan);
   const known = new Set([...links.map((l) => l.name), ...created]);
   const sysctl = new Map<string, string | undefined>();
   for (const step of steps) {
@@ -116,11 +115,6 @@ function segment(pairs: { step: PlanStep; action: StepAction }[]): Segment[] {
     }
   }
   return segments;
-}
-
-/** The device key of a per-device sysctl (`net/ipv4/conf/<dev>/...`), if any. */
-function sysctlDevice(key: string): string | undefined {
-  return /^net\/ipv[46]\/(?:conf|neigh)\/([^/]+)\//.exec(key)?.[1];
 }
 
 /**
@@ -211,7 +205,7 @@ export async function applyPlan(plan: VmNetworkPlan, options: ApplyOptions): Pro
   record ??= { version: 1, plan, status: 'applying', steps: [], updatedAt: '' };
   const steps = allSteps(plan).filter((s) => s.phase === phase);
   const created = createdDevices(plan);
-  const observed = (fresh ? observedFromPlan(plan, steps) : undefined) ?? (await observe(netns, sysctlKeysToRead(steps)));
+  const observed = (fresh ? observedFromPlan(plan, steps, created) : undefined) ?? (await observe(netns, sysctlKeysToRead(steps)));
   const pairs = steps.map((step) => ({ step, action: stillApplied(record, step) ? ({ kind: 'none' } as const) : applyAction(step, observed, netns) }));
   const segments = orderForApply(pairs, created);
   // Record intent for every step before anything runs: `before` is what the step replaces.

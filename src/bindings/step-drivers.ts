@@ -49,6 +49,11 @@ interface LinkBefore {
 const none: StepAction = { kind: 'none' };
 const ip = (lines: string[]): StepAction => (lines.length === 0 ? none : { kind: 'ip', lines });
 
+/** The device of a per-device sysctl key (`net/ipv4/conf/<dev>/...`), if it is one. */
+export function sysctlDevice(key: string): string | undefined {
+  return /^net\/ipv[46]\/(?:conf|neigh)\/([^/]+)\//.exec(key)?.[1];
+}
+
 /** Values a step replaces, captured before it first runs. */
 export function captureBefore(step: PlanStep, observed: Observed, createdDevices: ReadonlySet<string>): unknown {
   switch (step.kind) {
@@ -59,7 +64,7 @@ export function captureBefore(step: PlanStep, observed: Observed, createdDevices
       return before;
     }
     case 'sysctl.set': {
-      const device = /^net\/ipv[46]\/(?:conf|neigh)\/([^/]+)\//.exec(step.key)?.[1];
+      const device = sysctlDevice(step.key);
       return device !== undefined && createdDevices.has(device) ? undefined : observed.sysctl.get(step.key);
     }
     case 'bridge-port.set':
