@@ -41,3 +41,8 @@ export function inNetns<T>(nsPath: string, fn: () => T): T {
     native.leave();
   }
 }
+
+/** inNetns when there is a namespace to enter; `fn` right here (the caller's own namespace) when not. */
+export function inNetnsIfAny<T>(nsPath: string | undefined, fn: () => T): T {
+  return nsPath === undefined ? fn() : inNetns(nsPath, fn);
+}

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { VirtnetError, isVirtnetError } from '../errors/virtnet-error.js';
 import { minimalEnv, runProgram, type RunOptions, type RunResult } from '../exec/run-program.js';
 import { netnsExists, netnsPath, type NetnsRef } from './netns.js';
-import { inNetns, netnsSwitchAvailable } from './netns-switch.js';
+import { inNetnsIfAny, netnsSwitchAvailable } from './netns-switch.js';
 import { nftDocument, tableDeletion, type NftCommand, type NftTableRef } from './nft-json.js';
 import { isVirtnetTable } from './nft-masquerade-ruleset.js';
 
@@ -60,7 +60,7 @@ async function runNft(args: string[], options: NftOptions): Promise<RunResult> {
   invocations += 1;
   try {
     // runProgram spawns before it returns its promise, so the child starts inside the namespace.
-    return await (enter === undefined ? run() : inNetns(enter, run));
+    return await inNetnsIfAny(enter, run);
   } catch (err) {
     if (isVirtnetError(err, 'EXEC_FAILED')) {
       const stderr = typeof err.detail.stderr === 'string' ? err.detail.stderr.trim() : '';

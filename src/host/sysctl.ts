@@ -8,7 +8,7 @@ import { VirtnetError } from '../errors/virtnet-error.js';
 import { runProgram } from '../exec/run-program.js';
 import { isValidIfName } from './link-names.js';
 import { netnsPath, parseNetnsRef } from './netns.js';
-import { inNetns, netnsSwitchAvailable } from './netns-switch.js';
+import { inNetnsIfAny, netnsSwitchAvailable } from './netns-switch.js';
 
 const SYSCTL_TIMEOUT_MS = 10_000;
 
@@ -20,8 +20,13 @@ export function assertSysctlKey(key: string): string {
   return key;
 }
 
-function nsenterArgv(netns: string | undefined): string[] {
-  return netns === undefined ? [] : ['nsenter', `--net=${netnsPath(parseNetnsRef(netns))}`, '--'];
+function nsenterArgv(netns: string): string[] {
+  return ['nsenter', `--net=${netnsPath(parseNetnsRef(netns))}`, '--'];
+}
+
+/** The namespace's nsfs path; undefined for the caller's own. */
+function nsPathOf(netns: string | undefined): string | undefined {
+  return netns === undefined ? undefined : netnsPath(parseNetnsRef(netns));
 }
 
 /** Reads `keys` inside `netns`; a key that does not exist maps to undefined. */
@@ -30,11 +35,9 @@ export async function readSysctls(netns: string | undefined, keys: readonly stri
   if (keys.length === 0) return values;
   keys.forEach(assertSysctlKey);
   if (netns === undefined || netnsSwitchAvailable()) {
-    const readAll = (): void => {
+    inNetnsIfAny(nsPathOf(netns), () => {
       for (const key of keys) values.set(key, readProcSys(key));
-    };
-    if (netns === undefined) readAll();
-    else inNetns(netnsPath(parseNetnsRef(netns)), readAll);
+    });
     return values;
   }
   // -e: ignore unknown keys. sysctl prints keys with `.` separators and a device's own dots as `/`
@@ -57,11 +60,9 @@ export async function writeSysctls(netns: string | undefined, entries: readonly 
     if (!/^[A-Za-z0-9 _.:-]*$/.test(e.value)) throw new VirtnetError('INVALID_SYSCTL', `invalid value for ${e.key}`, { key: e.key });
   }
   if (netns === undefined || netnsSwitchAvailable()) {
-    const writeAll = (): void => {
+    inNetnsIfAny(nsPathOf(netns), () => {
       for (const e of entries) writeProcSys(netns, e.key, e.value);
-    };
-    if (netns === undefined) writeAll();
-    else inNetns(netnsPath(parseNetnsRef(netns)), writeAll);
+    });
     return;
   }
   try {
