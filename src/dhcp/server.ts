@@ -269,8 +269,10 @@ export class Dhcp4Server {
     this.config = config;
     this.leases = new Map(config.leases.map((l) => [l.clientMac.toLowerCase(), l]));
     this.bridges = [...new Set(config.leases.map((l) => l.bridge))];
-    this.prime(config.leases);
-    this.warmPackets = config.leases.slice(0, 16).flatMap((lease) => primingPackets(lease));
+    // Requests like real clients send, for the first 16 leases (a VM has a handful of NICs).
+    const primed = config.leases.slice(0, 16);
+    this.warmPackets = primed.flatMap((lease) => primingPackets(lease));
+    this.prime(primed, this.warmPackets);
     // The rest of the path (dgram's receive, handle, the send) compiled and warm too.
     await this.rehearseMany(this.warmPackets, REHEARSALS);
     for (const l of config.leases) this.expectRequest(l.clientMac.toLowerCase(), Date.now() + FIRST_REQUEST_WINDOW_MS);
@@ -460,13 +462,11 @@ export class Dhcp4Server {
    * delays its boot, is not served by the interpreter. Measured with --trace-opt: 600 iterations
    * left decode/respond/encode unoptimised (~0.3–0.5 ms per reply); 4000 optimise all of them.
    */
-  private prime(leases: readonly Dhcp4Lease[], iterations = 4000): void {
-    if (leases.length === 0) return;
-    const primed = leases.slice(0, 16);
-    const packets = primed.flatMap((lease) => primingPackets(lease).map((packet) => ({ lease, packet })));
+  private prime(leases: readonly Dhcp4Lease[], packets: readonly Uint8Array[], iterations = 4000): void {
+    if (leases.length === 0 || packets.length === 0) return;
     let fdb: ReturnType<typeof primingFdbReaders>;
     try {
-      fdb = primingFdbReaders(primed.map((l) => ({ bridge: l.bridge, mac: chaddrOf(l.clientMac) })));
+      fdb = primingFdbReaders(leases.map((l) => ({ bridge: l.bridge, mac: chaddrOf(l.clientMac) })));
     } catch {
       return; // no writable temp dir: serve unprimed rather than not at all
     }
@@ -475,7 +475,7 @@ export class Dhcp4Server {
       for (let i = 0; i < iterations; i++) {
         // Mostly learned, sometimes not, so both outcomes have type feedback.
         this.fdbReader = i % 8 === 7 ? fdb.empty : fdb.learned;
-        this.decide(packets[i % packets.length]!.packet, undefined, this.locate);
+        this.decide(packets[i % packets.length]!, undefined, this.locate);
       }
     } finally {
       this.fdbReader = real;
