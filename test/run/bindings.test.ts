@@ -12,10 +12,9 @@ import { createPod, deletePod, type PodState } from '../../src/cni/pod.js';
 import { runProgram } from '../../src/exec/run-program.js';
 import { guestConnect, listenForGuest, peerAddressOf } from '../support/guest-outbound.js';
 import { needsRoot, sandbox, type Sandbox } from '../support/sandbox.js';
-import { defaultNetwork, startRun, stopRun, type RunChild } from './run-fixture.js';
+import { defaultNetwork, startRun, stopRun, addressOf, type RunChild } from './run-fixture.js';
 
 const READY_MS = 150_000;
-const v4 = (cidr: string): string => cidr.split('/')[0]!;
 
 /** What a peer gets from `ip:port` when it sends `input` (empty when refused or silent). */
 async function talk(ns: string, ip: string, port: number, input: string): Promise<string> {
@@ -42,7 +41,7 @@ async function assertOnlyDeclaredInbound(sb: Sandbox, run: RunChild, confDir: st
 
 /** The guest connects out to a listener in `peer` (asked through declared port 80); the peer sees the pod IP. */
 async function assertOutboundFromPodIp(sb: Sandbox, run: RunChild, peer: PodState): Promise<void> {
-  const peerIp = v4(peer.networkStatus[0]!.ips![0]!);
+  const peerIp = addressOf(peer.networkStatus[0]!.ips![0]!);
   const stopListener = await listenForGuest(sb, peer.netns, 9000);
   try {
     const response = await guestConnect(peer.netns, podIp(run), 80, peerIp, 9000);
@@ -114,7 +113,7 @@ spec:
   assert.equal(status.guestReady, true);
   const nic = status.nics[0]!;
   assert.equal(nic.binding, 'passt');
-  assert.equal(v4(nic.guest!.ipv4!), podIp(run), 'the guest sees the pod IP');
+  assert.equal(addressOf(nic.guest!.ipv4!), podIp(run), 'the guest sees the pod IP');
   const argv = JSON.parse(readFileSync(status.files.qemuArgv!, 'utf8')) as string[];
   const socket = /addr\.path=([^,]+)/.exec(argv.find((a) => a.startsWith('stream,')) ?? '')?.[1];
   assert.equal(socket, join(run.stateDir, 'vms', 'passtvm', 'passt-default.sock'), "passt's socket is in the VM's state dir");
@@ -151,7 +150,7 @@ spec:
   const nic = status.nics[0]!;
   assert.equal(nic.binding, 'macvtap');
   const ip = podIp(run);
-  assert.equal(v4(nic.guest!.ipv4!), ip, 'the guest has the pod IP');
+  assert.equal(addressOf(nic.guest!.ipv4!), ip, 'the guest has the pod IP');
   assert.equal(nic.guest!.dhcp, 'static');
   assert.equal(nic.guest!.mac, nic.mac);
   await runProgram(['virt-xml-validate', status.files.domainXml!, 'domain'], { timeoutMs: 30_000 });

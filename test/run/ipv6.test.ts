@@ -13,12 +13,11 @@ import { runProgram } from '../../src/exec/run-program.js';
 import { bridgeConflist, writeConf } from '../cni/cni-fixtures.js';
 import { needsRoot, sandbox, type Sandbox } from '../support/sandbox.js';
 import { guestConnect, listenForGuest, peerAddressOf } from '../support/guest-outbound.js';
-import { CLI, bridgeNads, startRun, stopRun, type RunChild } from './run-fixture.js';
+import { CLI, bridgeNads, startRun, stopRun, addressOf, type RunChild } from './run-fixture.js';
 import type { RunRecord } from '../../src/launcher/run-record.js';
 
 const READY_MS = 150_000;
 const dualStack = { v6: true, ipamExtra: { routes: [{ dst: '0.0.0.0/0' }, { dst: '::/0' }] } };
-const addr = (cidr: string): string => cidr.split('/')[0]!;
 
 async function httpStatus(ns: string, ip: string): Promise<string> {
   const res = await runProgram(['ip', 'netns', 'exec', ns, 'nc', '-w', '5', ip, '80'], {
@@ -91,7 +90,7 @@ spec:
     );
     const status = await withIpv6(run);
     const guest = status.nics[0]!.guest!;
-    assert.ok(guest.ipv6.map(addr).includes('fd10:0:2::2'), `masquerade guest IPv6: ${guest.ipv6.join(',')}`);
+    assert.ok(guest.ipv6.map(addressOf).includes('fd10:0:2::2'), `masquerade guest IPv6: ${guest.ipv6.join(',')}`);
     assert.ok(guest.gateway6, 'the guest has an IPv6 default route');
     const peer = await createPod({ name: `${sb.prefix}peer`, stateDir: run.stateDir, cniConfDir: confDir });
     t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
@@ -124,7 +123,7 @@ spec:
     const guest = status.nics[0]!.guest!;
     const delegated = podIpv6(run, 'podnet');
     assert.ok(
-      guest.ipv6.map(addr).includes(delegated),
+      guest.ipv6.map(addressOf).includes(delegated),
       `bridge guest IPv6 ${guest.ipv6.join(',')} has the pod's ${delegated}`,
     );
     assert.ok(guest.gateway6, 'the guest has an IPv6 default route');
@@ -161,7 +160,7 @@ spec:
     for (const [nic, network] of [['default', 'podnet'], ['red', 'red']] as const) {
       const guest = byName(nic);
       const delegated = podIpv6(run, network);
-      assert.ok(guest.ipv6.map(addr).includes(delegated), `NIC ${nic} IPv6 ${guest.ipv6.join(',')} has the pod's ${delegated} (${network})`);
+      assert.ok(guest.ipv6.map(addressOf).includes(delegated), `NIC ${nic} IPv6 ${guest.ipv6.join(',')} has the pod's ${delegated} (${network})`);
     }
     assert.ok(byName('default').gateway6, 'the pod network (IPv6 default route in the pod) gives an IPv6 default route');
     assert.equal(byName('red').gateway6, undefined, 'red gave the pod no IPv6 route: the guest gets none there either');
@@ -169,7 +168,7 @@ spec:
     t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
     const guestRed = podIpv6(run, 'red');
     assert.match(await httpStatus(peer.netns, guestRed), /^HTTP\/1\.[01] 200/, 'the peer reaches the guest at its Multus IPv6');
-    const peerRed = peer.networkStatus.find((s) => s.name.endsWith('red'))!.ips!.map(addr).find((ip) => ip.includes(':'))!;
+    const peerRed = peer.networkStatus.find((s) => s.name.endsWith('red'))!.ips!.map(addressOf).find((ip) => ip.includes(':'))!;
     await listenForGuest(sb, peer.netns, 9006, 6);
     const from = peerAddressOf(await guestConnect(peer.netns, guestRed, 80, peerRed, 9006)).replace(/^\[|\]$/g, '');
     // socat prints the address uncompressed.

@@ -13,6 +13,9 @@ import type { Sandbox } from '../support/sandbox.js';
 export const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 
 /** A started `virtnet run`. */
+/** The address part of `address/prefix` as the guest reports it. */
+export const addressOf = (cidr: string): string => cidr.split('/')[0]!;
+
 export interface RunChild {
   child: ChildProcess;
   pod: string;

@@ -9,7 +9,7 @@ import { createPod, deletePod } from '../../src/cni/pod.js';
 import { runProgram } from '../../src/exec/run-program.js';
 import { ensureGuest } from '../../src/hypervisor/guest/build-guest.js';
 import { needsRoot, sandbox } from '../support/sandbox.js';
-import { CLI, allocatedIps, assertNothingLeft, bridgeNads, defaultNetwork, startRun, stopRun } from './run-fixture.js';
+import { CLI, allocatedIps, assertNothingLeft, bridgeNads, defaultNetwork, startRun, stopRun, addressOf } from './run-fixture.js';
 
 const READY_MS = 150_000;
 
@@ -18,7 +18,6 @@ async function httpGet(ns: string, ip: string): Promise<string> {
   return res.stdout;
 }
 
-const v4 = (cidr: string): string => cidr.split('/')[0]!;
 
 test('bridge on the pod network: the guest gets the pod IP, MAC, MTU and DNS; a second pod fetches HTTP from it; virtnet down (SIGTERM) leaves nothing', { skip: needsRoot(), timeout: READY_MS + 60_000 }, async (t) => {
   const sb = sandbox(t);
@@ -43,7 +42,7 @@ spec:
   const podStatus = JSON.parse(readFileSync(join(run.stateDir, 'pods', run.pod, 'pod.json'), 'utf8')) as { annotations: Record<string, string> };
   const eth0 = (JSON.parse(podStatus.annotations['k8s.v1.cni.cncf.io/network-status']!) as { interface: string; ips: string[]; mac: string }[])[0]!;
   assert.equal(nic.mac, eth0.mac, 'the VM NIC carries the pod interface original MAC');
-  assert.equal(v4(nic.guest!.ipv4!), eth0.ips[0], 'the guest has the pod IP');
+  assert.equal(addressOf(nic.guest!.ipv4!), eth0.ips[0], 'the guest has the pod IP');
   assert.equal(nic.guest!.mac, eth0.mac);
   assert.equal(nic.guest!.mtuBytes, 1500);
   const hostDns = readFileSync('/etc/resolv.conf', 'utf8').match(/^nameserver\s+(\S+)/m)?.[1];
@@ -100,7 +99,7 @@ spec:
     assert.equal(nic.guest.mac, nic.mac);
     assert.equal(nic.guest.ipv4, nic.ips[0], `NIC ${nic.name} has its network address`);
     assert.ok((nic.guest.driver ?? '').includes(drivers[nic.name]!), `NIC ${nic.name} driver ${nic.guest.driver}`);
-    assert.match(await httpGet(peer.netns, v4(nic.ips[0]!)), /^HTTP\/1\.[01] 200/, `reach ${nic.name}`);
+    assert.match(await httpGet(peer.netns, addressOf(nic.ips[0]!)), /^HTTP\/1\.[01] 200/, `reach ${nic.name}`);
   }
   const pxe = status.nics.find((n) => n.name === 'default')!.guest!;
   assert.equal(pxe.bootFile, 'pxelinux.0');
