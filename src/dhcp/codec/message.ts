@@ -229,8 +229,15 @@ export function encodeMessage(msg: Dhcp4Message, encodeOptions: EncodeOptions = 
   // options, then file, then sname — each keeping one byte for END.
   const overloadPossible = (encodeOptions.allowOverload ?? true) && msg.sname === '' && msg.file === '';
   const mainCapacity = maxPayload - OPTIONS_OFFSET - 1;
+  // Option 52 is the encoder's to write; PAD and END are not options.
+  const placeable: { code: number; bytes: number }[] = [];
   let totalMain = 0;
-  for (const [code, data] of msg.options) if (code !== OPTIONS.optionOverload.code && code !== PAD && code !== END) totalMain += optionLength(data);
+  for (const [code, data] of msg.options) {
+    if (code === OPTIONS.optionOverload.code || code === PAD || code === END) continue;
+    const bytes = optionLength(data);
+    placeable.push({ code, bytes });
+    totalMain += bytes;
+  }
   const overloading = overloadPossible && totalMain > mainCapacity;
   const reservedMain = overloading ? 3 : 0;
   const main: number[] = [];
@@ -240,9 +247,7 @@ export function encodeMessage(msg: Dhcp4Message, encodeOptions: EncodeOptions = 
   let mainBytes = 0;
   let fileBytes = 0;
   let snameBytes = 0;
-  for (const [code, data] of msg.options) {
-    if (code === OPTIONS.optionOverload.code || code === PAD || code === END) continue;
-    const n = optionLength(data);
+  for (const { code, bytes: n } of placeable) {
     if (mainBytes + n <= mainCapacity - reservedMain) {
       main.push(code);
       mainBytes += n;
