@@ -60,7 +60,7 @@ export function leaseConfigOptions(lease: Dhcp4Lease): ReadonlyMap<number, Uint8
  * order, then everything else configured. The encoder drops from the end when space runs out, so
  * an unrequested option never displaces a requested one.
  */
-export function orderForRequest(required: Map<number, Uint8Array>, configured: ReadonlyMap<number, Uint8Array>, requested: readonly number[] | undefined): Map<number, Uint8Array> {
+export function orderForRequest(required: ReadonlyMap<number, Uint8Array>, configured: ReadonlyMap<number, Uint8Array>, requested: readonly number[] | undefined): Map<number, Uint8Array> {
   const out = new Map(required);
   for (const code of requested ?? []) {
     const data = configured.get(code);

@@ -29,7 +29,7 @@ export function parseIpv4(text: string): number | undefined {
 
 /** Formats an unsigned 32-bit number as a dotted quad. */
 export function formatIpv4(value: number): string {
-  return [24, 16, 8, 0].map((shift) => (value >>> shift) & 0xff).join('.');
+  return `${value >>> 24}.${(value >>> 16) & 0xff}.${(value >>> 8) & 0xff}.${value & 0xff}`;
 }
 
 /** The netmask of a prefix length (0–32) as an unsigned 32-bit number. */

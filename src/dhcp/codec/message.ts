@@ -9,9 +9,9 @@ export const BOOTREQUEST = 1;
 export const BOOTREPLY = 2;
 /** RFC 2131 §2 flags: the broadcast bit. */
 export const FLAG_BROADCAST = 0x8000;
-const MAGIC_COOKIE = [99, 130, 83, 99];
-const HEADER_BYTES = 236;
-const OPTIONS_OFFSET = HEADER_BYTES + 4;
+export const MAGIC_COOKIE = [99, 130, 83, 99];
+export const HEADER_BYTES = 236;
+export const OPTIONS_OFFSET = HEADER_BYTES + 4;
 const SNAME_OFFSET = 44;
 const SNAME_BYTES = 64;
 const FILE_OFFSET = 108;
@@ -19,9 +19,9 @@ const FILE_BYTES = 128;
 /** RFC 2131 §2: a client must accept 576-byte IP datagrams; minus IP (20) and UDP (8) headers. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 576 - 28;
 /** Replies are padded to the BOOTP minimum (RFC 1542 §2.1), which some clients insist on. */
-const MIN_PAYLOAD_BYTES = 300;
+export const MIN_PAYLOAD_BYTES = 300;
 /** Largest UDP payload over IPv4. */
-const MAX_UDP_PAYLOAD = 65_507;
+export const MAX_UDP_PAYLOAD = 65_507;
 
 /** A decoded (or to-be-encoded) DHCPv4 message. Addresses are dotted quads. */
 export interface Dhcp4Message {
@@ -55,9 +55,19 @@ export function emptyMessage(op: number): Dhcp4Message {
   };
 }
 
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 /** The client hardware address as `aa:bb:cc:dd:ee:ff` (the first hlen bytes of chaddr). */
 export function clientMac(msg: Dhcp4Message): string {
-  return Array.from(msg.chaddr.subarray(0, Math.min(msg.hlen, 16)), (b) => b.toString(16).padStart(2, '0')).join(':');
+  return hardwareAddressText(msg.chaddr, 0, Math.min(msg.hlen, 16));
+}
+
+/** `length` bytes at `offset` as `aa:bb:...`. */
+export function hardwareAddressText(bytes: Uint8Array, offset: number, length: number): string {
+  // Every request is looked up by this string: concatenation from a table allocates only the result.
+  let out = '';
+  for (let i = 0; i < length; i++) out += i === 0 ? HEX_BYTE[bytes[offset + i]!]! : `:${HEX_BYTE[bytes[offset + i]!]!}`;
+  return out;
 }
 
 /** Parses `aa:bb:cc:dd:ee:ff` into a 16-byte chaddr field. */
@@ -88,6 +98,8 @@ export function setOption<N extends OptionName>(msg: Dhcp4Message, name: N, valu
 }
 
 function cString(bytes: Uint8Array): string {
+  // Clients leave sname and file empty: no Buffer for them.
+  if (bytes[0] === 0) return '';
   const nul = bytes.indexOf(0);
   return Buffer.from(nul === -1 ? bytes : bytes.subarray(0, nul)).toString('latin1');
 }
@@ -190,12 +202,20 @@ function optionLength(data: Uint8Array): number {
   return data.length === 0 ? 2 : data.length + 2 * Math.ceil(data.length / 255);
 }
 
+/** One option as it goes on the wire: code, length and data (split per RFC 3396 when longer than 255 bytes). */
+export function optionBytes(code: number, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(optionLength(data));
+  writeOption(out, 0, code, data);
+  return out;
+}
+
 /** Writes one option at `offset` (split as optionLength counts it); returns the offset after it. */
 function writeOption(packet: Uint8Array, offset: number, code: number, data: Uint8Array): number {
-  if (data.length === 0) {
+  if (data.length <= 255) {
     packet[offset] = code;
-    packet[offset + 1] = 0;
-    return offset + 2;
+    packet[offset + 1] = data.length;
+    packet.set(data, offset + 2);
+    return offset + 2 + data.length;
   }
   let at = offset;
   for (let i = 0; i < data.length; i += 255) {
@@ -222,23 +242,31 @@ function writeText(packet: Uint8Array, offset: number, size: number, value: stri
  */
 export function encodeMessage(msg: Dhcp4Message, encodeOptions: EncodeOptions = {}): CodecResult<Encoded> {
   const maxPayload = Math.min(Math.max(encodeOptions.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES, MIN_PAYLOAD_BYTES), MAX_UDP_PAYLOAD);
-  const addresses = [msg.ciaddr, msg.yiaddr, msg.siaddr, msg.giaddr].map(parseIpv4);
-  if (addresses.some((a) => a === undefined)) return fail('BAD_VALUE', 'ciaddr, yiaddr, siaddr and giaddr must be IPv4 addresses');
-  if (msg.chaddr.length > 16 || msg.hlen > 16) return fail('BAD_HLEN', 'chaddr holds at most 16 bytes');
-  // Placement first (lengths only), then one buffer written in place: areas in RFC 2131 order —
-  // options, then file, then sname — each keeping one byte for END.
-  const overloadPossible = (encodeOptions.allowOverload ?? true) && msg.sname === '' && msg.file === '';
-  const mainCapacity = maxPayload - OPTIONS_OFFSET - 1;
-  // Option 52 is the encoder's to write; PAD and END are not options.
-  const placeable: { code: number; bytes: number }[] = [];
-  let totalMain = 0;
-  for (const [code, data] of msg.options) {
-    if (code === OPTIONS.optionOverload.code || code === PAD || code === END) continue;
-    const bytes = optionLength(data);
-    placeable.push({ code, bytes });
-    totalMain += bytes;
+  const ciaddr = parseIpv4(msg.ciaddr);
+  const yiaddr = parseIpv4(msg.yiaddr);
+  const siaddr = parseIpv4(msg.siaddr);
+  const giaddr = parseIpv4(msg.giaddr);
+  if (ciaddr === undefined || yiaddr === undefined || siaddr === undefined || giaddr === undefined) {
+    return fail('BAD_VALUE', 'ciaddr, yiaddr, siaddr and giaddr must be IPv4 addresses');
   }
-  const overloading = overloadPossible && totalMain > mainCapacity;
+  if (msg.chaddr.length > 16 || msg.hlen > 16) return fail('BAD_HLEN', 'chaddr holds at most 16 bytes');
+  const mainCapacity = maxPayload - OPTIONS_OFFSET - 1;
+  let totalMain = 0;
+  for (const [code, data] of msg.options) if (placeable(code)) totalMain += optionLength(data);
+  // The usual case: every option fits the options area, in map order. Replies are encoded while
+  // a client waits, so this path allocates nothing but the packet.
+  if (totalMain <= mainCapacity) {
+    const packet = new Uint8Array(Math.max(OPTIONS_OFFSET + totalMain + 1, MIN_PAYLOAD_BYTES));
+    const header = writeHeader(packet, msg, ciaddr, yiaddr, siaddr, giaddr);
+    if (!header.ok) return header;
+    let at = OPTIONS_OFFSET;
+    for (const [code, data] of msg.options) if (placeable(code)) at = writeOption(packet, at, code, data);
+    packet[at] = END;
+    return ok({ bytes: packet, droppedOptions: [] });
+  }
+  // Too many: placement first (lengths only), then one buffer written in place: areas in RFC 2131
+  // order — options, then file, then sname (option 52 overload) — each keeping one byte for END.
+  const overloading = (encodeOptions.allowOverload ?? true) && msg.sname === '' && msg.file === '';
   const reservedMain = overloading ? 3 : 0;
   const main: number[] = [];
   const fileArea: number[] = [];
@@ -247,7 +275,9 @@ export function encodeMessage(msg: Dhcp4Message, encodeOptions: EncodeOptions = 
   let mainBytes = 0;
   let fileBytes = 0;
   let snameBytes = 0;
-  for (const { code, bytes: n } of placeable) {
+  for (const [code, data] of msg.options) {
+    if (!placeable(code)) continue;
+    const n = optionLength(data);
     if (mainBytes + n <= mainCapacity - reservedMain) {
       main.push(code);
       mainBytes += n;
@@ -262,21 +292,8 @@ export function encodeMessage(msg: Dhcp4Message, encodeOptions: EncodeOptions = 
   const overload = (fileArea.length > 0 ? 1 : 0) | (snameArea.length > 0 ? 2 : 0);
   const optionsBytes = (overload !== 0 ? 3 : 0) + mainBytes + 1;
   const packet = new Uint8Array(Math.max(OPTIONS_OFFSET + optionsBytes, MIN_PAYLOAD_BYTES));
-  const view = new DataView(packet.buffer);
-  view.setUint8(0, msg.op);
-  view.setUint8(1, msg.htype);
-  view.setUint8(2, msg.hlen);
-  view.setUint8(3, msg.hops);
-  view.setUint32(4, msg.xid >>> 0);
-  view.setUint16(8, msg.secs);
-  view.setUint16(10, msg.flags);
-  addresses.forEach((a, i) => writeIpv4(packet, 12 + i * 4, a ?? 0));
-  packet.set(msg.chaddr, 28);
-  const sn = writeText(packet, SNAME_OFFSET, SNAME_BYTES, msg.sname, 'sname');
-  if (!sn.ok) return sn;
-  const fl = writeText(packet, FILE_OFFSET, FILE_BYTES, msg.file, 'file');
-  if (!fl.ok) return fl;
-  packet.set(MAGIC_COOKIE, HEADER_BYTES);
+  const header = writeHeader(packet, msg, ciaddr, yiaddr, siaddr, giaddr);
+  if (!header.ok) return header;
   const writeArea = (codes: number[], offset: number): number => {
     let at = offset;
     for (const code of codes) at = writeOption(packet, at, code, msg.options.get(code)!);
@@ -294,4 +311,33 @@ export function encodeMessage(msg: Dhcp4Message, encodeOptions: EncodeOptions = 
   if (fileArea.length > 0) writeArea(fileArea, FILE_OFFSET);
   if (snameArea.length > 0) writeArea(snameArea, SNAME_OFFSET);
   return ok({ bytes: packet, droppedOptions: dropped });
+}
+
+/** Option 52 is the encoder's to write; PAD and END are not options. */
+function placeable(code: number): boolean {
+  return code !== OPTIONS.optionOverload.code && code !== PAD && code !== END;
+}
+
+/** The fixed header, sname, file and magic cookie. */
+function writeHeader(packet: Uint8Array, msg: Dhcp4Message, ciaddr: number, yiaddr: number, siaddr: number, giaddr: number): CodecResult<void> {
+  packet[0] = msg.op;
+  packet[1] = msg.htype;
+  packet[2] = msg.hlen;
+  packet[3] = msg.hops;
+  writeIpv4(packet, 4, msg.xid >>> 0);
+  packet[8] = (msg.secs >>> 8) & 0xff;
+  packet[9] = msg.secs & 0xff;
+  packet[10] = (msg.flags >>> 8) & 0xff;
+  packet[11] = msg.flags & 0xff;
+  writeIpv4(packet, 12, ciaddr);
+  writeIpv4(packet, 16, yiaddr);
+  writeIpv4(packet, 20, siaddr);
+  writeIpv4(packet, 24, giaddr);
+  packet.set(msg.chaddr, 28);
+  const sn = writeText(packet, SNAME_OFFSET, SNAME_BYTES, msg.sname, 'sname');
+  if (!sn.ok) return sn;
+  const fl = writeText(packet, FILE_OFFSET, FILE_BYTES, msg.file, 'file');
+  if (!fl.ok) return fl;
+  packet.set(MAGIC_COOKIE, HEADER_BYTES);
+  return ok(undefined);
 }
