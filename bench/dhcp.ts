@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDhcp4Process } from '../src/dhcp/process.js';
+import { nativeUdpAvailable } from '../src/dhcp/udp-socket.js';
 import type { Dhcp4Lease } from '../src/dhcp/server-config.js';
 import { minimalEnv, runProgram, startProgram } from '../src/exec/run-program.js';
 import { createNetns, deleteNetns } from '../src/host/netns.js';
@@ -245,6 +246,7 @@ async function main(): Promise<void> {
     bench: 'dhcp',
     client: 'busybox udhcpc 1.35',
     measure: 'DISCOVER→ACK on the guest interface (tcpdump timestamps), same xid',
+    sockets: nativeUdpAvailable() ? 'native (native/udp-pktinfo.c)' : "Node's dgram (native addon not built)",
     runsPerServer: runs,
     servers: summary,
     ratio: {

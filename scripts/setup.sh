@@ -31,9 +31,11 @@ declare -A PACKAGES=(
   [zstd]=/usr/bin/zstd
   [libxml2-utils]=/usr/bin/xmllint
   [procps]=/usr/sbin/sysctl
-  # A C compiler for native/netns-switch.c (scripts/build-native.sh).
+  # A C compiler for the native addons in native/ (scripts/build-native.sh).
   [gcc]=/usr/bin/gcc
   [libc6-dev]=/usr/include/sched.h
+  # libuv's header for native/udp-pktinfo.c, in case Node's own include directory lacks it.
+  [libuv1-dev]=/usr/include/uv.h
 )
 missing=()
 for pkg in "${!PACKAGES[@]}"; do

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const loaded = new Map<string, unknown>();
 
 /** The addon `native/build/NAME.node`, or null when it is not built, not loadable or disabled. */
-export function loadNativeAddon<T>(name: 'fast-spawn' | 'netns-switch'): T | null {
+export function loadNativeAddon<T>(name: 'fast-spawn' | 'netns-switch' | 'udp-pktinfo'): T | null {
   if (process.env.VIRTNET_NO_NATIVE === '1' || process.platform !== 'linux') return null;
   if (!loaded.has(name)) {
     // src/exec and dist/exec are both two levels below the repository root.
