@@ -62,7 +62,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
 /** Encodes a lease's replies' parts once (leases are immutable once loaded). */
 export function compileLease(lease: Dhcp4Lease): CompiledLease {
   const head = (type: number) => concat([...requiredOptions(type, lease, true)].map(([code, data]) => optionBytes(code, data)));
-  const byCode: (Uint8Array | undefined)[] = new Array(256).fill(undefined);
+  const byCode = Array.from({ length: 256 }, (): Uint8Array | undefined => undefined);
   const configuredCodes: number[] = [];
   let configuredBytes = 0;
   for (const [code, data] of leaseConfigOptions(lease)) {

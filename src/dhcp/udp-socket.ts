@@ -45,8 +45,8 @@ export interface UdpSocketOptions {
    * Called for each datagram, synchronously. `bytes` may be a view on a buffer the socket reuses
    * for the next datagram: copy what must outlive the call.
    */
-  onPacket(bytes: Uint8Array, from: DatagramOrigin): void;
-  onSendError(message: string): void;
+  onPacket: (bytes: Uint8Array, from: DatagramOrigin) => void;
+  onSendError: (message: string) => void;
 }
 
 /** The largest UDP payload; the native socket's receive buffer. */
@@ -111,10 +111,10 @@ function openNativeSocket(addon: Addon, options: UdpSocketOptions): UdpSocket {
       if (r < 0) onSendError(`send to ${address}:${port} failed: errno ${-r}`);
     },
     port: () => addon.port(handle),
-    async close() {
-      if (closed) return;
+    close() {
+      if (!closed) addon.close(handle);
       closed = true;
-      addon.close(handle);
+      return Promise.resolve();
     },
   };
 }
