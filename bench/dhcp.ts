@@ -9,7 +9,7 @@
 // shows how much of virtnet's time is its own work and how much is Node's receive/send path.
 // Topology: a pod namespace with bridge br0 (169.254.75.10/32 for virtnet, 10.244.1.254/24 which
 // dnsmasq and Kea need to pick their subnet) and a guest namespace whose veth carries the client MAC.
-// Run: `node --import tsx bench/dhcp.ts [runs]` (default 40 per server: one DORA takes anything from
+// Run: `node --import tsx bench/dhcp.ts [runs]` (default 60 per server: one DORA takes anything from
 // 0.5 to 3 ms here, so the median needs many). Prints one JSON document.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { minimalEnv, runProgram, startProgram } from '../src/exec/run-program.js
 import { createNetns, deleteNetns } from '../src/host/netns.js';
 import { createInterface } from 'node:readline';
 
-const runs = Math.max(5, Number(process.argv[2] ?? 40));
+const runs = Math.max(5, Number(process.argv[2] ?? 60));
 const prefix = `vb${randomBytes(3).toString('hex')}-`;
 const dir = mkdtempSync(join(tmpdir(), prefix));
 const POD = `${prefix}pod`;
@@ -210,7 +210,7 @@ async function main(): Promise<void> {
   try {
     await topology();
     // Round-robin in batches: one server at a time owns port 67, each batch a few DORAs.
-    const batch = 5;
+    const batch = 4;
     for (let done = 0; done < runs; done += batch) {
       for (const name of Object.keys(samples)) {
         const server = await starters[name]!();
