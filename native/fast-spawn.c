@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
+#include "napi-value.h"
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -72,12 +73,6 @@ static void free_array(char **a) {
   if (a == NULL) return;
   for (char **p = a; *p != NULL; p++) free(*p);
   free(a);
-}
-
-static napi_value int_value(napi_env env, int v) {
-  napi_value r;
-  napi_create_int32(env, v, &r);
-  return r;
 }
 
 /*

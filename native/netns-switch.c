@@ -12,18 +12,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
+#include "napi-value.h"
 #include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 /* The namespace the main thread started in, opened on first use. */
 static int home_fd = -1;
-
-static napi_value int_value(napi_env env, int v) {
-  napi_value r;
-  napi_create_int32(env, v, &r);
-  return r;
-}
 
 /* enter(path): 0, or -errno (the thread stays where it was). */
 static napi_value enter(napi_env env, napi_callback_info info) {

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <node_api.h>
+#include "napi-value.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -47,12 +48,6 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
   snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
   napi_throw_error(env, code, msg);
   return NULL;
-}
-
-static napi_value int_value(napi_env env, int64_t v) {
-  napi_value r;
-  napi_create_int64(env, v, &r);
-  return r;
 }
 
 static void deliver(struct udp *u, ssize_t len, int ifindex, uint32_t source, int port) {

@@ -20,9 +20,11 @@ if [ -f "$node_include/uv.h" ]; then include+=(-I "$node_include"); fi
 have_uv=0
 if printf '#include <uv.h>\n' | cc "${include[@]}" -E -x c - >/dev/null 2>&1; then have_uv=1; fi
 mkdir -p native/build
+# The newest shared header: an addon older than it is rebuilt too.
+header=$(ls -t native/*.h 2>/dev/null | head -1)
 for src in native/*.c; do
   out=native/build/$(basename "$src" .c).node
-  [ -f "$out" ] && [ "$out" -nt "$src" ] && continue
+  [ -f "$out" ] && [ "$out" -nt "$src" ] && { [ -z "$header" ] || [ "$out" -nt "$header" ]; } && continue
   if grep -q '#include <uv.h>' "$src" && [ $have_uv = 0 ]; then
     echo "build-native: no uv.h, skipping $src (its portable fallback is used)" >&2
     continue
