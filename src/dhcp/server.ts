@@ -593,6 +593,9 @@ function primingPackets(lease: Dhcp4Lease): Uint8Array[] {
   return out;
 }
 
+/** 127.0.0.1, as sockets report sources. */
+const LOOPBACK = 0x7f000001;
+
 /** Rehearsals at start-up: enough for V8 to compile and optimise the send path. */
 const REHEARSALS = 400;
 
@@ -624,7 +627,7 @@ async function rehearsalSockets(onRequest: (packet: Uint8Array) => void): Promis
     const sink = await open();
     // Only our own rehearsals: anything else in the pod that finds this port is ignored.
     const requests = await open((packet, from) => {
-      if (from.address === '127.0.0.1' && from.port === clientPort) onRequest(packet);
+      if (from.address === LOOPBACK && from.port === clientPort) onRequest(packet);
     });
     const client = await open();
     clientPort = client.port();

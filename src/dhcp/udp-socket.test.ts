@@ -29,7 +29,7 @@ async function exercise(native: boolean): Promise<void> {
     client.send(new TextEncoder().encode('hello'), '127.0.0.1', server.port());
     await got;
     assert.equal(received[0]!.bytes, 'hello');
-    assert.equal(received[0]!.from.address, '127.0.0.1');
+    assert.equal(received[0]!.from.address, 0x7f000001, '127.0.0.1');
     assert.equal(received[0]!.from.port, client.port());
     assert.equal(received[0]!.from.ifindex, native ? loopbackIndex() : undefined);
     client.send(Uint8Array.of(1), 'not-an-address', 9);

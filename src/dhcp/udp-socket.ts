@@ -6,7 +6,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { loadNativeAddon } from '../exec/native-addon.js';
-import { formatIpv4, parseIpv4 } from './codec/ipv4.js';
+import { parseIpv4 } from './codec/ipv4.js';
 
 interface Addon {
   open(address: number, port: number, broadcast: boolean, buffer: Uint8Array, onPacket: (length: number, ifindex: number, source: number, port: number) => void): object;
@@ -18,7 +18,8 @@ interface Addon {
 
 /** Where a datagram came from, and the interface it arrived on when the socket can tell. */
 export interface DatagramOrigin {
-  address: string;
+  /** The source address as an unsigned 32-bit number (formatted only where it is shown). */
+  address: number;
   port: number;
   /** The arrival interface's index; undefined when the socket cannot tell (dgram). */
   ifindex: number | undefined;
@@ -84,25 +85,18 @@ function openNativeSocket(addon: Addon, options: UdpSocketOptions): UdpSocket {
   try {
     handle = addon.open(bindAddress, options.port, options.broadcast, buffer, (length, ifindex, source, port) => {
       // A plain Uint8Array view: the same hidden class as the requests the server primes with.
-      onPacket(new Uint8Array(buffer.buffer, 0, length), { address: formatIpv4(source), port, ifindex });
+      onPacket(new Uint8Array(buffer.buffer, 0, length), { address: source, port, ifindex });
     });
   } catch (err) {
     const e = err as Error & { code?: string };
     throw bindFailed(options, e.message, e.code);
   }
   let closed = false;
-  // Destinations repeat (the broadcast address, one client): parse each once.
-  const parsed = new Map<string, number | undefined>();
   return {
     knowsArrival: true,
     send(bytes, address, port) {
       if (closed) return;
-      let to = parsed.get(address);
-      if (to === undefined && !parsed.has(address)) {
-        to = parseIpv4(address);
-        if (parsed.size > 64) parsed.clear();
-        parsed.set(address, to);
-      }
+      const to = parseIpv4(address);
       if (to === undefined) {
         onSendError(`not an IPv4 address: ${address}`);
         return;
@@ -134,7 +128,7 @@ async function openDgramSocket(options: UdpSocketOptions): Promise<UdpSocket> {
   socket.on('message', (packet, from) => {
     // A plain view (no copy): dgram's Buffers carry another hidden class than any JavaScript can
     // make, so code optimised on priming input would deoptimise on the first real packet.
-    options.onPacket(new Uint8Array(packet.buffer, packet.byteOffset, packet.byteLength), { address: from.address, port: from.port, ifindex: undefined });
+    options.onPacket(new Uint8Array(packet.buffer, packet.byteOffset, packet.byteLength), { address: parseIpv4(from.address) ?? 0, port: from.port, ifindex: undefined });
   });
   let closed: Promise<void> | undefined;
   return {
