@@ -17,18 +17,12 @@ export function routesWithDefault(lease: Dhcp4Lease): Dhcp4Lease['classlessRoute
   return hasDefault || router === undefined ? lease.classlessRoutes : [...lease.classlessRoutes, { destination: '0.0.0.0/0', gateway: router }];
 }
 
-const encodedLeases = new WeakMap<Dhcp4Lease, Map<number, Uint8Array>>();
-
 /**
  * Every configuration option of a lease as code → data, lease timers excluded. Values were
  * validated when the configuration was loaded; one that still fails to encode is left out.
  */
 export function leaseConfigOptions(lease: Dhcp4Lease): ReadonlyMap<number, Uint8Array> {
-  // Leases are immutable once loaded (a reload brings new objects), so each is encoded once.
-  const cached = encodedLeases.get(lease);
-  if (cached !== undefined) return cached;
   const out = new Map<number, Uint8Array>();
-  encodedLeases.set(lease, out);
   const put = <N extends OptionName>(name: N, value: OptionValue<N> | undefined): void => {
     if (value === undefined) return;
     const r = encodeOptionValue(name, value);

@@ -40,28 +40,8 @@ function replySkeleton(request: Dhcp4Message, lease: Dhcp4Lease): Dhcp4Message {
   return reply;
 }
 
-const requiredByLease = new WeakMap<Dhcp4Lease, Map<number, ReadonlyMap<number, Uint8Array>>>();
-
-/**
- * The options every reply of `type` to this lease's client carries first. The same for every
- * request, and leases are immutable once loaded (a reload brings new objects): built once.
- */
-export function requiredOptions(type: number, lease: Dhcp4Lease, withLease: boolean): ReadonlyMap<number, Uint8Array> {
-  let byKind = requiredByLease.get(lease);
-  if (byKind === undefined) {
-    byKind = new Map();
-    requiredByLease.set(lease, byKind);
-  }
-  const key = type * 2 + (withLease ? 1 : 0);
-  let found = byKind.get(key);
-  if (found === undefined) {
-    found = buildRequiredOptions(type, lease, withLease);
-    byKind.set(key, found);
-  }
-  return found;
-}
-
-function buildRequiredOptions(type: number, lease: Dhcp4Lease, withLease: boolean): Map<number, Uint8Array> {
+/** The options every reply of `type` to this lease's client carries first. */
+function requiredOptions(type: number, lease: Dhcp4Lease, withLease: boolean): Map<number, Uint8Array> {
   const out = new Map<number, Uint8Array>();
   const put = (code: number, r: ReturnType<typeof encodeOptionValue>): void => {
     if (r.ok) out.set(code, r.value);

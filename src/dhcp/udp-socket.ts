@@ -1,9 +1,7 @@
-// The DHCP server's UDP sockets. With the native addon (native/udp-pktinfo.c, see there for why)
-// a socket reports the interface each datagram arrived on and sends with one synchronous sendmsg;
-// without it (no compiler at build time, or VIRTNET_NO_NATIVE=1) Node's dgram does the same job,
-// except that the arrival interface is unknown (the server then asks the bridges' FDBs).
-import { createSocket, type Socket } from 'node:dgram';
-import { once } from 'node:events';
+// The DHCP server's UDP sockets (native/udp-pktinfo.c, see there for why they are native): each
+// reports the interface every datagram arrived on (IP_PKTINFO) and sends through the interface it
+// is told to. Opening is synchronous, so a caller can open a socket with its thread inside a pod's
+// network namespace; the socket stays in that namespace.
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { loadNativeAddon } from '../exec/native-addon.js';
 import { parseIpv4 } from './codec/ipv4.js';
@@ -16,25 +14,26 @@ interface Addon {
   ifindex(name: string): number;
 }
 
-/** Where a datagram came from, and the interface it arrived on when the socket can tell. */
+/** Where a datagram came from, and the interface it arrived on. */
 export interface DatagramOrigin {
   /** The source address as an unsigned 32-bit number (formatted only where it is shown). */
   address: number;
   port: number;
-  /** The arrival interface's index; undefined when the socket cannot tell (dgram). */
-  ifindex: number | undefined;
+  /** The arrival interface's index. */
+  ifindex: number;
 }
 
 /** A bound UDP socket. */
 export interface UdpSocket {
-  /** True when arrival interfaces are reported (the native socket). */
-  readonly knowsArrival: boolean;
-  /** Sends `bytes`; a failure is reported to `onSendError`, never thrown. */
-  send(bytes: Uint8Array, address: string, port: number): void;
+  /**
+   * Sends `bytes`, through interface `ifindex` when given (0: the routing table decides). Returns
+   * undefined, or what went wrong: a send never throws.
+   */
+  send(bytes: Uint8Array, address: string, port: number, ifindex?: number): string | undefined;
   /** The bound port (useful after binding port 0). */
   port(): number;
   /** Stops receiving and releases the port; idempotent. */
-  close(): Promise<void>;
+  close(): void;
 }
 
 /** What to bind and whom to tell. */
@@ -43,49 +42,42 @@ export interface UdpSocketOptions {
   port: number;
   broadcast: boolean;
   /**
-   * Called for each datagram, synchronously. `bytes` may be a view on a buffer the socket reuses
-   * for the next datagram: copy what must outlive the call.
+   * Called for each datagram, synchronously. `bytes` is a view on a buffer the socket reuses for
+   * the next datagram: copy what must outlive the call.
    */
   onPacket: (bytes: Uint8Array, from: DatagramOrigin) => void;
-  onSendError: (message: string) => void;
 }
 
-/** The largest UDP payload; the native socket's receive buffer. */
+/** The largest UDP payload; the receive buffer. */
 const MAX_DATAGRAM = 65_535;
 
-const loadAddon = (): Addon | null => loadNativeAddon<Addon>('udp-pktinfo');
-
-/** True when sockets will report arrival interfaces. */
-export function nativeUdpAvailable(): boolean {
-  return loadAddon() !== null;
+function addon(): Addon {
+  const loaded = loadNativeAddon<Addon>('udp-pktinfo');
+  if (loaded === null) throw new VirtnetError('NATIVE_ADDON_MISSING', 'the udp-pktinfo addon is not built (npm run build)', { addon: 'udp-pktinfo' });
+  return loaded;
 }
 
-/** The index of interface `name` in this network namespace; undefined without one (or without the addon). */
+/** The index of interface `name` in the calling thread's network namespace; undefined without one. */
 export function interfaceIndex(name: string): number | undefined {
-  const index = loadAddon()?.ifindex(name) ?? 0;
+  const index = addon().ifindex(name);
   return index > 0 ? index : undefined;
-}
-
-/** Binds a socket; throws DHCP_BIND_FAILED when the address or port cannot be bound. */
-export async function openUdpSocket(options: UdpSocketOptions): Promise<UdpSocket> {
-  const addon = loadAddon();
-  return addon === null ? openDgramSocket(options) : openNativeSocket(addon, options);
 }
 
 function bindFailed(options: UdpSocketOptions, message: string, errno: string | undefined): VirtnetError {
   return new VirtnetError('DHCP_BIND_FAILED', `cannot bind UDP ${options.address}:${options.port}: ${message}`, { address: options.address, port: options.port, errno });
 }
 
-function openNativeSocket(addon: Addon, options: UdpSocketOptions): UdpSocket {
+/** Binds a socket in the calling thread's network namespace; throws DHCP_BIND_FAILED when it cannot. */
+export function openUdpSocket(options: UdpSocketOptions): UdpSocket {
+  const native = addon();
   const bindAddress = parseIpv4(options.address);
   if (bindAddress === undefined) throw bindFailed(options, 'not an IPv4 address', undefined);
   const buffer = new Uint8Array(MAX_DATAGRAM);
-  const { onPacket, onSendError } = options;
+  const { onPacket } = options;
   let handle: object;
   try {
-    handle = addon.open(bindAddress, options.port, options.broadcast, buffer, (length, ifindex, source, port) => {
-      // A plain Uint8Array view: the same hidden class as the requests the server primes with.
-      onPacket(new Uint8Array(buffer.buffer, 0, length), { address: source, port, ifindex });
+    handle = native.open(bindAddress, options.port, options.broadcast, buffer, (length, ifindex, source, port) => {
+      onPacket(buffer.subarray(0, length), { address: source, port, ifindex });
     });
   } catch (err) {
     const e = err as Error & { code?: string };
@@ -93,51 +85,17 @@ function openNativeSocket(addon: Addon, options: UdpSocketOptions): UdpSocket {
   }
   let closed = false;
   return {
-    knowsArrival: true,
-    send(bytes, address, port) {
-      if (closed) return;
+    send(bytes, address, port, ifindex = 0) {
+      if (closed) return 'the socket is closed';
       const to = parseIpv4(address);
-      if (to === undefined) {
-        onSendError(`not an IPv4 address: ${address}`);
-        return;
-      }
-      const r = addon.send(handle, bytes, bytes.length, to, port, 0, 0);
-      if (r < 0) onSendError(`send to ${address}:${port} failed: errno ${-r}`);
+      if (to === undefined) return `not an IPv4 address: ${address}`;
+      const r = native.send(handle, bytes, bytes.length, to, port, ifindex, 0);
+      return r < 0 ? `send to ${address}:${port} failed: errno ${-r}` : undefined;
     },
-    port: () => addon.port(handle),
+    port: () => native.port(handle),
     close() {
-      if (!closed) addon.close(handle);
+      if (!closed) native.close(handle);
       closed = true;
-      return Promise.resolve();
-    },
-  };
-}
-
-async function openDgramSocket(options: UdpSocketOptions): Promise<UdpSocket> {
-  const socket: Socket = createSocket({ type: 'udp4', reuseAddr: true });
-  const failed = once(socket, 'error');
-  socket.bind({ address: options.address, port: options.port, exclusive: true });
-  const result = await Promise.race([once(socket, 'listening').then(() => undefined), failed.then(([e]) => e as NodeJS.ErrnoException)]);
-  if (result !== undefined) {
-    socket.close();
-    throw bindFailed(options, result.message, result.code);
-  }
-  if (options.broadcast) socket.setBroadcast(true);
-  // Errors on a bound socket come from sends (receiving a datagram does not fail).
-  socket.on('error', (e) => options.onSendError(e.message));
-  socket.on('message', (packet, from) => {
-    // A plain view (no copy): dgram's Buffers carry another hidden class than any JavaScript can
-    // make, so code optimised on priming input would deoptimise on the first real packet.
-    options.onPacket(new Uint8Array(packet.buffer, packet.byteOffset, packet.byteLength), { address: parseIpv4(from.address) ?? 0, port: from.port, ifindex: undefined });
-  });
-  let closed: Promise<void> | undefined;
-  return {
-    knowsArrival: false,
-    send: (bytes, address, port) => socket.send(bytes, port, address),
-    port: () => socket.address().port,
-    close() {
-      closed ??= new Promise<void>((resolve) => socket.close(() => resolve()));
-      return closed;
     },
   };
 }

@@ -1,9 +1,11 @@
-// Entering a network namespace from Node's main thread, through native/netns-switch.c. Two uses:
+// Entering a network namespace from Node's main thread, through native/netns-switch.c. Three uses:
 // a pod's sysctls become file writes under /proc/sys/net (which shows the namespace of the thread
-// that opens it), and a program started while inside starts in the pod (both posix_spawn and
-// libuv's fork run on this thread), saving the nsenter exec in front of it. Every process start
+// that opens it); a program started while inside starts in the pod (both posix_spawn and libuv's
+// fork run on this thread), saving the nsenter exec in front of it; and the DHCP server's sockets,
+// opened while inside, serve the pod from the VM's own virtnet process. Every process start
 // costs 4–10 ms on the machines virtnet targets; a sysctl write costs microseconds. Without the
 // addon (no compiler at build time, or VIRTNET_NO_NATIVE=1) callers fall back to nsenter.
+import { statSync } from 'node:fs';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { loadNativeAddon } from '../exec/native-addon.js';
 
@@ -45,4 +47,18 @@ export function inNetns<T>(nsPath: string, fn: () => T): T {
 /** inNetns when there is a namespace to enter; `fn` right here (the caller's own namespace) when not. */
 export function inNetnsIfAny<T>(nsPath: string | undefined, fn: () => T): T {
   return nsPath === undefined ? fn() : inNetns(nsPath, fn);
+}
+
+/**
+ * True when the calling thread is already in the namespace at `nsPath` (same nsfs inode): a process
+ * started inside a pod uses its sockets there without entering it, which takes CAP_SYS_ADMIN.
+ */
+export function isCurrentNetns(nsPath: string): boolean {
+  try {
+    const target = statSync(nsPath);
+    const here = statSync('/proc/thread-self/ns/net');
+    return target.dev === here.dev && target.ino === here.ino;
+  } catch {
+    return false;
+  }
 }

@@ -1,83 +1,100 @@
 // Phase "dhcp" (needs only CAP_NET_BIND_SERVICE): reads what phase network recorded — nothing else —
-// and starts the pod's DHCPv4 server on it. How it finds its config: `<stateDir>/vms/<vm>/network.json`
-// must say `applied`; the server config is `<stateDir>/vms/<vm>/dhcp4.json` next to it (written by
-// phase network from the plan's leases); the running server's pid goes to `dhcp4-process.json` so
-// `virtnet down` can stop it after a crash of `up`.
-import { readFileSync, rmSync } from 'node:fs';
+// and serves each VM's DHCPv4 leases from this very process. How it finds its config:
+// `<stateDir>/vms/<vm>/network.json` must say `applied`; the leases are `<stateDir>/vms/<vm>/dhcp4.json`
+// next to it (written by phase network from the plan). The sockets are opened in the pod's network
+// namespace: entered for the moment of opening them, or not at all when this process already runs
+// there (a launcher started inside the pod, which lacks the privilege to enter namespaces).
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDhcp4Process } from '../dhcp/process.js';
+import { readDhcp4ServerConfig } from '../dhcp/config-file.js';
+import { Dhcp4Server, type Dhcp4LogRecord, type Dhcp4ServerStats } from '../dhcp/server.js';
 import { VirtnetError } from '../errors/virtnet-error.js';
-import { parseNetnsRef } from '../host/netns.js';
-import { DHCP4_CONFIG_FILE, DHCP4_LOG_FILE, DHCP4_PROCESS_FILE, readJson, readNetworkRecord, vmStateDir, writeJsonAtomic } from './vm-record.js';
+import { isCurrentNetns, inNetns } from '../host/netns-switch.js';
+import { netnsPath, parseNetnsRef } from '../host/netns.js';
+import { DHCP4_CONFIG_FILE, DHCP4_LOG_FILE, readNetworkRecord, vmStateDir } from './vm-record.js';
 
-/** A running DHCP server of one VM. */
+/** The DHCP server of one VM, serving in this process. */
 export interface DhcpPhaseServer {
   vm: string;
-  pid: number;
   configPath: string;
-  stop(): Promise<void>;
+  stats(): Dhcp4ServerStats;
+  /** Re-reads the config file (a changed plan); an invalid one throws and the old one keeps serving. */
+  reload(): Promise<void>;
+  /** Closes the sockets and the log; idempotent. */
+  stop(): void;
 }
 
-interface ProcessFile {
-  pid: number;
-  configPath: string;
+/** Appends the server's records to `path` as JSON lines, written as they happen (no buffering timer). */
+function jsonLinesLog(path: string): { log: (record: Dhcp4LogRecord) => void; close: () => void } {
+  let fd: number | undefined = openSync(path, 'a');
+  return {
+    log(record) {
+      if (fd === undefined) return;
+      try {
+        writeSync(fd, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+      } catch {
+        // A full or vanished state dir must not stop the serving; the counters still count.
+      }
+    },
+    close() {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
 }
 
-/** Starts the DHCP server of each VM that has leases; VMs without (pure L2) get none. */
-export async function startDhcpPhase(stateDir: string, vmNames: string[]): Promise<DhcpPhaseServer[]> {
+/** Starts one VM's server; throws NETWORK_PHASE_MISSING, DHCP_CONFIG_* or DHCP_BIND_FAILED. */
+async function startOne(stateDir: string, vm: string): Promise<DhcpPhaseServer | undefined> {
+  const vmDir = vmStateDir(stateDir, vm);
+  const record = readNetworkRecord(vmDir);
+  if (record?.status !== 'applied') {
+    throw new VirtnetError('NETWORK_PHASE_MISSING', `VM ${vm} has no applied network in ${stateDir}; run virtnet up --phase network first`, { vm });
+  }
+  if (!record.plan.interfaces.some((i) => i.dhcp4)) return undefined;
+  const configPath = join(vmDir, DHCP4_CONFIG_FILE);
+  const config = await readDhcp4ServerConfig(configPath);
+  const nsPath = netnsPath(parseNetnsRef(record.plan.netns));
+  const inNamespace = isCurrentNetns(nsPath) ? <T>(fn: () => T): T => fn() : <T>(fn: () => T): T => inNetns(nsPath, fn);
+  const logFile = jsonLinesLog(join(vmDir, DHCP4_LOG_FILE));
+  const server = new Dhcp4Server(config, { log: logFile.log, inNamespace });
+  try {
+    server.start();
+  } catch (err) {
+    logFile.close();
+    throw err;
+  }
+  logFile.log({ level: 'info', event: 'started', pid: process.pid, leases: config.leases.length });
+  let stopped = false;
+  return {
+    vm,
+    configPath,
+    stats: () => server.stats(),
+    async reload() {
+      const next = await readDhcp4ServerConfig(configPath);
+      server.reload(next);
+      logFile.log({ level: 'info', event: 'reloaded', leases: next.leases.length });
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      server.stop();
+      logFile.log({ level: 'info', event: 'stopped', stats: server.stats() });
+      logFile.close();
+    },
+  };
+}
+
+/** Starts the DHCP server of each VM that has leases; VMs without (pure L2) get none. All or nothing. */
+export async function startDhcpPhase(stateDir: string, vmNames: readonly string[]): Promise<DhcpPhaseServer[]> {
   const servers: DhcpPhaseServer[] = [];
   try {
     for (const vm of vmNames) {
-      const vmDir = vmStateDir(stateDir, vm);
-      const record = readNetworkRecord(vmDir);
-      if (record?.status !== 'applied') {
-        throw new VirtnetError('NETWORK_PHASE_MISSING', `VM ${vm} has no applied network in ${stateDir}; run virtnet up --phase network first`, { vm });
-      }
-      if (!record.plan.interfaces.some((i) => i.dhcp4)) continue;
-      await stopRecordedDhcp(vmDir);
-      const ref = parseNetnsRef(record.plan.netns);
-      if (!('name' in ref)) throw new VirtnetError('NETNS_UNNAMED', `the DHCP server needs a named network namespace, not ${record.plan.netns}`, { netns: record.plan.netns });
-      const configPath = join(vmDir, DHCP4_CONFIG_FILE);
-      const proc = await startDhcp4Process({ netns: ref.name, configPath, logPath: join(vmDir, DHCP4_LOG_FILE) });
-      writeJsonAtomic(join(vmDir, DHCP4_PROCESS_FILE), { pid: proc.pid, configPath } satisfies ProcessFile);
-      servers.push({
-        vm,
-        pid: proc.pid,
-        configPath,
-        stop: async () => {
-          await proc.stop();
-          rmSync(join(vmDir, DHCP4_PROCESS_FILE), { force: true });
-        },
-      });
+      const server = await startOne(stateDir, vm);
+      if (server) servers.push(server);
     }
   } catch (err) {
-    for (const s of servers) await s.stop();
+    for (const s of servers) s.stop();
     throw err;
   }
   return servers;
-}
-
-/** True when `pid` is alive and its command line names `configPath` (not a recycled pid). */
-function isOurServer(pid: number, configPath: string): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(configPath);
-  } catch {
-    return false;
-  }
-}
-
-/** Stops a DHCP server recorded in `vmDir` by a previous (possibly crashed) run. */
-export async function stopRecordedDhcp(vmDir: string): Promise<boolean> {
-  const file = join(vmDir, DHCP4_PROCESS_FILE);
-  const rec = readJson<ProcessFile>(file);
-  if (!rec) return false;
-  let stopped = false;
-  if (isOurServer(rec.pid, rec.configPath)) {
-    process.kill(rec.pid, 'SIGTERM');
-    for (let i = 0; i < 100 && isOurServer(rec.pid, rec.configPath); i++) await new Promise((r) => setTimeout(r, 50));
-    if (isOurServer(rec.pid, rec.configPath)) process.kill(rec.pid, 'SIGKILL');
-    stopped = true;
-  }
-  rmSync(file, { force: true });
-  return stopped;
 }

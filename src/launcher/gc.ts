@@ -1,12 +1,11 @@
 // Garbage collection: finishes the teardown of VMs whose `virtnet run` process is gone (kill -9, a
 // crash, a reboot of the agent) — seed 000 lists "cleanup after an uncontrolled pod shutdown" as
 // unsolved. Everything it removes is named in a run record: QEMU (by recorded PID, checked against
-// its command line), the DHCP server, the bindings (executor record), the pod (CNI DEL), the state.
+// its command line), the bindings (executor record), the pod (CNI DEL), the state.
 import { readFileSync, rmSync } from 'node:fs';
 import { teardown } from '../bindings/executor.js';
 import { deletePod } from '../cni/pod.js';
 import { deleteBridgeIfIdle } from '../host/idle-bridge.js';
-import { stopRecordedDhcp } from './dhcp-phase.js';
 import { listRunRecords, ownerAlive, type RunRecord } from './run-record.js';
 import { vmStateDir } from './vm-record.js';
 
@@ -49,7 +48,6 @@ export async function collectVm(stateDir: string, record: RunRecord): Promise<Co
       out.errors.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
-  await attempt('dhcp', () => stopRecordedDhcp(vmDir));
   await attempt('bindings', () => teardown(stateDir, record.vm));
   await attempt('pod', () => deletePod(record.pod, stateDir, { force: true }));
   await removeIdleHostBridges(record);

@@ -1,6 +1,6 @@
 // `virtnet run`: the whole life of one VM on one machine. Creates the VM's pod through CNI (default
-// network + Multus/Genie networks the spec names), applies every binding (phase network), starts the
-// DHCP server (phase dhcp), boots QEMU in the pod namespace, and on shutdown undoes all of it in
+// network + Multus/Genie networks the spec names), applies every binding (phase network), serves
+// DHCP from this process (phase dhcp), boots QEMU in the pod namespace, and on shutdown undoes all of it in
 // reverse: VM, DHCP, bindings, pod (CNI DEL, so IPAM releases the address), state. The run record is
 // written before anything is created so `virtnet gc` can finish the job after a kill -9.
 import { mkdirSync, rmSync } from 'node:fs';
@@ -175,13 +175,10 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
   save();
 
   let dhcp: DhcpPhaseServer[] = [];
-  let dhcpStarting: Promise<void> | undefined;
   let vm: RunningVm | undefined;
   const undoAll = async (): Promise<void> => {
     if (vm) await stopQemu(vm);
-    // A server still starting must be up (or failed) before it can be stopped.
-    await dhcpStarting?.catch(() => undefined);
-    for (const s of dhcp) await s.stop().catch(() => undefined);
+    for (const s of dhcp) s.stop();
     await teardown(stateDir, spec.name).catch((err: unknown) => log(`binding teardown: ${String(err)}`));
     await deletePod(podName, stateDir, { force: true }).catch((err: unknown) => log(`pod delete: ${String(err)}`));
     await removeIdleHostBridges(record);
@@ -224,14 +221,11 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
     timings.bindingApplyMs = lap();
     save();
 
-    // The DHCP server (its own process in the pod namespace) starts while the seed is packed and QEMU
-    // starts: the guest asks for a lease only seconds later, so its start-up is off the critical path.
+    // The DHCP server serves from this process; the guest asks only seconds after QEMU starts.
     const dhcpStarted = performance.now();
-    dhcpStarting = startDhcpPhase(stateDir, [spec.name]).then((servers) => {
-      dhcp = servers;
-      timings.dhcpStartMs = Math.round((performance.now() - dhcpStarted) * 10) / 10;
-    });
-    dhcpStarting.catch(() => undefined);
+    dhcp = await startDhcpPhase(stateDir, [spec.name]);
+    timings.dhcpStartMs = Math.round((performance.now() - dhcpStarted) * 10) / 10;
+    lap();
 
     const runDir = join(vmDir, 'run');
     mkdirSync(runDir, { recursive: true });
@@ -271,7 +265,6 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
     vm = await startVm(vmOpts);
     timings.qemuStartMs = lap();
     timings.qemuUpAtEpochMs = Date.now();
-    await dhcpStarting;
     timings.cniPluginMs = Math.round(timings.cniPluginMs * 10) / 10;
     record.timings = timings;
     record.qemuPid = vm.pid;

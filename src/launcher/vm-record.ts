@@ -3,8 +3,7 @@
 // pending → started → finished per network). Files in the VM's state dir:
 //   network.json        the record (plan + step progress)            — written by the network phase
 //   dhcp4.json          Dhcp4ServerConfig for the pod's DHCP server  — written by the network phase
-//   dhcp4-process.json  pid of the running DHCP server               — written by the dhcp phase
-//   dhcp4.log           the DHCP server's log
+//   dhcp4.log           the DHCP server's log                        — written by the dhcp phase
 // Writes are atomic (temporary file + rename): a crash leaves the old or the new record, never half.
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +13,6 @@ import { stateLayout, vmDirOf } from './state-dir.js';
 
 export const NETWORK_RECORD_FILE = 'network.json';
 export const DHCP4_CONFIG_FILE = 'dhcp4.json';
-export const DHCP4_PROCESS_FILE = 'dhcp4-process.json';
 export const DHCP4_LOG_FILE = 'dhcp4.log';
 
 /** Progress of one step: `applying` = may be partly applied (its `before` is already recorded). */
@@ -82,7 +80,7 @@ export function writeNetworkRecord(vmDir: string, record: NetworkRecord): void {
 
 /** Removes the network phase's files, and the VM dir when nothing else is left in it. */
 export function removeNetworkFiles(vmDir: string): void {
-  for (const f of [NETWORK_RECORD_FILE, DHCP4_CONFIG_FILE, DHCP4_PROCESS_FILE, DHCP4_LOG_FILE]) rmSync(join(vmDir, f), { force: true });
+  for (const f of [NETWORK_RECORD_FILE, DHCP4_CONFIG_FILE, DHCP4_LOG_FILE]) rmSync(join(vmDir, f), { force: true });
   try {
     if (readdirSync(vmDir).length === 0) rmSync(vmDir, { recursive: true, force: true });
   } catch {

@@ -1,28 +1,21 @@
 // `virtnet plan|up|down` end to end as a user runs them: plan changes nothing; up serves until
-// SIGTERM and then restores the pod; the two phases run separately; down finishes after a SIGKILL
-// of up (DHCP server stopped by its recorded pid, pod restored, no state left).
+// SIGTERM and then restores the pod; the two phases run separately, the serving phase with only
+// CAP_NET_BIND_SERVICE inside the pod (a real udhcpc gets its lease, SIGHUP reloads the leases,
+// garbage is counted); down finishes after a SIGKILL of up (pod restored, no state left).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { needsRoot, sandbox, type Sandbox } from '../support/sandbox.js';
-import { createNetwork, createPod, ip, snapshot } from './stand-in-pod.js';
+import { udhcpc } from '../dhcp/clients.js';
+import { createGuest, createNetwork, createPod, ip, snapshot } from './stand-in-pod.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 // The built CLI when present (scripts/setup.sh builds before the suite; starting it is much cheaper
 // than transpiling through tsx), else the sources.
 const built = join(root, 'dist/cli/main.js');
 const cli = existsSync(built) ? [process.execPath, built] : [process.execPath, '--import', 'tsx', join(root, 'src/cli/main.ts')];
-
-/** Alive and not a zombie (an orphan reparented to a non-reaping init stays a zombie). */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 function vmFile(sb: Sandbox, name = 'vm1'): string {
   const file = join(sb.dir, `${name}.yaml`);
@@ -38,8 +31,9 @@ function run(args: string[]): { status: number | null; stdout: string; stderr: s
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-function startUp(sb: Sandbox, args: string[]): Promise<ChildProcess> {
-  const child = spawn(cli[0]!, [...cli.slice(1), 'up', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+function startUp(sb: Sandbox, args: string[], wrapper: string[] = []): Promise<ChildProcess> {
+  const argv = [...wrapper, ...cli, 'up', ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   sb.trackPid(child.pid);
   let out = '';
   let err = '';
@@ -91,12 +85,10 @@ test('virtnet up serves until SIGTERM, then restores the pod', { skip: needsRoot
   const stateDir = join(sb.dir, 'state');
   const up = await startUp(sb, ['--netns', pod, '--state-dir', stateDir, vmFile(sb)]);
   assert.match(ip('-n', pod, 'link', 'show', 'eth0'), /master k6t-eth0/);
-  const proc = JSON.parse(readFileSync(join(stateDir, 'vms', 'vm1', 'dhcp4-process.json'), 'utf8')) as { pid: number };
   up.kill('SIGTERM');
   assert.equal(await exited(up), 0);
   assert.deepEqual(await snapshot(pod), before);
   assert.equal(existsSync(join(stateDir, 'vms', 'vm1')), false);
-  assert.equal(alive(proc.pid), false, 'DHCP server stopped');
 });
 
 test('virtnet up --phase network / --phase dhcp run separately; down after a SIGKILL finishes the job', { skip: needsRoot() }, async (t) => {
@@ -112,21 +104,48 @@ test('virtnet up --phase network / --phase dhcp run separately; down after a SIG
   const network = run(['up', '--netns', pod, '--state-dir', stateDir, '--phase', 'network', file]);
   assert.equal(network.status, 0, network.stderr);
   assert.match(ip('-n', pod, 'link', 'show', 'tap0'), /master k6t-eth0/);
-  const dhcp = await startUp(sb, ['--netns', pod, '--state-dir', stateDir, '--phase', 'dhcp', file]);
+  // The serving phase inside the pod, with CAP_NET_BIND_SERVICE as its only capability.
+  const inPod = ['ip', 'netns', 'exec', pod, 'setpriv', '--bounding-set', '-all,+net_bind_service'];
+  const configPath = join(stateDir, 'vms', 'vm1', 'dhcp4.json');
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as { leases: { clientMac: string; address: string; hostname?: string }[] };
+  const lease = config.leases[0]!;
+  const guest = await createGuest(sb, pod, 'k6t-eth0', lease.clientMac);
+  const dhcp = await startUp(sb, ['--netns', pod, '--state-dir', stateDir, '--phase', 'dhcp', file], inPod);
+  assert.match(readFileSync(`/proc/${dhcp.pid}/status`, 'utf8'), /^CapEff:\s+0000000000000400$/m, 'the serving phase holds CAP_NET_BIND_SERVICE only');
+  assert.equal((await udhcpc(sb, guest, 'eth0'))?.ip, lease.address);
+  // Garbage to the server's unicast address: truncated, bad cookie, option overrun.
+  const header = Buffer.alloc(240);
+  header[0] = 1;
+  Buffer.from([99, 130, 83, 99]).copy(header, 236);
+  for (const p of [Buffer.from('hello'), Buffer.alloc(300), Buffer.concat([header, Buffer.from([53, 200, 1])])]) {
+    spawnSync('ip', ['netns', 'exec', pod, 'socat', '-u', 'STDIN', 'UDP-SENDTO:169.254.75.10:67'], { input: p, timeout: 5_000 });
+  }
+  // SIGHUP re-reads the leases; an invalid file is reported and the old leases keep serving.
+  writeFileSync(configPath, JSON.stringify({ leases: [{ ...lease, hostname: 'renamed' }] }));
+  const log = join(stateDir, 'vms', 'vm1', 'dhcp4.log');
+  dhcp.kill('SIGHUP');
+  const deadline = Date.now() + 5_000;
+  while (!readFileSync(log, 'utf8').includes('"reloaded"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal((await udhcpc(sb, guest, 'eth0'))?.hostname, 'renamed');
+  writeFileSync(configPath, '{"leases": [');
+  dhcp.kill('SIGHUP');
+  assert.equal((await udhcpc(sb, guest, 'eth0'))?.hostname, 'renamed');
   dhcp.kill('SIGTERM');
   assert.equal(await exited(dhcp), 0);
+  const stopped = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; stats?: Record<string, number> }).find((r) => r.event === 'stopped');
+  assert.equal(stopped?.stats?.malformed, 3);
+  assert.ok((stopped?.stats?.acks ?? 0) >= 3);
   assert.match(ip('-n', pod, 'link', 'show', 'tap0'), /master k6t-eth0/, 'phase dhcp leaves the network in place');
-  // A crash of the dhcp phase: the server outlives it; down stops it and restores the pod.
+  ip('-n', pod, 'link', 'del', 'vmport0');
+  writeFileSync(configPath, JSON.stringify(config));
+  // A crash of the dhcp phase: down restores the pod.
   const crashed = await startUp(sb, ['--netns', pod, '--state-dir', stateDir, '--phase', 'dhcp', file]);
-  const proc = JSON.parse(readFileSync(join(stateDir, 'vms', 'vm1', 'dhcp4-process.json'), 'utf8')) as { pid: number };
-  sb.trackPid(proc.pid);
   crashed.kill('SIGKILL');
   await exited(crashed);
   const down = run(['down', '--netns', pod, '--state-dir', stateDir]);
   assert.equal(down.status, 0, down.stderr);
   assert.deepEqual(await snapshot(pod), before);
   assert.equal(existsSync(join(stateDir, 'vms', 'vm1')), false);
-  assert.equal(alive(proc.pid), false, 'DHCP server stopped by down');
   const again = run(['down', '--netns', pod, '--state-dir', stateDir]);
   assert.equal(again.status, 0, 'second down is a no-op');
 });

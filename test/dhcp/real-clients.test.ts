@@ -1,12 +1,11 @@
-// virtnet's DHCP server process in a pod namespace serves a guest behind a bridge; udhcpc, dhclient
+// virtnet's DHCP server, its sockets in a pod namespace, serves a guest behind a bridge; udhcpc, dhclient
 // and dhcpcd each get the address, prefix, gateway, routes (option 121), MTU, DNS, search domains
 // and hostname of the lease.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startDhcp4Process } from '../../src/dhcp/process.js';
 import { needsRoot, sandbox } from '../support/sandbox.js';
 import { dhclient, dhcpcd, udhcpc } from './clients.js';
-import { addBridge, addGuest, fullLease, ip, writeConfig } from './topology.js';
+import { addBridge, addGuest, fullLease, ip, serveDhcp } from './topology.js';
 
 const MAC = '02:5e:00:00:00:01';
 
@@ -16,9 +15,7 @@ async function setup(t: Parameters<typeof sandbox>[0]) {
   await addBridge(pod, 'br0', '169.254.75.10');
   const guest = await addGuest(sb, pod, 'br0', 'g1', MAC);
   const lease = fullLease({ clientMac: MAC, bridge: 'br0', serverAddress: '169.254.75.10', address: '10.244.1.17' });
-  const server = await startDhcp4Process({ netns: pod, configPath: writeConfig(sb, { leases: [lease] }) });
-  sb.trackPid(server.pid);
-  sb.defer(() => server.stop());
+  const server = serveDhcp(sb, pod, { leases: [lease] });
   return { sb, pod, guest, server };
 }
 

@@ -4,7 +4,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runProgram } from '../../src/exec/run-program.js';
+import { Dhcp4Server, type Dhcp4LogRecord } from '../../src/dhcp/server.js';
 import type { Dhcp4Lease, Dhcp4ServerConfig } from '../../src/dhcp/server-config.js';
+import { inNetns } from '../../src/host/netns-switch.js';
+import { netnsPath } from '../../src/host/netns.js';
 import type { Sandbox } from '../support/sandbox.js';
 
 const T = { timeoutMs: 10_000 };
@@ -56,4 +59,16 @@ export function writeConfig(sb: Sandbox, config: Dhcp4ServerConfig, name = 'dhcp
   const path = join(sb.dir, name);
   writeFileSync(path, JSON.stringify(config, null, 2));
   return path;
+}
+
+/**
+ * Serves `config` from this (the test's) process with sockets in namespace `pod`, as a VM's virtnet
+ * process does; stopped at sandbox cleanup. `log` receives the server's records.
+ */
+export function serveDhcp(sb: Sandbox, pod: string, config: Dhcp4ServerConfig, log?: (record: Dhcp4LogRecord) => void): Dhcp4Server {
+  const path = netnsPath({ name: pod });
+  const server = new Dhcp4Server(config, { inNamespace: (fn) => inNetns(path, fn), ...(log ? { log } : {}) });
+  server.start();
+  sb.defer(() => server.stop());
+  return server;
 }

@@ -14,7 +14,8 @@ import type { InterfacePlan } from '../../src/bindings/plan-types.js';
 import { planVmNetwork } from '../../src/bindings/planner.js';
 import { discoverPod } from '../../src/host/discover.js';
 import { applyNftCommands, listNftTables, nftInvocationCount } from '../../src/host/nft.js';
-import { startDhcp4Process } from '../../src/dhcp/process.js';
+import { readDhcp4ServerConfig } from '../../src/dhcp/config-file.js';
+import { serveDhcp } from '../dhcp/topology.js';
 import { udhcpc } from '../dhcp/clients.js';
 import { needsRoot, sandbox, type Sandbox } from '../support/sandbox.js';
 import { contextFor, masqueradeVm, podWith } from './fixtures.js';
@@ -94,8 +95,7 @@ test(
     const applied = await applyPlan(planned.plan, { stateDir: sb.dir });
     assert.equal(nftInvocationCount() - nftBefore, 1, 'one nft invocation creates both families');
     sb.defer(() => teardown(sb.dir, vm.name));
-    const dhcp = await startDhcp4Process({ netns: pod, configPath: applied.dhcpConfigPath! });
-    sb.defer(() => dhcp.stop());
+    serveDhcp(sb, pod, await readDhcp4ServerConfig(applied.dhcpConfigPath!));
     const bridge = plan.createdDevices[0]!;
     await attachGuest(sb, pod, guest, plan, bridge);
     // The guest's IPv4 configuration comes from virtnet's DHCPv4 server on the masquerade bridge.

@@ -14,7 +14,8 @@ import { applyPlan, teardown } from '../../src/bindings/executor.js';
 import { planMasquerade } from '../../src/bindings/masquerade/index.js';
 import type { InterfacePlan } from '../../src/bindings/plan-types.js';
 import { planVmNetwork } from '../../src/bindings/planner.js';
-import { startDhcp4Process } from '../../src/dhcp/process.js';
+import { readDhcp4ServerConfig } from '../../src/dhcp/config-file.js';
+import { serveDhcp } from '../dhcp/topology.js';
 import { writeCidataIso } from '../../src/hypervisor/cloud-init-iso.js';
 import { buildNoCloudFiles } from '../../src/hypervisor/cloud-init.js';
 import type { GuestNicReport } from '../../src/hypervisor/guest-console.js';
@@ -68,8 +69,7 @@ describe('masquerade with a QEMU guest', { skip: needsRoot(), timeout: 300_000 }
     const applied = await applyPlan(planned.plan, { stateDir: sb.dir });
     nftCalls = nftInvocationCount() - before;
     sb.defer(() => teardown(sb.dir, spec.name));
-    const dhcp = await startDhcp4Process({ netns: pod, configPath: applied.dhcpConfigPath! });
-    sb.defer(() => dhcp.stop());
+    serveDhcp(sb, pod, await readDhcp4ServerConfig(applied.dhcpConfigPath!));
     // The guest has no DHCPv6 client: its IPv6 address is the plan's cloud-init static fallback.
     const seed = join(sb.dir, 'seed.iso');
     await writeCidataIso(

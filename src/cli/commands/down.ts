@@ -1,13 +1,12 @@
 // `virtnet down NAME`: stops a VM `virtnet run` runs (src/launcher/stop-run.ts).
-// `virtnet down --netns NS [--state-dir DIR]`: tears down every VM recorded for NS — stops its DHCP
-// server, undoes the recorded steps, removes the state files. Works after a crash of `up`; nothing
+// `virtnet down --netns NS [--state-dir DIR]`: tears down every VM recorded for NS — undoes the
+// recorded steps, removes the state files. Works after a crash of `up`; nothing
 // recorded is success (idempotent). Exit 0 done, 1 failure.
 import type { Command } from '@commander-js/extra-typings';
 import { teardown } from '../../bindings/executor.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import { stopRun } from '../../launcher/stop-run.js';
 import { parseNetnsRef } from '../../host/netns.js';
-import { stopRecordedDhcp } from '../../launcher/dhcp-phase.js';
 import { sameNetns } from '../../launcher/network-phase.js';
 import { resolveStateDir } from '../../launcher/state-dir.js';
 import { listNetworkRecords } from '../../launcher/vm-record.js';
@@ -16,8 +15,7 @@ import { listNetworkRecords } from '../../launcher/vm-record.js';
 export async function downNetns(stateDir: string, netns: string): Promise<string[]> {
   const records = listNetworkRecords(stateDir).filter((r) => sameNetns(r.record.plan.netns, netns));
   const names: string[] = [];
-  for (const { vmDir, record } of records) {
-    await stopRecordedDhcp(vmDir);
+  for (const { record } of records) {
     await teardown(stateDir, record.plan.vm.name);
     names.push(record.plan.vm.name);
   }

@@ -1,8 +1,10 @@
 // `virtnet up --netns NS [--state-dir DIR] [--phase network|dhcp] [--cluster-config FILE] FILE`.
-// No phase: phase network (devices, record), then phase dhcp (DHCP servers) in the foreground until
-// SIGINT/SIGTERM, which stops the servers and tears everything down. `--phase network` applies and
+// No phase: phase network (devices, record), then phase dhcp (DHCP served from this process) in the
+// foreground until SIGINT/SIGTERM, which stops serving and tears everything down. `--phase network` applies and
 // exits (devices stay; `virtnet down` removes them). `--phase dhcp` reads the record only and serves
-// in the foreground until a signal, which stops the servers and leaves the network in place.
+// in the foreground until a signal, which stops serving and leaves the network in place; it needs
+// only CAP_NET_BIND_SERVICE when started inside the pod's namespace (`ip netns exec NS setpriv ...`).
+// SIGHUP re-reads the leases.
 // Prints `ready` on stdout once serving. Exit 0 ok, 1 failure (rolled back), 2 usage.
 import { Option, type Command } from '@commander-js/extra-typings';
 import { teardown } from '../../bindings/executor.js';
@@ -13,23 +15,6 @@ import { runNetworkPhase } from '../../launcher/network-phase.js';
 import { resolveStateDir } from '../../launcher/state-dir.js';
 import { waitForSignal } from '../wait-for-signal.js';
 import { loadSpecsReporting } from '../load-specs.js';
-
-/** Resolves when any server process exits on its own (a crash), with its VM name. */
-function anyServerExit(servers: DhcpPhaseServer[]): Promise<string> {
-  return new Promise((resolve) => {
-    const timer = setInterval(() => {
-      for (const s of servers) {
-        try {
-          process.kill(s.pid, 0);
-        } catch {
-          clearInterval(timer);
-          resolve(s.vm);
-        }
-      }
-    }, 500);
-    timer.unref();
-  });
-}
 
 /** Registers `up`. */
 export function register(program: Command): void {
@@ -66,10 +51,17 @@ export function register(program: Command): void {
         if (opts.phase === undefined) for (const n of names) await teardown(stateDir, n).catch(() => undefined);
         throw err;
       }
+      // SIGHUP re-reads each VM's leases (a re-applied plan); an invalid file keeps the old ones.
+      const reload = (): void => {
+        for (const s of servers) {
+          s.reload().catch((err: unknown) => process.stderr.write(`virtnet: ${s.vm}: DHCP config not reloaded: ${err instanceof Error ? err.message : String(err)}\n`));
+        }
+      };
+      process.on('SIGHUP', reload);
       process.stdout.write('ready\n');
-      const outcomeOfWait = await Promise.race([signalled.then((sig) => ({ sig })), servers.length ? anyServerExit(servers).then((vm) => ({ crashed: vm })) : new Promise<never>(() => undefined)]);
-      for (const s of servers) await s.stop();
+      await signalled;
+      process.off('SIGHUP', reload);
+      for (const s of servers) s.stop();
       if (opts.phase === undefined) for (const n of names) await teardown(stateDir, n);
-      if ('crashed' in outcomeOfWait) throw new VirtnetError('DHCP_SERVER_EXITED', `the DHCP server of ${outcomeOfWait.crashed} exited; network torn down`, { vm: outcomeOfWait.crashed });
     });
 }

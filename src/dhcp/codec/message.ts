@@ -55,19 +55,9 @@ export function emptyMessage(op: number): Dhcp4Message {
   };
 }
 
-const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
-
 /** The client hardware address as `aa:bb:cc:dd:ee:ff` (the first hlen bytes of chaddr). */
 export function clientMac(msg: Dhcp4Message): string {
-  return hardwareAddressText(msg.chaddr, 0, Math.min(msg.hlen, 16));
-}
-
-/** `length` bytes at `offset` as `aa:bb:...`. */
-export function hardwareAddressText(bytes: Uint8Array, offset: number, length: number): string {
-  // Every request is looked up by this string: concatenation from a table allocates only the result.
-  let out = '';
-  for (let i = 0; i < length; i++) out += i === 0 ? HEX_BYTE[bytes[offset + i]!]! : `:${HEX_BYTE[bytes[offset + i]!]!}`;
-  return out;
+  return Array.from(msg.chaddr.subarray(0, Math.min(msg.hlen, 16)), (b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
 /** Parses `aa:bb:cc:dd:ee:ff` into a 16-byte chaddr field. */
@@ -98,8 +88,6 @@ export function setOption<N extends OptionName>(msg: Dhcp4Message, name: N, valu
 }
 
 function cString(bytes: Uint8Array): string {
-  // Clients leave sname and file empty: no Buffer for them.
-  if (bytes[0] === 0) return '';
   const nul = bytes.indexOf(0);
   return Buffer.from(nul === -1 ? bytes : bytes.subarray(0, nul)).toString('latin1');
 }
@@ -202,13 +190,6 @@ function optionLength(data: Uint8Array): number {
   return data.length === 0 ? 2 : data.length + 2 * Math.ceil(data.length / 255);
 }
 
-/** One option as it goes on the wire: code, length and data (split per RFC 3396 when longer than 255 bytes). */
-export function optionBytes(code: number, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(optionLength(data));
-  writeOption(out, 0, code, data);
-  return out;
-}
-
 /** Writes one option at `offset` (split as optionLength counts it); returns the offset after it. */
 function writeOption(packet: Uint8Array, offset: number, code: number, data: Uint8Array): number {
   if (data.length <= 255) {
@@ -253,20 +234,10 @@ export function encodeMessage(msg: Dhcp4Message, encodeOptions: EncodeOptions = 
   const mainCapacity = maxPayload - OPTIONS_OFFSET - 1;
   let totalMain = 0;
   for (const [code, data] of msg.options) if (placeable(code)) totalMain += optionLength(data);
-  // The usual case: every option fits the options area, in map order. Replies are encoded while
-  // a client waits, so this path allocates nothing but the packet.
-  if (totalMain <= mainCapacity) {
-    const packet = new Uint8Array(Math.max(OPTIONS_OFFSET + totalMain + 1, MIN_PAYLOAD_BYTES));
-    const header = writeHeader(packet, msg, ciaddr, yiaddr, siaddr, giaddr);
-    if (!header.ok) return header;
-    let at = OPTIONS_OFFSET;
-    for (const [code, data] of msg.options) if (placeable(code)) at = writeOption(packet, at, code, data);
-    packet[at] = END;
-    return ok({ bytes: packet, droppedOptions: [] });
-  }
-  // Too many: placement first (lengths only), then one buffer written in place: areas in RFC 2131
-  // order — options, then file, then sname (option 52 overload) — each keeping one byte for END.
-  const overloading = (encodeOptions.allowOverload ?? true) && msg.sname === '' && msg.file === '';
+  // Placement first (lengths only), then one buffer: areas in RFC 2131 order — options, then file,
+  // then sname (option 52 overload) — each keeping one byte for END; option 52 itself takes 3 bytes
+  // of the options area, needed only when the options do not all fit there.
+  const overloading = (encodeOptions.allowOverload ?? true) && msg.sname === '' && msg.file === '' && totalMain > mainCapacity;
   const reservedMain = overloading ? 3 : 0;
   const main: number[] = [];
   const fileArea: number[] = [];
