@@ -121,10 +121,11 @@ function segment(pairs: { step: PlanStep; action: StepAction }[]): Segment[] {
  * Apply order, in lanes that run concurrently: (1) every `ip` step in plan order as ONE batch, then
  * the sysctls of devices the plan creates, then the other async steps (sysfs, processes) one by one
  * in plan order; (2) the sysctls of keys that exist already (`all`, pre-existing devices); (3) the
- * nft transactions (they name devices and do not need them). Bindings rely on exactly this:
- * devices first, then knobs on them, then processes that use them.
+ * ip/ip6 nft transactions (they name devices and do not need them). Bridge-family nft tables go in
+ * lane (1) after the batch (see NftRulesetStep). Bindings rely on exactly this: devices first, then
+ * knobs on them, then processes that use them.
  */
-function orderForApply(pairs: { step: PlanStep; action: StepAction }[], created: ReadonlySet<string>): { ip?: Segment; earlySysctl?: Segment; lateSysctl?: Segment; nft: Segment[]; async: Segment[] } {
+function orderForApply(pairs: { step: PlanStep; action: StepAction }[], created: ReadonlySet<string>): { ip?: Segment; earlySysctl?: Segment; lateSysctl?: Segment; nft: Segment[]; bridgeNft: Segment[]; async: Segment[] } {
   const pick = (pred: (p: { step: PlanStep; action: StepAction }) => boolean): Segment | undefined => {
     const chosen = pairs.filter(pred);
     const kind = chosen[0]?.action.kind;
@@ -135,9 +136,14 @@ function orderForApply(pairs: { step: PlanStep; action: StepAction }[], created:
     ip: pick((p) => p.action.kind === 'ip'),
     earlySysctl: pick((p) => p.action.kind === 'sysctl' && !late(p)),
     lateSysctl: pick((p) => p.action.kind === 'sysctl' && late(p)),
-    nft: segment(pairs.filter((p) => p.action.kind === 'async' && p.step.kind === 'nft.ruleset')),
+    nft: segment(pairs.filter((p) => p.action.kind === 'async' && p.step.kind === 'nft.ruleset' && !bridgeFamily(p.step))),
+    bridgeNft: segment(pairs.filter((p) => p.action.kind === 'async' && bridgeFamily(p.step))),
     async: segment(pairs.filter((p) => p.action.kind === 'async' && p.step.kind !== 'nft.ruleset')),
   };
+}
+
+function bridgeFamily(step: PlanStep): boolean {
+  return step.kind === 'nft.ruleset' && step.tables.some((t) => t.family === 'bridge');
 }
 
 /** Runs one segment; returns per-step `applied` data (async actions only). */
@@ -224,14 +230,14 @@ export async function applyPlan(plan: VmNetworkPlan, options: ApplyOptions): Pro
     // One lane: the device batch, then knobs on the new devices, then the processes that use them.
     const devicesLane = async (): Promise<void> => {
       if (segments.ip) await runSegment(netns, segments.ip, false);
-      for (const seg of [segments.lateSysctl, ...segments.async]) {
+      for (const seg of [segments.lateSysctl, ...segments.bridgeNft, ...segments.async]) {
         if (!seg) continue;
         recordApplied(seg, await runSegment(netns, seg, false));
         if (seg.kind === 'async') writeNetworkRecord(vmDir, record);
       }
     };
-    // Beside it: sysctls of keys that already exist, and the nft transactions (they name devices and
-    // do not need them: see NftRulesetStep).
+    // Beside it: sysctls of keys that already exist, and the ip/ip6 nft transactions (they name
+    // devices and do not need them: see NftRulesetStep).
     const lanes = [
       devicesLane(),
       ...[segments.earlySysctl, ...segments.nft].map(async (seg) => {

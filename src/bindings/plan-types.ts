@@ -143,8 +143,9 @@ export interface BridgePortStep extends StepBase {
  * Load whole nftables tables (several families) as ONE atomic transaction, `nft -j -f FILE` in the
  * namespace (src/host/nft.ts `applyNftCommands(commands, { netns })`); undo deletes exactly `tables` in
  * one transaction (`deleteNftTables(tables, { netns })`). Rules match interfaces by name (iifname,
- * oifname), never by index, so the transaction does not need the plan's devices to exist: the
- * executor runs it beside the `ip` batch.
+ * oifname), never by index, so an ip/ip6 transaction does not need the plan's devices to exist: the
+ * executor runs it beside the `ip` batch. A bridge-family table runs after the batch: its chains
+ * see no frames when they were created before the namespace had any bridge (seen on Linux 6.18).
  */
 export interface NftRulesetStep extends StepBase {
   kind: 'nft.ruleset';

@@ -82,6 +82,7 @@ test('bridge plan: IP, routes, DNS, MTU and MAC move to the VM', () => {
     'link.set:eth0/link',
     'addr.add:eth0/server-address',
     'sysctl.set:arp-ignore-all',
+    'nft.ruleset:eth0/dhcp-guard',
   ]);
   const handover = p.steps.find((s) => s.kind === 'link.set');
   assert.ok(handover?.kind === 'link.set' && handover.mac === handoverMac('0a:58:0a:f4:00:05', 'eth0') && handover.master === 'k6t-eth0');
@@ -119,7 +120,7 @@ test('no IPv4: pure L2 without DHCPv4; IPv6 is delegated by DHCPv6 + RA, the pod
   assert.ok(fwd?.kind === 'sysctl.set' && fwd.key === 'net/ipv6/conf/all/forwarding' && fwd.value === '1');
   const nft = p.steps.find((s) => s.kind === 'nft.ruleset');
   assert.ok(nft?.kind === 'nft.ruleset');
-  assert.deepEqual(nft.tables, [{ family: 'bridge', name: 'virtnet-ra6-eth0' }]);
+  assert.deepEqual(nft.tables, [{ family: 'bridge', name: 'virtnet-dhcp-eth0' }]);
   const dnsmasq = p.steps.find((s) => s.kind === 'process.start');
   assert.ok(dnsmasq?.kind === 'process.start' && dnsmasq.inNetns);
   assert.ok(dnsmasq.argv.includes(`--dhcp-host=${p.nic.mac},[fd00::5]`));
@@ -150,7 +151,7 @@ test('IPv6 on two networks: each bridge gets its own dnsmasq; one without IPv6 r
   assert.ok(b.argv.includes('--dhcp-host=0a:58:0a:f5:00:07,[fd00:1::7]'));
   assert.deepEqual(red!.notes.map((n) => n.code), ['PURE_L2', 'IPV6_ON_LINK_ONLY']);
   assert.ok(!red!.steps.some((s) => s.kind === 'sysctl.set' || s.kind === 'route.add'));
-  assert.deepEqual(r.plan.interfaces.flatMap((i) => i.steps.filter((s) => s.kind === 'nft.ruleset').map((s) => s.id)), ['eth0/ra6-filter', 'podb1f51a511f1/ra6-filter']);
+  assert.deepEqual(r.plan.interfaces.flatMap((i) => i.steps.filter((s) => s.kind === 'nft.ruleset').map((s) => s.id)), ['eth0/dhcp-guard', 'podb1f51a511f1/dhcp-guard']);
   assert.equal(r.plan.interfaces.flatMap((i) => i.steps).filter((s) => s.id === 'ipv6-forwarding').length, 1);
 });
 

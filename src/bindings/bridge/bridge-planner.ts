@@ -12,6 +12,7 @@ import { VirtnetError } from '../../errors/virtnet-error.js';
 import type { BindingContext, BindingModule, DiscoveredInterface, DiscoveredRoute, InterfacePlan, PlanNote, PlanStep } from '../plan-types.js';
 import type { VmNic } from '../vm-nic.js';
 import { bridgeName, handoverMac, serverAddress, tapName } from './bridge-names.js';
+import { dhcpGuardStep } from './dhcp-guard.js';
 import { planIpv6Delegation } from './ipv6-delegation.js';
 import { nicFrontend } from '../nic-frontend.js';
 import { previousSysctl } from '../previous-sysctl.js';
@@ -163,6 +164,8 @@ export function planBridge(iface: InterfaceSpec, network: NetworkSpec, pod: Disc
     steps.push(...v6.bridgeSteps);
     notes.push(...v6.notes);
   }
+  const guard = dhcpGuardStep(p, bridge, tap, vmMac, { dhcp4: served.lease !== undefined, ipv6: v6 !== undefined });
+  if (guard) steps.push(guard);
   const nic: VmNic = {
     ...nicFrontend(iface),
     mac: vmMac,

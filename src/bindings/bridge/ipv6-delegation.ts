@@ -12,9 +12,7 @@
 // A pod interface with no IPv6 route of its own (a secondary network whose IPAM gives none) gets no
 // default router either: the RAs say lifetime 0, so the guest, like the pod, reaches only the
 // on-link prefix there and does not send its other traffic into that network.
-// A bridge-family nft table keeps RAs and DHCPv6 between the VM and dnsmasq: none leave through the
-// pod interface to the pod network, none from the pod network reach dnsmasq. Pure.
-import { matchMeta, matchPayload, type NftCommand, type NftTableRef } from '../../host/nft-json.js';
+// The bridge's DHCP guard (dhcp-guard.ts) keeps RAs and DHCPv6 between the VM and dnsmasq. Pure.
 import { formatIpv6, parseIpv6 } from '../ip-address.js';
 import { ipv6RaServerArgv } from '../ipv6-ra-server.js';
 import type { BindingContext, DiscoveredInterface, DiscoveredRoute, PlanNote, PlanStep } from '../plan-types.js';
@@ -28,7 +26,7 @@ const FORWARDING_KEY = 'net/ipv6/conf/all/forwarding';
 export interface Ipv6Delegation {
   /** Route and address removals on the pod interface (before it is enslaved). */
   podSteps: PlanStep[];
-  /** Subnet-router address, routes and forwarding, the RA/DHCPv6 filter, dnsmasq. */
+  /** Subnet-router address, routes and forwarding, dnsmasq. */
   bridgeSteps: PlanStep[];
   notes: PlanNote[];
 }
@@ -46,30 +44,6 @@ function networkOf(address: string, prefixLength: number): string | undefined {
   if (n === undefined || prefixLength < 1 || prefixLength > 128) return undefined;
   const hostBits = BigInt(128 - prefixLength);
   return formatIpv6((n >> hostBits) << hostBits);
-}
-
-/** The bridge-family table filtering RA and DHCPv6 at the pod interface (a port of the bridge). */
-function raFilter(table: NftTableRef, podInterface: string): NftCommand[] {
-  const t = table.name;
-  const chain = (name: 'input' | 'output' | 'forward'): NftCommand => ({
-    add: { chain: { family: 'bridge', table: t, name, type: 'filter', hook: name, prio: 0, policy: 'accept' } },
-  });
-  const rule = (chainName: string, comment: string, ...expr: Record<string, unknown>[]): NftCommand => ({
-    add: { rule: { family: 'bridge', table: t, chain: chainName, comment, expr: [...expr, { drop: null }] } },
-  });
-  return [
-    { add: { table: { ...table } } },
-    { delete: { table: { ...table } } },
-    { add: { table: { ...table } } },
-    chain('input'),
-    chain('output'),
-    chain('forward'),
-    rule('output', 'no RA to the pod network', matchMeta('oifname', podInterface), matchPayload('icmpv6', 'type', 'nd-router-advert')),
-    rule('output', 'no DHCPv6 replies to the pod network', matchMeta('oifname', podInterface), matchPayload('udp', 'sport', 547)),
-    rule('input', 'dnsmasq serves the VM only', matchMeta('iifname', podInterface), matchPayload('udp', 'dport', 547)),
-    rule('input', 'dnsmasq answers the VM only', matchMeta('iifname', podInterface), matchPayload('icmpv6', 'type', 'nd-router-solicit')),
-    rule('forward', 'the VM gets DHCPv6 from virtnet only', matchMeta('oifname', podInterface), matchPayload('udp', 'dport', 547)),
-  ];
 }
 
 /** IPv6 forwarding in the pod, for VMs whose default route is their bridge. */
@@ -99,7 +73,6 @@ export function planIpv6Delegation(pod: DiscoveredInterface, bridge: string, vmM
   if (!defaultRouter) {
     notes.push({ level: 'info', code: 'IPV6_ON_LINK_ONLY', message: `${p} has no IPv6 routes beyond its prefix: the VM gets ${first.address} on-link only, no IPv6 default route through ${bridge}` });
   }
-  const table: NftTableRef = { family: 'bridge', name: `virtnet-ra6-${p}` };
   const dnsServers = ctx.pod.dns.nameservers.filter((s) => s.includes(':'));
   const bridgeSteps: PlanStep[] = [
     { id: `${p}/subnet-router`, phase: 'network', kind: 'addr.add', device: bridge, address: `${network}/${first.prefixLength}`, noDad: true, summary: `add ${network}/${first.prefixLength} (subnet-router anycast, nodad) to ${bridge}: the prefix dnsmasq serves` },
@@ -110,7 +83,6 @@ export function planIpv6Delegation(pod: DiscoveredInterface, bridge: string, vmM
     }),
     // Shared by every delegating interface (same id: the planner keeps one).
     ...(defaultRouter ? [forwarding(ctx)] : []),
-    { id: `${p}/ra6-filter`, phase: 'network', kind: 'nft.ruleset', tables: [table], commands: raFilter(table, p), summary: `keep RA and DHCPv6 off ${p} (bridge table ${table.name})` },
     {
       id: `${p}/ra6-dhcpv6`,
       phase: 'network',
