@@ -4,8 +4,14 @@
 import { isRawMap, type RawMap } from './spec-entries.js';
 import type { InterfaceSpec, NetworkSpec, VmSpec } from './types.js';
 
+/** The binding as the spec wrote it: a plugin stays a plugin (`binding: {name: passt}` must not become the discontinued `passt: {}`). */
+function renderBinding(i: InterfaceSpec): RawMap {
+  if (i.bindingPlugin !== undefined) return { binding: { name: i.bindingPlugin } };
+  return { [i.bindingKey ?? i.binding]: {} };
+}
+
 function renderInterface(i: InterfaceSpec): RawMap {
-  const out: RawMap = { name: i.name, [i.binding]: {}, model: i.model };
+  const out: RawMap = { name: i.name, ...renderBinding(i), model: i.model };
   if (i.macAddress !== undefined) out.macAddress = i.macAddress;
   if (i.pciAddress !== undefined) out.pciAddress = i.pciAddress;
   if (i.ports.length > 0) out.ports = i.ports.map((p) => ({ ...(p.name !== undefined ? { name: p.name } : {}), protocol: p.protocol, port: p.port }));
