@@ -28,7 +28,7 @@ export const ISSUE_CODES = {
   SUBDOMAIN_INVALID: 'spec.subdomain is not a DNS subdomain',
   VM_NAME_TOO_LONG: "metadata.name is too long for the VM's unix socket paths under the state dir (108-byte sun_path)",
   VCPUS_RANGE: 'sockets × cores × threads is not 1-255 (the most vCPUs the embedded machine takes)',
-  MEMORY_RANGE: 'guest memory is below 64 MiB or above 1 TiB',
+  MEMORY_RANGE: 'guest memory is not a quantity, below 1M or above 1 TiB',
   PROBE_HANDLER_COUNT: 'a readiness or liveness probe does not have exactly one of exec, guestAgentPing, httpGet, tcpSocket',
   PROBE_NEEDS_POD_NETWORK: 'an httpGet or tcpSocket probe on a VM without a pod network',
   DNS_POLICY_INVALID: 'dnsPolicy is not ClusterFirstWithHostNet, ClusterFirst, Default or None',

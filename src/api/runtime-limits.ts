@@ -18,8 +18,8 @@ const PASST_SOCKET_SUFFIX = '/passt.0123456789abcdef.sock';
 
 /** The most vCPUs QEMU's i440fx machine takes. */
 export const MAX_VCPUS = 255;
-/** Guest memory bounds: a Linux guest does not boot below 64 MiB; TCG's 40 physical address bits end at 1 TiB. */
-export const MIN_MEMORY_MIB = 64;
+/** Guest memory bounds: KubeVirt's floor (1M) below which QEMU has nothing to map; TCG's 40 physical address bits end at 1 TiB. */
+export const MIN_MEMORY_BYTES = 1_000_000;
 export const MAX_MEMORY_MIB = 1024 * 1024;
 /** PCI slots of bus 0000:00 a NIC may take (00: host bridge, 01: PIIX3). */
 const FIRST_FREE_PCI_SLOT = 2;
@@ -71,7 +71,7 @@ function memoryField(domain: RawMap, domainPath: FieldPath): { value: unknown; p
   return undefined;
 }
 
-/** Guest memory must be a quantity from 64 MiB to 1 TiB. */
+/** Guest memory must be a quantity from 1M to 1 TiB. */
 export function checkMemory(domain: RawMap | undefined, domainPath: FieldPath, issues: IssueCollector): void {
   const field = domain ? memoryField(domain, domainPath) : undefined;
   if (!field) return;
@@ -80,9 +80,8 @@ export function checkMemory(domain: RawMap | undefined, domainPath: FieldPath, i
     issues.error(field.path, 'MEMORY_RANGE', `${JSON.stringify(field.value).slice(0, 64)} is not a memory quantity like 512Mi or 2Gi`);
     return;
   }
-  const mib = bytes / 2 ** 20;
-  if (mib < MIN_MEMORY_MIB) issues.error(field.path, 'MEMORY_RANGE', `${String(field.value)} is below ${MIN_MEMORY_MIB} MiB, too little for a Linux guest to boot (KubeVirt accepts from 1M)`);
-  else if (mib > MAX_MEMORY_MIB) issues.error(field.path, 'MEMORY_RANGE', `${String(field.value).slice(0, 64)} is above 1 TiB, more than QEMU can map for a guest (40 physical address bits)`);
+  if (bytes < MIN_MEMORY_BYTES) issues.error(field.path, 'MEMORY_RANGE', `${String(field.value)} is below 1M, the least guest memory KubeVirt and QEMU take`);
+  else if (bytes / 2 ** 20 > MAX_MEMORY_MIB) issues.error(field.path, 'MEMORY_RANGE', `${String(field.value).slice(0, 64)} is above 1 TiB, more than QEMU can map for a guest (40 physical address bits)`);
 }
 
 /** A NIC's pciAddress must be on bus 0000:00, slot 02-1f: the embedded machine has no other bus. */
