@@ -53,7 +53,12 @@ export function planVmNetwork(vm: VmSpec, cluster: ClusterConfig, pod: Discovere
     }
     const module = modules[iface.binding];
     if (!module) {
-      issues.push({ code: 'BINDING_NOT_IMPLEMENTED', message: `binding ${iface.binding} is not implemented yet`, field: `${fieldPath}.${iface.binding}` });
+      const plugin = iface.bindingPlugin;
+      issues.push(
+        plugin !== undefined
+          ? { code: 'BINDING_NOT_IMPLEMENTED', message: `network binding plugin ${JSON.stringify(plugin.slice(0, 64))} cannot run here: virtnet runs passt, slirp and macvtap plugins with its own bindings and no other plugin`, field: `${fieldPath}.binding.name` }
+          : { code: 'BINDING_NOT_IMPLEMENTED', message: `binding ${iface.binding} is not implemented yet`, field: `${fieldPath}.${iface.binding}` },
+      );
       return;
     }
     const podIfName = iface.sourceDevice ?? podInterfaces[network.name];

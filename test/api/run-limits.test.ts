@@ -33,7 +33,7 @@ test('vmNetworkCIDR: too big (its routes would shadow the pod network) or unusab
 test('a VM name too long for its unix socket paths under the state dir is refused at metadata.name', () => {
   // /var/lib/virtnet/vms/<name>/run/qmp.sock must fit 107 bytes: names up to 73 bytes.
   // A DNS subdomain of n bytes (labels of at most 63).
-  const at = (n: number) => (n <= 63 ? 'a'.repeat(n) : `${'a'.repeat(62)}.${at(n - 63)}`);
+  const at = (n: number): string => (n <= 63 ? 'a'.repeat(n) : `${'a'.repeat(62)}.${at(n - 63)}`);
   assert.deepEqual(codes(validate(vm({ name: at(73) }))), []);
   assert.deepEqual(codes(validate(vm({ name: at(74) }))), ['VM_NAME_TOO_LONG metadata.name']);
   assert.deepEqual(codes(validate(vm({ name: `${at(63)}.${at(63)}.${at(63)}.${at(61)}` }))), ['VM_NAME_TOO_LONG metadata.name'], 'a 253-byte DNS name');
