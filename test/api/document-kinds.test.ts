@@ -14,6 +14,9 @@ const VMI_SPEC = `      domain:
           interfaces: [{name: default, masquerade: {}}, {name: red, bridge: {}}]
       networks: [{name: default, pod: {}}, {name: red, multus: {networkName: red}}]`;
 
+/** The start of a VirtualMachine whose spec continues below. */
+const VM_HEAD = 'apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: {name: vm}\nspec:\n  runStrategy: Always\n';
+
 function validate(text: string): VmValidationResult {
   return validateVmDocument(parseSpecDocuments(text, 'k.yaml').documents[0]);
 }
@@ -71,12 +74,7 @@ test('other KubeVirt and CDI kinds in the file are skipped with a note, the VMs 
 });
 
 test('misplaced structure is an error, not a VM with the default interface', () => {
-  const topTemplate = validate(`apiVersion: kubevirt.io/v1
-kind: VirtualMachine
-metadata: {name: vm}
-spec:
-  runStrategy: Always
-template:
+  const topTemplate = validate(`${VM_HEAD}template:
   spec:
 ${VMI_SPEC.replace(/^ {2}/gm, '')}
 `);
@@ -106,12 +104,7 @@ ${VMI_SPEC}
 });
 
 test('unknown keys get a "did you mean" at every level, not only in interfaces and networks', () => {
-  const r = validate(`apiVersion: kubevirt.io/v1
-kind: VirtualMachine
-metadata: {name: vm}
-spec:
-  runStrategy: Always
-  template:
+  const r = validate(`${VM_HEAD}  template:
     spec:
       domain:
         devices:
