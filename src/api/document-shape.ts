@@ -83,17 +83,23 @@ function valueAtPath(root: unknown, path: FieldPath): unknown {
 
 /**
  * Where the VMI spec of a document of `kind` lives. A VirtualMachine without `spec.template` but with
- * `spec.domain` is the seeds' flat form (read at `spec`, with a warning).
+ * `spec.domain` is the seeds' flat form, read at `spec`.
  */
-export function specRootPath(kind: VmKind, doc: RawMap, issues: IssueCollector): FieldPath {
+export function vmiSpecPath(kind: VmKind, doc: RawMap): FieldPath {
   if (kind === 'VM' || kind === 'VirtualMachineInstance') return ['spec'];
   const spec = doc.spec;
-  if (kind === 'VirtualMachine' && isRawMap(spec) && spec.template === undefined && spec.domain !== undefined) {
-    issues.warn(['spec', 'domain'], 'LEGACY_VM_SHAPE', 'a VirtualMachine keeps its VM spec in spec.template.spec (KubeVirt refuses this form); spec.domain is read as the seed flat form');
-    return ['spec'];
-  }
+  if (kind === 'VirtualMachine' && isRawMap(spec) && spec.template === undefined && spec.domain !== undefined) return ['spec'];
   const levels = KIND_SHAPES[kind].levels;
   return levels[levels.length - 1]!.path;
+}
+
+/** vmiSpecPath, warning about the seeds' flat VirtualMachine form. */
+export function specRootPath(kind: VmKind, doc: RawMap, issues: IssueCollector): FieldPath {
+  const path = vmiSpecPath(kind, doc);
+  if (kind === 'VirtualMachine' && path.length === 1) {
+    issues.warn(['spec', 'domain'], 'LEGACY_VM_SHAPE', 'a VirtualMachine keeps its VM spec in spec.template.spec (KubeVirt refuses this form); spec.domain is read as the seed flat form');
+  }
+  return path;
 }
 
 /** Keys that, at the level where they were found, belong elsewhere: key → where (relative to the VMI spec, or absolute with a leading '/'). */

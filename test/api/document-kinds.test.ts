@@ -132,3 +132,21 @@ test('defaults never rewrites binding: {name: passt} into the discontinued passt
     assert.ok(!('passt' in iface));
   }
 });
+
+test('defaults writes the network part where the kind keeps its VM (ReplicaSet: spec.template.spec, Pool: spec.virtualMachineTemplate.spec.template.spec)', () => {
+  const rs = `apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstanceReplicaSet\nmetadata: {name: rs}\nspec:\n  replicas: 1\n  template:\n    spec:\n      domain: {devices: {}}\n`;
+  const pool = `apiVersion: pool.kubevirt.io/v1beta1\nkind: VirtualMachinePool\nmetadata: {name: p}\nspec:\n  virtualMachineTemplate:\n    spec:\n      template:\n        spec: {}\n`;
+  for (const [text, path] of [
+    [rs, ['spec', 'template', 'spec']],
+    [pool, ['spec', 'virtualMachineTemplate', 'spec', 'template', 'spec']],
+  ] as const) {
+    const doc = parseSpecDocuments(text, 'd.yaml').documents[0]!;
+    const r = validateVmDocument(doc);
+    assert.deepEqual(codes(r.errors), []);
+    let node: unknown = renderDefaultedDocument(doc.value, r.spec!);
+    for (const key of path) node = (node as Record<string, unknown>)[key];
+    const vmi = node as { networks: unknown[]; domain: { devices: { interfaces: unknown[] } } };
+    assert.deepEqual(vmi.networks, [{ name: 'default', pod: {} }]);
+    assert.deepEqual(vmi.domain.devices.interfaces, [{ name: 'default', bridge: {}, model: 'virtio' }]);
+  }
+});
