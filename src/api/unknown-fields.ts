@@ -9,8 +9,8 @@ import { shown } from './shown-value.js';
 /** Keys longer than this are not compared (a typo of a field name is short; the distance is quadratic). */
 const MAX_COMPARED_KEY_CHARS = 64;
 
-/** Levenshtein distance, small strings only (field names). */
-function distance(a: string, b: string): number {
+/** Levenshtein distance ignoring case, small strings only (field and kind names). */
+export function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     let prev = row[0]!;

@@ -18,7 +18,7 @@ import { checkVmiRules } from './vmi-rules.js';
 import { shown } from './shown-value.js';
 import { deriveVmName } from './vm-name.js';
 import { dhcpOptionsSchema, interfaceSchema, metadataSchema, networkSchema, portRangeSchema, portSchema, vmiSpecSchema } from './vm-schema.js';
-import { warnUnknownKeys } from './unknown-fields.js';
+import { distance, warnUnknownKeys } from './unknown-fields.js';
 import { translateZodIssue, valueAt } from './zod-issues.js';
 import type { z } from 'zod';
 
@@ -131,11 +131,14 @@ export function validateVmDocument(doc: unknown, clusterConfig: ClusterConfig = 
     return done();
   }
   if (typeof v.kind !== 'string' || !(VM_KINDS as readonly string[]).includes(v.kind)) {
-    if (typeof v.kind === 'string' && (COMPANION_KINDS.has(v.kind) || (typeof v.apiVersion === 'string' && /(^|\.)kubevirt\.io\//.test(v.apiVersion)))) {
-      issues.warn(['kind'], 'DOCUMENT_IGNORED', `a ${v.kind.length > 64 ? shown(v.kind) : v.kind} is not a VM; skipped`);
+    const kindText = typeof v.kind === 'string' ? v.kind : '';
+    // A misspelt VM kind is an error, not a skipped document.
+    const meant = kindText.length <= 64 ? VM_KINDS.find((k) => k !== 'VM' && distance(kindText, k) <= 3) : undefined;
+    if (meant === undefined && (COMPANION_KINDS.has(kindText) || (typeof v.apiVersion === 'string' && /(^|\.)kubevirt\.io\//.test(v.apiVersion)))) {
+      issues.warn(['kind'], 'DOCUMENT_IGNORED', `a ${kindText.length > 64 ? shown(kindText) : kindText} is not a VM; skipped`);
       return { ...done(), ignored: true };
     }
-    issues.error(['kind'], 'KIND_UNSUPPORTED', `kind ${typeof v.kind === 'string' ? shown(v.kind) : JSON.stringify(v.kind)} is not VirtualMachineInstance, VirtualMachine, VirtualMachineInstanceReplicaSet, VirtualMachinePool or VM`);
+    issues.error(['kind'], 'KIND_UNSUPPORTED', `kind ${typeof v.kind === 'string' ? shown(v.kind) : JSON.stringify(v.kind)} is not VirtualMachineInstance, VirtualMachine, VirtualMachineInstanceReplicaSet, VirtualMachinePool or VM${meant ? `; did you mean ${meant}?` : ''}`);
     return done();
   }
   const kind = v.kind as VmKind;

@@ -71,6 +71,9 @@ test('other KubeVirt and CDI kinds in the file are skipped with a note, the VMs 
   // A future KubeVirt kind too: anything of a kubevirt.io API group.
   assert.equal(validateSpecText('apiVersion: snapshot.kubevirt.io/v1beta1\nkind: VirtualMachineSnapshotContent\n', 's.yaml').valid, true);
   assert.equal(validateSpecText('apiVersion: apps/v1\nkind: Deployment\n', 'd.yaml').errors[0]?.code, 'KIND_UNSUPPORTED');
+  const typo = validateSpecText('apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstanse\n', 't.yaml').errors[0];
+  assert.equal(typo?.code, 'KIND_UNSUPPORTED', 'a misspelt VM kind is not skipped');
+  assert.match(typo.message, /did you mean VirtualMachineInstance\?/);
 });
 
 test('misplaced structure is an error, not a VM with the default interface', () => {
