@@ -15,8 +15,6 @@ export const LIST_CAPS = {
   ntpServers: 256,
   /** Disks are only read for their boot orders. */
   disks: 65_536,
-  /** Items of one List document. */
-  listItems: 65_536,
 } as const;
 
 /** `list` cut to the cap of `kind`, with an error at `path` when it was longer. */
