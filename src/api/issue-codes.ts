@@ -58,7 +58,7 @@ export const ISSUE_CODES = {
   BINDING_COUNT: 'an interface does not have exactly one binding (bridge, masquerade, sriov, passtBinding, binding: {name}; slirp, macvtap, passt)',
   DISCONTINUED_BINDING: 'slirp: {}, macvtap: {} or passt: {}: virtnet runs them, KubeVirt ≥ 1.3 refuses them (warning)',
   BINDING_PLUGIN_NOT_REGISTERED: 'binding: {name: X} with no network.binding.X in the cluster configuration; the launcher refuses it (warning)',
-  BINDING_PLUGIN_UNSUPPORTED: 'binding: {name: X} registered without domainAttachmentType: tap, which virtnet cannot run (warning)',
+  BINDING_PLUGIN_UNSUPPORTED: 'binding: {name: X} registered without domainAttachmentType: tap and a networkAttachmentDefinition, which virtnet cannot run (warning)',
   MASQUERADE_NOT_POD: 'masquerade on a network that is not the pod network',
   SLIRP_NOT_POD: 'slirp on a network that is not the pod network',
   PASST_NOT_POD: 'passt on a network that is not the pod network',

@@ -220,8 +220,8 @@ function checkBindingPlugin(iface: InterfaceEntry, cluster: ClusterConfig, issue
     issues.warn(at, 'BINDING_PLUGIN_NOT_REGISTERED', `network binding plugin ${shown(name)} is not registered in the cluster configuration (network.binding.${name.length > 64 ? '<name>' : name}); KubeVirt's launcher refuses the VM then, ${runs}`);
     return;
   }
-  if (builtIn === undefined && registered.domainAttachmentType !== 'tap') {
-    issues.warn(at, 'BINDING_PLUGIN_UNSUPPORTED', `network binding plugin ${shown(name)} is registered without domainAttachmentType: tap; virtnet runs only tap plugins (a sidecar image cannot run here), so virtnet run refuses this interface`);
+  if (builtIn === undefined && (registered.domainAttachmentType !== 'tap' || !registered.networkAttachmentDefinition)) {
+    issues.warn(at, 'BINDING_PLUGIN_UNSUPPORTED', `network binding plugin ${shown(name)} is registered without domainAttachmentType: tap and a networkAttachmentDefinition; virtnet runs only plugins whose NAD creates a tap (a sidecar image cannot run here), so virtnet run refuses this interface`);
   }
 }
 
