@@ -184,7 +184,9 @@ function checkBinding(iface: InterfaceEntry, present: { key: string; kind: Bindi
   }
   const { key, kind } = present[0]!;
   const bp = entryFieldPath(iface, key);
-  if (DISCONTINUED_BINDING_KEYS[key] !== undefined && !iface.legacy) {
+  // Not for legacy forms (their own warning says it) nor the interface defaulting added (the cluster chose slirp).
+  const defaulted = iface.path[iface.path.length - 1] === 'interfaces';
+  if (DISCONTINUED_BINDING_KEYS[key] !== undefined && !iface.legacy && !defaulted) {
     issues.warn(bp, 'DISCONTINUED_BINDING', `${key}: {} is a virtnet extension: KubeVirt ≥ 1.3 refuses it on new VMs; use ${DISCONTINUED_BINDING_KEYS[key]}`);
   }
   if (key === 'passtBinding' && !gateEnabled(cluster, 'PasstBinding')) {
