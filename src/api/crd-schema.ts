@@ -36,8 +36,11 @@ const DESCRIPTIONS: Record<string, string> = {
   slirp: 'QEMU user networking; only on the pod network.',
   sriov: 'Pass an SR-IOV VF through (vfio); only on Multus/Genie networks.',
   macvtap: 'A macvtap on the pod interface.',
-  passt: 'passt user-mode networking; only on the pod network.',
-  binding: 'KubeVirt network binding plugin form, e.g. {name: passt}.',
+  passt: 'passt user-mode networking; only on the pod network (discontinued in KubeVirt 1.3: use passtBinding).',
+  passtBinding: 'passt user-mode networking (KubeVirt core binding); only on the pod network.',
+  binding: 'A network binding plugin registered in the cluster configuration (network.binding.NAME), e.g. {name: passt}.',
+  portRanges: 'Port ranges forwarded to a masquerade interface (PortRangesSpec feature gate).',
+  resourceClaim: 'A DRA network device (NetworkDevicesWithDRA feature gate).',
   model: 'NIC model seen by the guest (default virtio).',
   macAddress: 'aa:bb:cc:dd:ee:ff or AA-BB-CC-DD-EE-FF.',
   pciAddress: 'Guest PCI address DDDD:BB:SS.F.',
@@ -65,7 +68,7 @@ function jsonOf(schema: z.ZodType): Json {
 export function crdOpenApiSchema(): Json {
   const iface = jsonOf(interfaceSchema);
   iface.description = 'A VM NIC: exactly one binding, a network of the same name in spec.networks.';
-  iface.oneOf = [...BINDINGS, 'binding'].map((b) => ({ required: [b] }));
+  iface.oneOf = [...BINDINGS, 'passtBinding', 'binding'].map((b) => ({ required: [b] }));
   const net = jsonOf(networkSchema);
   net.description = 'A backend network: exactly one of pod, multus, genie.';
   net.oneOf = ['pod', 'multus', 'genie'].map((s) => ({ required: [s] }));

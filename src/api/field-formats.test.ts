@@ -8,12 +8,16 @@ import { isLinuxInterfaceName } from './linux-ifname.js';
 import { quantityMiB } from './quantity.js';
 import { deriveVmName } from './vm-name.js';
 
-test('MAC addresses: six octets, one separator; longer ones are "too long"', () => {
-  for (const ok of ['de:ad:00:00:be:af', 'DE-AD-00-00-BE-AF', 'ff:ff:ff:ff:ff:ff']) assert.equal(checkMacAddress(ok), undefined, ok);
-  for (const bad of ['de:ad:00:00:be', 'de:ad-00:00:be:af', 'dead0000beaf', 'g0:00:00:00:00:00', '0:0:0:0:0:0', '', ':::::']) assert.equal(checkMacAddress(bad), 'MAC_INVALID', bad);
-  assert.equal(checkMacAddress('de:ad:00:00:be:af:01'), 'MAC_TOO_LONG');
+test("MAC addresses as KubeVirt's validateMacAddress reads them (Go net.ParseMAC, then at most 6 octets)", () => {
+  for (const ok of ['de:ad:00:00:be:af', 'DE-AD-00-00-BE-AF', 'ff:ff:ff:ff:ff:ff', 'dead.0000.beaf', 'DEAD.0000.BEAF']) assert.equal(checkMacAddress(ok), undefined, ok);
+  // ParseMAC refuses mixed separators, bare hex, single digits and octet counts other than 6, 8, 20.
+  for (const bad of ['de:ad:00:00:be', 'de:ad-00:00:be:af', 'dead0000beaf', 'g0:00:00:00:00:00', '0:0:0:0:0:0', '', ':::::', 'de:ad:00:00:be:af:01', 'dead.0000.be:f']) assert.equal(checkMacAddress(bad), 'MAC_INVALID', bad);
+  // Eight (EUI-64) and twenty (InfiniBand) octets parse, and KubeVirt calls them too long.
   assert.equal(checkMacAddress('01-23-45-67-89-ab-cd-ef'), 'MAC_TOO_LONG');
+  assert.equal(checkMacAddress('0123.4567.89ab.cdef'), 'MAC_TOO_LONG');
+  assert.equal(checkMacAddress(Array.from({ length: 20 }, () => '0a').join(':')), 'MAC_TOO_LONG');
   assert.equal(normaliseMac('DE-AD-00-00-BE-AF'), 'de:ad:00:00:be:af');
+  assert.equal(normaliseMac('DEAD.0000.BEAF'), 'de:ad:00:00:be:af');
   assert.equal(isMulticastMac('01:00:5e:00:00:01'), true);
   assert.equal(isMulticastMac('02:00:00:00:00:01'), false);
 });

@@ -38,11 +38,33 @@ function splitCidr(text: string, maxPrefix: number): { addr: string; prefix: num
   return { addr: text.slice(0, slash), prefix: Number(p) };
 }
 
-/** Checks an IPv4 CIDR that must leave ≥ 2 host addresses (gateway + VM): prefix ≤ 30. */
-export function checkIPv4Cidr(text: string): 'CIDR_INVALID' | 'CIDR_TOO_SMALL' | undefined {
+/** Why a CIDR cannot be a VM's private subnet. */
+export type VmCidrProblem = 'CIDR_INVALID' | 'CIDR_TOO_SMALL' | 'CIDR_TOO_BIG' | 'CIDR_UNUSABLE';
+
+/**
+ * Checks an IPv4 CIDR for a VM's private subnet: it must leave ≥ 2 host addresses (gateway + VM:
+ * prefix ≤ 30), must not be so big that its routes shadow the pod's own (prefix ≥ 8), and must lie
+ * where interface addresses can be (not 0/8, 127/8, 224/3).
+ */
+export function checkIPv4Cidr(text: string): VmCidrProblem | undefined {
   const c = splitCidr(text, 32);
   if (!c || !isIPv4(c.addr)) return 'CIDR_INVALID';
   if (c.prefix > 30) return 'CIDR_TOO_SMALL';
+  if (c.prefix < 8) return 'CIDR_TOO_BIG';
+  const first = Number(c.addr.split('.')[0]);
+  if (first === 0 || first === 127 || first >= 224) return 'CIDR_UNUSABLE';
+  return undefined;
+}
+
+/** The same for an IPv6 VM subnet: prefix 16-126, not ::/128, ::1 or multicast ff00::/8. */
+export function checkIPv6VmCidr(text: string): VmCidrProblem | undefined {
+  const c = splitCidr(text, 128);
+  if (!c || !isIPv6(c.addr)) return 'CIDR_INVALID';
+  if (c.prefix > 126) return 'CIDR_TOO_SMALL';
+  if (c.prefix < 16) return 'CIDR_TOO_BIG';
+  const a = c.addr.toLowerCase();
+  const firstGroup = a.split(':')[0]!;
+  if ((firstGroup.length === 4 && firstGroup.startsWith('ff')) || /^::1?$/.test(a)) return 'CIDR_UNUSABLE';
   return undefined;
 }
 

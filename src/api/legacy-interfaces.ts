@@ -40,11 +40,11 @@ export function translateLegacyInterface(raw: RawMap, path: FieldPath, defaultNa
   if (raw.type === 'pod-network') {
     modern.bridge = {};
     aliases.bridge = ['type'];
-    issues.warn([...path, 'type'], 'LEGACY_POD_NETWORK', 'type: pod-network is deprecated: use `bridge: {}` on the interface and a network `{name: ' + String(modern.name) + ', pod: {}}` in spec.networks (mac.address → macAddress, model.type → model)');
+    issues.warn([...path, 'type'], 'LEGACY_POD_NETWORK', 'type: pod-network is a legacy form KubeVirt refuses: use `bridge: {}` on the interface and a network `{name: ' + String(modern.name) + ', pod: {}}` in spec.networks (mac.address → macAddress, model.type → model)');
   } else if (raw.type === 'direct') {
     modern.macvtap = {};
     aliases.macvtap = ['type'];
-    issues.warn([...path, 'type'], 'LEGACY_DIRECT', 'type: direct is deprecated: use `macvtap: {}` on the interface and a network of the same name in spec.networks');
+    issues.warn([...path, 'type'], 'LEGACY_DIRECT', 'type: direct is a legacy form KubeVirt refuses: use `binding: {name: macvtap}` (or virtnet\'s `macvtap: {}`) on the interface and a network of the same name in spec.networks');
     const source = isRawMap(raw.source) ? raw.source : {};
     if (raw.source !== undefined && !isRawMap(raw.source)) issues.error([...path, 'source'], 'TYPE_INVALID', 'source must be a map with dev and mode');
     const dev = source.dev ?? 'eth0';
@@ -56,7 +56,7 @@ export function translateLegacyInterface(raw: RawMap, path: FieldPath, defaultNa
       issues.error([...path, 'source', 'mode'], 'MACVTAP_MODE_INVALID', `source.mode must be one of ${MACVTAP_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
     } else entry.macvtapMode = mode as MacvtapMode;
   } else {
-    issues.error([...path, 'type'], 'LEGACY_TYPE_UNSUPPORTED', `interface type ${JSON.stringify(raw.type)} is not supported: use one of the bindings bridge, masquerade, slirp, sriov, macvtap, passt`);
+    issues.error([...path, 'type'], 'LEGACY_TYPE_UNSUPPORTED', `interface type ${JSON.stringify(raw.type).slice(0, 66)} is not supported: use one of the bindings bridge, masquerade, sriov, passtBinding, binding: {name: PLUGIN} (or virtnet's slirp, macvtap, passt)`);
   }
   return entry;
 }

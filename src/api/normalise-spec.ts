@@ -4,7 +4,7 @@
 import { bindingOf } from './network-rules.js';
 import { normaliseMac } from './mac-address.js';
 import { normalisePciAddress } from './pci-address.js';
-import type { InterfaceEntry, NetworkEntry } from './spec-entries.js';
+import { isRawMap, type InterfaceEntry, type NetworkEntry } from './spec-entries.js';
 import type { DhcpOptionsSpec, InterfaceSpec, NetworkSpec, NetworkSource, PortSpec } from './types.js';
 
 /** The normalised form of one validated interface. */
@@ -15,7 +15,12 @@ export function normaliseInterface(entry: InterfaceEntry): InterfaceSpec {
     name: p.name,
     binding,
     model: p.model ?? 'virtio',
-    ports: (p.ports ?? []).map((port): PortSpec => ({ ...(port.name !== undefined ? { name: port.name } : {}), protocol: port.protocol ?? 'TCP', port: port.port })),
+    // Ports are forwarded on the pod network only, where validation checked them; elsewhere they are unused.
+    ports: (p.ports ?? []).flatMap((port): PortSpec[] => {
+      const protocol = port.protocol === undefined || port.protocol === '' ? 'TCP' : port.protocol;
+      if ((protocol !== 'TCP' && protocol !== 'UDP') || port.port < 1 || port.port > 65535) return [];
+      return [{ ...(port.name !== undefined && port.name !== '' ? { name: port.name } : {}), protocol, port: port.port }];
+    }),
     state: p.state ?? 'up',
   };
   if (binding === 'macvtap') iface.macvtapMode = entry.macvtapMode ?? 'bridge';
@@ -23,7 +28,9 @@ export function normaliseInterface(entry: InterfaceEntry): InterfaceSpec {
   if (p.macAddress !== undefined) iface.macAddress = normaliseMac(p.macAddress);
   if (p.pciAddress !== undefined) iface.pciAddress = normalisePciAddress(p.pciAddress);
   if (p.bootOrder !== undefined) iface.bootOrder = p.bootOrder;
-  if (p.acpiIndex !== undefined) iface.acpiIndex = p.acpiIndex;
+  if (p.acpiIndex !== undefined && p.acpiIndex !== 0) iface.acpiIndex = p.acpiIndex;
+  if (isRawMap(entry.raw.binding) && typeof entry.raw.binding.name === 'string') iface.bindingPlugin = entry.raw.binding.name;
+  if (entry.raw.passtBinding !== undefined) iface.bindingKey = 'passtBinding';
   if (p.tag !== undefined) iface.tag = p.tag;
   const d = p.dhcpOptions;
   const bootFileName = d?.bootFileName ?? p.bootFileName;

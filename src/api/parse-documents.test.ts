@@ -41,3 +41,15 @@ test('an empty file is an issue of the file', () => {
   assert.equal(parseSpecDocuments('', 'f.yaml').errors[0]!.code, 'EMPTY_FILE');
   assert.equal(parseSpecDocuments('\n# c\n', 'f.yaml').errors[0]!.code, 'EMPTY_FILE');
 });
+
+test('a quoted string over several lines with unindented continuations reads as go-yaml and libyaml read it', () => {
+  const text = 'apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstance\nmetadata:\n  name: q\n  annotations:\n    note: "a long\ntext that \\"continues\\"\n  here"\n    other: \'it\'\'s\nfine\'\nspec: {}\n';
+  const parsed = parseSpecDocuments(text, 'q.yaml');
+  assert.deepEqual(parsed.documents[0]!.errors, []);
+  const value = parsed.documents[0]!.value as { metadata: { annotations: Record<string, string> } };
+  assert.deepEqual(value.metadata.annotations, { note: 'a long text that "continues" here', other: "it's fine" });
+  assert.deepEqual(parsed.documents[0]!.locate(['spec']), { line: 11, column: 7 }, 'line numbers are those of the file');
+  const unclosed = parseSpecDocuments('metadata:\n  name: "q\nspec: {}\n', 'u.yaml');
+  assert.equal(unclosed.documents[0]!.errors[0]?.code, 'YAML_SYNTAX', 'a quote that never closes is still an error');
+  assert.equal(unclosed.documents[0]!.errors[0]?.line, 2, 'reported where the quote opens');
+});

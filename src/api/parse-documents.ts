@@ -3,6 +3,7 @@
 // become issues, never exceptions. Pure: takes text, not paths.
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import { formatFieldPath, type FieldPath, type SpecIssue } from './spec-issue.js';
+import { indentQuotedContinuation, neverClosedQuote } from './quoted-scalars.js';
 
 /** A position in the text, 1-based. */
 export interface SourcePosition {
@@ -59,17 +60,42 @@ function locateNode(doc: Document, lines: LineCounter, path: FieldPath): SourceP
   return { line: pos.line, column: pos.col };
 }
 
+/** Repairs of under-indented quoted scalars tried per file (each fixes one scalar). */
+const MAX_QUOTE_REPAIRS = 100;
+
+function parseAll(text: string, lines: LineCounter): Document.Parsed[] {
+  const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true, merge: true }) as Document.Parsed[] | Document.Parsed;
+  return Array.isArray(docs) ? docs : [docs];
+}
+
+/**
+ * The documents of `text`, after indenting the continuation lines of quoted scalars the `yaml`
+ * package found unclosed but go-yaml and libyaml read (see quoted-scalars.ts). Line numbers stay.
+ */
+function parseWithQuoteRepairs(text: string): { docs: Document.Parsed[]; lines: LineCounter } {
+  let lines = new LineCounter();
+  let docs = parseAll(text, lines);
+  for (let repairs = 0; repairs < MAX_QUOTE_REPAIRS; repairs++) {
+    const unclosed = docs.flatMap((d) => d.errors).find((e) => e.code === 'MISSING_CHAR' && /quote/.test(e.message) && e.linePos);
+    const fixed = unclosed?.linePos ? indentQuotedContinuation(text, unclosed.linePos[0].line) : undefined;
+    if (fixed === undefined) break;
+    text = fixed;
+    lines = new LineCounter();
+    docs = parseAll(text, lines);
+  }
+  return { docs, lines };
+}
+
 /** Parses every document of `text`; `file` is only used to label the result. */
 export function parseSpecDocuments(text: string, file: string): ParsedSpecFile {
-  const lines = new LineCounter();
+  let lines: LineCounter;
   let docs: Document.Parsed[];
   try {
-    docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true, merge: true }) as Document.Parsed[];
+    ({ docs, lines } = parseWithQuoteRepairs(text));
   } catch (err) {
     // parseAllDocuments reports problems as data; this guards against an unexpected throw on odd input.
     return { file, documents: [], errors: [{ field: '', code: 'YAML_SYNTAX', message: describeParseFailure(err), line: 1, column: 1 }] };
   }
-  if (!Array.isArray(docs)) docs = [docs];
   // Empty documents (a trailing `---`, comments only, a bare `null`) are not VMs; drop them.
   const nonEmpty = docs.filter((d) => d.errors.length > 0 || !(d.contents === null || (isScalar(d.contents) && d.contents.value === null)));
   const sourceLines = text.split('\n');
@@ -81,6 +107,9 @@ export function parseSpecDocuments(text: string, file: string): ParsedSpecFile {
       if (e.linePos) {
         issue.line = e.linePos[0].line;
         issue.column = e.linePos[0].col;
+        // The parser reports a quote that never closes where the text ends; the author wants where it opens.
+        const open = e.code === 'MISSING_CHAR' && /quote/.test(e.message) ? neverClosedQuote(text) : undefined;
+        if (open) Object.assign(issue, open);
         if (code === 'YAML_DUPLICATE_KEY') {
           // The parser's message does not say which key; the text at the position does.
           const key = /^\s*(?:"([^"]*)"|'([^']*)'|([^:#{}[\],]+?))\s*:/.exec(sourceLines[issue.line - 1]?.slice(issue.column - 1) ?? '');

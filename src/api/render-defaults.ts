@@ -1,11 +1,18 @@
 // What a mutating webhook would store: the original document with its network part replaced by the
 // defaulted, normalised form (legacy seed forms rewritten to the modern API, model/protocol filled in,
 // the default pod interface added). Fields outside the network part are kept as they were. Pure.
+import { vmiSpecPath } from './document-shape.js';
 import { isRawMap, type RawMap } from './spec-entries.js';
 import type { InterfaceSpec, NetworkSpec, VmSpec } from './types.js';
 
+/** The binding as the spec wrote it: a plugin stays a plugin (`binding: {name: passt}` must not become the discontinued `passt: {}`). */
+function renderBinding(i: InterfaceSpec): RawMap {
+  if (i.bindingPlugin !== undefined) return { binding: { name: i.bindingPlugin } };
+  return { [i.bindingKey ?? i.binding]: {} };
+}
+
 function renderInterface(i: InterfaceSpec): RawMap {
-  const out: RawMap = { name: i.name, [i.binding]: {}, model: i.model };
+  const out: RawMap = { name: i.name, ...renderBinding(i), model: i.model };
   if (i.macAddress !== undefined) out.macAddress = i.macAddress;
   if (i.pciAddress !== undefined) out.pciAddress = i.pciAddress;
   if (i.ports.length > 0) out.ports = i.ports.map((p) => ({ ...(p.name !== undefined ? { name: p.name } : {}), protocol: p.protocol, port: p.port }));
@@ -48,12 +55,11 @@ export function renderDefaultedDocument(value: unknown, spec: VmSpec): RawMap {
   const metadata = doc.metadata as RawMap;
   metadata.name = spec.name;
   metadata.namespace = spec.namespace;
-  if (!isRawMap(doc.spec)) doc.spec = {};
-  let root = doc.spec as RawMap;
-  if (spec.kind === 'VirtualMachine' && root.template !== undefined) {
-    const template = root.template as RawMap;
-    if (!isRawMap(template.spec)) template.spec = {};
-    root = template.spec as RawMap;
+  // The VMI spec of the document's kind (spec, spec.template.spec, ...), created as needed.
+  let root = doc;
+  for (const key of vmiSpecPath(spec.kind, doc)) {
+    if (!isRawMap(root[key])) root[key] = {};
+    root = root[key] as RawMap;
   }
   if (!isRawMap(root.domain)) root.domain = {};
   const domain = root.domain as RawMap;

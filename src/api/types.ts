@@ -2,7 +2,23 @@
 // Field names follow KubeVirt's API (kubevirt.io/v1). Pure types, no I/O.
 
 export const BINDINGS = ['bridge', 'masquerade', 'slirp', 'sriov', 'macvtap', 'passt'] as const;
-export type BindingKind = (typeof BINDINGS)[number];
+/**
+ * How a NIC is connected. `plugin` is a KubeVirt network binding plugin (`binding: {name: X}`) that
+ * virtnet has no module of its own for: the cluster configuration's `network.binding.X` says how it
+ * attaches; its name is in `InterfaceSpec.bindingPlugin`.
+ */
+export type BindingKind = (typeof BINDINGS)[number] | 'plugin';
+
+/** KubeVirt's network binding plugin registration (`network.binding.<name>` of the KubeVirt CR). */
+export interface BindingPluginConfig {
+  /** `tap` (the NAD's CNI plugin creates a tap in the pod) or `managedTap` (KubeVirt creates it). */
+  domainAttachmentType?: string;
+  /** The NetworkAttachmentDefinition (`ns/name` or `name`) whose CNI plugin sets up the pod side. */
+  networkAttachmentDefinition?: string;
+  sidecarImage?: string;
+  migration?: unknown;
+  downwardAPI?: string;
+}
 
 export const NIC_MODELS = ['virtio', 'e1000', 'e1000e', 'igb', 'ne2k_pci', 'pcnet', 'rtl8139'] as const;
 export type NicModel = (typeof NIC_MODELS)[number];
@@ -29,6 +45,10 @@ export interface DhcpOptionsSpec {
 export interface InterfaceSpec {
   name: string;
   binding: BindingKind;
+  /** `binding: {name: X}`: the plugin name as written (also when virtnet runs it with its own module). */
+  bindingPlugin?: string;
+  /** The interface key the binding was written with when it is not the binding's name (`passtBinding`). */
+  bindingKey?: string;
   /** macvtap only: the mode (bridge by default; seed 001's `source.mode`). */
   macvtapMode?: MacvtapMode;
   /** Legacy seed 001 `source.dev`: the pod interface a `direct` NIC attaches to. */
@@ -57,9 +77,13 @@ export interface NetworkSpec {
   source: NetworkSource;
 }
 
+/** The document kinds that hold a VM (the seeds' `kind: VM` included). */
+export const VM_KINDS = ['VirtualMachineInstance', 'VirtualMachine', 'VirtualMachineInstanceReplicaSet', 'VirtualMachinePool', 'VM'] as const;
+export type VmKind = (typeof VM_KINDS)[number];
+
 /** The network part of a VM, normalised from VirtualMachineInstance, VirtualMachine or seed `kind: VM`. */
 export interface VmSpec {
-  kind: 'VirtualMachineInstance' | 'VirtualMachine' | 'VM';
+  kind: VmKind;
   name: string;
   namespace: string;
   hostname?: string;
@@ -78,9 +102,18 @@ export interface VmSpec {
 export interface ClusterConfig {
   permitBridgeInterfaceOnPodNetwork: boolean;
   defaultNetworkInterface: 'bridge' | 'masquerade' | 'slirp';
+  /** `developerConfiguration.featureGates`: gates explicitly enabled. */
+  featureGates: string[];
+  /** `developerConfiguration.disabledFeatureGates`: Beta gates explicitly disabled. */
+  disabledFeatureGates: string[];
+  /** `network.binding`: the registered network binding plugins by name. */
+  bindingPlugins: Record<string, BindingPluginConfig>;
 }
 
 export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
   permitBridgeInterfaceOnPodNetwork: true,
   defaultNetworkInterface: 'bridge',
+  featureGates: [],
+  disabledFeatureGates: [],
+  bindingPlugins: {},
 };

@@ -1,11 +1,16 @@
-// Keys inside the network part that the API does not define: accepted (KubeVirt may add fields), but
-// reported as warnings with a "did you mean" so a typo like `macAdress` is not silently ignored.
+// Keys the API does not define: accepted (KubeVirt may add fields), but reported as warnings with a
+// "did you mean" so a typo like `macAdress` is not silently ignored. A key that is known structure at
+// the wrong level (`interfaces` under `spec.domain`) is handed to `onMisplaced` instead: it is an error.
 import type { IssueCollector } from './issue-collector.js';
 import { isRawMap } from './spec-entries.js';
 import type { FieldPath } from './spec-issue.js';
+import { shown } from './shown-value.js';
 
-/** Levenshtein distance, small strings only (field names). */
-function distance(a: string, b: string): number {
+/** Keys longer than this are not compared (a typo of a field name is short; the distance is quadratic). */
+const MAX_COMPARED_KEY_CHARS = 64;
+
+/** Levenshtein distance ignoring case, small strings only (field and kind names). */
+export function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     let prev = row[0]!;
@@ -19,12 +24,27 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
-/** Warns about keys of `raw` (at `path`) not in `known`; `aliases` maps a key to the path it really has. */
-export function warnUnknownKeys(raw: unknown, known: readonly string[], path: FieldPath, issues: IssueCollector): void {
+/**
+ * Warns about keys of `raw` (at `path`) not in `known`. `belongsAt(key)` says where a known-but-
+ * misplaced key belongs; such keys go to `onMisplaced(issues, path, where)` instead of a warning.
+ */
+export function warnUnknownKeys(
+  raw: unknown,
+  known: readonly string[],
+  path: FieldPath,
+  issues: IssueCollector,
+  belongsAt?: (key: string) => string | undefined,
+  onMisplaced?: (issues: IssueCollector, at: FieldPath, where: string) => void,
+): void {
   if (!isRawMap(raw)) return;
   for (const key of Object.keys(raw)) {
     if (known.includes(key)) continue;
-    const close = known.filter((k) => distance(key, k) <= 2).sort((x, y) => distance(key, x) - distance(key, y))[0];
-    issues.warn([...path, key], 'UNKNOWN_FIELD', `${key} is not a field here and is ignored${close ? `; did you mean ${close}?` : ''}`);
+    const where = belongsAt?.(key);
+    if (where !== undefined && onMisplaced) {
+      onMisplaced(issues, [...path, key], where);
+      continue;
+    }
+    const close = key.length > MAX_COMPARED_KEY_CHARS ? undefined : known.filter((k) => distance(key, k) <= 2).sort((x, y) => distance(key, x) - distance(key, y))[0];
+    issues.warn([...path, key], 'UNKNOWN_FIELD', `${key.length > MAX_COMPARED_KEY_CHARS ? shown(key) : key} is not a field here and is ignored${close ? `; did you mean ${close}?` : ''}`);
   }
 }

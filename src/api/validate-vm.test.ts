@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSpecDocuments } from './parse-documents.js';
 import { validateVmDocument } from './validate-vm.js';
+import { DEFAULT_CLUSTER_CONFIG } from './types.js';
 
 const first = (text: string, file = 'vm.yaml') => validateVmDocument(parseSpecDocuments(text, file).documents[0]);
 
@@ -23,7 +24,7 @@ spec:
         ports: [{port: 80}]
       - name: red
         bridge: {}
-        pciAddress: 0000:0A:00.0
+        pciAddress: 0000:00:0A.0
         acpiIndex: 3
         tag: data
   networks:
@@ -45,7 +46,7 @@ spec:
     ],
     interfaces: [
       { name: 'default', binding: 'masquerade', model: 'virtio', ports: [{ protocol: 'TCP', port: 80 }], state: 'up', macAddress: 'de:ad:00:00:be:af' },
-      { name: 'red', binding: 'bridge', model: 'virtio', ports: [], state: 'up', pciAddress: '0000:0a:00.0', acpiIndex: 3, tag: 'data' },
+      { name: 'red', binding: 'bridge', model: 'virtio', ports: [], state: 'up', pciAddress: '0000:00:0a.0', acpiIndex: 3, tag: 'data' },
     ],
     networkInterfaceMultiqueue: false,
     autoattachPodInterface: true,
@@ -103,7 +104,7 @@ test('other kinds beside VMs are skipped with a warning; unknown kinds are error
 });
 
 test('the cluster default binding is used for the added interface', () => {
-  const r = validateVmDocument(parseSpecDocuments('kind: VM\n', 'x.yaml').documents[0], { permitBridgeInterfaceOnPodNetwork: false, defaultNetworkInterface: 'masquerade' });
+  const r = validateVmDocument(parseSpecDocuments('kind: VM\n', 'x.yaml').documents[0], { ...DEFAULT_CLUSTER_CONFIG, permitBridgeInterfaceOnPodNetwork: false, defaultNetworkInterface: 'masquerade' });
   assert.deepEqual(r.spec?.interfaces.map((i) => [i.name, i.binding]), [['default', 'masquerade']]);
   assert.equal(r.spec?.name, 'x');
 });

@@ -5,15 +5,20 @@
 import { documentFromValue, type SpecDocument } from './parse-documents.js';
 import { IssueCollector } from './issue-collector.js';
 import { isLegacyInterface, translateLegacyInterface } from './legacy-interfaces.js';
-import { checkNetworkRules } from './network-rules.js';
+import { bindingOf, checkNetworkRules } from './network-rules.js';
 import { normaliseInterface, normaliseNetwork } from './normalise-spec.js';
 import { quantityMiB } from './quantity.js';
 import { entryFieldPath, isRawMap, type InterfaceEntry, type NetworkEntry, type RawMap } from './spec-entries.js';
 import type { FieldPath, SpecIssue } from './spec-issue.js';
-import { DEFAULT_CLUSTER_CONFIG, type ClusterConfig, type VmSpec } from './types.js';
+import { DEFAULT_CLUSTER_CONFIG, VM_KINDS, type ClusterConfig, type VmKind, type VmSpec } from './types.js';
+import { apiVersionPattern, checkDocumentShape, COMPANION_KINDS, specRootPath } from './document-shape.js';
+import { capped } from './list-caps.js';
+import { checkMemory, checkPciAddressUsable, checkVcpus, checkVmNameFitsSockets, DEFAULT_STATE_DIR } from './runtime-limits.js';
+import { checkVmiRules } from './vmi-rules.js';
+import { shown } from './shown-value.js';
 import { deriveVmName } from './vm-name.js';
-import { dhcpOptionsSchema, interfaceSchema, metadataSchema, networkSchema, portSchema, vmiSpecSchema } from './vm-schema.js';
-import { warnUnknownKeys } from './unknown-fields.js';
+import { dhcpOptionsSchema, interfaceSchema, metadataSchema, networkSchema, portRangeSchema, portSchema, vmiSpecSchema } from './vm-schema.js';
+import { distance, warnUnknownKeys } from './unknown-fields.js';
 import { translateZodIssue, valueAt } from './zod-issues.js';
 import type { z } from 'zod';
 
@@ -25,12 +30,6 @@ export interface VmValidationResult {
   /** True for documents of other kinds (NetworkAttachmentDefinition, ConfigMap) that were skipped. */
   ignored?: boolean;
 }
-
-const VM_KINDS = ['VirtualMachineInstance', 'VirtualMachine', 'VM'] as const;
-type VmKind = (typeof VM_KINDS)[number];
-/** Kinds that may share a file with VMs (kubectl apply -f style) and are skipped with a warning. */
-const COMPANION_KINDS = new Set(['NetworkAttachmentDefinition', 'ConfigMap', 'Secret', 'Service', 'KubeVirt', 'Namespace']);
-const API_VERSION_RE = /^kubevirt\.io\/v1(alpha3|beta1)?$/;
 
 function isSpecDocument(v: unknown): v is SpecDocument {
   return isRawMap(v) && typeof v.locate === 'function' && Array.isArray(v.errors) && 'value' in v;
@@ -75,17 +74,6 @@ function memoryOf(domain: RawMap | undefined): number | undefined {
   return requested ?? (isRawMap(resources.limits) ? quantityMiB(resources.limits.memory) : undefined);
 }
 
-/** Where the VMI-shaped spec lives in a document of `kind`. */
-function specRootPath(kind: VmKind, doc: RawMap, issues: IssueCollector): FieldPath {
-  if (kind !== 'VirtualMachine') return ['spec'];
-  const spec = doc.spec;
-  if (isRawMap(spec) && spec.template !== undefined) return ['spec', 'template', 'spec'];
-  if (isRawMap(spec) && spec.domain !== undefined) {
-    issues.warn(['spec', 'domain'], 'LEGACY_VM_SHAPE', 'a VirtualMachine keeps its VM spec in spec.template.spec; spec.domain is read as the seed flat form');
-  }
-  return ['spec'];
-}
-
 /** Warns about unknown keys in interfaces, networks and their known sub-objects (typos). */
 function warnUnknownNetworkFields(interfaces: InterfaceEntry[], networks: NetworkEntry[], issues: IssueCollector): void {
   const ifaceKeys = Object.keys(interfaceSchema.shape);
@@ -94,6 +82,8 @@ function warnUnknownNetworkFields(interfaces: InterfaceEntry[], networks: Networ
     if (e.path[e.path.length - 1] === 'interfaces') continue; // the defaulted interface
     warnUnknownKeys(e.raw, ifaceKeys, e.path, issues);
     if (Array.isArray(e.raw.ports)) e.raw.ports.forEach((p, i) => warnUnknownKeys(p, Object.keys(portSchema.shape), [...e.path, 'ports', i], issues));
+    if (Array.isArray(e.raw.portRanges)) e.raw.portRanges.forEach((p, i) => warnUnknownKeys(p, Object.keys(portRangeSchema.shape), [...e.path, 'portRanges', i], issues));
+    if (isRawMap(e.raw.binding)) warnUnknownKeys(e.raw.binding, ['name'], [...e.path, 'binding'], issues);
     warnUnknownKeys(e.raw.dhcpOptions, Object.keys(dhcpOptionsSchema.shape), [...e.path, 'dhcpOptions'], issues);
   }
   for (const n of networks) {
@@ -102,46 +92,71 @@ function warnUnknownNetworkFields(interfaces: InterfaceEntry[], networks: Networ
     warnUnknownKeys(n.raw.pod, ['vmNetworkCIDR', 'vmIPv6NetworkCIDR'], [...n.path, 'pod'], issues);
     warnUnknownKeys(n.raw.multus, ['networkName', 'default'], [...n.path, 'multus'], issues);
     warnUnknownKeys(n.raw.genie, ['networkName'], [...n.path, 'genie'], issues);
+    warnUnknownKeys(n.raw.resourceClaim, ['claimName', 'requestName'], [...n.path, 'resourceClaim'], issues);
   }
 }
 
+/** Options of one validation beyond the cluster configuration. */
+export interface ValidateOptions {
+  /** The state dir `virtnet run` would use (socket path lengths depend on it); /var/lib/virtnet by default. */
+  stateDir?: string;
+}
+
+/**
+ * A copy of a YAML value with every map entry whose value is null removed: Kubernetes decodes an
+ * explicit null as the field's absence (YAML merge keys and templating produce them).
+ */
+export function withoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNulls);
+  if (!isRawMap(v)) return v;
+  const out: RawMap = {};
+  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = withoutNulls(x);
+  return out;
+}
+
 /** Validates one document; `doc` is a SpecDocument (from parseSpecDocuments) or a plain value (then issues carry no line:column). */
-export function validateVmDocument(doc: unknown, clusterConfig: ClusterConfig = DEFAULT_CLUSTER_CONFIG): VmValidationResult {
+export function validateVmDocument(doc: unknown, clusterConfig: ClusterConfig = DEFAULT_CLUSTER_CONFIG, options: ValidateOptions = {}): VmValidationResult {
   const d = isSpecDocument(doc) ? doc : documentFromValue(doc);
   if (d.errors.length > 0) return { errors: [...d.errors], warnings: [...d.warnings] };
   const issues = new IssueCollector(d);
   issues.warnings.push(...d.warnings);
   const done = (): VmValidationResult => ({ errors: byPosition(issues.errors), warnings: byPosition(issues.warnings) });
-  const v = d.value;
+  const v = withoutNulls(d.value);
   if (!isRawMap(v)) {
     issues.error([], 'DOCUMENT_NOT_OBJECT', 'a VM document must be a map with kind, metadata and spec');
     return done();
   }
   if (v.kind === undefined) {
-    issues.error([], 'KIND_MISSING', 'kind is missing: use VirtualMachineInstance, VirtualMachine or VM');
+    issues.error([], 'KIND_MISSING', 'kind is missing: use VirtualMachineInstance, VirtualMachine, VirtualMachineInstanceReplicaSet, VirtualMachinePool or VM');
     return done();
   }
   if (typeof v.kind !== 'string' || !(VM_KINDS as readonly string[]).includes(v.kind)) {
-    if (typeof v.kind === 'string' && COMPANION_KINDS.has(v.kind)) {
-      issues.warn(['kind'], 'DOCUMENT_IGNORED', `a ${v.kind} is not a VM; skipped`);
+    const kindText = typeof v.kind === 'string' ? v.kind : '';
+    // A misspelt VM kind is an error, not a skipped document.
+    const meant = kindText.length <= 64 ? VM_KINDS.find((k) => k !== 'VM' && distance(kindText, k) <= 3) : undefined;
+    if (meant === undefined && (COMPANION_KINDS.has(kindText) || (typeof v.apiVersion === 'string' && /(^|\.)kubevirt\.io\//.test(v.apiVersion)))) {
+      issues.warn(['kind'], 'DOCUMENT_IGNORED', `a ${kindText.length > 64 ? shown(kindText) : kindText} is not a VM; skipped`);
       return { ...done(), ignored: true };
     }
-    issues.error(['kind'], 'KIND_UNSUPPORTED', `kind ${JSON.stringify(v.kind)} is not VirtualMachineInstance, VirtualMachine or VM`);
+    issues.error(['kind'], 'KIND_UNSUPPORTED', `kind ${typeof v.kind === 'string' ? shown(v.kind) : JSON.stringify(v.kind)} is not VirtualMachineInstance, VirtualMachine, VirtualMachineInstanceReplicaSet, VirtualMachinePool or VM${meant ? `; did you mean ${meant}?` : ''}`);
     return done();
   }
   const kind = v.kind as VmKind;
-  if (kind !== 'VM' && v.apiVersion !== undefined && !(typeof v.apiVersion === 'string' && API_VERSION_RE.test(v.apiVersion))) {
-    issues.warn(['apiVersion'], 'API_VERSION_UNKNOWN', `apiVersion ${JSON.stringify(v.apiVersion)} is not kubevirt.io/v1; read as kubevirt.io/v1`);
+  const apiVersion = apiVersionPattern(kind);
+  if (apiVersion && v.apiVersion !== undefined && !(typeof v.apiVersion === 'string' && apiVersion.test(v.apiVersion))) {
+    issues.warn(['apiVersion'], 'API_VERSION_UNKNOWN', `apiVersion ${typeof v.apiVersion === 'string' ? shown(v.apiVersion) : JSON.stringify(v.apiVersion)} is not ${kind === 'VirtualMachinePool' ? 'pool.kubevirt.io/v1beta1' : 'kubevirt.io/v1'}; read as that`);
   }
-  const metadata = v.metadata === undefined || v.metadata === null ? {} : v.metadata;
+  const metadata = v.metadata === undefined ? {} : v.metadata;
   const meta = reportSchema(metadataSchema, metadata, { path: ['metadata'] }, issues);
 
   const root = specRootPath(kind, v, issues);
+  checkDocumentShape(kind, v, root, issues);
   let specRoot = valueAt(v, root);
-  if (root.length === 3 && !isRawMap(valueAt(v, ['spec', 'template']))) {
-    issues.error(['spec', 'template'], 'TYPE_INVALID', 'spec.template must be a map holding the VM spec');
+  if (root.length > 1 && !isRawMap(valueAt(v, root.slice(0, -1)))) {
+    const template = root.slice(0, -1);
+    issues.error(template, valueAt(v, template) === undefined ? 'FIELD_REQUIRED' : 'TYPE_INVALID', `${template.join('.')} must be a map holding the VM spec (a ${kind} has no VM without it)`);
     specRoot = {};
-  } else if (specRoot === undefined || specRoot === null) specRoot = {};
+  } else if (specRoot === undefined) specRoot = {};
   else if (!isRawMap(specRoot)) {
     issues.error(root, 'TYPE_INVALID', `${root.join('.')} must be a map`);
     specRoot = {};
@@ -150,13 +165,14 @@ export function validateVmDocument(doc: unknown, clusterConfig: ClusterConfig = 
   const top = reportSchema(vmiSpecSchema, spec, { path: root }, issues);
   const domain = isRawMap(spec.domain) ? spec.domain : undefined;
   const devices = domain && isRawMap(domain.devices) ? domain.devices : undefined;
-  const devicesPath: FieldPath = [...root, 'domain', 'devices'];
+  const domainPath: FieldPath = [...root, 'domain'];
+  const devicesPath: FieldPath = [...domainPath, 'devices'];
 
   // Entries in modern form, legacy seed forms translated.
   const interfaces: InterfaceEntry[] = [];
   const networks: NetworkEntry[] = [];
-  const rawIfaces = devices && Array.isArray(devices.interfaces) ? (devices.interfaces as unknown[]) : [];
-  const rawNets = Array.isArray(spec.networks) ? (spec.networks as unknown[]) : [];
+  const rawIfaces = devices && Array.isArray(devices.interfaces) ? capped(devices.interfaces as unknown[], 'interfaces', [...devicesPath, 'interfaces'], issues) : [];
+  const rawNets = Array.isArray(spec.networks) ? capped(spec.networks as unknown[], 'networks', [...root, 'networks'], issues) : [];
   let unnamedLegacy = 0;
   rawIfaces.forEach((raw, i) => {
     const path: FieldPath = [...devicesPath, 'interfaces', i];
@@ -164,12 +180,13 @@ export function validateVmDocument(doc: unknown, clusterConfig: ClusterConfig = 
       issues.error(path, 'TYPE_INVALID', 'an interface must be a map with a name and a binding');
       return;
     }
-    if (isLegacyInterface(raw)) {
+    const bounded = capNestedLists(raw, path, issues);
+    if (isLegacyInterface(bounded)) {
       // Seed forms had no names: the first is `default`, further ones default1, default2...
       const defaultName = unnamedLegacy === 0 ? 'default' : `default${unnamedLegacy}`;
-      if (raw.name === undefined) unnamedLegacy++;
-      interfaces.push(translateLegacyInterface(raw, path, defaultName, issues));
-    } else interfaces.push({ path, raw, aliases: {} });
+      if (bounded.name === undefined) unnamedLegacy++;
+      interfaces.push(translateLegacyInterface(bounded, path, defaultName, issues));
+    } else interfaces.push({ path, raw: bounded, aliases: {} });
   });
   rawNets.forEach((raw, i) => {
     const path: FieldPath = [...root, 'networks', i];
@@ -177,16 +194,18 @@ export function validateVmDocument(doc: unknown, clusterConfig: ClusterConfig = 
     else networks.push({ path, raw, synthesized: false });
   });
   // Legacy interfaces named no network: they meant the pod's own interface.
+  const networkNames = new Set<unknown>(networks.map((n) => n.raw.name));
   for (const entry of interfaces) {
     if (!entry.legacy) continue;
     const name = entry.raw.name;
-    if (typeof name === 'string' && !networks.some((n) => n.raw.name === name)) {
+    if (typeof name === 'string' && !networkNames.has(name)) {
       networks.push({ path: [...entry.path, 'type'], raw: { name, pod: {} }, synthesized: true });
+      networkNames.add(name);
     }
   }
   // Defaulting as KubeVirt's mutating webhook does it.
   const autoattach = devices?.autoattachPodInterface;
-  const emptyOrAbsent = (list: unknown) => list === undefined || list === null || (Array.isArray(list) && list.length === 0);
+  const emptyOrAbsent = (list: unknown) => list === undefined || (Array.isArray(list) && list.length === 0);
   if (interfaces.length === 0 && networks.length === 0 && autoattach !== false && emptyOrAbsent(devices?.interfaces) && emptyOrAbsent(spec.networks)) {
     // Issues about the added interface point at the (empty) interfaces list itself.
     const binding = clusterConfig.defaultNetworkInterface;
@@ -197,15 +216,26 @@ export function validateVmDocument(doc: unknown, clusterConfig: ClusterConfig = 
   for (const e of interfaces) e.parsed = reportSchema(interfaceSchema, e.raw, e, issues);
   for (const n of networks) n.parsed = reportSchema(networkSchema, n.raw, n, issues);
   warnUnknownNetworkFields(interfaces, networks, issues);
-  checkNetworkRules({ interfaces, networks, disks: devices?.disks, disksPath: [...devicesPath, 'disks'], cluster: clusterConfig }, issues);
+  const disks = devices && Array.isArray(devices.disks) ? capped(devices.disks as unknown[], 'disks', [...devicesPath, 'disks'], issues) : undefined;
+  checkNetworkRules({ interfaces, networks, disks, disksPath: [...devicesPath, 'disks'], cluster: clusterConfig }, issues);
+  checkVmiRules(spec, root, rawIfaces, networks.some((n) => n.raw.pod !== undefined), issues);
+  checkVcpus(domain, domainPath, issues);
+  checkMemory(domain, domainPath, issues);
+  for (const e of interfaces) {
+    if (typeof e.parsed?.pciAddress === 'string') checkPciAddressUsable(e.parsed.pciAddress, entryFieldPath(e, 'pciAddress'), issues);
+  }
 
-  if (issues.errors.length > 0 || !top || !meta) return done();
-  let name = meta.name;
-  if (name === undefined) {
+  let name = meta?.name;
+  if (meta && name === undefined) {
     name = deriveVmName(d.file, d.index, d.count);
     // The seeds' `kind: VM` never has metadata; a Kubernetes object is expected to.
     if (kind !== 'VM') issues.warn(['metadata'], 'NAME_DEFAULTED', `metadata.name is missing; using "${name}" (from the file name)`);
   }
+  if (name !== undefined) {
+    const hasPasst = interfaces.some((e) => e.parsed !== undefined && bindingOf(e.raw) === 'passt');
+    checkVmNameFitsSockets(name, options.stateDir ?? DEFAULT_STATE_DIR, hasPasst, issues, meta?.name !== undefined ? ['metadata', 'name'] : ['metadata']);
+  }
+  if (issues.errors.length > 0 || !top || !meta || name === undefined) return done();
   const vm: VmSpec = {
     kind,
     name,
@@ -221,4 +251,29 @@ export function validateVmDocument(doc: unknown, clusterConfig: ClusterConfig = 
   const memoryMiB = memoryOf(domain);
   if (memoryMiB !== undefined) vm.memoryMiB = memoryMiB;
   return { spec: vm, ...done() };
+}
+
+/** An interface with its nested lists cut to their caps (errors at their paths when they were longer). */
+function capNestedLists(raw: RawMap, path: FieldPath, issues: IssueCollector): RawMap {
+  let out = raw;
+  for (const key of ['ports', 'portRanges'] as const) {
+    const list = out[key];
+    if (Array.isArray(list)) {
+      const cut = capped(list, key, [...path, key], issues);
+      if (cut !== list) out = { ...out, [key]: cut };
+    }
+  }
+  const dhcp = out.dhcpOptions;
+  if (isRawMap(dhcp)) {
+    let opts = dhcp;
+    for (const key of ['privateOptions', 'ntpServers'] as const) {
+      const list = opts[key];
+      if (Array.isArray(list)) {
+        const cut = capped(list, key, [...path, 'dhcpOptions', key], issues);
+        if (cut !== list) opts = { ...opts, [key]: cut };
+      }
+    }
+    if (opts !== dhcp) out = { ...out, dhcpOptions: opts };
+  }
+  return out;
 }

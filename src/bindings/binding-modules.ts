@@ -8,6 +8,7 @@ import { passtBinding } from './passt/passt-planner.js';
 import type { BindingModule } from './plan-types.js';
 import { slirpBinding } from './slirp/slirp-planner.js';
 import { sriovBinding } from './sriov/index.js';
+import { tapPluginBinding } from './tap-plugin/tap-plugin-planner.js';
 
 /** Binding kind → planner. Kinds not listed are reported as BINDING_NOT_IMPLEMENTED by the planner. */
 export const BINDING_MODULES: Partial<Record<BindingKind, BindingModule>> = {
@@ -17,4 +18,5 @@ export const BINDING_MODULES: Partial<Record<BindingKind, BindingModule>> = {
   slirp: slirpBinding,
   passt: passtBinding,
   macvtap: macvtapBinding,
+  plugin: tapPluginBinding,
 };

@@ -32,8 +32,9 @@ export function planVmNetwork(vm: VmSpec, cluster: ClusterConfig, pod: Discovere
   const interfaces: InterfacePlan[] = [];
   const notes: PlanNote[] = [];
   let podInterfaces: Record<string, string> = {};
+  let pluginTaps: Record<string, string> = {};
   try {
-    podInterfaces = podNetworksForVm(vm).interfaces;
+    ({ interfaces: podInterfaces, pluginTaps } = podNetworksForVm(vm, { bindingPlugins: cluster.bindingPlugins }));
   } catch (err) {
     if (!isVirtnetError(err)) throw err;
     return { ok: false, issues: [{ code: err.code, message: err.message, field: err.detail.field ?? 'spec.networks' }] };
@@ -52,11 +53,17 @@ export function planVmNetwork(vm: VmSpec, cluster: ClusterConfig, pod: Discovere
       return;
     }
     const module = modules[iface.binding];
+    // A plugin runs only when registered as a tap plugin (its NAD then made the tap).
+    if (iface.binding === 'plugin' && pluginTaps[iface.name] === undefined) {
+      const plugin = JSON.stringify((iface.bindingPlugin ?? '').slice(0, 64));
+      issues.push({ code: 'BINDING_NOT_IMPLEMENTED', message: `network binding plugin ${plugin} cannot run here: virtnet runs plugins registered in the cluster configuration with domainAttachmentType: tap and a networkAttachmentDefinition (and passt, slirp, macvtap with its own bindings)`, field: `${fieldPath}.binding.name` });
+      return;
+    }
     if (!module) {
       issues.push({ code: 'BINDING_NOT_IMPLEMENTED', message: `binding ${iface.binding} is not implemented yet`, field: `${fieldPath}.${iface.binding}` });
       return;
     }
-    const podIfName = iface.sourceDevice ?? podInterfaces[network.name];
+    const podIfName = iface.binding === 'plugin' ? pluginTaps[iface.name] : (iface.sourceDevice ?? podInterfaces[network.name]);
     const podInterface = pod.interfaces.find((i) => i.name === podIfName);
     const ctx: BindingContext = { vm, cluster, pod, interfaceIndex: index, fieldPath, vmDir, ...(options.tapOwner ? { tapOwner: options.tapOwner } : {}), ...(options.sriov ? { sriov: options.sriov } : {}) };
     try {

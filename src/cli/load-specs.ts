@@ -3,12 +3,13 @@
 // or nothing (exit status 1 already set).
 import type { ClusterConfig } from '../api/index.js';
 import { loadClusterConfig, loadVmSpecs, type FileOutcome } from '../launcher/load-spec.js';
+import { resolveStateDir } from '../launcher/state-dir.js';
 import { formatIssueLine } from './commands/validate.js';
 
-/** Loads `file` against the cluster config at `clusterConfigPath`; undefined when it is invalid. */
-export async function loadSpecsReporting(file: string, clusterConfigPath: string | undefined): Promise<{ cluster: ClusterConfig; outcome: FileOutcome } | undefined> {
+/** Loads `file` against the cluster config at `clusterConfigPath` (and the state dir run would use); undefined when it is invalid. */
+export async function loadSpecsReporting(file: string, clusterConfigPath: string | undefined, stateDir?: string): Promise<{ cluster: ClusterConfig; outcome: FileOutcome } | undefined> {
   const cluster = await loadClusterConfig(clusterConfigPath);
-  const outcome = await loadVmSpecs(file, cluster);
+  const outcome = await loadVmSpecs(file, cluster, { stateDir: resolveStateDir(stateDir) });
   for (const w of outcome.warnings) process.stderr.write(`${formatIssueLine(file, w, 'warning')}\n`);
   if (!outcome.valid) {
     for (const e of outcome.errors) process.stderr.write(`${formatIssueLine(file, e)}\n`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // virtnet's command line: one commander program; each command lives in its own module under
-// ./commands and registers itself. Exit codes: 0 ok, 1 invalid input or failed job, 2 usage errors.
+// ./commands and is loaded only when it runs. Exit codes: 0 ok, 1 invalid input or failed job, 2 usage errors.
 import { Command } from '@commander-js/extra-typings';
 import { registerCommands } from './commands/index.js';
 import { reportFatal } from './report-fatal.js';
@@ -14,8 +14,8 @@ const program = new Command('virtnet')
     process.exit(err.exitCode === 0 ? 0 : 2);
   });
 
-registerCommands(program);
-
-program.parseAsync(process.argv).catch((err: unknown) => {
-  process.exitCode = reportFatal(err);
-});
+registerCommands(program, process.argv)
+  .then(() => program.parseAsync(process.argv))
+  .catch((err: unknown) => {
+    process.exitCode = reportFatal(err);
+  });

@@ -18,6 +18,14 @@ export function hashedPodIfname(networkName: string): string {
   return `pod${createHash('sha256').update(networkName).digest('hex').slice(0, 11)}`;
 }
 
+/**
+ * The tap a `domainAttachmentType: tap` binding plugin's CNI plugin creates for VM interface
+ * `ifaceName`: `tap` + sha256(name)[:11], 14 bytes (KubeVirt's tap namescheme shape).
+ */
+export function pluginTapIfname(ifaceName: string): string {
+  return `tap${createHash('sha256').update(ifaceName).digest('hex').slice(0, 11)}`;
+}
+
 /** Multus' ordinal name of the `index`-th secondary network (1-based): `net1`, `net2`, … */
 export function ordinalPodIfname(index: number): string {
   return `net${index}`;

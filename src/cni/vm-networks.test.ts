@@ -80,3 +80,14 @@ test('conflicts name the network field', () => {
     (e) => isVirtnetError(e, 'VM_NETWORKS_CONFLICT') && e.detail.field === 'spec.networks[1]',
   );
 });
+
+test('a tap binding plugin adds its NetworkAttachmentDefinition as one more network whose interface is the tap', () => {
+  const spec = vm([{ name: 'default', source: { kind: 'pod' } }], [{ name: 'default', binding: 'plugin', bindingPlugin: 'tapper' }]);
+  const registered = { tapper: { domainAttachmentType: 'tap', networkAttachmentDefinition: 'plugins/tapper' } };
+  const out = podNetworksForVm(spec, { bindingPlugins: registered });
+  assert.deepEqual(Object.keys(out.pluginTaps), ['default']);
+  assert.match(out.pluginTaps.default!, /^tap[0-9a-f]{11}$/);
+  assert.deepEqual(parseNetworksAnnotation(out.networks!), [{ name: 'tapper', namespace: 'plugins', interface: out.pluginTaps.default, cniArgs: { logicNetworkName: 'default' } }]);
+  assert.deepEqual(podNetworksForVm(spec).pluginTaps, {}, 'not registered: nothing asked for');
+  assert.deepEqual(podNetworksForVm(spec, { bindingPlugins: { tapper: { sidecarImage: 'x' } } }).pluginTaps, {}, 'not a tap plugin');
+});

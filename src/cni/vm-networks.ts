@@ -3,11 +3,11 @@
 // override, or the Genie list — and, for each spec network, the pod interface it lands on. Reads
 // Multus' ordinal `net1..N` names from an existing network-status too. Pure: data in, data out.
 import { VirtnetError } from '../errors/virtnet-error.js';
-import type { NetworkSpec, VmSpec } from '../api/types.js';
+import type { BindingPluginConfig, NetworkSpec, VmSpec } from '../api/types.js';
 import { genieIfname } from './genie-annotation.js';
 import { formatNetworksAnnotation, type NetworkSelection } from './multus-annotation.js';
 import type { NetworkStatusEntry } from './network-status.js';
-import { DEFAULT_POD_IFNAME, hashedPodIfname, ordinalPodIfname } from './pod-ifname.js';
+import { DEFAULT_POD_IFNAME, hashedPodIfname, ordinalPodIfname, pluginTapIfname } from './pod-ifname.js';
 
 /** Where one spec network lands in the pod. */
 export interface VmNetworkAttachment {
@@ -31,6 +31,11 @@ export interface VmPodNetworks {
   interfaces: Record<string, string>;
   /** The same in spec order, with the source of each. */
   attachments: VmNetworkAttachment[];
+  /**
+   * VM interface name → the tap its binding plugin's NetworkAttachmentDefinition creates in the pod
+   * (plugins registered with `domainAttachmentType: tap`); that NAD is in `networks` too.
+   */
+  pluginTaps: Record<string, string>;
 }
 
 function conflict(i: number, message: string): VirtnetError {
@@ -56,8 +61,8 @@ function secondaryIfname(network: NetworkSpec, ordinal: number, status: readonly
  * Maps `spec.networks` to the pod's network request. `networkStatus` (an existing pod's) makes
  * secondary networks resolve to the ordinal names that pod actually has.
  */
-export function podNetworksForVm(spec: VmSpec, opts: { networkStatus?: readonly NetworkStatusEntry[] } = {}): VmPodNetworks {
-  const out: VmPodNetworks = { interfaces: {}, attachments: [] };
+export function podNetworksForVm(spec: VmSpec, opts: { networkStatus?: readonly NetworkStatusEntry[]; bindingPlugins?: Record<string, BindingPluginConfig> } = {}): VmPodNetworks {
+  const out: VmPodNetworks = { interfaces: {}, attachments: [], pluginTaps: {} };
   const absent = new Set(spec.interfaces.filter((i) => i.state === 'absent').map((i) => i.name));
   const macOf = new Map(spec.interfaces.filter((i) => i.macAddress !== undefined).map((i) => [i.name, i.macAddress!]));
   const selections: NetworkSelection[] = [];
@@ -98,6 +103,16 @@ export function podNetworksForVm(spec: VmSpec, opts: { networkStatus?: readonly 
     out.interfaces[net.name] = podInterface;
     out.attachments.push({ network: net.name, podInterface, source: src.kind, default: isDefault || (src.kind === 'genie' && podInterface === DEFAULT_POD_IFNAME) });
   });
+  // Binding plugins that attach through a tap: their NAD's CNI plugin creates the tap in the pod,
+  // asked for as one more Multus network whose interface is the tap (KubeVirt's network binding plugin API).
+  for (const iface of spec.interfaces) {
+    const plugin = iface.binding === 'plugin' && iface.bindingPlugin !== undefined && Object.hasOwn(opts.bindingPlugins ?? {}, iface.bindingPlugin) ? opts.bindingPlugins![iface.bindingPlugin]! : undefined;
+    if (!plugin || plugin.domainAttachmentType !== 'tap' || !plugin.networkAttachmentDefinition || iface.state === 'absent') continue;
+    const tap = pluginTapIfname(iface.name);
+    const ref = splitNamespace(spec.namespace, plugin.networkAttachmentDefinition);
+    selections.push({ name: ref.name, namespace: ref.namespace, interface: tap, cniArgs: { logicNetworkName: iface.name } });
+    out.pluginTaps[iface.name] = tap;
+  }
   if (selections.length > 0) out.networks = formatNetworksAnnotation(selections);
   if (genie.length > 0) out.genie = genie.join(',');
   return out;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isVirtnetError } from '../errors/virtnet-error.js';
 import { loadClusterConfig, loadVmSpec, loadVmSpecs } from './load-spec.js';
+import { DEFAULT_CLUSTER_CONFIG } from '../api/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'virtnet-load-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,7 +35,7 @@ test('unreadable files are usage errors', async () => {
 });
 
 test('loadClusterConfig: defaults without a path, the seed ConfigMap, errors with position', async () => {
-  assert.deepEqual(await loadClusterConfig(), { permitBridgeInterfaceOnPodNetwork: true, defaultNetworkInterface: 'bridge' });
+  assert.deepEqual(await loadClusterConfig(), DEFAULT_CLUSTER_CONFIG);
   assert.equal((await loadClusterConfig('test/fixtures/specs/seed004-kubevirt-config.yaml')).permitBridgeInterfaceOnPodNetwork, false);
   const bad = file('cc.yaml', 'kind: ConfigMap\ndata:\n  permitBridgeInterfaceOnPodNetwork: nope\n');
   await assert.rejects(loadClusterConfig(bad), (err: unknown) => isVirtnetError(err, 'USAGE_CLUSTER_CONFIG_INVALID') && err.message.includes('cc.yaml:3:38'));

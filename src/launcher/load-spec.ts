@@ -9,6 +9,7 @@ import {
   validateVmDocument,
   type ClusterConfig,
   type SpecIssue,
+  type ValidateOptions,
   type VmSpec,
 } from '../api/index.js';
 import { isListDocument, listItemDocuments, prefixIssue } from '../api/list-documents.js';
@@ -54,17 +55,17 @@ export async function readSpecText(path: string): Promise<string> {
 }
 
 /** Validates every document of `text` (named `file` in issues). */
-export function validateSpecText(text: string, file: string, clusterConfig: ClusterConfig = DEFAULT_CLUSTER_CONFIG): FileOutcome {
+export function validateSpecText(text: string, file: string, clusterConfig: ClusterConfig = DEFAULT_CLUSTER_CONFIG, options: ValidateOptions = {}): FileOutcome {
   const parsed = parseSpecDocuments(text, file);
   const documents = parsed.documents.flatMap((doc): DocumentOutcome[] => {
     if (doc.errors.length === 0 && isListDocument(doc.value)) {
       return listItemDocuments(doc).map((item, i) => {
-        const r = validateVmDocument(item, clusterConfig);
+        const r = validateVmDocument(item, clusterConfig, options);
         const prefix = (list: SpecIssue[]) => list.map((issue) => prefixIssue(issue, i));
         return { index: item.index, ...(r.spec ? { spec: r.spec } : {}), errors: prefix(r.errors), warnings: prefix(r.warnings), ignored: r.ignored === true, value: item.value };
       });
     }
-    const r = validateVmDocument(doc, clusterConfig);
+    const r = validateVmDocument(doc, clusterConfig, options);
     return [{ index: doc.index, ...(r.spec ? { spec: r.spec } : {}), errors: r.errors, warnings: r.warnings, ignored: r.ignored === true, value: doc.value }];
   });
   const errors = [...parsed.errors, ...documents.flatMap((d) => d.errors)];
@@ -74,13 +75,13 @@ export function validateSpecText(text: string, file: string, clusterConfig: Clus
 }
 
 /** Reads and validates every VM document of `path` (`-` for stdin). */
-export async function loadVmSpecs(path: string, clusterConfig: ClusterConfig = DEFAULT_CLUSTER_CONFIG): Promise<FileOutcome> {
-  return validateSpecText(await readSpecText(path), path, clusterConfig);
+export async function loadVmSpecs(path: string, clusterConfig: ClusterConfig = DEFAULT_CLUSTER_CONFIG, options: ValidateOptions = {}): Promise<FileOutcome> {
+  return validateSpecText(await readSpecText(path), path, clusterConfig, options);
 }
 
 /** The one valid VM of `path`; throws SPEC_INVALID (first error's field, all issues in detail) otherwise. */
-export async function loadVmSpec(path: string, clusterConfig: ClusterConfig = DEFAULT_CLUSTER_CONFIG): Promise<VmSpec> {
-  const outcome = await loadVmSpecs(path, clusterConfig);
+export async function loadVmSpec(path: string, clusterConfig: ClusterConfig = DEFAULT_CLUSTER_CONFIG, options: ValidateOptions = {}): Promise<VmSpec> {
+  const outcome = await loadVmSpecs(path, clusterConfig, options);
   const first = outcome.errors[0];
   if (first) {
     const where = first.line !== undefined ? `${path}:${first.line}:${first.column}: ` : `${path}: `;

@@ -144,7 +144,7 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
   const accel = chooseAccel(options.accel ?? 'auto');
   const hostname = spec.hostname ?? spec.name.split('.')[0] ?? spec.name;
   const boot = await bootOf(options, hostname);
-  const podNetworks = podNetworksForVm(spec);
+  const podNetworks = podNetworksForVm(spec, { bindingPlugins: options.cluster.bindingPlugins });
 
   const runStarted = performance.now();
   mkdirSync(vmDir, { recursive: true });

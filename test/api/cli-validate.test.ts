@@ -31,7 +31,7 @@ spec:
       interfaces:
         - name: default
           masquerade: {}
-          macAddress: aa:bb:cc:dd:ee:ff:00
+          macAddress: aa:bb:cc:dd:ee:ff:00:11
         - name: blue
           bridge: {}
   networks:
@@ -44,7 +44,24 @@ test('validate: every bundled example is valid (exit 0, no error lines)', () => 
   assert.ok(examples.length >= 7);
   const r = virtnet(['validate', ...examples]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.equal(r.stdout, '');
+  const lines = r.stdout.trim().split('\n');
+  assert.deepEqual(lines.filter((l) => !l.includes(': warning: ') && !/: valid \(\d+ VMs?(, \d+ warnings?)?\)$/.test(l)), [], 'only warnings and verdicts');
+  assert.equal(lines.filter((l) => l.includes(': valid (')).length, examples.length, 'one verdict per file');
+  assert.equal(r.stderr, '');
+});
+
+test('validate: text mode prints errors, warnings and the verdict on stdout, in text order (as kubectl does)', () => {
+  const file = write('mixed.yaml', BAD.replace('          bridge: {}\n', '          bridge: {}\n          macAdress: 02:00:00:00:00:01\n'));
+  const r = virtnet(['validate', file]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, '');
+  const lines = r.stdout.trim().split('\n').map((l) => l.slice(file.length));
+  assert.deepEqual(lines, [
+    ':8:23: spec.domain.devices.interfaces[0].macAddress: MAC address "aa:bb:cc:dd:ee:ff:00:11" is too long: a MAC has 6 octets',
+    ':9:17: spec.domain.devices.interfaces[1].name: interface "blue" has no network of the same name in networks',
+    ':11:22: spec.domain.devices.interfaces[1].macAdress: warning: macAdress is not a field here and is ignored; did you mean macAddress?',
+    ': invalid (2 errors, 1 warning)',
+  ]);
 });
 
 test('validate: text output is FILE:LINE:COL: FIELD: message, exit 1', () => {
@@ -53,8 +70,9 @@ test('validate: text output is FILE:LINE:COL: FIELD: message, exit 1', () => {
   assert.equal(r.code, 1);
   const lines = r.stdout.trim().split('\n');
   assert.deepEqual(lines, [
-    `${file}:8:23: spec.domain.devices.interfaces[0].macAddress: MAC address "aa:bb:cc:dd:ee:ff:00" is too long: a MAC has 6 octets`,
+    `${file}:8:23: spec.domain.devices.interfaces[0].macAddress: MAC address "aa:bb:cc:dd:ee:ff:00:11" is too long: a MAC has 6 octets`,
     `${file}:9:17: spec.domain.devices.interfaces[1].name: interface "blue" has no network of the same name in networks`,
+    `${file}: invalid (2 errors)`,
   ]);
   assert.ok(!r.stderr.includes('    at '), 'no stack trace');
 });
@@ -67,7 +85,7 @@ test('validate -o json: one object for one file, an array for several, the docum
   assert.deepEqual(Object.keys(o as object), ['file', 'valid', 'errors', 'warnings']);
   assert.equal(o.file, bad);
   assert.equal(o.valid, false);
-  assert.deepEqual(o.errors[0], { field: 'spec.domain.devices.interfaces[0].macAddress', code: 'MAC_TOO_LONG', message: 'MAC address "aa:bb:cc:dd:ee:ff:00" is too long: a MAC has 6 octets', line: 8, column: 23 });
+  assert.deepEqual(o.errors[0], { field: 'spec.domain.devices.interfaces[0].macAddress', code: 'MAC_TOO_LONG', message: 'MAC address "aa:bb:cc:dd:ee:ff:00:11" is too long: a MAC has 6 octets', line: 8, column: 23 });
   assert.equal(o.errors[1].code, 'INTERFACE_WITHOUT_NETWORK');
   const two = virtnet(['validate', '-o', 'json', 'examples/slirp.yaml', bad]);
   assert.equal(two.code, 1);
@@ -104,7 +122,7 @@ test('validate --cluster-config: the kubevirt-config ConfigMap forbids bridge on
   const r = virtnet(['validate', '--cluster-config', cm, 'examples/bridge-multus.yaml', 'examples/pod-masquerade-ports.yaml']);
   assert.equal(r.code, 1);
   assert.match(r.stdout, /bridge-multus\.yaml:\d+:\d+: spec\.template\.spec\.domain\.devices\.interfaces\[0\]\.bridge: /);
-  assert.equal(r.stdout.trim().split('\n').length, 1);
+  assert.equal(r.stdout.trim().split('\n').filter((l) => /: spec\./.test(l) && !l.includes(': warning: ')).length, 1);
 });
 
 test('validate: garbage input is an error with a position, not a crash', () => {

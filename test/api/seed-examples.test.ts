@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadClusterConfig, validateSpecText } from '../../src/launcher/load-spec.js';
+import { DEFAULT_CLUSTER_CONFIG } from '../../src/api/types.js';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'specs', 'seeds');
 const seedConfigMap = join(import.meta.dirname, '..', 'fixtures', 'specs', 'seed004-kubevirt-config.yaml');
@@ -65,7 +66,7 @@ test('seed 004 defaulting: no interfaces gives the default pod bridge; autoattac
 
 test("the seed's kubevirt-config ConfigMap forbids bridge on the pod network only", async () => {
   const cluster = await loadClusterConfig(seedConfigMap);
-  assert.deepEqual(cluster, { permitBridgeInterfaceOnPodNetwork: false, defaultNetworkInterface: 'bridge' });
+  assert.deepEqual(cluster, { ...DEFAULT_CLUSTER_CONFIG, permitBridgeInterfaceOnPodNetwork: false, defaultNetworkInterface: 'bridge' });
   const defaulted = validate('seed004-16-vm.yaml', cluster);
   assert.deepEqual(defaulted.errors.map((e) => [e.code, e.field]), [['BRIDGE_ON_POD_FORBIDDEN', 'spec.domain.devices.interfaces']]);
   assert.equal(validate('seed004-11-vm.yaml', cluster).valid, true, 'bridge on a Multus network stays allowed');

@@ -20,7 +20,7 @@ const texts = [
 ].filter((t) => !t.startsWith('# ') || t.includes('kind:'));
 const values = texts.flatMap((t) => parseSpecDocuments(t, 'f.yaml').documents.map((d) => d.value)).filter((v) => v !== undefined);
 
-const clusters: ClusterConfig[] = [DEFAULT_CLUSTER_CONFIG, { permitBridgeInterfaceOnPodNetwork: false, defaultNetworkInterface: 'masquerade' }, { permitBridgeInterfaceOnPodNetwork: false, defaultNetworkInterface: 'bridge' }];
+const clusters: ClusterConfig[] = [DEFAULT_CLUSTER_CONFIG, { ...DEFAULT_CLUSTER_CONFIG, permitBridgeInterfaceOnPodNetwork: false, defaultNetworkInterface: 'masquerade' }, { ...DEFAULT_CLUSTER_CONFIG, permitBridgeInterfaceOnPodNetwork: false, defaultNetworkInterface: 'bridge' }];
 
 type Json = unknown;
 /** Every path of a value (maps and lists), so a mutation can aim anywhere. */

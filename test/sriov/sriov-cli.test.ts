@@ -82,7 +82,7 @@ test('virtnet plan: masquerade + SR-IOV from environment discovery', { skip: nee
     ],
   );
   assert.deepEqual(sriov.nic.backend, { kind: 'hostdev', hostPciAddress: '0000:3b:10.3' });
-  assert.equal(sriov.nic.guestPciAddress, '0000:06:00.0');
+  assert.equal(sriov.nic.guestPciAddress, '0000:00:06.0');
   assert.deepEqual(sriov.nic.guestConfig, {
     kind: 'static',
     config: {

@@ -48,7 +48,7 @@ export function register(program: Command): void {
       if ((opts.kernel === undefined) !== (opts.initrd === undefined)) throw new VirtnetError('USAGE_KERNEL_INITRD', '--kernel and --initrd go together', { field: '--kernel' });
       if (opts.disk !== undefined && opts.kernel !== undefined) throw new VirtnetError('USAGE_BOOT_SOURCE', '--disk and --kernel exclude each other', { field: '--disk' });
       const stateDir = resolveStateDir(opts.stateDir);
-      const loaded = await loadSpecsReporting(file, opts.clusterConfig);
+      const loaded = await loadSpecsReporting(file, opts.clusterConfig, opts.stateDir);
       if (!loaded) return;
       const { cluster, outcome } = loaded;
       const spec = outcome.specs[0];

@@ -1,10 +1,12 @@
-// `virtnet validate [-o text|json] [--cluster-config FILE] FILE...`: checks VM specs like a compiler.
-// Text: one `FILE:LINE:COL: FIELD: message` line per error on stdout, warnings on stderr. JSON: one
-// object per file (an array for several). Exit 0 all valid, 1 any invalid, 2 usage or unreadable file.
+// `virtnet validate [-o text|json] [--cluster-config FILE] [--state-dir DIR] FILE...`: checks VM specs
+// like a compiler. Text, all on stdout as kubectl prints it: one `FILE:LINE:COL: FIELD: message` line
+// per error and warning in text order, then the file's verdict. JSON: one object per file (an array for
+// several). Exit 0 all valid, 1 any invalid, 2 usage or unreadable file (that one said on stderr).
 import { Option, type Command } from '@commander-js/extra-typings';
 import type { SpecIssue } from '../../api/index.js';
 import { isVirtnetError } from '../../errors/virtnet-error.js';
 import { loadClusterConfig, loadVmSpecs, type FileOutcome } from '../../launcher/load-spec.js';
+import { resolveStateDir } from '../../launcher/state-dir.js';
 
 /** A file's outcome; `unreadable` when the file could not be read (reported on stderr, exit 2). */
 type ValidateOutcome = FileOutcome & { unreadable?: boolean };
@@ -26,6 +28,18 @@ export function outcomeJson(o: FileOutcome): { file: string; valid: boolean; err
   return { file: o.file, valid: o.valid, errors: o.errors.map(issueJson), warnings: o.warnings.map(issueJson) };
 }
 
+/** One file's text report: its errors and warnings in text order, then its verdict. */
+export function textReport(o: FileOutcome): string[] {
+  const issues = [...o.errors.map((issue) => ({ issue, severity: 'error' as const })), ...o.warnings.map((issue) => ({ issue, severity: 'warning' as const }))];
+  // Issues of a file come per document; within the file, the order a reader scrolls in.
+  issues.sort((a, b) => (a.issue.line ?? 0) - (b.issue.line ?? 0) || (a.issue.column ?? 0) - (b.issue.column ?? 0));
+  const lines = issues.map((x) => formatIssueLine(o.file, x.issue, x.severity));
+  const vms = `${o.specs.length} VM${o.specs.length === 1 ? '' : 's'}`;
+  const warnings = o.warnings.length > 0 ? `, ${o.warnings.length} warning${o.warnings.length === 1 ? '' : 's'}` : '';
+  lines.push(o.valid ? `${o.file}: valid (${vms}${warnings})` : `${o.file}: invalid (${o.errors.length} error${o.errors.length === 1 ? '' : 's'}${warnings})`);
+  return lines;
+}
+
 /** Registers `validate`. */
 export function register(program: Command): void {
   program
@@ -33,14 +47,16 @@ export function register(program: Command): void {
     .description('validate VM network specs (YAML/JSON, several documents per file, - for stdin)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
     .option('--cluster-config <file>', 'cluster configuration (object, kubevirt-config ConfigMap or KubeVirt CR)')
+    .option('--state-dir <dir>', 'the state directory virtnet run would use (socket paths must fit; default $VIRTNET_STATE_DIR or /var/lib/virtnet)')
     .argument('<files...>', 'spec files')
     .action(async (files, opts) => {
       const cluster = await loadClusterConfig(opts.clusterConfig);
+      const stateDir = resolveStateDir(opts.stateDir);
       const outcomes: ValidateOutcome[] = [];
       let unreadable = false;
       for (const file of files) {
         try {
-          outcomes.push(await loadVmSpecs(file, cluster));
+          outcomes.push(await loadVmSpecs(file, cluster, { stateDir }));
         } catch (err) {
           if (!isVirtnetError(err, 'USAGE_FILE_UNREADABLE')) throw err;
           unreadable = true;
@@ -53,12 +69,9 @@ export function register(program: Command): void {
         const json = outcomes.map(outcomeJson);
         process.stdout.write(`${JSON.stringify(files.length === 1 ? json[0] : json, null, 2)}\n`);
       } else {
-        for (const o of outcomes) {
-          if (o.unreadable) continue;
-          for (const e of o.errors) process.stdout.write(`${formatIssueLine(o.file, e)}\n`);
-          for (const w of o.warnings) process.stderr.write(`${formatIssueLine(o.file, w, 'warning')}\n`);
-          if (o.valid) process.stderr.write(`${o.file}: valid (${o.specs.length} VM${o.specs.length === 1 ? '' : 's'})\n`);
-        }
+        const lines: string[] = [];
+        for (const o of outcomes) if (!o.unreadable) lines.push(...textReport(o));
+        process.stdout.write(lines.map((l) => `${l}\n`).join(''));
       }
       process.exitCode = unreadable ? 2 : outcomes.every((o) => o.valid) ? 0 : 1;
     });
