@@ -174,9 +174,42 @@ out:
   return result;
 }
 
+/*
+ * execve(argv: string[], env: string[]): replaces this process by argv[0] (a path) with the same
+ * pid, stdio and parent — how a long-running command restarts Node with other V8 flags without a
+ * second process. Returns a negative errno only when it failed (the process is unchanged).
+ */
+static napi_value exec_self(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value args[2];
+  if (napi_get_cb_info(env, info, &argc, args, NULL, NULL) != napi_ok || argc < 2) return int_value(env, -EINVAL);
+  char **argv = string_array(env, args[0]);
+  char **envp = string_array(env, args[1]);
+  int err = EINVAL;
+  if (argv != NULL && envp != NULL && argv[0] != NULL) {
+    /* Node marks stdin/stdout/stderr close-on-exec at start-up (so its children do not inherit them):
+     * the new image keeps them. Node blocks some signals and ignores SIGPIPE: the new image starts clean. */
+    for (int fd = 0; fd <= 2; fd++) {
+      int flags = fcntl(fd, F_GETFD);
+      if (flags >= 0) fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    pthread_sigmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    execve(argv[0], argv, envp);
+    err = errno;
+  }
+  free_array(argv);
+  free_array(envp);
+  return int_value(env, -err);
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "spawn", NAPI_AUTO_LENGTH, spawn, NULL, &fn);
   napi_set_named_property(env, exports, "spawn", fn);
+  napi_create_function(env, "execve", NAPI_AUTO_LENGTH, exec_self, NULL, &fn);
+  napi_set_named_property(env, exports, "execve", fn);
   return exports;
 }

@@ -2,8 +2,12 @@
 // virtnet's command line: one commander program; each command lives in its own module under
 // ./commands and is loaded only when it runs. Exit codes: 0 ok, 1 invalid input or failed job, 2 usage errors.
 import { Command } from '@commander-js/extra-typings';
+import { becomeLeanNode } from '../exec/lean-node.js';
 import { registerCommands } from './commands/index.js';
 import { reportFatal } from './report-fatal.js';
+
+// The per-VM processes live as long as their VMs: small beats fast there (see lean-node.ts).
+if (process.argv[2] === 'run' || process.argv[2] === 'up') becomeLeanNode();
 
 const program = new Command('virtnet')
   .description('Connect virtual machines to Kubernetes pod networks through CNI')

@@ -1,12 +1,10 @@
-// libvirt domain XML for a VmMachine (https://libvirt.org/formatdomain.html), built with xmlbuilder2
-// from typed data — never by string concatenation. One <interface> (or <hostdev>) per VmNic:
+// libvirt domain XML for a VmMachine (https://libvirt.org/formatdomain.html), built as an element tree
+// (xml-element.ts) from typed data — never by string concatenation. One <interface> (or <hostdev>) per VmNic:
 // tap → type='ethernet' + <target managed='no'> (bridge, masquerade), macvtap → type='direct',
 // passt → type='user' + <backend type='passt'>, SR-IOV → <hostdev> with managed='no' (virtnet binds
 // vfio-pci itself). libvirt cannot express slirp's hostfwd, so slirp NICs go through
 // <qemu:commandline> with the same -netdev/-device the embedded runner uses (as KubeVirt did).
 // Pure: no I/O.
-import { create } from 'xmlbuilder2';
-import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import type { VmNic } from '../bindings/vm-nic.js';
 import { netdevArg, nicDeviceArg } from './qemu-args.js';
 import {
@@ -19,6 +17,7 @@ import {
   nicQueues,
   parsePciAddress,
 } from './vm-machine.js';
+import { XmlElement, xmlDocument } from './xml-element.js';
 
 const QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0';
 
@@ -30,7 +29,7 @@ export interface DomainXmlOptions {
 }
 
 /** `<address>`; a hostdev's <source> address carries no type attribute (libvirt's schema). */
-function pciAddressElement(parent: XMLBuilder, addr: PciAddress, typed = true): void {
+function pciAddressElement(parent: XmlElement, addr: PciAddress, typed = true): void {
   parent.ele('address', {
     ...(typed ? { type: 'pci' } : {}),
     domain: hexAttr(addr.domain, 4),
@@ -41,7 +40,7 @@ function pciAddressElement(parent: XMLBuilder, addr: PciAddress, typed = true): 
 }
 
 /** Elements every NIC kind shares: boot order or no ROM, alias, guest PCI address, ACPI index. */
-function commonNicElements(el: XMLBuilder, nic: VmNic, index: number, romAllowed: boolean): void {
+function commonNicElements(el: XmlElement, nic: VmNic, index: number, romAllowed: boolean): void {
   if (nic.bootOrder !== undefined) el.ele('boot', { order: String(nic.bootOrder) });
   else if (romAllowed) el.ele('rom', { enabled: 'no' });
   el.ele('alias', { name: nic.alias });
@@ -50,7 +49,7 @@ function commonNicElements(el: XMLBuilder, nic: VmNic, index: number, romAllowed
   if (nic.acpiIndex !== undefined) el.ele('acpi', { index: String(nic.acpiIndex) });
 }
 
-function interfaceElement(devices: XMLBuilder, nic: VmNic, index: number, options: DomainXmlOptions): void {
+function interfaceElement(devices: XmlElement, nic: VmNic, index: number, options: DomainXmlOptions): void {
   const b = nic.backend;
   if (b.kind === 'hostdev') {
     const hd = devices.ele('hostdev', { mode: 'subsystem', type: 'pci', managed: 'no' });
@@ -90,8 +89,7 @@ function interfaceElement(devices: XMLBuilder, nic: VmNic, index: number, option
 
 /** The libvirt domain XML of `machine` (a complete document). */
 export function buildDomainXml(machine: VmMachine, options: DomainXmlOptions): string {
-  const doc = create({ version: '1.0', encoding: 'UTF-8' });
-  const domain = doc.ele('domain', { type: machine.accel === 'kvm' ? 'kvm' : 'qemu' });
+  const domain = new XmlElement('domain').att('type', machine.accel === 'kvm' ? 'kvm' : 'qemu');
   const slirp = machine.nics
     .map((nic, index) => ({ nic, index }))
     .filter(({ nic }) => nic.backend.kind === 'user');
@@ -147,7 +145,7 @@ export function buildDomainXml(machine: VmMachine, options: DomainXmlOptions): s
   devices.ele('memballoon', { model: 'none' });
 
   if (slirp.length > 0) {
-    const cmd = domain.ele(QEMU_NS, 'qemu:commandline');
+    const cmd = domain.ele('qemu:commandline');
     for (const { nic, index } of slirp) {
       const qemuOptions = { host: options.host };
       for (const value of [
@@ -156,9 +154,9 @@ export function buildDomainXml(machine: VmMachine, options: DomainXmlOptions): s
         '-device',
         nicDeviceArg(nic, index, qemuOptions),
       ]) {
-        cmd.ele(QEMU_NS, 'qemu:arg', { value });
+        cmd.ele('qemu:arg', { value });
       }
     }
   }
-  return doc.end({ prettyPrint: true });
+  return xmlDocument(domain);
 }
