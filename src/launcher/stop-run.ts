@@ -3,6 +3,7 @@
 // time, gc's exact teardown from the recorded state takes over.
 import { collectVm } from './gc.js';
 import { ownerAlive, readRunRecord } from './run-record.js';
+import { tryLockVm } from './vm-lock.js';
 
 /** What `down NAME` did. */
 export type StopRunOutcome = 'not-running' | 'stopped' | 'collected';
@@ -20,7 +21,15 @@ export async function stopRun(stateDir: string, vm: string, timeoutMs = 60_000):
     if (!readRunRecord(stateDir, vm)) return 'stopped';
     if (ownerAlive(record)) process.kill(record.pid, 'SIGKILL');
   }
-  const collected = await collectVm(stateDir, record);
+  // Whoever holds the lock now (the owner's own teardown, gc, a new run) finishes or owns the VM.
+  const lock = await tryLockVm(stateDir, vm);
+  if (!lock) return 'stopped';
+  let collected;
+  try {
+    collected = await collectVm(stateDir, record);
+  } finally {
+    lock.release();
+  }
   if (collected.errors.length > 0) throw new Error(`VM ${vm}: ${collected.errors.join('; ')}`);
   return 'collected';
 }
