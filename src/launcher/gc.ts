@@ -9,7 +9,7 @@ import { deletePod, listPods } from '../cni/pod.js';
 import { deleteBridgeIfIdle } from '../host/idle-bridge.js';
 import { listRunRecords, ownerAlive, type RunRecord } from './run-record.js';
 import { vmStateDir } from './vm-record.js';
-import { tryLockVm } from './vm-lock.js';
+import { listLockedVms, tryLockVm } from './vm-lock.js';
 
 /** What gc did for one VM (or, without `vm`, for a pod whose earlier deletion failed). */
 export interface CollectedVm {
@@ -87,8 +87,9 @@ export async function collectVm(stateDir: string, record: RunRecord): Promise<Co
 }
 
 /**
- * Collects every VM whose `virtnet run` process is gone (and that nobody holds the lock of), then
- * retries the pods whose deletion failed earlier (status `deleting`, no live run naming them).
+ * Collects every VM whose `virtnet run` process is gone (and that nobody holds the lock of), removes
+ * lock files nobody holds, then retries the pods whose deletion failed earlier (status `deleting`,
+ * no live run naming them).
  */
 export async function collectGarbage(stateDir: string): Promise<CollectedVm[]> {
   const done: CollectedVm[] = [];
@@ -103,6 +104,8 @@ export async function collectGarbage(stateDir: string): Promise<CollectedVm[]> {
       lock.release();
     }
   }
+  // Lock files a killed holder could not remove: taking and releasing the lock removes them.
+  for (const vm of listLockedVms(stateDir)) (await tryLockVm(stateDir, vm).catch(() => undefined))?.release();
   const live = new Set(listRunRecords(stateDir).map((r) => r.pod));
   for (const pod of listPods(stateDir)) {
     if (pod.status !== 'deleting' || live.has(pod.name)) continue;

@@ -7,7 +7,7 @@
 // close-on-exec, so QEMU and other children never hold it past us.
 // The file is removed at release while still locked; a locker that opened it just before checks
 // afterwards that it locked the file still at the path, else tries again.
-import { closeSync, fstatSync, mkdirSync, openSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { startProgram } from '../exec/run-program.js';
 import { vmStateDir } from './vm-record.js';
@@ -45,6 +45,17 @@ function flockNonBlocking(fd: number): Promise<boolean> {
       else reject(new Error(`flock: ${stderr.trim() || `exit status ${String(code)}`}`));
     });
   });
+}
+
+/** VMs with a lock file (held, or left by a holder that was killed before it could remove it). */
+export function listLockedVms(stateDir: string): string[] {
+  try {
+    return readdirSync(join(stateDir, 'locks'))
+      .filter((f) => f.endsWith('.lock'))
+      .map((f) => f.slice(0, -'.lock'.length));
+  } catch {
+    return [];
+  }
 }
 
 /** Takes the lock of VM `vm`, or returns undefined at once when someone else holds it. */
