@@ -38,6 +38,8 @@ export interface RunEnd {
 /** A started `virtnet run`. */
 export interface FaultRun {
   pid: number;
+  /** VIRTNET_FAULT_TRACE of this run: the fault points passed so far. */
+  traceFile: string;
   /** Resolves once QEMU is up (the wiring tree is printed). */
   running: Promise<void>;
   ended: Promise<RunEnd>;
@@ -100,6 +102,7 @@ export function startFaultRun(w: FaultWorld, spec: string, opts: { env?: NodeJS.
   up.catch(() => undefined);
   return {
     pid: child.pid!,
+    traceFile: trace,
     running: up,
     ended,
     kill: (signal) => child.kill(signal),
