@@ -12,8 +12,8 @@ const VM = 'victim';
 /** Where setup fails on purpose so its teardown runs without QEMU. */
 const FAIL_BEFORE_QEMU = 'fail@run.record:bindings-applied:1';
 
-async function killAt(w: FaultWorld, point: string, opts: { fault?: string; sigtermWhenRunning?: boolean } = {}): Promise<void> {
-  const run = startFaultRun(w, vmSpec(VM), { env: { VIRTNET_FAULT: [opts.fault, `kill@${point}`].filter(Boolean).join(',') } });
+async function killAt(w: FaultWorld, point: string, opts: { fault?: string; sigtermWhenRunning?: boolean; spec?: string } = {}): Promise<void> {
+  const run = startFaultRun(w, opts.spec ?? vmSpec(VM), { env: { VIRTNET_FAULT: [opts.fault, `kill@${point}`].filter(Boolean).join(',') } });
   if (opts.sigtermWhenRunning) {
     await run.running;
     run.kill('SIGTERM');
@@ -55,4 +55,26 @@ test('kill -9 at every recorded step of setup and teardown: gc leaves nothing, t
   assert.ok(setupSteps.includes('run.qemu-spawned:1'), 'QEMU spawned is a step of its own (its pid is recorded next)');
 
   await assertVmRuns(w, vmSpec(VM));
+});
+
+const PASST_VM = `kind: VM
+metadata: {name: helper}
+spec:
+  domain: {devices: {interfaces: [{name: default, passt: {}, ports: [{port: 80}]}]}}
+  networks: [{name: default, pod: {}}]
+`;
+
+test('kill -9 at every step of a binding with a helper process (passt): gc leaves no helper behind', { skip: needsRoot(), timeout: 300_000 }, async (t) => {
+  const sb = sandbox(t);
+  const w = faultWorld(sb);
+  const traced = startFaultRun(w, PASST_VM, { env: { VIRTNET_FAULT: FAIL_BEFORE_QEMU } });
+  const rolledBack = await traced.ended;
+  assert.match(rolledBack.stderr, /FAULT_INJECTED/);
+  await assertClean(w, 'a rolled-back passt setup');
+  const applied = rolledBack.trace.indexOf('run.record:bindings-applied:1');
+  // Intent, the helper's pid the moment it is spawned, applied.
+  const networkSteps = rolledBack.trace.slice(0, applied).filter((s) => s.startsWith('network.record:'));
+  assert.ok(networkSteps.length >= 3, `passt's pid is a recorded step of its own: ${networkSteps.join(' ')}`);
+  for (const step of rolledBack.trace.slice(0, applied + 1)) await killAt(w, step, { spec: PASST_VM });
+  t.diagnostic(`kill -9 trials with a helper process: ${applied + 1}; leftovers after gc: 0`);
 });
