@@ -19,7 +19,11 @@ export async function stopRun(stateDir: string, vm: string, timeoutMs = 60_000):
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline && ownerAlive(record)) await sleep(100);
     if (!readRunRecord(stateDir, vm)) return 'stopped';
-    if (ownerAlive(record)) process.kill(record.pid, 'SIGKILL');
+    if (ownerAlive(record)) {
+      process.kill(record.pid, 'SIGKILL');
+      // Its lock is freed once it is really gone: wait for that (briefly) before taking it.
+      for (let i = 0; i < 50 && ownerAlive(record); i++) await sleep(100);
+    }
   }
   // Whoever holds the lock now (the owner's own teardown, gc, a new run) finishes or owns the VM.
   const lock = await tryLockVm(stateDir, vm);

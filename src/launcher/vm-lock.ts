@@ -1,4 +1,4 @@
-// The per-VM lock: whoever holds `<stateDir>/locks/<vm>.lock` owns VM <vm> — its run record, state
+// The per-VM lock: whoever holds `<stateDir>/locks/<vm>` owns VM <vm> — its run record, state
 // dir, bindings and pod — for as long as it holds it: `virtnet run` for the whole run (setup, life,
 // teardown), `virtnet gc` and `virtnet down` while they collect. It is a flock(2) lock, so the
 // kernel releases it when the holder dies, even by kill -9: no stale lock, no pid to trust.
@@ -24,7 +24,8 @@ const ATTEMPTS = 5;
 /** The lock file of VM `vm` (outside the VM's state dir, which teardown removes). */
 export function vmLockPath(stateDir: string, vm: string): string {
   vmStateDir(stateDir, vm);
-  return join(stateDir, 'locks', `${vm}.lock`);
+  // Named exactly like the VM (at most 253 bytes, a valid file name; a suffix could overflow NAME_MAX).
+  return join(stateDir, 'locks', vm);
 }
 
 /** flock(1) on `fd` without waiting: true when locked, false when another holder has it. */
@@ -50,9 +51,7 @@ function flockNonBlocking(fd: number): Promise<boolean> {
 /** VMs with a lock file (held, or left by a holder that was killed before it could remove it). */
 export function listLockedVms(stateDir: string): string[] {
   try {
-    return readdirSync(join(stateDir, 'locks'))
-      .filter((f) => f.endsWith('.lock'))
-      .map((f) => f.slice(0, -'.lock'.length));
+    return readdirSync(join(stateDir, 'locks'));
   } catch {
     return [];
   }
