@@ -53,3 +53,17 @@ test('SIGTERM while a CNI ADD hangs: the plugin and its child are killed at once
   await assertClean(w, 'SIGTERM during a hung ADD');
   assert.ok(!existsSync(join(w.stateDir, 'vms', VM)));
 });
+
+test('a second SIGTERM during teardown does not interrupt it: exit 0, nothing left', { skip: needsRoot(), timeout: 120_000 }, async (t) => {
+  const sb = sandbox(t);
+  const w = faultWorld(sb);
+  // The first SIGTERM from the test once QEMU is up; the second at a step in the middle of teardown.
+  const run = startFaultRun(w, vmSpec(VM), { env: { VIRTNET_FAULT: 'term@network.removed:1' } });
+  await run.running;
+  run.kill('SIGTERM');
+  const end = await run.ended;
+  assert.equal(end.code, 0, end.stderr);
+  assert.match(end.stderr, /SIGTERM ignored: already stopping/);
+  assert.ok(end.trace.includes('run.removed:1'), 'teardown went to its end');
+  await assertClean(w, 'two SIGTERMs (before gc)');
+});
