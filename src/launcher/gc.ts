@@ -106,9 +106,10 @@ export async function collectGarbage(stateDir: string): Promise<CollectedVm[]> {
   }
   // Lock files a killed holder could not remove: taking and releasing the lock removes them.
   for (const vm of listLockedVms(stateDir)) (await tryLockVm(stateDir, vm).catch(() => undefined))?.release();
-  const live = new Set(listRunRecords(stateDir).map((r) => r.pod));
+  // Pods of live runs are theirs; pods just collected above were just tried.
+  const skip = new Set([...listRunRecords(stateDir).map((r) => r.pod), ...done.map((c) => c.pod)]);
   for (const pod of listPods(stateDir)) {
-    if (pod.status !== 'deleting' || live.has(pod.name)) continue;
+    if (pod.status !== 'deleting' || skip.has(pod.name)) continue;
     const out: CollectedVm = { pod: pod.name, killedQemu: false, errors: [] };
     await deletePod(pod.name, stateDir, { onDelFailure: 'keep-attachments' }).catch((err: unknown) => out.errors.push(`pod: ${err instanceof Error ? err.message : String(err)}`));
     done.push(out);
