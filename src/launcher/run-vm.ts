@@ -240,7 +240,9 @@ async function setUp(options: RunVmOptions, lock: VmLock): Promise<VmRun> {
     // Only the pod this run created (its owner is this run); a failed DEL stays recorded for gc.
     await attempt('pod', () => deletePod(podName, stateDir, { ...undoOptions({ ...cni, ...(signal ? { signal } : {}) }), owner: record.runId, onDelFailure: 'keep-attachments' }));
     await removeIdleHostBridges(record);
-    rmSync(vmDir, { recursive: true, force: true });
+    // What could not be removed stays recorded: the run record (its owner gone once we exit) tells
+    // `virtnet status` and `virtnet gc` to finish the job.
+    if (problems.length === 0) rmSync(vmDir, { recursive: true, force: true });
     faultPoint('run.removed');
     lock.release();
     return problems;

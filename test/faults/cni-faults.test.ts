@@ -64,10 +64,11 @@ test('a DEL that fails at teardown: exit 1 naming network and plugin, kept for g
   assert.match(end.stderr, /network podnet: CNI plugin fault-plugin \(DEL\) failed: injected DEL failure/);
   assert.ok(!listNetns().includes(w.pod), 'the namespace is gone');
   assert.equal(cached(w).length, 1, 'the cached result is kept for a retry');
+  assert.match(virtnet(['status', '--state-dir', w.stateDir]).stdout, /plugged: STALE \(owner gone; run virtnet gc\)/, 'status says what to do');
   // gc retries and fails again (exit 1, still kept) while the plugin fails...
   const again = virtnet(['gc', '--state-dir', w.stateDir]);
   assert.equal(again.code, 1, again.stdout + again.stderr);
-  assert.match(again.stdout, /retried the deletion of pod .*injected DEL failure/);
+  assert.match(again.stdout, /collected plugged \(pod .*\): pod: .*injected DEL failure/);
   assert.equal(cached(w).length, 1);
   // ...and finishes once the DEL works.
   rmSync(flagFile);
@@ -83,7 +84,9 @@ test('a DEL that fails at teardown: exit 1 naming network and plugin, kept for g
   const forced = virtnet(['pod', 'delete', '--force', w.pod, '--state-dir', w.stateDir]);
   assert.equal(forced.code, 1, forced.stderr);
   assert.match(forced.stderr, /injected DEL failure.*forced: its state was removed anyway/);
-  await assertClean(w, 'pod delete --force');
+  // The failed run's record is still there for gc, which now finds the pod gone.
+  assert.match(gc(w), /collected plugged/);
+  await assertClean(w, 'pod delete --force and gc');
   rmSync(flagFile);
   await assertVmRuns(w, vmSpec(VM));
 });
