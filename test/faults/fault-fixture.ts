@@ -61,8 +61,13 @@ export interface FaultWorld {
 export function faultWorld(sb: Sandbox, extraPlugins: unknown[] = []): FaultWorld {
   const pidDir = join(sb.dir, 'pids');
   mkdirSync(pidDir, { recursive: true });
-  const confDir = writeConf(join(sb.dir, 'net.d'), '10-pod.conflist', bridgeConflist(sb, { name: 'podnet', bridgeSuffix: 'pn', extraPlugins }));
+  const confDir = setPlugins(sb, extraPlugins);
   return { sb, stateDir: join(sb.dir, 'state'), confDir, pod: `${sb.prefix}vm`, bridge: `${sb.prefix}pn`, pidDir };
+}
+
+/** (Re)writes the default network of the sandbox's world: bridge + host-local, then `extraPlugins`. */
+export function setPlugins(sb: Sandbox, extraPlugins: unknown[]): string {
+  return writeConf(join(sb.dir, 'net.d'), '10-pod.conflist', bridgeConflist(sb, { name: 'podnet', bridgeSuffix: 'pn', extraPlugins }));
 }
 
 let traceSeq = 0;

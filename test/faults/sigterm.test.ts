@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { needsRoot, sandbox } from '../support/sandbox.js';
-import { assertClean, assertVmRuns, faultWorld, gc, installFaultPlugin, RUN_LIMIT_MS, startFaultRun, vmSpec } from './fault-fixture.js';
+import { assertClean, assertVmRuns, faultWorld, gc, installFaultPlugin, RUN_LIMIT_MS, setPlugins, startFaultRun, vmSpec } from './fault-fixture.js';
 
 const VM = 'termed';
 /** Phases of setup, each named by a step inside it; QEMU is spawned only in the last one. */
@@ -35,7 +35,7 @@ test('SIGTERM in each phase of setup: prompt exit 0, everything undone by the ru
   await assertVmRuns(w, vmSpec(VM));
 });
 
-test('SIGTERM while a CNI ADD hangs: the plugin and its child are killed at once, the chain rolled back, exit 0', { skip: needsRoot(), timeout: 120_000 }, async (t) => {
+test('SIGTERM while a CNI ADD hangs: the plugin and its child are killed at once, the chain rolled back, exit 0; the VM then runs', { skip: needsRoot(), timeout: 120_000 }, async (t) => {
   const sb = sandbox(t);
   const w = faultWorld(sb, [{ type: 'fault-plugin', mode: 'hang', pidDir: join(sb.dir, 'pids') }]);
   installFaultPlugin(w);
@@ -52,6 +52,8 @@ test('SIGTERM while a CNI ADD hangs: the plugin and its child are killed at once
   assert.ok(!end.trace.includes('run.qemu-spawned:1'), 'no QEMU after SIGTERM');
   await assertClean(w, 'SIGTERM during a hung ADD');
   assert.ok(!existsSync(join(w.stateDir, 'vms', VM)));
+  setPlugins(sb, [{ type: 'fault-plugin', pidDir: w.pidDir, mode: 'pass' }]);
+  await assertVmRuns(w, vmSpec(VM));
 });
 
 test('a second SIGTERM during teardown does not interrupt it: exit 0, nothing left', { skip: needsRoot(), timeout: 120_000 }, async (t) => {
