@@ -4,6 +4,7 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import { createPod, deletePod, listPods, readPod, type CreatePodOptions, type PodState } from '../../cni/pod.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import { resolveStateDir } from '../../launcher/state-dir.js';
+import { reportFatal } from '../report-fatal.js';
 import { CNI_PATH_HELP, cniPathOption, parsePluginTimeout, PLUGIN_TIMEOUT_HELP } from '../cni-options.js';
 
 
@@ -71,7 +72,14 @@ export function register(program: Command): void {
     .option('--state-dir <dir>', 'virtnet state directory')
     .action(async (names, o) => {
       const cniPath = cniPathOption(o.cniPath);
-      for (const name of names) await deletePod(name, resolveStateDir(o.stateDir), { force: o.force === true, ...(cniPath ? { cniPath } : {}) });
+      // Every pod is tried, each failure said as it happens; any failure makes the exit status 1.
+      for (const name of names) {
+        try {
+          await deletePod(name, resolveStateDir(o.stateDir), { force: o.force === true, ...(cniPath ? { cniPath } : {}) });
+        } catch (err) {
+          process.exitCode = reportFatal(err);
+        }
+      }
     });
 
   pod
