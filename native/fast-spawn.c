@@ -5,8 +5,10 @@
  * page tables is slow on paravirtualised machines: spawn() blocked the main thread for 7-8 ms per
  * `ip`, where posix_spawn (glibc: clone(CLONE_VM|CLONE_VFORK), no copy) runs the same program to its
  * exit in 2.5 ms. The child gets three fresh pipes as stdin/stdout/stderr, default signal handlers
- * and an empty signal mask (Node ignores SIGPIPE; children must not inherit that), and it starts in
- * the network namespace of the calling thread (see netns-switch.c). JavaScript wraps the pipes in
+ * and an empty signal mask (Node ignores SIGPIPE; children must not inherit that), its own process
+ * group (so a timed-out or cancelled program is killed together with whatever it started, and a
+ * terminal's Ctrl-C reaches virtnet, which decides, not the program), and it starts in the network
+ * namespace of the calling thread (see netns-switch.c). JavaScript wraps the pipes in
  * sockets (src/exec/fast-spawn.ts); one thread per child blocks in waitpid and hands the status to
  * the event loop. libuv reaps only the pids it started, so the two never take each other's children.
  */
@@ -115,7 +117,8 @@ static napi_value spawn(napi_env env, napi_callback_info info) {
   sigemptyset(&none);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
 
   struct waiter *w = calloc(1, sizeof *w);
   if (w == NULL) {

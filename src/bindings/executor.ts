@@ -147,7 +147,7 @@ function bridgeFamily(step: PlanStep): boolean {
 }
 
 /** Runs one segment; returns per-step `applied` data (async actions only). */
-async function runSegment(netns: string, seg: Segment, force: boolean): Promise<unknown[]> {
+async function runSegment(netns: string, seg: Segment, force: boolean, started?: (index: number, applied: unknown) => void): Promise<unknown[]> {
   if (seg.kind === 'ip') {
     await runIpBatch(netns, seg.actions.flatMap((a) => (a.kind === 'ip' ? a.lines : [])), { force });
     return [];
@@ -157,7 +157,7 @@ async function runSegment(netns: string, seg: Segment, force: boolean): Promise<
     return [];
   }
   const out: unknown[] = [];
-  for (const a of seg.actions) if (a.kind === 'async') out.push(await a.run());
+  for (const [i, a] of seg.actions.entries()) if (a.kind === 'async') out.push(await a.run(started && ((applied) => started(i, applied))));
   return out;
 }
 
@@ -232,7 +232,12 @@ export async function applyPlan(plan: VmNetworkPlan, options: ApplyOptions): Pro
       if (segments.ip) await runSegment(netns, segments.ip, false);
       for (const seg of [segments.lateSysctl, ...segments.bridgeNft, ...segments.async]) {
         if (!seg) continue;
-        recordApplied(seg, await runSegment(netns, seg, false));
+        // A helper's pid is recorded the moment it is spawned, not once it is ready.
+        const started = (i: number, applied: unknown): void => {
+          stepRecord(record, seg.steps[i]!.id)!.applied = applied;
+          writeNetworkRecord(vmDir, record);
+        };
+        recordApplied(seg, await runSegment(netns, seg, false, started));
         if (seg.kind === 'async') writeNetworkRecord(vmDir, record);
       }
     };

@@ -31,12 +31,16 @@ export interface Observed {
   sysctl: Map<string, string | undefined>;
 }
 
-/** What running a step (or its undo) takes. `record` is stored as the step's `applied` data. */
+/**
+ * What running a step (or its undo) takes. What an async step resolves with is stored as the step's
+ * `applied` data; `started` hands it over earlier, the moment it exists (a helper's pid, before its
+ * readiness wait), so a crash during the wait leaves a process the record names.
+ */
 export type StepAction =
   | { kind: 'none' }
   | { kind: 'ip'; lines: string[] }
   | { kind: 'sysctl'; entries: { key: string; value: string }[] }
-  | { kind: 'async'; run: () => Promise<unknown> };
+  | { kind: 'async'; run: (started?: (applied: unknown) => void) => Promise<unknown> };
 
 /** Previous link attributes recorded by link.set. */
 interface LinkBefore {
@@ -158,11 +162,12 @@ export function applyAction(step: PlanStep, observed: Observed, netns: string): 
     case 'process.start':
       return {
         kind: 'async',
-        run: () => {
+        run: (started) => {
           const child = startProgram(step.inNetns ? [...processNetns(netns), ...step.argv] : step.argv, { detached: true, stdio: 'ignore' });
           child.unref();
           const pid = child.pid;
           if (pid === undefined) throw new VirtnetError('PROCESS_START_FAILED', `${step.name} did not start`, { program: step.argv[0] });
+          started?.({ pid });
           return waitReady(step.readyPath, pid, step.name).then(() => ({ pid }));
         },
       };

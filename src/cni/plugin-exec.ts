@@ -1,6 +1,8 @@
 // Runs one CNI plugin binary exactly as the CNI spec says: CNI_* environment, the configuration on
 // stdin, a result (or error object) on stdout. Turns every way a plugin can fail into its own typed
-// error: CNI_PLUGIN_NOT_FOUND, CNI_PLUGIN_TIMEOUT, CNI_PLUGIN_CRASHED, CNI_PLUGIN_ERROR, CNI_BAD_OUTPUT.
+// error: CNI_PLUGIN_NOT_FOUND, CNI_PLUGIN_TIMEOUT, CNI_PLUGIN_CRASHED, CNI_PLUGIN_ERROR, CNI_BAD_OUTPUT,
+// CNI_PLUGIN_ABORTED (cancelled by the caller). A plugin is killed together with the processes it
+// started (its process group) when it times out or is cancelled.
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { isVirtnetError, VirtnetError } from '../errors/virtnet-error.js';
@@ -31,6 +33,8 @@ export interface PluginExecContext {
   args?: [string, string][];
   cniPath: string[];
   timeoutMs: number;
+  /** Cancels the execution: the plugin and its children are killed. */
+  signal?: AbortSignal;
   observer?: (record: PluginExecRecord) => void;
 }
 
@@ -83,7 +87,7 @@ export async function execPluginRaw(type: string, config: Record<string, unknown
   const started = performance.now();
   let stdout: string;
   try {
-    const res = await runProgram([program], { timeoutMs: ctx.timeoutMs, env: pluginEnv(ctx), input: JSON.stringify(config) });
+    const res = await runProgram([program], { timeoutMs: ctx.timeoutMs, env: pluginEnv(ctx), input: JSON.stringify(config), ...(ctx.signal ? { signal: ctx.signal } : {}) });
     stdout = res.stdout;
   } catch (err) {
     if (!isVirtnetError(err)) throw err;
@@ -92,6 +96,8 @@ export async function execPluginRaw(type: string, config: Record<string, unknown
     switch (err.code) {
       case 'EXEC_NOT_FOUND':
         throw new VirtnetError('CNI_PLUGIN_NOT_FOUND', `CNI plugin ${type} cannot be executed: ${err.message}`, { program: type, cniPath: ctx.cniPath }, { cause: err });
+      case 'EXEC_ABORTED':
+        throw new VirtnetError('CNI_PLUGIN_ABORTED', `CNI plugin ${type} (${ctx.command}) was cancelled and killed`, base, { cause: err });
       case 'EXEC_TIMEOUT':
         throw new VirtnetError('CNI_PLUGIN_TIMEOUT', `CNI plugin ${type} (${ctx.command}) did not finish within ${ctx.timeoutMs} ms and was killed`, { ...base, timeoutMs: ctx.timeoutMs }, { cause: err });
       case 'EXEC_SIGNALED':

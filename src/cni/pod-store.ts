@@ -4,6 +4,7 @@
 // them in reverse sequence after any crash. Writes are atomic (write, then rename).
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { faultPoint } from '../launcher/fault-point.js';
 import { stateLayout } from '../launcher/state-dir.js';
 import type { PlannedAttachment } from './pod-networks.js';
 
@@ -23,6 +24,8 @@ export interface PodRecord {
   /** Named network namespace (always the pod name). */
   netns: string;
   status: 'creating' | 'ready' | 'deleting';
+  /** Who created the pod (a `virtnet run`'s id): only that owner's teardown removes it. */
+  owner?: string;
   createdAt: string;
   annotations: Record<string, string>;
   /** The CNI path the pod was created with; teardown uses it unless told otherwise. */
@@ -48,6 +51,7 @@ export function writePodRecord(stateDir: string, rec: PodRecord): void {
   const dir = podDir(stateDir, rec.name);
   mkdirSync(join(dir, 'attachments'), { recursive: true });
   writeJsonAtomic(join(dir, 'pod.json'), rec);
+  faultPoint('pod.record');
 }
 
 /** The pod record, or undefined when the pod has no state. */
@@ -66,11 +70,13 @@ function attachmentFile(stateDir: string, pod: string, a: Pick<PodAttachment, 's
 /** Records (or updates) one attachment. */
 export function writeAttachment(stateDir: string, pod: string, a: PodAttachment): void {
   writeJsonAtomic(attachmentFile(stateDir, pod, a), a);
+  faultPoint('pod.attachment');
 }
 
 /** Forgets one attachment. */
 export function removeAttachment(stateDir: string, pod: string, a: Pick<PodAttachment, 'seq' | 'ifname'>): void {
   rmSync(attachmentFile(stateDir, pod, a), { force: true });
+  faultPoint('pod.attachment-removed');
 }
 
 /** The pod's attachments in creation order. */
@@ -108,4 +114,5 @@ export function listPodNames(stateDir: string): string[] {
 /** Removes the pod's state entirely. */
 export function removePodDir(stateDir: string, name: string): void {
   rmSync(podDir(stateDir, name), { recursive: true, force: true });
+  faultPoint('pod.removed');
 }

@@ -4,9 +4,10 @@
 // Creation is all or nothing; the state written before each step makes deletion exact after a crash.
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { VirtnetError } from '../errors/virtnet-error.js';
+import { isVirtnetError, VirtnetError } from '../errors/virtnet-error.js';
 import { runIpBatch } from '../host/ip.js';
 import { addNetns, deleteNetns, netnsExists, netnsPath, setLoopbackUp } from '../host/netns.js';
+import { faultPoint } from '../launcher/fault-point.js';
 import { stateLayout } from '../launcher/state-dir.js';
 import { DEFAULT_NETWORK_ANNOTATION, NETWORK_STATUS_ANNOTATION, NETWORKS_ANNOTATION } from './multus-annotation.js';
 import { GENIE_ANNOTATION } from './genie-annotation.js';
@@ -15,7 +16,8 @@ import { networkStatusEntry, type NetworkStatusEntry } from './network-status.js
 import type { PluginExecRecord } from './plugin-exec.js';
 import { planPodAttachments, type PlannedAttachment } from './pod-networks.js';
 import { listPodNames, readAttachments, readPodRecord, removeAttachment, removePodDir, writeAttachment, writePodRecord, type PodAttachment, type PodRecord } from './pod-store.js';
-import { addNetworkList, delNetworkList, type CniRuntimeOptions, type RuntimeConf } from './runtime.js';
+import { removeCache } from './result-cache.js';
+import { addNetworkList, delNetworkList, undoOptions, type CniRuntimeOptions, type RuntimeConf } from './runtime.js';
 import { encodeResult, parseResult, type CniResult } from './result.js';
 
 export type { PodAttachment } from './pod-store.js';
@@ -32,6 +34,8 @@ export interface PodState extends PodRecord {
 export interface PodRuntimeOptions {
   cniPath?: string[];
   pluginTimeoutMs?: number;
+  /** Cancels pod creation: the running plugin is killed and everything created is undone. */
+  signal?: AbortSignal;
   observer?: (record: PluginExecRecord) => void;
 }
 
@@ -49,6 +53,8 @@ export interface CreatePodOptions extends PodRuntimeOptions {
   defaultNetwork?: string;
   /** Genie `cni`. */
   genie?: string;
+  /** Who creates the pod (a `virtnet run`'s id), recorded so only that owner's teardown removes it. */
+  owner?: string;
 }
 
 // A pod name is a Kubernetes object name used as a DNS label: it is also the netns file name.
@@ -81,6 +87,7 @@ function runtimeOptions(stateDir: string, opts: PodRuntimeOptions): CniRuntimeOp
   if (opts.cniPath) out.cniPath = opts.cniPath;
   if (opts.pluginTimeoutMs !== undefined) out.pluginTimeoutMs = opts.pluginTimeoutMs;
   if (opts.observer) out.observer = opts.observer;
+  if (opts.signal) out.signal = opts.signal;
   return out;
 }
 
@@ -189,6 +196,7 @@ export async function createPod(opts: CreatePodOptions): Promise<PodState> {
       createdAt: new Date().toISOString(),
       annotations,
     };
+    if (opts.owner !== undefined) rec.owner = opts.owner;
     if (opts.cniPath) rec.cniPath = opts.cniPath;
     if (opts.cniConfDir !== undefined) rec.cniConfDir = resolve(opts.cniConfDir);
     if (opts.nadFiles && opts.nadFiles.length > 0) rec.nadFiles = opts.nadFiles.map((f) => resolve(f));
@@ -197,9 +205,12 @@ export async function createPod(opts: CreatePodOptions): Promise<PodState> {
     let loopback: Promise<unknown> | undefined;
     let nsCreated = false;
     try {
+      throwIfCancelled(opts);
       await addNetns(opts.name);
       nsCreated = true;
+      faultPoint('pod.netns');
       for (const [i, planned] of plan.entries()) {
+        throwIfCancelled(opts);
         const attaching = attachNetwork(opts.stateDir, rec, planned, i + 1, opts);
         if (i === 0) {
           // lo comes up while the first plugin runs (started after it, so its spawn does not delay
@@ -213,10 +224,11 @@ export async function createPod(opts: CreatePodOptions): Promise<PodState> {
       await (loopback ?? setLoopbackUp(opts.name));
     } catch (err) {
       await loopback?.catch(() => undefined);
-      for (const a of done.reverse()) await detachNetwork(opts.stateDir, rec, a, opts).catch(() => undefined);
-      // Only a namespace this call created is removed (another one of that name is not ours).
-      if (nsCreated) await deleteNetns(opts.name).catch(() => undefined);
-      removePodDir(opts.stateDir, opts.name);
+      // Only a namespace this call created is removed (another one of that name is not ours). A DEL
+      // that fails here keeps its attachment, in a pod marked `deleting`, for `virtnet gc` to retry.
+      await removePod(opts.stateDir, rec, done, { ...undoOptions(opts), onDelFailure: 'keep-attachments' }, nsCreated).catch((undoErr: unknown) => {
+        if (isVirtnetError(err)) err.detail.rollbackError = undoErr instanceof Error ? undoErr.message : String(undoErr);
+      });
       throw err;
     }
     const ready: PodRecord = { ...rec, status: 'ready' };
@@ -241,38 +253,76 @@ async function applyDefaultRoutes(rec: PodRecord, attachments: readonly PodAttac
   if (lines.length > 0) await runIpBatch(rec.netns, lines);
 }
 
+/** Throws POD_CREATE_CANCELLED once the caller cancelled. */
+function throwIfCancelled(opts: PodRuntimeOptions): void {
+  if (opts.signal?.aborted) throw new VirtnetError('POD_CREATE_CANCELLED', 'pod creation was cancelled', { field: 'name' });
+}
+
+/**
+ * What deletion does when a DEL fails: `keep-pod` keeps the pod as it is (namespace included) for
+ * a retry; `keep-attachments` removes the namespace but keeps the failed attachments, their cached
+ * results and the pod record (status `deleting`) so `virtnet gc` or `pod delete` can retry the DEL;
+ * `forget` removes everything anyway, cached results included (a last resort: what the plugin
+ * held, an IP address say, may stay allocated). In every case the failure is thrown.
+ */
+export type DelFailurePolicy = 'keep-pod' | 'keep-attachments' | 'forget';
+
 /** Options of deletePod. */
 export interface DeletePodOptions extends PodRuntimeOptions {
-  /** Remove the namespace and state even when a DEL fails (the error is still reported). */
+  /** Same as `onDelFailure: 'forget'`. */
   force?: boolean;
+  onDelFailure?: DelFailurePolicy;
+  /** Delete the pod only if `owner` created it: another's pod is left alone. */
+  owner?: string;
 }
 
 /**
  * Deletes pod `name`: DEL for every attachment (proxy-added ones included) in reverse order, then the
- * namespace and the state. Idempotent; works from whatever state a crash left. When a DEL fails the
- * pod stays (status `deleting`) so a retry can finish, unless `force`.
+ * namespace and the state. Idempotent; works from whatever state a crash left. A failed DEL is
+ * thrown as POD_DELETE_FAILED naming the network and plugin; what stays is `onDelFailure`'s choice.
  */
 export async function deletePod(name: string, stateDir: string, opts: DeletePodOptions = {}): Promise<void> {
   assertPodName(name);
   await withPodLock(name, async () => {
     const rec = readPodRecord(stateDir, name);
-    if (!rec) return;
-    if (rec.status !== 'deleting') writePodRecord(stateDir, { ...rec, status: 'deleting' });
-    const runOpts: PodRuntimeOptions = rec.cniPath && !opts.cniPath ? { ...opts, cniPath: rec.cniPath } : opts;
-    const errors: unknown[] = [];
-    for (const a of readAttachments(stateDir, name).reverse()) {
-      try {
-        await detachNetwork(stateDir, rec, a, runOpts);
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-    if (errors.length > 0 && !opts.force) {
-      const first = errors[0];
-      const why = first instanceof Error ? first.message : String(first);
-      throw new VirtnetError('POD_DELETE_FAILED', `pod ${name}: ${errors.length} network(s) could not be removed (first: ${why}); retry, or force`, { field: 'name', errors }, { cause: first });
-    }
-    await deleteNetns(rec.netns);
-    removePodDir(stateDir, name);
+    if (!rec || (opts.owner !== undefined && rec.owner !== opts.owner)) return;
+    await removePod(stateDir, rec, readAttachments(stateDir, name), opts, true);
   });
+}
+
+/** DEL of `attachments` in reverse, then (with `netnsOwned`) the namespace and the pod state. */
+async function removePod(stateDir: string, rec: PodRecord, attachments: readonly PodAttachment[], opts: DeletePodOptions, netnsOwned: boolean): Promise<void> {
+  const policy: DelFailurePolicy = opts.force ? 'forget' : (opts.onDelFailure ?? 'keep-pod');
+  if (rec.status !== 'deleting') writePodRecord(stateDir, { ...rec, status: 'deleting' });
+  const runOpts: PodRuntimeOptions = rec.cniPath && !opts.cniPath ? { ...opts, cniPath: rec.cniPath } : opts;
+  const failed: { a: PodAttachment; err: unknown }[] = [];
+  for (const a of [...attachments].reverse()) {
+    try {
+      await detachNetwork(stateDir, rec, a, runOpts);
+    } catch (err) {
+      failed.push({ a, err });
+    }
+  }
+  if (netnsOwned && (failed.length === 0 || policy !== 'keep-pod')) {
+    await deleteNetns(rec.netns);
+    faultPoint('pod.netns-deleted');
+  }
+  if (failed.length === 0 || policy === 'forget') {
+    for (const { a } of failed) removeCache(stateLayout(stateDir).cniResults, { networkName: a.list.name, containerId: rec.containerId, ifName: a.ifname });
+    removePodDir(stateDir, rec.name);
+  }
+  if (failed.length === 0) return;
+  const what = failed.map(({ a, err }) => `network ${a.name}: ${err instanceof Error ? err.message : String(err)}`).join('; ');
+  const next = {
+    'keep-pod': `the pod is kept: retry virtnet pod delete ${rec.name}, or add --force`,
+    'keep-attachments': `the namespace is gone, the failed attachments are kept: virtnet gc or virtnet pod delete --force ${rec.name} retries them`,
+    forget: 'forced: its state was removed anyway (what the plugin held may stay allocated)',
+  }[policy];
+  throw new VirtnetError('POD_DELETE_FAILED', `pod ${rec.name}: DEL failed for ${what}; ${next}`, {
+    field: 'name',
+    pod: rec.name,
+    networks: failed.map(({ a }) => a.name),
+    plugins: failed.map(({ err }) => (isVirtnetError(err) ? err.detail.program : undefined)),
+    errors: failed.map(({ err }) => err),
+  }, { cause: failed[0]!.err });
 }

@@ -3,6 +3,7 @@
 // CHECK work after virtnet restarts and even when the configuration file has changed since.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { faultPoint } from '../launcher/fault-point.js';
 import type { NetworkConfList } from './net-conf.js';
 import { encodeResult, parseResult, type CniResult } from './result.js';
 
@@ -38,6 +39,7 @@ export function writeCache(cacheDir: string, entry: CachedAttachment): void {
   const tmp = `${file}.tmp-${process.pid}`;
   writeFileSync(tmp, JSON.stringify(entry));
   renameSync(tmp, file);
+  faultPoint('cni.cache');
 }
 
 /** The cached entry, or undefined when there is none (or it is unreadable). */
@@ -65,6 +67,7 @@ export function cacheEntry(key: AttachmentKey, config: NetworkConfList, cniArgs:
 /** Removes an entry; a missing one is fine. */
 export function removeCache(cacheDir: string, key: AttachmentKey): void {
   rmSync(cacheFile(cacheDir, key), { force: true });
+  faultPoint('cni.cache-removed');
 }
 
 /** Every entry in the cache (for GC). */

@@ -3,6 +3,7 @@
 // result, STATUS and GC for 1.1.0 — injecting name, cniVersion and runtimeConfig for declared
 // capabilities. A failed ADD is rolled back (DEL, cache entry removed) so nothing is left behind.
 import { VirtnetError } from '../errors/virtnet-error.js';
+import { faultPoint } from '../launcher/fault-point.js';
 import { versionAtLeast } from './cni-version.js';
 import type { NetworkConfList, PluginConf } from './net-conf.js';
 import { DEFAULT_PLUGIN_TIMEOUT_MS, execPluginRaw, execPluginWithResult, resolveCniPath, type CniCommand, type PluginExecContext, type PluginExecRecord } from './plugin-exec.js';
@@ -27,7 +28,25 @@ export interface CniRuntimeOptions {
   cacheDir: string;
   cniPath?: string[];
   pluginTimeoutMs?: number;
+  /** Cancels ADD (the running plugin is killed, then the list is rolled back). */
+  signal?: AbortSignal;
   observer?: (record: PluginExecRecord) => void;
+}
+
+/**
+ * How long each plugin's DEL may take when it undoes work a cancelled caller started: whoever
+ * cancelled (a SIGTERM) wants to be done soon, and what a DEL leaves is recorded for a retry.
+ */
+export const CANCELLED_DEL_TIMEOUT_MS = 10_000;
+
+/**
+ * Options for DELs that undo an ADD: never cancelled themselves (an undo must run), but bounded
+ * by CANCELLED_DEL_TIMEOUT_MS when the ADD was cancelled.
+ */
+export function undoOptions<T extends { signal?: AbortSignal; pluginTimeoutMs?: number }>(opts: T): T {
+  const { signal, ...rest } = opts;
+  if (!signal?.aborted) return rest as T;
+  return { ...rest, pluginTimeoutMs: Math.min(opts.pluginTimeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS, CANCELLED_DEL_TIMEOUT_MS) } as T;
 }
 
 /** The stdin configuration of one plugin of `list` (libcni buildOneConfig + injectRuntimeConfig). */
@@ -50,6 +69,7 @@ function context(command: CniCommand, rt: RuntimeConf | undefined, opts: CniRunt
     timeoutMs: opts.pluginTimeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS,
   };
   if (opts.observer) ctx.observer = opts.observer;
+  if (opts.signal) ctx.signal = opts.signal;
   if (rt) {
     ctx.containerId = rt.containerId;
     ctx.netns = rt.netns;
@@ -76,9 +96,10 @@ export async function addNetworkList(list: NetworkConfList, rt: RuntimeConf, opt
     for (const plugin of list.plugins) {
       const result = await execPluginWithResult(plugin.type, pluginConfig(list, plugin, caps, prev), ctx);
       prev = result;
+      faultPoint('cni.add-plugin');
     }
   } catch (err) {
-    await delNetworkList(list, rt, opts).catch(() => undefined);
+    await delNetworkList(list, rt, undoOptions(opts)).catch(() => undefined);
     throw err;
   }
   const final = convertResult(prev!, list.cniVersion);
@@ -102,6 +123,7 @@ export async function delNetworkList(list: NetworkConfList | undefined, rt: Runt
   for (const plugin of [...conf.plugins].reverse()) {
     try {
       await execPluginRaw(plugin.type, pluginConfig(conf, plugin, caps, prev), ctx);
+      faultPoint('cni.del-plugin');
     } catch (err) {
       firstError ??= err instanceof Error ? err : new Error(String(err));
     }

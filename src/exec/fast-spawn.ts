@@ -17,15 +17,13 @@ export function fastSpawnAvailable(): boolean {
   return load() !== null;
 }
 
-/** A started program: its pid, and a promise of how it ended once its output is all read. */
+/** A started program: its pid, its exit, and its output pipes (read by the caller). */
 export interface FastChild {
   pid: number;
-  /**
-   * SIGKILL unless already reaped (the pid may then belong to another process), and stop reading
-   * its output: a program can exit while a daemonised child of its own still holds the pipes open.
-   */
-  abort(): void;
-  done: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null; stdout: Buffer; stderr: Buffer }>;
+  /** Resolves once the program was reaped (its pid may belong to another process from then on). */
+  exited: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>;
+  stdout: Socket;
+  stderr: Socket;
 }
 
 /** Thrown (synchronously) when the program could not be started: `code` is the errno name. */
@@ -41,29 +39,19 @@ export class FastSpawnError extends Error {
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
-function collect(fd: number): { socket: Socket; read: Promise<Buffer> } {
-  const socket = new Socket({ fd, readable: true, writable: false });
-  const chunks: Buffer[] = [];
-  socket.on('data', (b: Buffer) => chunks.push(b));
-  const read = new Promise<Buffer>((resolve) => {
-    socket.once('close', () => resolve(Buffer.concat(chunks)));
-    socket.once('error', () => socket.destroy());
-  });
-  return { socket, read };
-}
-
 /**
- * Starts `argv` (looked up in this process's PATH) with exactly `env`, writes `input` to its stdin
- * and closes it. The program starts before this returns, in the calling thread's network namespace.
+ * Starts `argv` (looked up in this process's PATH) with exactly `env`, in a process group of its
+ * own, writes `input` to its stdin and closes it. The program starts before this returns, in the
+ * calling thread's network namespace.
  */
 export function fastSpawn(argv: readonly string[], env: NodeJS.ProcessEnv, input: string | Buffer | undefined): FastChild {
   const native = load();
   if (native === null) throw new FastSpawnError('ENOSYS', argv[0] ?? '');
   let onExit!: (status: number) => void;
-  let reaped = false;
   const exited = new Promise<number>((resolve) => (onExit = resolve)).then((status) => {
-    reaped = true;
-    return status;
+    // The wait status as <sys/wait.h> encodes it: low 7 bits a terminating signal, else bits 8-15 the exit code.
+    const signal = status & 0x7f;
+    return signal === 0 ? { exitCode: (status >> 8) & 0xff, signal: null } : { exitCode: null, signal: SIGNAL_NAMES.get(signal) ?? null };
   });
   const envList = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
   const started = native.spawn([...argv], envList, onExit);
@@ -73,17 +61,7 @@ export function fastSpawn(argv: readonly string[], env: NodeJS.ProcessEnv, input
   // A child that exits before reading its input raises EPIPE here; its exit status tells the story.
   stdin.on('error', () => stdin.destroy());
   stdin.end(input ?? '');
-  const out = collect(stdoutFd);
-  const err = collect(stderrFd);
-  const done = Promise.all([exited, out.read, err.read]).then(([status, stdout, stderr]) => {
-    // The wait status as <sys/wait.h> encodes it: low 7 bits a terminating signal, else bits 8-15 the exit code.
-    const signal = status & 0x7f;
-    return signal === 0 ? { exitCode: (status >> 8) & 0xff, signal: null, stdout, stderr } : { exitCode: null, signal: SIGNAL_NAMES.get(signal) ?? null, stdout, stderr };
-  });
-  const abort = (): void => {
-    if (!reaped) process.kill(pid, 'SIGKILL');
-    out.socket.destroy();
-    err.socket.destroy();
-  };
-  return { pid, abort, done };
+  const stdout = new Socket({ fd: stdoutFd, readable: true, writable: false });
+  const stderr = new Socket({ fd: stderrFd, readable: true, writable: false });
+  return { pid, exited, stdout, stderr };
 }

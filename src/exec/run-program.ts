@@ -3,7 +3,8 @@
 // that runs `ip`, `nft`, a CNI plugin, QEMU or a DHCP client goes through here.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { VirtnetError } from '../errors/virtnet-error.js';
-import { FastSpawnError, fastSpawn, fastSpawnAvailable, type FastChild } from './fast-spawn.js';
+import type { Readable } from 'node:stream';
+import { FastSpawnError, fastSpawn, fastSpawnAvailable } from './fast-spawn.js';
 
 /** Options for a program run to completion. */
 export interface RunOptions {
@@ -14,6 +15,8 @@ export interface RunOptions {
   cwd?: string;
   /** Exit codes that are not failures (default: only 0). */
   okExitCodes?: number[];
+  /** Cancels the run: the program and its process group are killed, EXEC_ABORTED is thrown. */
+  signal?: AbortSignal;
 }
 
 /** What a finished program printed. */
@@ -29,20 +32,28 @@ export function minimalEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...extra };
 }
 
+/**
+ * How long output pipes are still read after the program exited. Without a background child they
+ * close together with the exit; a child the program left behind may hold them open for ever, and
+ * then what the program wrote (already in the pipe) is read within this time and the wait ends.
+ */
+const LINGER_AFTER_EXIT_MS = 100;
+
 /** How a run ended, before it is judged against the options. */
 interface Ending {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
-  timedOut: boolean;
+  cut: 'timeout' | 'abort' | undefined;
 }
 
 function judge(argv: readonly string[], options: RunOptions, started: number, end: Ending): RunResult {
   const program = argv[0]!;
   const { exitCode, signal, stdout, stderr } = end;
   const detail = { program, argv: [...argv], exitCode, signal, stdout, stderr };
-  if (end.timedOut) throw new VirtnetError('EXEC_TIMEOUT', `${program} did not finish within ${options.timeoutMs} ms`, detail);
+  if (end.cut === 'abort') throw new VirtnetError('EXEC_ABORTED', `${program} was cancelled`, detail);
+  if (end.cut === 'timeout') throw new VirtnetError('EXEC_TIMEOUT', `${program} did not finish within ${options.timeoutMs} ms`, detail);
   if (exitCode === null) throw new VirtnetError('EXEC_SIGNALED', `${program} was killed by ${signal ?? 'a signal'}`, detail);
   if (!(options.okExitCodes ?? [0]).includes(exitCode)) {
     const why = stderr.trim().split('\n').slice(-3).join(' ') || `exit status ${exitCode}`;
@@ -56,75 +67,120 @@ function startFailure(argv: readonly string[], errno: string | undefined, messag
   return new VirtnetError(code, `${argv[0]}: ${message}`, { program: argv[0], argv: [...argv] }, { cause });
 }
 
+/** A started program, whichever way it was started: the leader of a process group of its own. */
+interface Started {
+  pid: number;
+  exited: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>;
+  stdout: Readable;
+  stderr: Readable;
+}
+
+/** Reads `stream` to its end, or until `stop()`: then what was read so far. */
+function collect(stream: Readable): { read: Promise<Buffer>; stop(): void } {
+  const chunks: Buffer[] = [];
+  stream.on('data', (b: Buffer) => chunks.push(b));
+  const read = new Promise<Buffer>((resolve) => {
+    stream.once('close', () => resolve(Buffer.concat(chunks)));
+    stream.once('error', () => stream.destroy());
+  });
+  return { read, stop: () => stream.destroy() };
+}
+
+/**
+ * SIGKILL to the program's process group: the program and every child it did not move into a group
+ * of its own (a daemon that called setsid is not ours to kill). The group exists as long as one
+ * member lives, and its id cannot be given to another process meanwhile.
+ */
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // No such group: everything in it is gone already (or an old addon did not make one).
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+/**
+ * Waits for the program's end: its exit plus its output, cut short by the timeout or the abort
+ * signal (the whole group is killed then). After the exit, output pipes a left-behind child still
+ * holds are read for LINGER_AFTER_EXIT_MS, then that child's group is killed and the wait ends.
+ */
+async function finish(argv: readonly string[], options: RunOptions, started: number, child: Started): Promise<RunResult> {
+  const out = collect(child.stdout);
+  const err = collect(child.stderr);
+  let cut: Ending['cut'];
+  const stopAll = (why: 'timeout' | 'abort'): void => {
+    cut ??= why;
+    killGroup(child.pid);
+    out.stop();
+    err.stop();
+  };
+  const timer = setTimeout(() => stopAll('timeout'), options.timeoutMs);
+  const onAbort = (): void => stopAll('abort');
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
+  const status = await child.exited;
+  const piped = Promise.all([out.read, err.read]);
+  let linger: NodeJS.Timeout | undefined;
+  const held = await Promise.race([piped.then(() => false), new Promise<boolean>((r) => (linger = setTimeout(() => r(true), LINGER_AFTER_EXIT_MS)))]);
+  clearTimeout(linger);
+  if (held) {
+    killGroup(child.pid);
+    out.stop();
+    err.stop();
+  }
+  const [stdout, stderr] = await piped;
+  clearTimeout(timer);
+  options.signal?.removeEventListener('abort', onAbort);
+  return judge(argv, options, started, { ...status, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8'), cut });
+}
+
 /**
  * Runs `argv` to completion. Throws VirtnetError with code EXEC_NOT_FOUND, EXEC_TIMEOUT,
- * EXEC_SIGNALED or EXEC_FAILED (detail: program, argv, exitCode, stdout, stderr).
+ * EXEC_ABORTED, EXEC_SIGNALED or EXEC_FAILED (detail: program, argv, exitCode, stdout, stderr).
  */
 export function runProgram(argv: readonly string[], options: RunOptions): Promise<RunResult> {
   if (argv[0] === undefined) throw new VirtnetError('EXEC_USAGE', 'runProgram needs a program');
   // Both paths start the child before returning (src/host/netns-switch.ts relies on it to start
   // programs inside a pod's namespace). posix_spawn when the addon is built: Node's own spawn
   // forks the whole process, which costs more than the program itself here (src/exec/fast-spawn.ts).
-  return options.cwd === undefined && fastSpawnAvailable() ? runFast(argv, options) : runForked(argv, options);
-}
-
-function runFast(argv: readonly string[], options: RunOptions): Promise<RunResult> {
   const started = performance.now();
-  let child: FastChild;
-  try {
-    child = fastSpawn(argv, options.env ?? minimalEnv(), options.input);
-  } catch (e) {
-    if (!(e instanceof FastSpawnError)) throw e;
-    return Promise.reject(startFailure(argv, e.code, e.message, e));
+  let child: Started;
+  if (options.cwd === undefined && fastSpawnAvailable()) {
+    try {
+      child = fastSpawn(argv, options.env ?? minimalEnv(), options.input);
+    } catch (e) {
+      if (!(e instanceof FastSpawnError)) throw e;
+      return Promise.reject(startFailure(argv, e.code, e.message, e));
+    }
+    return finish(argv, options, started, child);
   }
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.abort();
-  }, options.timeoutMs);
-  return child.done.then((end) => {
-    clearTimeout(timer);
-    return judge(argv, options, started, { ...end, stdout: end.stdout.toString('utf8'), stderr: end.stderr.toString('utf8'), timedOut });
-  });
+  return startForked(argv, options).then((c) => finish(argv, options, started, c));
 }
 
-function runForked(argv: readonly string[], options: RunOptions): Promise<RunResult> {
+/** Node's own spawn, in a new session (so a process group of its own), resolved once it started. */
+function startForked(argv: readonly string[], options: RunOptions): Promise<Started> {
   const [program, ...args] = argv as [string, ...string[]];
-  const started = performance.now();
+  const child = spawn(program, args, {
+    env: options.env ?? minimalEnv(),
+    cwd: options.cwd,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
+  // A child that exits before reading its input raises EPIPE on stdin; the exit status tells the story.
+  child.stdin.on('error', () => undefined);
+  if (options.input !== undefined) child.stdin.end(options.input);
+  else child.stdin.end();
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, {
-      env: options.env ?? minimalEnv(),
-      cwd: options.cwd,
-      stdio: ['pipe', 'pipe', 'pipe'],
+    child.once('error', (e: NodeJS.ErrnoException) => reject(startFailure(argv, e.code, e.message, e)));
+    child.once('spawn', () => {
+      const exited = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (exitCode, signal) => r({ exitCode, signal })));
+      resolve({ pid: child.pid!, exited, stdout: child.stdout, stderr: child.stderr });
     });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-      // A daemonised child of the program may still hold the pipes open: stop waiting for them.
-      child.stdout.destroy();
-      child.stderr.destroy();
-    }, options.timeoutMs);
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    // A child that exits before reading its input raises EPIPE on stdin; the exit status tells the story.
-    child.stdin.on('error', () => undefined);
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(startFailure(argv, e.code, e.message, e));
-    });
-    child.on('close', (exitCode, signal) => {
-      clearTimeout(timer);
-      try {
-        resolve(judge(argv, options, started, { exitCode, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), timedOut }));
-      } catch (e) {
-        reject(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
-    if (options.input !== undefined) child.stdin.end(options.input);
-    else child.stdin.end();
   });
 }
 

@@ -27,6 +27,8 @@ export interface VmRunOptions {
   qemuBinary?: string;
   /** Console log file; default runDir/console.log. */
   consoleLogPath?: string;
+  /** Called synchronously once QEMU is spawned, before any wait: record the pid here. */
+  onSpawn?: (pid: number) => void;
   /** Called for every console protocol event. */
   onEvent?: (event: GuestConsoleEvent) => void;
   /** Max wait for QEMU's QMP socket. */
@@ -196,6 +198,13 @@ export async function startVm(options: VmRunOptions): Promise<RunningVm> {
   if (pid === undefined) {
     const e = await exited;
     throw new VirtnetError('QEMU_START_FAILED', `QEMU did not start: ${e.stderrTail}`, { program: argv[0] });
+  }
+  try {
+    options.onSpawn?.(pid);
+  } catch (err) {
+    child.kill('SIGKILL');
+    await exited;
+    throw err;
   }
 
   let qmp: QmpClient | undefined;

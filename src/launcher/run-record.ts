@@ -34,6 +34,9 @@ export interface RunRecord {
   pid: number;
   /** /proc/<pid>/stat start time of the owner, so a recycled PID is not mistaken for it. */
   pidStartTime?: string;
+  /** This run's id: the owner recorded in the pod it created (a pod it did not create is not its to delete). */
+  runId?: string;
+  /** Recorded the moment QEMU is spawned, before anything can interrupt the run. */
   qemuPid?: number;
   accel?: string;
   phase: 'starting' | 'running' | 'stopping';

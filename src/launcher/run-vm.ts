@@ -2,15 +2,20 @@
 // network + Multus/Genie networks the spec names), applies every binding (phase network), serves
 // DHCP from this process (phase dhcp), boots QEMU in the pod namespace, and on shutdown undoes all of it in
 // reverse: VM, DHCP, bindings, pod (CNI DEL, so IPAM releases the address), state. The run record is
-// written before anything is created so `virtnet gc` can finish the job after a kill -9.
+// written before anything is created so `virtnet gc` can finish the job after a kill -9, and every
+// child process's pid is recorded the moment it exists. A run holds the VM's lock (vm-lock.ts) from
+// before it reads any state until its teardown is over, and touches only what it created: the pod
+// carries the run's id as its owner, so a pod that already existed is never deleted by this run.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterConfig, VmSpec } from '../api/types.js';
 import type { VmNetworkPlan } from '../bindings/plan-types.js';
 import { teardown } from '../bindings/executor.js';
 import { createPod, deletePod, readPod } from '../cni/pod.js';
+import { undoOptions } from '../cni/runtime.js';
 import { podNetworksForVm } from '../cni/vm-networks.js';
-import { VirtnetError } from '../errors/virtnet-error.js';
+import { isVirtnetError, VirtnetError } from '../errors/virtnet-error.js';
 import { writeCidataIso } from '../hypervisor/cloud-init-iso.js';
 import { buildNoCloudFiles } from '../hypervisor/cloud-init.js';
 import type { GuestConsoleEvent } from '../hypervisor/guest-console.js';
@@ -20,10 +25,12 @@ import { chooseAccel } from '../hypervisor/host-facts.js';
 import type { Accel, VmBoot, VmMachine } from '../hypervisor/vm-machine.js';
 import { startVm, type RunningVm, type VmExit } from '../hypervisor/vm-runner.js';
 import { startDhcpPhase, type DhcpPhaseServer } from './dhcp-phase.js';
+import { faultPoint } from './fault-point.js';
 import { collectVm, removeIdleHostBridges } from './gc.js';
 import { runNetworkPhase } from './network-phase.js';
 import { ownerAlive, processStartTime, readRunRecord, writeRunRecord, type RunNicStatus, type RunRecord, type RunTimings } from './run-record.js';
 import { vmStateDir } from './vm-record.js';
+import { tryLockVm, type VmLock } from './vm-lock.js';
 
 /** How to run one VM. */
 export interface RunVmOptions {
@@ -34,6 +41,12 @@ export interface RunVmOptions {
   podName?: string;
   cniConfDir?: string;
   nadFiles?: string[];
+  /** Plugin directories (default $CNI_PATH, else the standard ones). */
+  cniPath?: string[];
+  /** Timeout of each CNI plugin execution. */
+  pluginTimeoutMs?: number;
+  /** Cancels setup (a SIGTERM): the running plugin is killed, everything created undone, QEMU never started. */
+  signal?: AbortSignal;
   accel?: Accel | 'auto';
   serialLogPath?: string;
   /** Boot this disk image instead of the virtnet guest. */
@@ -53,8 +66,8 @@ export interface VmRun {
   readonly vm: RunningVm;
   /** Resolves when QEMU exits by itself or through shutdown. */
   readonly exited: Promise<VmExit>;
-  /** Stops the VM and removes everything; idempotent. */
-  shutdown(): Promise<void>;
+  /** Stops the VM and removes everything; idempotent. Resolves with what could not be removed. */
+  shutdown(): Promise<string[]>;
 }
 
 const DEFAULT_MEMORY_MIB = 256;
@@ -127,19 +140,45 @@ async function stopQemu(vm: RunningVm): Promise<void> {
   }
 }
 
+/** Throws RUN_CANCELLED once `signal` fired: nothing more is started after a SIGTERM. */
+function throwIfCancelled(signal: AbortSignal | undefined, vm: string): void {
+  if (signal?.aborted) throw new VirtnetError('RUN_CANCELLED', `the run of ${vm} was cancelled during setup`, { vm });
+}
+
 /** Starts VM `options.spec` with its pod and wiring; on any failure everything created is undone. */
 export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
-  const { spec, stateDir } = options;
+  const { spec, stateDir, signal } = options;
+  const log = options.log ?? (() => undefined);
+  vmStateDir(stateDir, spec.name);
+  const lock = await tryLockVm(stateDir, spec.name);
+  if (!lock) {
+    const holder = readRunRecord(stateDir, spec.name);
+    throw new VirtnetError('VM_ALREADY_RUNNING', `VM ${spec.name} is already running or being cleaned up${holder && ownerAlive(holder) ? ` (virtnet pid ${holder.pid})` : ''}`, { field: 'metadata.name', vm: spec.name });
+  }
+  faultPoint('run.locked');
+  try {
+    const existing = readRunRecord(stateDir, spec.name);
+    if (existing && ownerAlive(existing)) {
+      throw new VirtnetError('VM_ALREADY_RUNNING', `VM ${spec.name} is already running (virtnet pid ${existing.pid})`, { field: 'metadata.name', vm: spec.name });
+    }
+    if (existing) {
+      log(`cleaning up what a previous run of ${spec.name} left behind`);
+      const collected = await collectVm(stateDir, existing);
+      if (collected.errors.length > 0) throw new VirtnetError('RUN_LEFTOVERS', `VM ${spec.name}: what a previous run left cannot be removed: ${collected.errors.join('; ')}`, { vm: spec.name });
+    }
+    throwIfCancelled(signal, spec.name);
+    return await setUp(options, lock);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+/** Everything after the lock: on failure undoes what it created and releases the lock itself. */
+async function setUp(options: RunVmOptions, lock: VmLock): Promise<VmRun> {
+  const { spec, stateDir, signal } = options;
   const log = options.log ?? (() => undefined);
   const vmDir = vmStateDir(stateDir, spec.name);
-  const existing = readRunRecord(stateDir, spec.name);
-  if (existing && ownerAlive(existing)) {
-    throw new VirtnetError('VM_ALREADY_RUNNING', `VM ${spec.name} is already running (virtnet pid ${existing.pid})`, { field: 'metadata.name', vm: spec.name });
-  }
-  if (existing) {
-    log(`cleaning up what a previous run of ${spec.name} left behind`);
-    await collectVm(stateDir, existing);
-  }
   const podName = options.podName ?? defaultPodName(spec.name);
   const accel = chooseAccel(options.accel ?? 'auto');
   const hostname = spec.hostname ?? spec.name.split('.')[0] ?? spec.name;
@@ -154,6 +193,7 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
     pod: podName,
     netns: podName,
     pid: process.pid,
+    runId: randomBytes(8).toString('hex'),
     accel: accel.accel,
     phase: 'starting',
     guestReady: false,
@@ -163,28 +203,50 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
   };
   const pidStart = processStartTime(process.pid);
   if (pidStart) record.pidStartTime = pidStart;
-  const save = (): void => {
+  /** Writes the record; `step` names a recorded step of setup or teardown (a fault point). */
+  const save = (step?: string): void => {
     try {
       writeRunRecord(stateDir, record);
     } catch (err) {
       // The record is for status and gc; losing it (a state dir removed under us) must not stop the run.
       log(`cannot write the run record: ${err instanceof Error ? err.message : String(err)}`);
     }
+    if (step !== undefined) faultPoint(`run.record:${step}`);
     options.onChange?.(record);
   };
-  save();
+  save('starting');
+  const cni: { cniPath?: string[]; pluginTimeoutMs?: number } = {};
+  if (options.cniPath !== undefined) cni.cniPath = options.cniPath;
+  if (options.pluginTimeoutMs !== undefined) cni.pluginTimeoutMs = options.pluginTimeoutMs;
 
   let dhcp: DhcpPhaseServer[] = [];
   let vm: RunningVm | undefined;
-  const undoAll = async (): Promise<void> => {
-    if (vm) await stopQemu(vm);
+  /** Undoes everything this run created, in reverse; returns what could not be removed. */
+  const undoAll = async (): Promise<string[]> => {
+    const problems: string[] = [];
+    const attempt = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        problems.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
+    if (vm) {
+      await stopQemu(vm);
+      faultPoint('run.qemu-stopped');
+    }
     for (const s of dhcp) s.stop();
-    await teardown(stateDir, spec.name).catch((err: unknown) => log(`binding teardown: ${String(err)}`));
-    await deletePod(podName, stateDir, { force: true }).catch((err: unknown) => log(`pod delete: ${String(err)}`));
+    await attempt('bindings', () => teardown(stateDir, spec.name));
+    // Only the pod this run created (its owner is this run); a failed DEL stays recorded for gc.
+    await attempt('pod', () => deletePod(podName, stateDir, { ...undoOptions({ ...cni, ...(signal ? { signal } : {}) }), owner: record.runId, onDelFailure: 'keep-attachments' }));
     await removeIdleHostBridges(record);
-    rmSync(vmDir, { recursive: true, force: true });
+    // What could not be removed stays recorded: the run record (its owner gone once we exit) tells
+    // `virtnet status` and `virtnet gc` to finish the job.
+    if (problems.length === 0) rmSync(vmDir, { recursive: true, force: true });
+    faultPoint('run.removed');
+    lock.release();
+    return problems;
   };
-
   const timings: RunTimings = { podCreateMs: 0, cniPluginMs: 0, bindingApplyMs: 0, dhcpStartMs: 0, seedMs: 0, beforeQemuMs: 0, qemuStartMs: 0, qemuUpAtEpochMs: 0 };
   let mark = performance.now();
   const lap = (): number => {
@@ -199,6 +261,9 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
       name: podName,
       stateDir,
       namespace: spec.namespace,
+      owner: record.runId,
+      ...cni,
+      ...(signal ? { signal } : {}),
       observer: (exec) => (timings.cniPluginMs += exec.durationMs),
     };
     if (options.cniConfDir !== undefined) podOpts.cniConfDir = options.cniConfDir;
@@ -210,16 +275,18 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
     // Only virtnet's own shipped network: a bridge from the user's CNI configuration is not ours to remove.
     if (options.cniConfDir === undefined) {
       record.idleHostBridges = hostBridgesOf(podName, stateDir);
-      save();
     }
+    save('pod-created');
     timings.podCreateMs = lap();
+    throwIfCancelled(signal, spec.name);
 
     log('applying bindings');
     const [network] = await runNetworkPhase({ specs: [spec], cluster: options.cluster, netns: podName, stateDir });
     if (!network) throw new VirtnetError('RUN_NO_PLAN', `no network plan for VM ${spec.name}`, { vm: spec.name });
     record.nics = nicStatuses(network.plan);
     timings.bindingApplyMs = lap();
-    save();
+    save('bindings-applied');
+    throwIfCancelled(signal, spec.name);
 
     // The DHCP server serves from this process; the guest asks only seconds after QEMU starts.
     const dhcpStarted = performance.now();
@@ -259,9 +326,17 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
         save();
       }
     };
-    const vmOpts: Parameters<typeof startVm>[0] = { machine, runDir, netns: podName, onEvent };
+    // QEMU's pid is in the record before anything can interrupt us: a kill -9 from here on leaves a
+    // QEMU that `virtnet gc` finds.
+    const onSpawn = (pid: number): void => {
+      faultPoint('run.qemu-spawned');
+      record.qemuPid = pid;
+      save('qemu-pid');
+    };
+    const vmOpts: Parameters<typeof startVm>[0] = { machine, runDir, netns: podName, onEvent, onSpawn };
     if (options.serialLogPath !== undefined) vmOpts.consoleLogPath = options.serialLogPath;
     timings.beforeQemuMs = Math.round((performance.now() - runStarted) * 10) / 10;
+    throwIfCancelled(signal, spec.name);
     vm = await startVm(vmOpts);
     timings.qemuStartMs = lap();
     timings.qemuUpAtEpochMs = Date.now();
@@ -270,14 +345,17 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
     record.qemuPid = vm.pid;
     record.files = { domainXml: vm.files.domainXml, qemuArgv: vm.files.qemuArgv, consoleLog: vm.files.consoleLog };
     record.phase = 'running';
-    save();
+    save('running');
+    throwIfCancelled(signal, spec.name);
   } catch (err) {
-    await undoAll();
+    const problems = await undoAll();
+    if (problems.length > 0 && isVirtnetError(err)) err.detail.rollbackErrors = problems;
+    for (const p of problems) log(`rollback incomplete: ${p}`);
     throw err;
   }
 
   const running = vm;
-  let stopping: Promise<void> | undefined;
+  let stopping: Promise<string[]> | undefined;
   return {
     record,
     vm: running,
@@ -285,8 +363,8 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
     shutdown() {
       stopping ??= (async () => {
         record.phase = 'stopping';
-        save();
-        await undoAll();
+        save('stopping');
+        return undoAll();
       })();
       return stopping;
     },

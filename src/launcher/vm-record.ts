@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import type { VmNetworkPlan } from '../bindings/plan-types.js';
+import { faultPoint } from './fault-point.js';
 import { stateLayout, vmDirOf } from './state-dir.js';
 
 export const NETWORK_RECORD_FILE = 'network.json';
@@ -76,11 +77,13 @@ export function writeNetworkRecord(vmDir: string, record: NetworkRecord): void {
   mkdirSync(vmDir, { recursive: true, mode: 0o700 });
   record.updatedAt = new Date().toISOString();
   writeJsonAtomic(join(vmDir, NETWORK_RECORD_FILE), record);
+  faultPoint('network.record');
 }
 
 /** Removes the network phase's files, and the VM dir when nothing else is left in it. */
 export function removeNetworkFiles(vmDir: string): void {
   for (const f of [NETWORK_RECORD_FILE, DHCP4_CONFIG_FILE, DHCP4_LOG_FILE]) rmSync(join(vmDir, f), { force: true });
+  faultPoint('network.removed');
   try {
     if (readdirSync(vmDir).length === 0) rmSync(vmDir, { recursive: true, force: true });
   } catch {

@@ -2,7 +2,7 @@
 // default-network override, Genie lookups, rollback, and teardown after a crash.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { isVirtnetError } from '../../src/errors/virtnet-error.js';
@@ -261,4 +261,41 @@ test('the shipped conflist (with this test\'s bridge and subnets) gives dual-sta
   await deletePod(a.name, stateDir);
   await deletePod(b.name, stateDir);
   assert.deepEqual(readdirSync(join(sb.dir, 'ipam', 'virtnet')).filter((f) => /^\d|:/.test(f)), [], 'both families released');
+});
+
+test('deletePod: only its owner deletes a pod; a failed DEL is thrown naming network and plugin, and kept, kept with the namespace gone, or forgotten', { skip: needsRoot() }, async (t) => {
+  const sb = sandbox(t);
+  const stateDir = join(sb.dir, 'state');
+  const flagFile = join(sb.dir, 'del-refused');
+  const confDir = writeConf(join(sb.dir, 'net.d'), '10-def.conflist', bridgeConflist(sb, { name: 'def', bridgeSuffix: 'b0', extraPlugins: [{ type: 'fake-delfail', flagFile }] }));
+  const cniPath = [FIXTURES, '/usr/lib/cni'];
+  const results = (): string[] => readdirSync(join(stateDir, 'cni', 'results'));
+  const name = `${sb.prefix}o`;
+  await createPod({ name, stateDir, cniConfDir: confDir, cniPath, owner: 'run-1' });
+  t.after(() => deletePod(name, stateDir, { force: true }).catch(() => undefined));
+
+  await deletePod(name, stateDir, { owner: 'run-2' });
+  assert.ok(netnsExists({ name }) && readPod(name, stateDir)?.status === 'ready', "another owner's delete changes nothing");
+
+  writeFileSync(flagFile, '');
+  const failed = (e: unknown): boolean => isVirtnetError(e, 'POD_DELETE_FAILED') && /network def: CNI plugin fake-delfail \(DEL\) failed: DEL refused/.test(e.message) && (e.detail.plugins as string[])[0] === 'fake-delfail';
+  await assert.rejects(deletePod(name, stateDir, { owner: 'run-1' }), failed);
+  assert.ok(netnsExists({ name }), 'keep-pod: the namespace stays');
+  assert.equal(readPod(name, stateDir)?.status, 'deleting');
+  await assert.rejects(deletePod(name, stateDir, { onDelFailure: 'keep-attachments' }), failed);
+  assert.ok(!netnsExists({ name }), 'keep-attachments: the namespace is gone');
+  assert.equal(readPod(name, stateDir)?.attachments.length, 1, 'the failed attachment is kept');
+  assert.equal(results().length, 1, 'with its cached result');
+  await assert.rejects(deletePod(name, stateDir, { force: true }), (e) => failed(e) && /forced/.test((e as Error).message));
+  assert.equal(readPod(name, stateDir), undefined, 'forget: the pod is gone');
+  assert.deepEqual(results(), [], 'and its cached result');
+
+  // A DEL that works again finishes a kept deletion.
+  const again = `${sb.prefix}p`;
+  await createPod({ name: again, stateDir, cniConfDir: confDir, cniPath });
+  await assert.rejects(deletePod(again, stateDir, { onDelFailure: 'keep-attachments' }), failed);
+  rmSync(flagFile);
+  await deletePod(again, stateDir);
+  assert.equal(readPod(again, stateDir), undefined);
+  assert.deepEqual(results(), []);
 });

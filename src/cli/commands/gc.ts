@@ -1,5 +1,6 @@
 // `virtnet gc [-o json]`: removes what VMs whose `virtnet run` process is gone left behind (QEMU, DHCP
-// server, bindings, pod, state). Exit 1 when something could not be removed.
+// server, bindings, pod, state), and retries the CNI DEL of pods whose deletion failed before. Exit 1
+// when something could not be removed (it stays recorded for the next gc).
 import { Option, type Command } from '@commander-js/extra-typings';
 import { collectGarbage } from '../../launcher/gc.js';
 import { resolveStateDir } from '../../launcher/state-dir.js';
@@ -15,7 +16,7 @@ export function register(program: Command): void {
       const collected = await collectGarbage(resolveStateDir(opts.stateDir));
       if (opts.output === 'json') process.stdout.write(`${JSON.stringify(collected)}\n`);
       else if (collected.length === 0) process.stdout.write('nothing to collect\n');
-      else for (const c of collected) process.stdout.write(`collected ${c.vm} (pod ${c.pod}${c.killedQemu ? ', killed QEMU' : ''})${c.errors.length ? `: ${c.errors.join('; ')}` : ''}\n`);
+      else for (const c of collected) process.stdout.write(`${c.vm !== undefined ? `collected ${c.vm} (pod ${c.pod}${c.killedQemu ? ', killed QEMU' : ''})` : `retried the deletion of pod ${c.pod}`}${c.errors.length ? `: ${c.errors.join('; ')}` : ''}\n`);
       if (collected.some((c) => c.errors.length > 0)) process.exitCode = 1;
     });
 }

@@ -4,16 +4,9 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import { createPod, deletePod, listPods, readPod, type CreatePodOptions, type PodState } from '../../cni/pod.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import { resolveStateDir } from '../../launcher/state-dir.js';
+import { reportFatal } from '../report-fatal.js';
+import { CNI_PATH_HELP, cniPathOption, parsePluginTimeout, PLUGIN_TIMEOUT_HELP } from '../cni-options.js';
 
-function parseTimeout(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new VirtnetError('USAGE_INVALID_OPTION', `--plugin-timeout-ms must be a positive integer, not ${JSON.stringify(value)}`, { field: 'plugin-timeout-ms' });
-  return n;
-}
-
-function cniPathOption(value: string | undefined): string[] | undefined {
-  return value === undefined ? undefined : value.split(':').filter((p) => p !== '');
-}
 
 /** The JSON shape of a pod for `-o json`. */
 export function podJson(p: PodState): Record<string, unknown> {
@@ -52,8 +45,8 @@ export function register(program: Command): void {
     .option('--default-network <name>', 'Multus v1.multus-cni.io/default-network override ([ns/]name)')
     .option('--genie <list>', 'CNI-Genie cni annotation, e.g. "flannel,ovs"')
     .option('--namespace <ns>', 'Kubernetes namespace of the pod (NAD lookups, CNI_ARGS)', 'default')
-    .option('--cni-path <path>', 'colon-separated plugin directories (default: $CNI_PATH or /opt/cni/bin:/usr/lib/cni)')
-    .option('--plugin-timeout-ms <ms>', 'timeout of each plugin execution', parseTimeout)
+    .option('--cni-path <path>', CNI_PATH_HELP)
+    .option('--plugin-timeout-ms <ms>', PLUGIN_TIMEOUT_HELP, parsePluginTimeout)
     .option('--state-dir <dir>', 'virtnet state directory')
     .addOption(outputOption())
     .action(async (name, o) => {
@@ -72,14 +65,21 @@ export function register(program: Command): void {
 
   pod
     .command('delete')
-    .description('delete a pod: CNI DEL for every network in reverse order, then the namespace (idempotent)')
+    .description('delete a pod: CNI DEL for every network in reverse order, then the namespace (idempotent; retries a failed earlier deletion)')
     .argument('<names...>', 'pod names')
-    .option('--force', 'remove namespace and state even when a plugin DEL fails')
+    .option('--force', 'remove namespace and state even when a plugin DEL fails (still reported, exit 1; its cached result is dropped too)')
     .option('--cni-path <path>', 'colon-separated plugin directories (default: the ones the pod was created with)')
     .option('--state-dir <dir>', 'virtnet state directory')
     .action(async (names, o) => {
       const cniPath = cniPathOption(o.cniPath);
-      for (const name of names) await deletePod(name, resolveStateDir(o.stateDir), { force: o.force === true, ...(cniPath ? { cniPath } : {}) });
+      // Every pod is tried, each failure said as it happens; any failure makes the exit status 1.
+      for (const name of names) {
+        try {
+          await deletePod(name, resolveStateDir(o.stateDir), { force: o.force === true, ...(cniPath ? { cniPath } : {}) });
+        } catch (err) {
+          process.exitCode = reportFatal(err);
+        }
+      }
     });
 
   pod

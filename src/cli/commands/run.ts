@@ -1,14 +1,17 @@
 // `virtnet run FILE`: the main job on one machine — a pod from CNI, every binding, DHCP, a QEMU VM —
 // in the foreground. Prints the wiring tree (or, with -o json, one status object once the guest has
-// reported, as a single line); SIGINT/SIGTERM tears everything down and exits 0; if QEMU dies the same
-// teardown runs and the exit status is 1.
+// reported, as a single line); SIGINT/SIGTERM tears everything down and exits 0 — during setup too: the
+// running CNI plugin is killed, what was created is undone, QEMU is never started. If QEMU dies the
+// same teardown runs and the exit status is 1; so is it when something could not be torn down (a CNI
+// DEL that failed: named, and kept for `virtnet gc` to retry).
 import { Option, type Command } from '@commander-js/extra-typings';
-import { VirtnetError } from '../../errors/virtnet-error.js';
+import { isVirtnetError, VirtnetError } from '../../errors/virtnet-error.js';
 import { startVmRun, type VmRun } from '../../launcher/run-vm.js';
 import { resolveStateDir } from '../../launcher/state-dir.js';
 import { renderWiringTree } from '../../launcher/wiring-tree.js';
 import { waitForSignal } from '../wait-for-signal.js';
 import { loadSpecsReporting } from '../load-specs.js';
+import { CNI_PATH_HELP, cniPathOption, parsePluginTimeout, PLUGIN_TIMEOUT_HELP } from '../cni-options.js';
 
 function positiveInt(name: string): (value: string) => number {
   return (value) => {
@@ -34,6 +37,8 @@ export function register(program: Command): void {
     .option('--cluster-config <file>', 'cluster configuration (plain object or kubevirt-config ConfigMap)')
     .option('--cni-conf-dir <dir>', 'CNI configuration directory for the default network (default: virtnet\'s shipped conflist)')
     .option('--nad <file...>', 'NetworkAttachmentDefinition files for Multus networks')
+    .option('--cni-path <path>', CNI_PATH_HELP)
+    .option('--plugin-timeout-ms <ms>', PLUGIN_TIMEOUT_HELP, parsePluginTimeout)
     .option('--pod <name>', 'pod (and network namespace) name (default virt-launcher-<vm>)')
     .addOption(new Option('--accel <accel>', 'QEMU accelerator').choices(['auto', 'kvm', 'tcg'] as const).default('auto' as const))
     .option('--serial-log <file>', 'keep the guest console in this file')
@@ -56,21 +61,40 @@ export function register(program: Command): void {
         throw new VirtnetError('USAGE_ONE_VM', `${file} must hold exactly one VM (it holds ${outcome.specs.length})`, { file });
       }
       const signalled = waitForSignal();
+      const cancel = new AbortController();
+      void signalled.then(() => cancel.abort());
       const log = (m: string): void => void process.stderr.write(`virtnet: ${m}\n`);
-      const run = await startVmRun({
-        spec,
-        cluster,
-        stateDir,
-        podName: opts.pod,
-        cniConfDir: opts.cniConfDir,
-        nadFiles: opts.nad,
-        accel: opts.accel,
-        serialLogPath: opts.serialLog,
-        disk: opts.disk !== undefined ? { path: opts.disk, format: opts.diskFormat } : undefined,
-        kernel: opts.kernel !== undefined && opts.initrd !== undefined ? { kernelPath: opts.kernel, initrdPath: opts.initrd, cmdline: opts.cmdline } : undefined,
-        memoryMiB: opts.memory,
-        log,
-      });
+      const reportLeft = (problems: readonly string[]): void => {
+        for (const p of problems) log(`not torn down: ${p}`);
+        if (problems.length > 0) process.exitCode = 1;
+      };
+      let run: VmRun;
+      try {
+        run = await startVmRun({
+          spec,
+          cluster,
+          stateDir,
+          podName: opts.pod,
+          cniConfDir: opts.cniConfDir,
+          nadFiles: opts.nad,
+          cniPath: cniPathOption(opts.cniPath),
+          pluginTimeoutMs: opts.pluginTimeoutMs,
+          signal: cancel.signal,
+          accel: opts.accel,
+          serialLogPath: opts.serialLog,
+          disk: opts.disk !== undefined ? { path: opts.disk, format: opts.diskFormat } : undefined,
+          kernel: opts.kernel !== undefined && opts.initrd !== undefined ? { kernelPath: opts.kernel, initrdPath: opts.initrd, cmdline: opts.cmdline } : undefined,
+          memoryMiB: opts.memory,
+          log,
+        });
+      } catch (err) {
+        if (!cancel.signal.aborted) throw err;
+        // A signal during setup: the setup stopped where it was and undid what it had created.
+        const rollbackErrors = isVirtnetError(err) && Array.isArray(err.detail.rollbackErrors) ? (err.detail.rollbackErrors as string[]) : [];
+        log(`${await signalled} during setup: ${spec.name} not started${rollbackErrors.length === 0 ? ', everything undone' : ''}`);
+        reportLeft(rollbackErrors);
+        return;
+      }
       const ownGuest = opts.disk === undefined && opts.kernel === undefined;
       if (opts.output === 'text') {
         process.stdout.write(renderWiringTree(run.record));
@@ -83,12 +107,14 @@ export function register(program: Command): void {
         });
       }
       const ended = await Promise.race([signalled.then((signal) => ({ signal })), run.exited.then((exit) => ({ exit }))]);
-      await run.shutdown();
+      const left = await run.shutdown();
+      const tornDown = left.length === 0 ? 'everything torn down' : 'teardown incomplete';
       if ('exit' in ended) {
-        log(`QEMU exited (${ended.exit.signal ?? `status ${ended.exit.code}`}): ${ended.exit.stderrTail || 'no message'}; everything torn down`);
+        log(`QEMU exited (${ended.exit.signal ?? `status ${ended.exit.code}`}): ${ended.exit.stderrTail || 'no message'}; ${tornDown}`);
         process.exitCode = 1;
       } else {
-        log(`${ended.signal}: ${spec.name} stopped, everything torn down`);
+        log(`${ended.signal}: ${spec.name} stopped, ${tornDown}`);
       }
+      reportLeft(left);
     });
 }
