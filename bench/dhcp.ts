@@ -1,5 +1,5 @@
 // bench/dhcp: full DORA handshake with the same client (busybox udhcpc) against virtnet's DHCP server
-// (bench/dhcp-virtnet-server.ts), dnsmasq (a host reservation) and Kea (kea-dhcp4 with a reservation), measured in one run,
+// (test/support/dhcp-server-child.ts), dnsmasq (a host reservation) and Kea (kea-dhcp4 with a reservation), measured in one run,
 // interleaved round-robin so machine noise hits all three alike. A DORA is timed on the wire: tcpdump
 // in the guest stamps the client's DISCOVER and the server's ACK of the same xid (kernel timestamps),
 // so the client's process start-up and hook scripts are excluded; the udhcpc wall time (deconfig to
@@ -72,7 +72,7 @@ const configPath = join(dir, 'virtnet.json');
 writeFileSync(configPath, JSON.stringify({ leases: [lease] }));
 
 async function startVirtnet(): Promise<Server> {
-  const script = join(dirname(fileURLToPath(import.meta.url)), 'dhcp-virtnet-server.ts');
+  const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'support', 'dhcp-server-child.ts');
   const child = startProgram([process.execPath, '--import', 'tsx', script, configPath, POD], { stdio: ['ignore', 'pipe', 'inherit'], env: minimalEnv() });
   await new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => line === 'ready' && resolve());

@@ -2,7 +2,7 @@
 // test boots one guest and checks as much as it can on it, to keep the suite short.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createPod, deletePod } from '../../src/cni/pod.js';
@@ -18,6 +18,22 @@ async function httpGet(ns: string, ip: string): Promise<string> {
   return res.stdout;
 }
 
+
+/** The command names (comm) of the live children of `pid`. */
+function childCommands(pid: number): string[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .flatMap((e) => {
+      try {
+        const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        const [state, ppid] = stat.slice(close + 2).split(' ');
+        return Number(ppid) === pid && state !== 'Z' ? [stat.slice(stat.indexOf('(') + 1, close)] : [];
+      } catch {
+        return [];
+      }
+    });
+}
 
 test('bridge on the pod network: the guest gets the pod IP, MAC, MTU and DNS; a second pod fetches HTTP from it; virtnet down (SIGTERM) leaves nothing', { skip: needsRoot(), timeout: READY_MS + 60_000 }, async (t) => {
   const sb = sandbox(t);
@@ -36,6 +52,9 @@ spec:
   const status = await run.status;
   assert.equal(status.phase, 'running');
   assert.equal(status.guestReady, true);
+  // One virtnet process per VM: the DHCP server serves inside it (a server process of its own could
+  // die unnoticed), so the run's only child is QEMU.
+  assert.deepEqual(childCommands(run.child.pid!), ['qemu-system-x86']);
   const nic = status.nics[0]!;
   assert.equal(nic.binding, 'bridge');
   assert.equal(nic.podInterface, 'eth0');
