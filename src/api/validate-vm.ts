@@ -30,7 +30,8 @@ const VM_KINDS = ['VirtualMachineInstance', 'VirtualMachine', 'VM'] as const;
 type VmKind = (typeof VM_KINDS)[number];
 /** Kinds that may share a file with VMs (kubectl apply -f style) and are skipped with a warning. */
 const COMPANION_KINDS = new Set(['NetworkAttachmentDefinition', 'ConfigMap', 'Secret', 'Service', 'KubeVirt', 'Namespace']);
-const API_VERSION_RE = /^kubevirt\.io\/v1(alpha3|beta1)?$/;
+// KubeVirt's versions, and virtnet's own CRD's (the same spec, field for field).
+const API_VERSION_RE = /^(kubevirt\.io\/v1(alpha3|beta1)?|virtnet\.io\/v1alpha1)$/;
 
 function isSpecDocument(v: unknown): v is SpecDocument {
   return isRawMap(v) && typeof v.locate === 'function' && Array.isArray(v.errors) && 'value' in v;
