@@ -13,6 +13,7 @@ import { register as registerRun } from './run.js';
 import { register as registerStatus } from './status.js';
 import { register as registerGc } from './gc.js';
 import { register as registerGuest } from './guest.js';
+import { register as registerKube } from './kube.js';
 
 type Register = (program: Command) => void;
 
@@ -30,6 +31,7 @@ const registrations: Register[] = [
   registerStatus,
   registerGc,
   registerGuest,
+  registerKube,
 ];
 
 /** Registers every virtnet command on `program`. */
