@@ -68,8 +68,30 @@ export function vmiOpenApiSchema(): Json {
   return schema;
 }
 
-/** The VirtualMachineInstance CustomResourceDefinition. */
+/** Value constraints the admission webhook checks (with every error's full path) instead of the schema. */
+const VALUE_KEYWORDS = new Set(['pattern', 'enum', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'format', 'oneOf', 'anyOf', 'allOf', 'not']);
+
+/**
+ * The schema with only structure and types left. The apiserver checks a CRD schema after the mutating
+ * and before the validating webhooks, stops at its errors and (in 1.20) names list items without their
+ * index — so the value rules stay with the webhook, which reports all of them with full paths.
+ */
+export function typesOnly(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(typesOnly);
+  if (typeof node !== 'object' || node === null) return node;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(node as Json)) {
+    if (VALUE_KEYWORDS.has(k)) continue;
+    out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as Json).map(([p, sub]) => [p, typesOnly(sub)])) : typesOnly(v);
+  }
+  return out;
+}
+
+/** The VirtualMachineInstance CustomResourceDefinition as deployed. */
 export function vmiCrd(): Json {
+  const schema = vmiOpenApiSchema();
+  const props = schema.properties as Json;
+  props.spec = typesOnly(props.spec);
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -83,7 +105,7 @@ export function vmiCrd(): Json {
           name: VMI_VERSION,
           served: true,
           storage: true,
-          schema: { openAPIV3Schema: vmiOpenApiSchema() },
+          schema: { openAPIV3Schema: schema },
           subresources: { status: {} },
           additionalPrinterColumns: [
             { name: 'Phase', type: 'string', jsonPath: '.status.phase' },

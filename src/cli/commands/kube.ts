@@ -114,7 +114,10 @@ export function register(program: Command): void {
     .action(async (opts) => {
       const say = log('launcher');
       say(`launcher for VMI ${opts.namespace}/${opts.name}; the node agent wires and boots the VM in this pod`);
+      // Signal handlers alone do not keep Node running: hold the event loop open until told to stop.
+      const hold = setInterval(() => undefined, 2 ** 31 - 1);
       const sig = await waitForSignal();
+      clearInterval(hold);
       say(`${sig}: stopping`);
     });
 }
