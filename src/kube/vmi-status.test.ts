@@ -59,6 +59,9 @@ test('a pod that fails or disappears makes the VMI Failed with the reason; termi
   const gone = computeVmiStatus({ phase: 'Scheduled', launcherPod: 'virtnet-launcher-vm1', conditions: [], interfaces: [] }, spec, undefined, now);
   assert.equal(gone.phase, 'Failed');
   assert.equal(gone.reason, 'LauncherPodDisappeared');
+  const deleting = computeVmiStatus({ phase: 'Scheduled', conditions: [], interfaces: [] }, spec, { ...pod({ phase: 'Succeeded' }, 'node1'), metadata: { name: 'virtnet-launcher-vm1', deletionTimestamp: '2026-01-01T00:00:00Z' } }, now);
+  assert.equal(deleting.phase, 'Failed');
+  assert.equal(deleting.reason, 'LauncherPodDeleted');
   const later = computeVmiStatus(gone, spec, pod({ phase: 'Running' }, 'node1'), now);
   assert.equal(later.phase, 'Failed');
 });

@@ -2,7 +2,8 @@
 // exists, Scheduling until it has a node, Scheduled while the launcher runs, Succeeded/Failed with the
 // pod), the node, the pod's name, a Ready condition, and per interface the pod interface it is wired to
 // with the addresses known so far. Addresses reported by the node side (guest-dhcp, static) win over
-// what the pod shows. A pod that disappears, or fails, makes the VMI Failed with the reason. Pure.
+// what the pod shows. A pod that is deleted, disappears or fails makes the VMI Failed with the reason.
+// Pure.
 import type { VmSpec } from '../api/index.js';
 import { NETWORK_STATUS_ANNOTATION, podNetworksForVm, type NetworkStatusEntry } from '../cni/index.js';
 import type { VmiPhase } from './vmi-crd.js';
@@ -128,6 +129,9 @@ function phaseOf(pod: PodView | undefined, previous: Partial<VmiStatus>): Pick<V
     if (previous.launcherPod) return { phase: 'Failed', reason: 'LauncherPodDisappeared', message: `launcher pod ${previous.launcherPod} was deleted` };
     return { phase: 'Pending', reason: 'LauncherPodNotCreated' };
   }
+  // Deleted by someone else while the VMI lives (the controller only deletes it for a deleted VMI): its
+  // launcher will exit cleanly on SIGTERM, which must not read as the VM having finished.
+  if (pod.metadata.deletionTimestamp) return { phase: 'Failed', reason: 'LauncherPodDeleted', message: `launcher pod ${pod.metadata.name} was deleted` };
   switch (pod.status?.phase) {
     case 'Succeeded':
       return { phase: 'Succeeded', reason: 'LauncherPodSucceeded' };
