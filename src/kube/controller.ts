@@ -93,8 +93,9 @@ export class VmiController {
     const slash = key.indexOf('/');
     const namespace = key.slice(0, slash);
     const name = key.slice(slash + 1);
-    const vmi = this.vmis.get(name, namespace);
-    if (!vmi) return;
+    const cached = this.vmis.get(name, namespace);
+    if (!cached) return;
+    let vmi = cached;
     const podName = launcherPodName(name);
     let pod = this.pods.get(podName, namespace);
     if (pod && !pod.metadata?.ownerReferences?.some((o) => o.uid === vmi.metadata.uid)) {
@@ -104,8 +105,9 @@ export class VmiController {
     }
     if (vmi.metadata.deletionTimestamp) return this.finalize(vmi, pod);
     if (!vmi.metadata.finalizers?.includes(VMI_FINALIZER)) {
-      await this.patchVmi(vmi, { metadata: { resourceVersion: vmi.metadata.resourceVersion, finalizers: [...(vmi.metadata.finalizers ?? []), VMI_FINALIZER] } });
-      return; // the update event brings the VMI back with its new resourceVersion
+      // Go on with the object the patch returns (its new resourceVersion): waiting for the watch to
+      // bring it back would add a round trip before the pod is created.
+      vmi = await this.patchVmi(vmi, { metadata: { resourceVersion: vmi.metadata.resourceVersion, finalizers: [...(vmi.metadata.finalizers ?? []), VMI_FINALIZER] } });
     }
     const validation = validateVmDocument({ apiVersion: vmi.apiVersion, kind: VMI_KIND, metadata: vmi.metadata, spec: vmi.spec });
     const previous = vmi.status as Partial<VmiStatus> | undefined;
@@ -170,11 +172,11 @@ export class VmiController {
     await this.patchVmi(vmi, { metadata: { resourceVersion: vmi.metadata.resourceVersion, finalizers: vmi.metadata.finalizers.filter((f) => f !== VMI_FINALIZER) } });
   }
 
-  private async patchVmi(vmi: Vmi, body: unknown): Promise<void> {
-    await this.kube.custom.patchNamespacedCustomObject(
+  private async patchVmi(vmi: Vmi, body: unknown): Promise<Vmi> {
+    return (await this.kube.custom.patchNamespacedCustomObject(
       { group: VMI_GROUP, version: VMI_VERSION, namespace: vmi.metadata.namespace, plural: VMI_PLURAL, name: vmi.metadata.name, body },
       MERGE_PATCH,
-    );
+    )) as Vmi;
   }
 
   private async writeStatus(vmi: Vmi, status: VmiStatus): Promise<void> {

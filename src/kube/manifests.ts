@@ -124,7 +124,8 @@ function deployment(name: string, namespace: string, image: string, pullPolicy: 
                 { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                 { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
               ],
-              resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+              // CPU shares follow the request: 10m would starve admission and reconciles on a busy node.
+              resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '256Mi' } },
               securityContext: RESTRICTED_CONTAINER,
               ...extra,
             },

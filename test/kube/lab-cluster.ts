@@ -12,7 +12,7 @@ const LAB_SCRIPT = join(REPO, 'scripts', 'k8s-lab.sh');
 /** The lab's names on the host (scripts/k8s-lab/cluster.sh). */
 export const LAB_BRIDGE = 'vnlab0';
 export const LAB_NFT_TABLE = 'virtnet_lab';
-export const KUBELET_SYSCTLS = ['vm.overcommit_memory', 'vm.panic_on_oom', 'kernel.panic', 'kernel.panic_on_oops', 'kernel.keys.root_maxkeys', 'kernel.keys.root_maxbytes', 'net.ipv4.ip_forward'];
+export const KUBELET_SYSCTLS = ['vm.overcommit_memory', 'vm.panic_on_oom', 'kernel.panic', 'kernel.panic_on_oops', 'kernel.keys.root_maxkeys', 'kernel.keys.root_maxbytes'];
 
 export interface Lab {
   kubeconfig: string;
