@@ -78,7 +78,10 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => T
 
 /** What the lab made on the host while up, read from its own records (so other users' objects are never counted). */
 export interface LabFootprint {
-  pids: number[];
+  /** The daemons `up` started (etcd, the Kubernetes components, containerd). */
+  daemonPids: number[];
+  /** containerd's shims. */
+  shimPids: number[];
   netns: string[];
   hostVeths: string[];
 }
@@ -96,17 +99,18 @@ function labNetns(containerdAddress: string): string[] {
 }
 
 export function labFootprint(lab: Lab): LabFootprint {
-  const pids: number[] = [];
+  const daemonPids: number[] = [];
+  const shimPids: number[] = [];
   const pidDir = join(LAB_DIR, 'pids');
-  for (const f of existsSync(pidDir) ? readdirSync(pidDir) : []) pids.push(Number(readFileSync(join(pidDir, f), 'utf8').trim()));
+  for (const f of existsSync(pidDir) ? readdirSync(pidDir) : []) daemonPids.push(Number(readFileSync(join(pidDir, f), 'utf8').trim()));
   const shimDir = join(LAB_DIR, 'containerd', 'state', 'io.containerd.runtime.v2.task', 'k8s.io');
   for (const id of existsSync(shimDir) ? readdirSync(shimDir) : []) {
     const f = join(shimDir, id, 'shim.pid');
-    if (existsSync(f)) pids.push(Number(readFileSync(f, 'utf8').trim()));
+    if (existsSync(f)) shimPids.push(Number(readFileSync(f, 'utf8').trim()));
   }
   const netns = labNetns(lab.containerdAddress);
   const links = JSON.parse(run(['ip', '-j', 'link', 'show', 'master', LAB_BRIDGE]).stdout || '[]') as { ifname: string }[];
-  return { pids, netns, hostVeths: links.map((l) => l.ifname) };
+  return { daemonPids: daemonPids.sort(), shimPids, netns, hostVeths: links.map((l) => l.ifname) };
 }
 
 /** Host state the lab must leave as it found it. */

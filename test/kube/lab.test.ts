@@ -85,6 +85,28 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
     assert.ok(vmi.metadata.finalizers === undefined || Array.isArray(vmi.metadata.finalizers));
   });
 
+  test('a Multus default network and Genie networks become their annotations on the launcher pod', async () => {
+    kubectl(lab, ['apply', '-f', '-'], { input: vmiYaml('vm-mdefault', { domain: { devices: { interfaces: [{ name: 'flat', bridge: {} }] } }, networks: [{ name: 'flat', multus: { networkName: 'other/flat', default: true } }] }) });
+    kubectl(lab, ['apply', '-f', '-'], { input: vmiYaml('vm-genie', { domain: { devices: { interfaces: [{ name: 'a', bridge: {} }, { name: 'b', bridge: {} }] } }, networks: [{ name: 'a', genie: { networkName: 'flannel' } }, { name: 'b', genie: { networkName: 'ovs' } }] }) });
+    const m = await waitFor('launcher pod', 30_000, () => podGet(lab, 'virtnet-launcher-vm-mdefault'));
+    assert.equal(m.metadata!.annotations!['v1.multus-cni.io/default-network'], 'other/flat');
+    assert.equal(m.metadata!.annotations!['k8s.v1.cni.cncf.io/networks'], undefined);
+    const g = await waitFor('launcher pod', 30_000, () => podGet(lab, 'virtnet-launcher-vm-genie'));
+    assert.equal(g.metadata!.annotations!.cni, 'flannel,ovs');
+    kubectl(lab, ['-n', ns, 'delete', 'vmi', 'vm-mdefault', 'vm-genie', '--wait=false']);
+  });
+
+  test('a second up changes nothing that runs: same daemons, same pods, same two last lines', () => {
+    const daemonsBefore = labFootprint(lab).daemonPids;
+    const podUid = podGet(lab, 'virtnet-launcher-vm-multus')!.metadata!.uid;
+    const again = labUp();
+    assert.equal(again.kubeconfig, lab.kubeconfig);
+    assert.equal(again.containerdAddress, lab.containerdAddress);
+    assert.equal(again.startedHere, false);
+    assert.deepEqual(labFootprint(lab).daemonPids, daemonsBefore);
+    assert.equal(podGet(lab, 'virtnet-launcher-vm-multus')!.metadata!.uid, podUid);
+  });
+
   test('status follows the pod: Scheduled on the node, the launcher pod named, the pod IP for the masquerade interface', async () => {
     const vmi = await waitFor('VMI Scheduled', 60_000, () => {
       const v = vmiGet(lab, 'vm-multus');
@@ -181,10 +203,10 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
       return;
     }
     footprint = labFootprint(lab);
-    assert.ok(footprint.pids.length >= 6, `daemons recorded: ${footprint.pids.join(' ')}`);
+    assert.equal(footprint.daemonPids.length, 6, `daemons recorded: ${footprint.daemonPids.join(' ')}`);
     assert.ok(footprint.netns.length > 0 && footprint.hostVeths.length > 0, 'pods had namespaces and veths');
     labDown();
-    for (const pid of footprint.pids) assert.ok(!existsSync(`/proc/${pid}`), `process ${pid} still runs`);
+    for (const pid of [...footprint.daemonPids, ...footprint.shimPids]) assert.ok(!existsSync(`/proc/${pid}`), `process ${pid} still runs`);
     for (const n of footprint.netns) assert.ok(!existsSync(n), `${n} left behind`);
     for (const v of footprint.hostVeths) assert.ok(!linkExists(v), `${v} left behind`);
     assert.ok(!linkExists(LAB_BRIDGE), 'bridge left behind');
