@@ -17,7 +17,7 @@ image_archive() {
   config_digest=$(sha256sum "$work/config.json" | cut -d' ' -f1)
   mv "$work/config.json" "$work/$config_digest.json"
   printf '[{"Config":"%s.json","RepoTags":["%s"],"Layers":["layer.tar"]}]' "$config_digest" "$tag" >"$work/manifest.json"
-  tar -C "$work" -cf "$out.tmp" manifest.json "$config_digest.json" layer.tar
+  tar --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$work" -cf "$out.tmp" manifest.json "$config_digest.json" layer.tar
   mv "$out.tmp" "$out"
   rm -rf "$work"
 }

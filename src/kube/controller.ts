@@ -54,14 +54,27 @@ export class VmiController {
     );
     this.queue = new WorkQueue((key) => this.reconcile(key), {
       concurrency: 2,
+      // A request the apiserver never answers must not hold a worker forever.
+      timeoutMs: 30_000,
       baseDelayMs: 100,
       maxDelayMs: 30_000,
       onError: (key, err, retryInMs) => opts.log(`reconcile ${key} failed (retry in ${retryInMs} ms): ${apiErrorText(err)}`),
     });
   }
 
-  /** Starts both informers; resolves once their first lists are in the caches. */
+  /**
+   * Starts both informers, and only once both first lists are in the caches queues every VMI: a VMI
+   * reconciled against a pod cache still filling would read its pod as gone.
+   */
   async start(): Promise<void> {
+    for (const informer of [this.vmis, this.pods]) {
+      // A broken watch (apiserver restart, expired resourceVersion) is restarted with a fresh list.
+      informer.on('error', (err) => {
+        this.opts.log(`watch failed, restarting in 2 s: ${apiErrorText(err)}`);
+        setTimeout(() => void informer.start().catch(() => undefined), 2000).unref();
+      });
+    }
+    await Promise.all([this.vmis.start(), this.pods.start()]);
     const enqueueVmi = (o: Vmi) => this.queue.add(keyOf(o.metadata.namespace, o.metadata.name));
     const enqueuePod = (p: V1Pod) => {
       const vmi = p.metadata?.labels?.[VMI_NAME_LABEL];
@@ -73,14 +86,7 @@ export class VmiController {
     this.pods.on('add', enqueuePod);
     this.pods.on('update', enqueuePod);
     this.pods.on('delete', enqueuePod);
-    for (const informer of [this.vmis, this.pods]) {
-      // A broken watch (apiserver restart, expired resourceVersion) is restarted with a fresh list.
-      informer.on('error', (err) => {
-        this.opts.log(`watch failed, restarting in 2 s: ${apiErrorText(err)}`);
-        setTimeout(() => void informer.start().catch(() => undefined), 2000).unref();
-      });
-    }
-    await Promise.all([this.vmis.start(), this.pods.start()]);
+    for (const vmi of this.vmis.list()) enqueueVmi(vmi);
   }
 
   async stop(): Promise<void> {
@@ -117,8 +123,20 @@ export class VmiController {
     }
     const terminal = previous?.phase === 'Succeeded' || previous?.phase === 'Failed';
     if (!pod && !previous?.launcherPod && !terminal) pod = await this.createPod(vmi, validation.spec);
+    // The pod cache may lag behind a pod this controller just made: ask the API before calling it gone.
+    else if (!pod && previous?.launcherPod && !terminal) pod = await this.readPod(namespace, previous.launcherPod, vmi.metadata.uid);
     const status = computeVmiStatus(previous, validation.spec, pod as PodView | undefined, new Date());
     await this.writeStatus(vmi, status);
+  }
+
+  private async readPod(namespace: string, name: string, ownerUid: string): Promise<V1Pod | undefined> {
+    try {
+      const pod = await this.kube.core.readNamespacedPod({ name, namespace });
+      return pod.metadata?.ownerReferences?.some((o) => o.uid === ownerUid) ? pod : undefined;
+    } catch (err) {
+      if (apiErrorCode(err) === 404) return undefined;
+      throw err;
+    }
   }
 
   private async createPod(vmi: Vmi, spec: VmSpec): Promise<V1Pod | undefined> {

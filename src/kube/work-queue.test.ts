@@ -55,3 +55,22 @@ test('no two runs of one key overlap, with several workers', async () => {
   await q.idle();
   assert.equal(maxInFlight, 1);
 });
+
+test('a run that never ends fails after timeoutMs and frees its worker', async () => {
+  const errors: string[] = [];
+  let calls = 0;
+  const q = new WorkQueue(
+    (k) => {
+      calls++;
+      return k === 'stuck' && calls === 1 ? new Promise<void>(() => undefined) : Promise.resolve();
+    },
+    { concurrency: 1, timeoutMs: 20, baseDelayMs: 5, onError: (k, e) => errors.push(`${k}: ${(e as Error).message}`) },
+  );
+  q.add('stuck');
+  q.add('next');
+  for (let i = 0; i < 50 && calls < 3; i++) await new Promise((r) => setTimeout(r, 10));
+  await q.idle();
+  assert.deepEqual(errors, ['stuck: no result after 20 ms']);
+  assert.equal(calls, 3); // stuck, next, stuck again (retried)
+  q.shutdown();
+});

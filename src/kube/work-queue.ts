@@ -8,6 +8,8 @@ export interface WorkQueueOptions {
   /** First retry delay; doubles per consecutive failure of the same key. */
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** A run taking longer fails (and is retried); the run itself is not cancelled. */
+  timeoutMs?: number;
   /** Told about each failure (the key will be retried after `retryInMs`). */
   onError?: (key: string, err: unknown, retryInMs: number) => void;
 }
@@ -104,8 +106,19 @@ export class WorkQueue {
   }
 
   private async run(key: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.handle(key);
+      const run = this.handle(key);
+      const limit = this.opts.timeoutMs;
+      if (limit === undefined) await run;
+      else {
+        const expired = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no result after ${limit} ms`)), limit);
+        });
+        // A late failure of the abandoned run is nobody's to report.
+        run.catch(() => undefined);
+        await Promise.race([run, expired]);
+      }
       this.failures.delete(key);
     } catch (err) {
       const n = (this.failures.get(key) ?? 0) + 1;
@@ -114,6 +127,7 @@ export class WorkQueue {
       this.opts.onError?.(key, err, delay);
       if (!this.dirty.has(key)) this.addAfter(key, delay);
     } finally {
+      clearTimeout(timer);
       this.running.delete(key);
       this.active--;
       if (this.dirty.delete(key)) this.add(key);

@@ -81,6 +81,8 @@ export function register(program: Command): void {
         }
       }
       await stop;
+      // The apiserver keeps its connections open: end them, or the pod waits out its grace period.
+      server.closeAllConnections();
       server.close();
     });
 
