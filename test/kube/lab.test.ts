@@ -107,6 +107,21 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
     assert.equal(podGet(lab, 'virtnet-launcher-vm-multus')!.metadata!.uid, podUid);
   });
 
+  test('a restarted controller resumes: running VMIs keep their phase, new ones get pods', async () => {
+    await waitFor('vm-multus Scheduled', 60_000, () => (vmiGet(lab, 'vm-multus')?.status?.phase === 'Scheduled' ? true : undefined));
+    // The old controller gone (kubectl waits), then its replacement ready.
+    kubectl(lab, ['-n', 'virtnet-system', 'delete', 'pod', '-l', 'app.kubernetes.io/name=virtnet-controller']);
+    await waitFor('a new controller pod', 60_000, () => (kubectl(lab, ['-n', 'virtnet-system', 'get', 'pod', '-l', 'app.kubernetes.io/name=virtnet-controller', '-o', 'name']).stdout.trim() ? true : undefined));
+    kubectl(lab, ['-n', 'virtnet-system', 'wait', '--for=condition=Ready', 'pod', '-l', 'app.kubernetes.io/name=virtnet-controller', '--timeout=120s']);
+    // A pod change makes the new controller reconcile vm-multus.
+    kubectl(lab, ['-n', ns, 'label', 'pod', 'virtnet-launcher-vm-multus', 'after-restart=yes']);
+    kubectl(lab, ['apply', '-f', '-'], { input: vmiYaml('vm-after', { terminationGracePeriodSeconds: 1, domain: { devices: {} } }) });
+    await waitFor('vm-after launcher pod', 60_000, () => podGet(lab, 'virtnet-launcher-vm-after'));
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(vmiGet(lab, 'vm-multus')!.status!.phase, 'Scheduled');
+    kubectl(lab, ['-n', ns, 'delete', 'vmi', 'vm-after', '--wait=false']);
+  });
+
   test('status follows the pod: Scheduled on the node, the launcher pod named, the pod IP for the masquerade interface', async () => {
     const vmi = await waitFor('VMI Scheduled', 60_000, () => {
       const v = vmiGet(lab, 'vm-multus');
