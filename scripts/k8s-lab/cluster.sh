@@ -17,8 +17,19 @@ KUBECONFIG_ADMIN=$LAB_DIR/admin.kubeconfig
 PKI=$LAB_DIR/pki
 # The host sysctls the kubelet writes on start (kubelet/cm/container_manager_linux.go setupKernelTunables).
 KUBELET_SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes)
-# Paths the kubelet creates outside its root directory; removed by `down` only if `up` found them absent.
-KUBELET_HOST_PATHS=(/var/log/pods /var/log/containers)
+# Paths outside LAB_DIR that the daemons create whatever they are told (the kubelet's log and device-plugin
+# directories, the shims' socket and runc state directory); `down` removes those `up` found absent.
+KUBELET_HOST_PATHS=(/var/log/pods /var/log/containers /var/lib/kubelet)
+CONTAINERD_HOST_PATHS=(/run/containerd)
+# libcni's cache directory, which other CNI users share: `down` removes only the lab network's entries,
+# and the directories only if that leaves them empty.
+CNI_CACHE_DIR=/var/lib/cni
+
+# Records PATH for removal by `down` (rm -rf, or rmdir-if-empty with MODE=rmdir) when it does not exist yet.
+record_if_absent() {
+  local path=$1 mode=${2:-rm}
+  [ -e "$path" ] || echo "$mode $path" >>"$LAB_DIR/created-paths"
+}
 
 kctl() { kubectl --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
 ctr_lab() { ctr --address "$CONTAINERD_SOCK" --namespace k8s.io "$@"; }
@@ -185,6 +196,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
 TOML
+  local p
+  for p in "${CONTAINERD_HOST_PATHS[@]}"; do record_if_absent "$p"; done
+  record_if_absent "$CNI_CACHE_DIR" rmdir
   start_daemon containerd containerd --config "$LAB_DIR/containerd/config.toml"
   wait_for containerd 30 ctr --address "$CONTAINERD_SOCK" version
 }
@@ -235,9 +249,7 @@ start_kubelet() {
   for s in "${KUBELET_SYSCTLS[@]}"; do
     [ -e "$LAB_DIR/sysctl/$s" ] || cat "/proc/sys/$(echo "$s" | tr . /)" >"$LAB_DIR/sysctl/$s"
   done
-  for s in "${KUBELET_HOST_PATHS[@]}"; do
-    [ -e "$s" ] || echo "$s" >>"$LAB_DIR/created-paths"
-  done
+  for s in "${KUBELET_HOST_PATHS[@]}"; do record_if_absent "$s"; done
   start_daemon kubelet unshare -m --propagation unchanged -- "$LAB_SCRIPTS/kubelet-in-mount-ns.sh" "$LAB_DIR/sysctl" "$KUBE_BIN/kubelet" \
     --kubeconfig "$LAB_DIR/kubelet.kubeconfig" --hostname-override "$NODE_NAME" \
     --node-ip "$BRIDGE_IP" --address "$BRIDGE_IP" --port 10250 --read-only-port 0 \
@@ -344,10 +356,16 @@ cluster_down() {
   done
   nft delete table ip "$NFT_TABLE" 2>/dev/null || true
   ip link del "$BRIDGE" 2>/dev/null || true
+  # The CNI result cache containerd's libcni keeps: only the lab network's entries.
+  rm -f "$CNI_CACHE_DIR"/results/virtnet-lab-* 2>/dev/null || true
   if [ -s "$LAB_DIR/created-paths" ]; then
-    while read -r p; do rm -rf "$p"; done <"$LAB_DIR/created-paths"
+    local mode path
+    while read -r mode path; do
+      case "$mode" in
+        rm) rm -rf "$path" ;;
+        rmdir) [ -d "$path" ] && find "$path" -depth -type d -empty -delete ;;
+      esac
+    done < <(sort -u "$LAB_DIR/created-paths")
   fi
-  # The CNI result cache containerd's libcni keeps under /var/lib/cni: only the lab network's entries.
-  rm -f /var/lib/cni/results/virtnet-lab-* 2>/dev/null || true
   rm -rf "$LAB_DIR"
 }

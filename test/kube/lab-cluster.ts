@@ -116,15 +116,16 @@ export function labFootprint(lab: Lab): LabFootprint {
 /** Host state the lab must leave as it found it. */
 export interface HostState {
   sysctls: Record<string, string>;
-  varLogPods: boolean;
-  varLogContainers: boolean;
+  /** Whether each directory the lab's daemons create outside its own exists. */
+  paths: Record<string, boolean>;
 }
+
+const DAEMON_PATHS = ['/var/log/pods', '/var/log/containers', '/var/lib/kubelet', '/run/containerd'];
 
 export function hostState(): HostState {
   return {
     sysctls: Object.fromEntries(KUBELET_SYSCTLS.map((s) => [s, readFileSync(`/proc/sys/${s.replaceAll('.', '/')}`, 'utf8').trim()])),
-    varLogPods: existsSync('/var/log/pods'),
-    varLogContainers: existsSync('/var/log/containers'),
+    paths: Object.fromEntries(DAEMON_PATHS.map((p) => [p, existsSync(p)])),
   };
 }
 
