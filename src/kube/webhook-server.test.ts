@@ -39,7 +39,7 @@ test('the HTTPS server answers AdmissionReviews on both paths, trusted through i
   assert.equal(bad.json.kind, 'AdmissionReview');
   assert.equal(bad.json.response.uid, 'u-1');
   assert.equal(bad.json.response.allowed, false);
-  assert.equal(bad.json.response.status.details.causes[0].field, 'spec.domain.devices.interfaces[0].name');
+  assert.equal(bad.json.response.status.details.causes[0]!.field, 'spec.domain.devices.interfaces[0].name');
   const mutated = await post(port, '/mutate-vmi', review({}));
   assert.equal(mutated.json.response.patchType, 'JSONPatch');
   assert.equal((await post(port, '/validate-vmi', 'not json')).status, 400);
