@@ -26,20 +26,25 @@ deploy_virtnet() {
 
   local overlay=$LAB_DIR/overlay
   mkdir -p "$overlay"
+  # patchesJson6902 rather than `patches`: Debian's kubectl 1.20 (kustomize 2.0) reads only this form.
   cat >"$overlay/kustomization.yaml" <<KUST
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:
   - $(realpath --relative-to="$overlay" "$REPO/deploy")
-patches:
-  - target: {kind: Deployment}
-    patch: |-
-      - op: replace
-        path: /spec/template/spec/containers/0/imagePullPolicy
-        value: Never
+patchesJson6902:
+  - target: {group: apps, version: v1, kind: Deployment, name: virtnet-webhook}
+    path: pull-never.yaml
+  - target: {group: apps, version: v1, kind: Deployment, name: virtnet-controller}
+    path: pull-never.yaml
 KUST
+  cat >"$overlay/pull-never.yaml" <<PATCH
+- op: replace
+  path: /spec/template/spec/containers/0/imagePullPolicy
+  value: Never
+PATCH
   log "deploying virtnet from deploy/"
-  kctl apply -k "$overlay" >/dev/null
+  kctl apply -k "$overlay" 2> >(grep -v "patchesJson6902' is deprecated" >&2) >/dev/null
   if [ -n "$previous" ] && [ "$previous" != "$digest" ]; then
     # Same tag, new content: the Deployments would keep the old containers.
     kctl -n virtnet-system rollout restart deployment >/dev/null

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { CoreV1EventList, V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { VmiCondition, VmiInterfaceStatus } from '../../src/kube/vmi-status.js';
+import { kubeClients, MERGE_PATCH } from '../../src/kube/kube-client.js';
 import { getJson, hostState, kubectl, LAB_BRIDGE, LAB_DIR, LAB_NFT_TABLE, labDown, labFootprint, labUp, linkExists, mountsUnder, nftTableExists, waitFor, type HostState, type Lab, type LabFootprint } from './lab-cluster.js';
 
 const skip = process.env.VIRTNET_SKIP_K8S_LAB === '1' ? 'VIRTNET_SKIP_K8S_LAB=1' : process.getuid?.() !== 0 ? 'needs root' : false;
@@ -170,7 +171,11 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
   test('status writes survive: declared fields are stored, the node side\'s addresses are kept by the controller', async () => {
     await waitFor('vm-defaults Scheduled', 60_000, () => (vmiGet(lab, 'vm-defaults')?.status?.phase === 'Scheduled' ? true : undefined));
     const reported = { name: 'default', mac: '02:00:00:00:00:77', ipAddress: '10.213.0.250', ipAddresses: ['10.213.0.250'], interfaceName: 'eth0', infoSource: 'guest-dhcp' };
-    kubectl(lab, ['-n', ns, 'patch', 'vmi', 'vm-defaults', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { interfaces: [reported], undeclared: 'pruned' } })]);
+    // Through the API (kubectl patch --subresource needs kubectl >= 1.24; Debian's is 1.20).
+    await kubeClients(lab.kubeconfig).custom.patchNamespacedCustomObjectStatus(
+      { group: 'virtnet.io', version: 'v1alpha1', namespace: ns, plural: 'virtualmachineinstances', name: 'vm-defaults', body: { status: { interfaces: [reported], undeclared: 'pruned' } } },
+      MERGE_PATCH,
+    );
     const v = vmiGet(lab, 'vm-defaults')!;
     assert.deepEqual(v.status!.interfaces, [reported]);
     assert.equal(v.status!.undeclared, undefined, 'fields outside the schema are pruned');
