@@ -75,7 +75,8 @@ function rbac(namespace: string): Json[] {
       kind: 'ClusterRole',
       metadata: { name: WEBHOOK_NAME, labels: labels(WEBHOOK_NAME) },
       rules: [
-        rule(['admissionregistration.k8s.io'], ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'], ['get', 'patch'], [WEBHOOK_CONFIGURATION]),
+        // list and watch by name (fieldSelector metadata.name), to restore a lost caBundle.
+        rule(['admissionregistration.k8s.io'], ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'], ['get', 'list', 'watch', 'patch'], [WEBHOOK_CONFIGURATION]),
       ],
     },
     binding('ClusterRoleBinding', 'ClusterRole', WEBHOOK_NAME),

@@ -1,8 +1,9 @@
 // What the webhook does before serving: find or make its TLS Secret (the first replica to create it
 // wins; the others read it) and put the CA into both webhook configurations' caBundle, so the
-// apiserver trusts the webhook without cert-manager.
-import type { V1Secret } from '@kubernetes/client-node';
-import { apiErrorCode, JSON_PATCH, type KubeClients } from './kube-client.js';
+// apiserver trusts the webhook without cert-manager — and again whenever a configuration is re-created
+// or loses it (a watch on the two objects; failurePolicy Fail would otherwise block every VMI).
+import { Watch, type V1Secret } from '@kubernetes/client-node';
+import { apiErrorCode, apiErrorText, JSON_PATCH, type KubeClients } from './kube-client.js';
 import { WEBHOOK_CONFIGURATION, WEBHOOK_NAME, WEBHOOK_TLS_SECRET } from './manifests.js';
 import { makeWebhookTls, type WebhookTls } from './webhook-certs.js';
 
@@ -62,4 +63,51 @@ export async function publishCaBundle(kube: KubeClients, namespace: string, caCe
   const validating = await api.readValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION });
   const vPatch = caBundlePatch(validating, namespace, caBundle);
   if (vPatch.length > 0) await api.patchValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION, body: vPatch }, JSON_PATCH);
+}
+
+const CONFIG_PATHS = {
+  MutatingWebhookConfiguration: '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations',
+  ValidatingWebhookConfiguration: '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations',
+} as const;
+
+/** Watches both configurations and restores the caBundle when an event shows it missing or wrong. */
+export function keepCaBundle(kube: KubeClients, namespace: string, caCert: string, log: (msg: string) => void): { stop: () => void } {
+  const caBundle = Buffer.from(caCert).toString('base64');
+  const watch = new Watch(kube.config);
+  const aborts: AbortController[] = [];
+  let stopped = false;
+  const patchFor = async (kind: keyof typeof CONFIG_PATHS, config: WebhookConfig): Promise<void> => {
+    const ops = caBundlePatch(config, namespace, caBundle);
+    if (ops.length === 0) return;
+    const api = kube.admission;
+    if (kind === 'MutatingWebhookConfiguration') await api.patchMutatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION, body: ops }, JSON_PATCH);
+    else await api.patchValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION, body: ops }, JSON_PATCH);
+    log(`caBundle restored on ${kind} ${WEBHOOK_CONFIGURATION}`);
+  };
+  const start = (kind: keyof typeof CONFIG_PATHS): void => {
+    if (stopped) return;
+    watch
+      .watch(
+        CONFIG_PATHS[kind],
+        { fieldSelector: `metadata.name=${WEBHOOK_CONFIGURATION}` },
+        (phase, obj) => {
+          if (phase === 'ADDED' || phase === 'MODIFIED') patchFor(kind, obj as WebhookConfig).catch((err: unknown) => log(`restoring caBundle on ${kind} failed: ${apiErrorText(err)}`));
+        },
+        // The apiserver ends watches now and then; resume (a new watch lists the object again).
+        () => setTimeout(() => start(kind), 1000).unref(),
+      )
+      .then((a) => aborts.push(a))
+      .catch((err: unknown) => {
+        log(`watching ${kind} failed, retrying: ${apiErrorText(err)}`);
+        setTimeout(() => start(kind), 5000).unref();
+      });
+  };
+  start('MutatingWebhookConfiguration');
+  start('ValidatingWebhookConfiguration');
+  return {
+    stop: () => {
+      stopped = true;
+      for (const a of aborts) a.abort();
+    },
+  };
 }

@@ -62,6 +62,12 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
     }
   });
 
+  test('a webhook configuration that loses its caBundle gets it back from the webhook', async () => {
+    const before = getJson<WebhookConfiguration>(lab, ['validatingwebhookconfiguration', 'virtnet'])!.webhooks[0]!.clientConfig.caBundle;
+    kubectl(lab, ['patch', 'validatingwebhookconfiguration', 'virtnet', '--type=json', '-p', '[{"op":"remove","path":"/webhooks/0/clientConfig/caBundle"}]']);
+    await waitFor('caBundle restored', 30_000, () => (getJson<WebhookConfiguration>(lab, ['validatingwebhookconfiguration', 'virtnet'])!.webhooks[0]!.clientConfig.caBundle === before ? true : undefined));
+  });
+
   test('kubectl apply of a VMI creates its launcher pod with the network annotations, owner and grace period', async () => {
     kubectl(lab, ['apply', '-f', '-'], {
       input: vmiYaml('vm-multus', {

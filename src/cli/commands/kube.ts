@@ -10,7 +10,7 @@ import { stringify } from 'yaml';
 import { VmiController } from '../../kube/controller.js';
 import { kubeClients } from '../../kube/kube-client.js';
 import { kustomization, manifestFiles, WEBHOOK_PORT } from '../../kube/manifests.js';
-import { ensureWebhookTls, publishCaBundle } from '../../kube/webhook-bootstrap.js';
+import { ensureWebhookTls, keepCaBundle, publishCaBundle } from '../../kube/webhook-bootstrap.js';
 import { startWebhookServer } from '../../kube/webhook-server.js';
 import { waitForSignal } from '../wait-for-signal.js';
 
@@ -69,8 +69,10 @@ export function register(program: Command): void {
       const tls = await ensureWebhookTls(clients, namespace);
       const server = await startWebhookServer({ port: Number(opts.port), cert: tls.tlsCert, key: tls.tlsKey, log: say });
       say(`serving on :${opts.port}`);
+      let stopping = false;
+      void stop.then(() => (stopping = true));
       // The configurations may be applied after this pod starts: retry until the caBundle is in.
-      for (let attempt = 1; ; attempt++) {
+      for (let attempt = 1; !stopping; attempt++) {
         try {
           await publishCaBundle(clients, namespace, tls.caCert);
           say('caBundle published');
@@ -80,7 +82,9 @@ export function register(program: Command): void {
           await Promise.race([sleep(2000), stop]);
         }
       }
+      const keeper = keepCaBundle(clients, namespace, tls.caCert, say);
       await stop;
+      keeper.stop();
       // The apiserver keeps its connections open: end them, or the pod waits out its grace period.
       server.closeAllConnections();
       server.close();
