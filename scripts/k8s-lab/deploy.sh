@@ -17,8 +17,12 @@ deploy_virtnet() {
   [ -s "$peer_tar" ] || build_peer_image "$peer_tar"
   import_image "$peer_tar"
   log "building the virtnet image"
-  (cd "$REPO" && npm run --silent build >/dev/null)
-  build_virtnet_image "$images/virtnet.tar" "$REPO"
+  # Compiled into the lab's own directory: rewriting the work tree's dist/ would pull it from under
+  # whatever runs from it meanwhile (the test suite runs the CLI from dist/ while the lab comes up).
+  [ -x "$REPO/node_modules/.bin/tsc" ] || die "no node modules in $REPO: run scripts/setup.sh first"
+  rm -rf "$LAB_DIR/build"
+  (cd "$REPO" && node_modules/.bin/tsc -p tsconfig.build.json --outDir "$LAB_DIR/build/dist")
+  build_virtnet_image "$images/virtnet.tar" "$REPO" "$LAB_DIR/build/dist"
   import_image "$images/virtnet.tar"
   local digest previous
   digest=$(sha256sum "$images/virtnet.tar" | cut -d' ' -f1)

@@ -38,14 +38,16 @@ build_peer_image() {
   rm -rf "$work"
 }
 
+# build_virtnet_image OUT.tar REPO DIST: DIST is the compiled project (tsc's output).
 build_virtnet_image() {
-  local out=$1 repo=$2 work pkg
+  local out=$1 repo=$2 dist=$3 work pkg
   work=$(mktemp -d)
   local app=$work/rootfs/app
   copy_program "$work/rootfs" /usr/bin/node
   mkdir -p "$app" "$work/rootfs/tmp" "$work/rootfs/etc"
   chmod 1777 "$work/rootfs/tmp"
-  cp -a "$repo/dist" "$repo/package.json" "$app/"
+  cp -a "$dist" "$app/dist"
+  cp -a "$repo/package.json" "$app/"
   [ -d "$repo/native/build" ] && mkdir -p "$app/native" && cp -a "$repo/native/build" "$app/native/"
   # Production dependencies only (what `npm ci --omit=dev` installs in the Containerfile).
   (cd "$repo" && npm ls --omit=dev --all --parseable 2>/dev/null | tail -n +2) | while read -r pkg; do
