@@ -97,18 +97,3 @@ export function crdOpenApiSchema(): Json {
     },
   };
 }
-
-/** A complete CustomResourceDefinition document wrapping the schema (for `virtnet crd --full`). */
-export function crdDocument(): Json {
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: 'virtualmachineinstances.kubevirt.io' },
-    spec: {
-      group: 'kubevirt.io',
-      names: { kind: 'VirtualMachineInstance', plural: 'virtualmachineinstances', singular: 'virtualmachineinstance', shortNames: ['vmi', 'vmis'] },
-      scope: 'Namespaced',
-      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: crdOpenApiSchema() } }],
-    },
-  };
-}

@@ -33,7 +33,8 @@ interface Level {
 
 /** Per kind: the accepted apiVersions and the levels down to the VMI spec (the last path). */
 const KIND_SHAPES: Record<Exclude<VmKind, 'VM'>, { apiVersion: RegExp; levels: Level[] }> = {
-  VirtualMachineInstance: { apiVersion: /^kubevirt\.io\/v1(alpha3|beta1)?$/, levels: [{ path: ['spec'], keys: VMI_SPEC_KEYS }] },
+  // KubeVirt's versions, and virtnet's own CRD's (the same spec, field for field).
+  VirtualMachineInstance: { apiVersion: /^(kubevirt\.io\/v1(alpha3|beta1)?|virtnet\.io\/v1alpha1)$/, levels: [{ path: ['spec'], keys: VMI_SPEC_KEYS }] },
   VirtualMachine: {
     apiVersion: /^kubevirt\.io\/v1(alpha3|beta1)?$/,
     levels: [

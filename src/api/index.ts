@@ -9,7 +9,7 @@ export { parseClusterConfig, type ClusterConfigResult } from './cluster-config.j
 export { isLinuxInterfaceName, IFNAME_MAX_BYTES } from './linux-ifname.js';
 export { MASQUERADE_RESERVED_MAC } from './network-rules.js';
 export { renderDefaultedDocument } from './render-defaults.js';
-export { crdOpenApiSchema, crdDocument } from './crd-schema.js';
+export { crdOpenApiSchema } from './crd-schema.js';
 export { isListDocument, listItemDocuments, prefixIssue } from './list-documents.js';
 export { bindingOf } from './network-rules.js';
 export { normaliseMac, checkMacAddress } from './mac-address.js';

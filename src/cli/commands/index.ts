@@ -21,6 +21,7 @@ const COMMANDS: Record<string, CommandModule> = {
   status: () => import('./status.js'),
   gc: () => import('./gc.js'),
   guest: () => import('./guest.js'),
+  kube: () => import('./kube.js'),
 };
 
 /** Options of the program itself that take no value (anything else before the command is a value or unknown). */

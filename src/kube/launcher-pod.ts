@@ -1,0 +1,137 @@
+// The launcher pod of a VirtualMachineInstance, composed from the VMI and the NetworkAttachmentDefinitions
+// its networks name: owned by the VMI (garbage-collected with it), carrying the network requests CNI
+// meta-plugins read (Multus selection and default-network override, Genie's list), the SR-IOV device
+// requests each NAD's resourceName asks for, and only the capabilities the launcher uses to wire NICs
+// inside the pod. Pure: objects in, a Pod manifest out.
+import { createHash } from 'node:crypto';
+import type { VmSpec } from '../api/index.js';
+import { DEFAULT_NETWORK_ANNOTATION, NETWORKS_ANNOTATION, podNetworksForVm } from '../cni/index.js';
+import { GENIE_ANNOTATION } from '../cni/genie-annotation.js';
+import { VMI_API_VERSION, VMI_KIND } from './vmi-crd.js';
+
+type Json = Record<string, unknown>;
+
+/** Labels every launcher pod carries; the controller watches pods by the first. */
+export const VMI_NAME_LABEL = 'virtnet.io/vmi';
+export const VMI_UID_LABEL = 'virtnet.io/vmi-uid';
+export const LAUNCHER_COMPONENT_LABEL = 'app.kubernetes.io/component';
+export const LAUNCHER_CONTAINER = 'launcher';
+/** KubeVirt's default grace period for a VM's shutdown. */
+export const DEFAULT_GRACE_SECONDS = 30;
+
+/** The VMI fields the pod is made from (a stored object: name, namespace and uid are set). */
+export interface VmiObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string>; deletionTimestamp?: string; finalizers?: string[]; resourceVersion?: string; generation?: number };
+  spec?: Json;
+  status?: Json;
+}
+
+export interface LauncherOptions {
+  image: string;
+  imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+}
+
+/** `namespace/name` of a NAD → its `k8s.v1.cni.cncf.io/resourceName` annotation (absent when it has none). */
+export type NadResources = ReadonlyMap<string, string>;
+
+/** The NADs (as `namespace/name`) a VM's Multus networks refer to. */
+export function nadReferences(spec: VmSpec): string[] {
+  const refs = new Set<string>();
+  for (const n of spec.networks) {
+    if (n.source.kind !== 'multus') continue;
+    const { networkName, namespace } = n.source;
+    const slash = networkName.indexOf('/');
+    refs.add(namespace !== undefined ? `${namespace}/${networkName}` : slash >= 0 ? networkName : `${spec.namespace}/${networkName}`);
+  }
+  return [...refs];
+}
+
+function nadRef(spec: VmSpec, source: { networkName: string; namespace?: string }): string {
+  if (source.namespace !== undefined) return `${source.namespace}/${source.networkName}`;
+  return source.networkName.includes('/') ? source.networkName : `${spec.namespace}/${source.networkName}`;
+}
+
+/** Device-plugin resources for the VM's SR-IOV interfaces: one VF of its NAD's resource per interface. */
+export function sriovResources(spec: VmSpec, nads: NadResources): { resources: Record<string, number>; missing: string[] } {
+  const resources: Record<string, number> = {};
+  const missing: string[] = [];
+  for (const iface of spec.interfaces) {
+    if (iface.binding !== 'sriov' || iface.state === 'absent') continue;
+    const net = spec.networks.find((n) => n.name === iface.name);
+    if (net?.source.kind !== 'multus') continue;
+    const ref = nadRef(spec, net.source);
+    const resource = nads.get(ref);
+    if (resource === undefined) missing.push(ref);
+    else resources[resource] = (resources[resource] ?? 0) + 1;
+  }
+  return { resources, missing };
+}
+
+/** The pod's name: deterministic, so a retried create finds the pod it made; a DNS label (<= 63). */
+export function launcherPodName(vmiName: string): string {
+  const name = `virtnet-launcher-${vmiName}`;
+  if (name.length <= 63) return name;
+  const hash = createHash('sha256').update(vmiName).digest('hex').slice(0, 10);
+  return `${name.slice(0, 52).replace(/[-.]+$/, '')}-${hash}`;
+}
+
+function graceSeconds(spec: Json | undefined): number {
+  const v = spec?.terminationGracePeriodSeconds;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : DEFAULT_GRACE_SECONDS;
+}
+
+/** The launcher Pod for `vmi` (validated into `spec`). */
+export function launcherPod(vmi: VmiObject, spec: VmSpec, nads: NadResources, opts: LauncherOptions): Json {
+  const networks = podNetworksForVm(spec);
+  const annotations: Record<string, string> = {};
+  if (networks.networks !== undefined) annotations[NETWORKS_ANNOTATION] = networks.networks;
+  if (networks.defaultNetwork !== undefined) annotations[DEFAULT_NETWORK_ANNOTATION] = networks.defaultNetwork;
+  if (networks.genie !== undefined) annotations[GENIE_ANNOTATION] = networks.genie;
+  const { resources } = sriovResources(spec, nads);
+  const deviceRequests = Object.fromEntries(Object.entries(resources).map(([k, n]) => [k, String(n)]));
+  const rawSpec = vmi.spec ?? {};
+  const nodeSelector = rawSpec.nodeSelector;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: launcherPodName(vmi.metadata.name),
+      namespace: vmi.metadata.namespace,
+      labels: { [VMI_NAME_LABEL]: vmi.metadata.name, [VMI_UID_LABEL]: vmi.metadata.uid, [LAUNCHER_COMPONENT_LABEL]: 'virtnet-launcher', 'app.kubernetes.io/part-of': 'virtnet' },
+      annotations,
+      ownerReferences: [{ apiVersion: VMI_API_VERSION, kind: VMI_KIND, name: vmi.metadata.name, uid: vmi.metadata.uid, controller: true, blockOwnerDeletion: true }],
+    },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: graceSeconds(rawSpec),
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      ...(typeof rawSpec.hostname === 'string' ? { hostname: rawSpec.hostname } : {}),
+      ...(typeof rawSpec.subdomain === 'string' ? { subdomain: rawSpec.subdomain } : {}),
+      ...(nodeSelector !== null && typeof nodeSelector === 'object' ? { nodeSelector } : {}),
+      containers: [
+        {
+          name: LAUNCHER_CONTAINER,
+          image: opts.image,
+          imagePullPolicy: opts.imagePullPolicy,
+          args: ['kube', 'launcher', '--namespace', vmi.metadata.namespace, '--name', vmi.metadata.name],
+          env: [
+            { name: 'VIRTNET_VMI_NAME', value: vmi.metadata.name },
+            { name: 'VIRTNET_VMI_NAMESPACE', value: vmi.metadata.namespace },
+            { name: 'VIRTNET_VMI_UID', value: vmi.metadata.uid },
+          ],
+          resources: Object.keys(deviceRequests).length > 0 ? { requests: deviceRequests, limits: deviceRequests } : {},
+          securityContext: {
+            privileged: false,
+            allowPrivilegeEscalation: false,
+            // NET_ADMIN: bridges, taps, addresses and nft rules inside the pod; NET_RAW: the DHCP
+            // server's raw replies; NET_BIND_SERVICE: DHCP port 67. Nothing else.
+            capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE'] },
+          },
+        },
+      ],
+    },
+  };
+}

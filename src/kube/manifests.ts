@@ -1,0 +1,195 @@
+// virtnet's deployment as Kubernetes objects: namespace, CRDs, one ServiceAccount and least-privilege
+// RBAC per component, the webhook Service and configurations (caBundle filled in by the webhook itself at
+// start, see webhook-certs.ts), and the two Deployments. deploy/ is these objects written as a kustomize
+// base (`virtnet kube manifests --write deploy`); a test keeps the two identical. Only APIs GA in
+// Kubernetes 1.20: apps/v1, rbac v1, apiextensions v1, admissionregistration v1. Pure.
+import { nadCrd, VMI_GROUP, VMI_PLURAL, VMI_VERSION, vmiCrd } from './vmi-crd.js';
+
+type Json = Record<string, unknown>;
+
+export const DEFAULT_NAMESPACE = 'virtnet-system';
+export const DEFAULT_IMAGE = 'localhost/virtnet:lab';
+export const WEBHOOK_NAME = 'virtnet-webhook';
+export const CONTROLLER_NAME = 'virtnet-controller';
+/** Both webhook configurations share this name. */
+export const WEBHOOK_CONFIGURATION = 'virtnet';
+export const WEBHOOK_TLS_SECRET = 'virtnet-webhook-tls';
+export const WEBHOOK_PORT = 8443;
+export const VALIDATE_PATH = '/validate-vmi';
+export const MUTATE_PATH = '/mutate-vmi';
+
+export interface ManifestOptions {
+  namespace?: string;
+  image?: string;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+}
+
+/** The files of deploy/ and the objects each holds, in apply order. */
+export interface ManifestFile {
+  file: string;
+  objects: Json[];
+}
+
+const PART_OF = { 'app.kubernetes.io/part-of': 'virtnet' };
+
+function labels(component: string): Record<string, string> {
+  return { 'app.kubernetes.io/name': component, ...PART_OF };
+}
+
+function rule(apiGroups: string[], resources: string[], verbs: string[], resourceNames?: string[]): Json {
+  return { apiGroups, resources, verbs, ...(resourceNames ? { resourceNames } : {}) };
+}
+
+function rbac(namespace: string): Json[] {
+  const sa = (name: string): Json => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace, labels: labels(name) } });
+  const binding = (kind: 'ClusterRoleBinding' | 'RoleBinding', roleKind: 'ClusterRole' | 'Role', name: string): Json => ({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind,
+    metadata: { name, ...(kind === 'RoleBinding' ? { namespace } : {}), labels: labels(name) },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: roleKind, name },
+    subjects: [{ kind: 'ServiceAccount', name, namespace }],
+  });
+  return [
+    sa(CONTROLLER_NAME),
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: CONTROLLER_NAME, labels: labels(CONTROLLER_NAME) },
+      rules: [
+        rule([VMI_GROUP], [VMI_PLURAL], ['get', 'list', 'watch', 'patch']),
+        rule([VMI_GROUP], [`${VMI_PLURAL}/status`], ['get', 'patch']),
+        // Setting blockOwnerDeletion on a launcher pod needs update on its owner's finalizers.
+        rule([VMI_GROUP], [`${VMI_PLURAL}/finalizers`], ['update']),
+        rule([''], ['pods'], ['get', 'list', 'watch', 'create', 'delete']),
+        rule([''], ['events'], ['create', 'patch']),
+        rule(['k8s.cni.cncf.io'], ['network-attachment-definitions'], ['get']),
+      ],
+    },
+    binding('ClusterRoleBinding', 'ClusterRole', CONTROLLER_NAME),
+    // The controller reads its own pod once, to start launchers from the image it runs.
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: CONTROLLER_NAME, namespace, labels: labels(CONTROLLER_NAME) }, rules: [rule([''], ['pods'], ['get'])] },
+    binding('RoleBinding', 'Role', CONTROLLER_NAME),
+    sa(WEBHOOK_NAME),
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: WEBHOOK_NAME, labels: labels(WEBHOOK_NAME) },
+      rules: [
+        // list and watch by name (fieldSelector metadata.name), to restore a lost caBundle.
+        rule(['admissionregistration.k8s.io'], ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'], ['get', 'list', 'watch', 'patch'], [WEBHOOK_CONFIGURATION]),
+      ],
+    },
+    binding('ClusterRoleBinding', 'ClusterRole', WEBHOOK_NAME),
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: WEBHOOK_NAME, namespace, labels: labels(WEBHOOK_NAME) },
+      // `create` cannot be limited by name; reading is limited to the one Secret.
+      rules: [rule([''], ['secrets'], ['create']), rule([''], ['secrets'], ['get'], [WEBHOOK_TLS_SECRET])],
+    },
+    binding('RoleBinding', 'Role', WEBHOOK_NAME),
+  ];
+}
+
+const RESTRICTED_CONTAINER = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  runAsUser: 65534,
+  runAsGroup: 65534,
+  capabilities: { drop: ['ALL'] },
+};
+
+function deployment(name: string, namespace: string, image: string, pullPolicy: string, args: string[], extra: Json): Json {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace, labels: labels(name) },
+    spec: {
+      // One replica: the controller has no leader election yet, and one webhook suffices for a node.
+      replicas: 1,
+      selector: { matchLabels: { 'app.kubernetes.io/name': name } },
+      template: {
+        metadata: { labels: labels(name) },
+        spec: {
+          serviceAccountName: name,
+          enableServiceLinks: false,
+          securityContext: { runAsNonRoot: true },
+          containers: [
+            {
+              name,
+              image,
+              imagePullPolicy: pullPolicy,
+              args,
+              env: [
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+              ],
+              // CPU shares follow the request: 10m would starve admission and reconciles on a busy node.
+              resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+              securityContext: RESTRICTED_CONTAINER,
+              ...extra,
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+function webhookConfiguration(kind: 'ValidatingWebhookConfiguration' | 'MutatingWebhookConfiguration', namespace: string): Json {
+  const mutating = kind === 'MutatingWebhookConfiguration';
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind,
+    metadata: { name: WEBHOOK_CONFIGURATION, labels: labels(WEBHOOK_NAME) },
+    webhooks: [
+      {
+        name: mutating ? 'defaults.vmi.virtnet.io' : 'validate.vmi.virtnet.io',
+        clientConfig: { service: { namespace, name: WEBHOOK_NAME, path: mutating ? MUTATE_PATH : VALIDATE_PATH, port: 443 } },
+        rules: [{ apiGroups: [VMI_GROUP], apiVersions: [VMI_VERSION], operations: ['CREATE', 'UPDATE'], resources: [VMI_PLURAL], scope: 'Namespaced' }],
+        admissionReviewVersions: ['v1'],
+        sideEffects: 'None',
+        failurePolicy: 'Fail',
+        timeoutSeconds: 10,
+        ...(mutating ? { reinvocationPolicy: 'Never' } : {}),
+      },
+    ],
+  };
+}
+
+/** Every object of a virtnet deployment, grouped by the deploy/ file that holds it. */
+export function manifestFiles(opts: ManifestOptions = {}): ManifestFile[] {
+  const namespace = opts.namespace ?? DEFAULT_NAMESPACE;
+  const image = opts.image ?? DEFAULT_IMAGE;
+  const pullPolicy = opts.imagePullPolicy ?? 'IfNotPresent';
+  const probe = { httpGet: { scheme: 'HTTPS', path: '/readyz', port: WEBHOOK_PORT }, periodSeconds: 2 };
+  return [
+    { file: 'namespace.yaml', objects: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: PART_OF } }] },
+    { file: 'crds.yaml', objects: [vmiCrd(), nadCrd()] },
+    { file: 'rbac.yaml', objects: rbac(namespace) },
+    {
+      file: 'webhook.yaml',
+      objects: [
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: WEBHOOK_NAME, namespace, labels: labels(WEBHOOK_NAME) },
+          spec: { selector: { 'app.kubernetes.io/name': WEBHOOK_NAME }, ports: [{ name: 'https', port: 443, targetPort: WEBHOOK_PORT, protocol: 'TCP' }] },
+        },
+        deployment(WEBHOOK_NAME, namespace, image, pullPolicy, ['kube', 'webhook', '--port', String(WEBHOOK_PORT)], {
+          ports: [{ name: 'https', containerPort: WEBHOOK_PORT, protocol: 'TCP' }],
+          readinessProbe: probe,
+        }),
+        webhookConfiguration('MutatingWebhookConfiguration', namespace),
+        webhookConfiguration('ValidatingWebhookConfiguration', namespace),
+      ],
+    },
+    { file: 'controller.yaml', objects: [deployment(CONTROLLER_NAME, namespace, image, pullPolicy, ['kube', 'controller'], {})] },
+  ];
+}
+
+/** deploy/kustomization.yaml. */
+export function kustomization(files: readonly ManifestFile[]): Json {
+  return { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: files.map((f) => f.file) };
+}

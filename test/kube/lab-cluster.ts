@@ -1,0 +1,145 @@
+// Test support for the Kubernetes lab (scripts/k8s-lab.sh): bring it up (or use the one already up),
+// run kubectl against it, poll objects, and record what the lab made on the host so a test can check
+// that `down` removed it.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const REPO = join(import.meta.dirname, '..', '..');
+export const LAB_DIR = '/var/lib/virtnet-lab';
+const LAB_SCRIPT = join(REPO, 'scripts', 'k8s-lab.sh');
+/** The lab's names on the host (scripts/k8s-lab/cluster.sh). */
+export const LAB_BRIDGE = 'vnlab0';
+export const LAB_NFT_TABLE = 'virtnet_lab';
+export const KUBELET_SYSCTLS = ['vm.overcommit_memory', 'vm.panic_on_oom', 'kernel.panic', 'kernel.panic_on_oops', 'kernel.keys.root_maxkeys', 'kernel.keys.root_maxbytes'];
+
+export interface Lab {
+  kubeconfig: string;
+  containerdAddress: string;
+  /** True when this run started the lab (and so stops it). */
+  startedHere: boolean;
+}
+
+function run(argv: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}) {
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', input: opts.input, timeout: opts.timeoutMs ?? 60_000, env: opts.env ?? process.env, maxBuffer: 64 * 1024 * 1024 });
+  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+function labRunning(): boolean {
+  const pidfile = join(LAB_DIR, 'pids', 'kube-apiserver.pid');
+  if (!existsSync(pidfile)) return false;
+  return existsSync(`/proc/${readFileSync(pidfile, 'utf8').trim()}`);
+}
+
+/** `k8s-lab.sh up` (idempotent); its last two lines name the kubeconfig and containerd's socket. */
+export function labUp(): Lab {
+  const startedHere = !labRunning();
+  const r = run(['bash', LAB_SCRIPT, 'up'], { timeoutMs: 60 * 60_000 });
+  assert.equal(r.code, 0, `k8s-lab.sh up failed:\n${r.stderr.slice(-4000)}`);
+  const lines = r.stdout.trim().split('\n');
+  const [kc, ctr] = lines.slice(-2);
+  assert.match(kc ?? '', /^KUBECONFIG=\//);
+  assert.match(ctr ?? '', /^CONTAINERD_ADDRESS=\//);
+  return { kubeconfig: kc!.slice('KUBECONFIG='.length), containerdAddress: ctr!.slice('CONTAINERD_ADDRESS='.length), startedHere };
+}
+
+export function labDown(): void {
+  const r = run(['bash', LAB_SCRIPT, 'down'], { timeoutMs: 5 * 60_000 });
+  assert.equal(r.code, 0, `k8s-lab.sh down failed:\n${r.stderr}`);
+}
+
+/** kubectl against the lab; `check` asserts success. */
+export function kubectl(lab: Lab, args: string[], opts: { input?: string; check?: boolean } = {}) {
+  const r = run(['kubectl', '--kubeconfig', lab.kubeconfig, ...args], { ...(opts.input !== undefined ? { input: opts.input } : {}) });
+  if (opts.check !== false) assert.equal(r.code, 0, `kubectl ${args.join(' ')}:\n${r.stderr}`);
+  return r;
+}
+
+export function getJson<T>(lab: Lab, args: string[]): T | undefined {
+  const r = kubectl(lab, ['get', ...args, '-o', 'json'], { check: false });
+  if (r.code !== 0) {
+    if (/NotFound|not found/.test(r.stderr)) return undefined;
+    assert.fail(`kubectl get ${args.join(' ')}: ${r.stderr}`);
+  }
+  return JSON.parse(r.stdout) as T;
+}
+
+/** Polls `probe` every 200 ms until it returns a value other than undefined. */
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => T): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const last = probe();
+    if (last !== undefined && last !== null) return last;
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** What the lab made on the host while up, read from its own records (so other users' objects are never counted). */
+export interface LabFootprint {
+  /** The daemons `up` started (etcd, the Kubernetes components, containerd). */
+  daemonPids: number[];
+  /** containerd's shims. */
+  shimPids: number[];
+  netns: string[];
+  hostVeths: string[];
+}
+
+/** The network namespaces of the lab's pod sandboxes, from containerd's own container records. */
+function labNetns(containerdAddress: string): string[] {
+  const ctr = (args: string[]) => run(['ctr', '--address', containerdAddress, '--namespace', 'k8s.io', ...args]);
+  const out = new Set<string>();
+  for (const id of ctr(['containers', 'ls', '-q']).stdout.split('\n').filter(Boolean)) {
+    const info = JSON.parse(ctr(['containers', 'info', id]).stdout || '{}') as { Spec?: { linux?: { namespaces?: { type: string; path?: string }[] } } };
+    const path = info.Spec?.linux?.namespaces?.find((n) => n.type === 'network')?.path;
+    if (path?.startsWith('/var/run/netns/')) out.add(path);
+  }
+  return [...out];
+}
+
+export function labFootprint(lab: Lab): LabFootprint {
+  const daemonPids: number[] = [];
+  const shimPids: number[] = [];
+  const pidDir = join(LAB_DIR, 'pids');
+  for (const f of existsSync(pidDir) ? readdirSync(pidDir) : []) daemonPids.push(Number(readFileSync(join(pidDir, f), 'utf8').trim()));
+  const shimDir = join(LAB_DIR, 'containerd', 'state', 'io.containerd.runtime.v2.task', 'k8s.io');
+  for (const id of existsSync(shimDir) ? readdirSync(shimDir) : []) {
+    const f = join(shimDir, id, 'shim.pid');
+    if (existsSync(f)) shimPids.push(Number(readFileSync(f, 'utf8').trim()));
+  }
+  const netns = labNetns(lab.containerdAddress);
+  const links = JSON.parse(run(['ip', '-j', 'link', 'show', 'master', LAB_BRIDGE]).stdout || '[]') as { ifname: string }[];
+  return { daemonPids: daemonPids.sort(), shimPids, netns, hostVeths: links.map((l) => l.ifname) };
+}
+
+/** Host state the lab must leave as it found it. */
+export interface HostState {
+  sysctls: Record<string, string>;
+  /** Whether each directory the lab's daemons create outside its own exists. */
+  paths: Record<string, boolean>;
+}
+
+const DAEMON_PATHS = ['/var/log/pods', '/var/log/containers', '/var/lib/kubelet', '/run/containerd'];
+
+export function hostState(): HostState {
+  return {
+    sysctls: Object.fromEntries(KUBELET_SYSCTLS.map((s) => [s, readFileSync(`/proc/sys/${s.replaceAll('.', '/')}`, 'utf8').trim()])),
+    paths: Object.fromEntries(DAEMON_PATHS.map((p) => [p, existsSync(p)])),
+  };
+}
+
+export function linkExists(name: string): boolean {
+  return run(['ip', 'link', 'show', name]).code === 0;
+}
+
+export function nftTableExists(table: string): boolean {
+  return run(['nft', 'list', 'table', 'ip', table]).code === 0;
+}
+
+export function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m === dir || m.startsWith(`${dir}/`));
+}
