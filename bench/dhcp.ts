@@ -1,5 +1,5 @@
 // bench/dhcp: full DORA handshake with the same client (busybox udhcpc) against virtnet's DHCP server
-// (test/support/dhcp-server-child.ts), dnsmasq (a host reservation) and Kea (kea-dhcp4 with a reservation), measured in one run,
+// (test/support/dhcp-server-child.ts, with the V8 flags of a VM's virtnet process), dnsmasq (a host reservation) and Kea (kea-dhcp4 with a reservation), measured in one run,
 // interleaved round-robin so machine noise hits all three alike. A DORA is timed on the wire: tcpdump
 // in the guest stamps the client's DISCOVER and the server's ACK of the same xid (kernel timestamps),
 // so the client's process start-up and hook scripts are excluded; the udhcpc wall time (deconfig to
@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Dhcp4Lease } from '../src/dhcp/server-config.js';
+import { LEAN_NODE_FLAGS } from '../src/exec/lean-node.js';
 import { minimalEnv, runProgram, startProgram } from '../src/exec/run-program.js';
 import { createNetns, deleteNetns } from '../src/host/netns.js';
 import { createInterface } from 'node:readline';
@@ -73,7 +74,7 @@ writeFileSync(configPath, JSON.stringify({ leases: [lease] }));
 
 async function startVirtnet(): Promise<Server> {
   const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'support', 'dhcp-server-child.ts');
-  const child = startProgram([process.execPath, '--import', 'tsx', script, configPath, POD], { stdio: ['ignore', 'pipe', 'inherit'], env: minimalEnv() });
+  const child = startProgram([process.execPath, ...LEAN_NODE_FLAGS, '--import', 'tsx', script, configPath, POD], { stdio: ['ignore', 'pipe', 'inherit'], env: minimalEnv() });
   await new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => line === 'ready' && resolve());
     child.once('exit', () => reject(new Error('the virtnet server exited before it was ready')));
