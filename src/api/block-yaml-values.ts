@@ -1,7 +1,8 @@
 // The values of YAML text written in the plain block style generated specs use (maps and sequences by
 // indentation, one-line scalars, `{}` and `[]`, comments, `---` between documents), read many times
-// faster than the `yaml` package reads them. Only that subset is read: anything else (anchors, tags,
-// merge keys, block or multi-line scalars, flow collections with content, escapes, tabs, non-ASCII,
+// faster than the `yaml` package reads them, and one-line flow collections of plain names. Only that
+// subset is read: anything else (anchors, tags, merge keys, block or multi-line scalars, multi-line
+// flow collections, `:` in flow scalars, escapes, tabs, non-ASCII,
 // duplicate keys, odd indentation) gives undefined and the caller reads the text with `yaml`, whose
 // result is the reference: within the subset both give the same values under the YAML 1.2 core
 // schema, and `yaml` would report no error or warning. Pure.
@@ -45,10 +46,86 @@ function resolvePlain(s: string): unknown {
   return s;
 }
 
-/** A scalar or empty flow collection written on the rest of a line (after `: ` or `- `). */
+const FLOW_PLAIN = /(?:[A-Za-z0-9_./~+=^$(]|-[A-Za-z0-9.])[A-Za-z0-9_./~+=^$()-]*/y;
+const FLOW_KEY = /([A-Za-z0-9_][A-Za-z0-9_./-]*|"[^"\\]*"|'[^']*'): +/y;
+const FLOW_QUOTED = /"([^"\\]*)"|'((?:[^']|'')*)'/y;
+
+/** A one-line flow collection (`{name: a, bridge: {}}`, `[a, b]`) and nothing after it but a comment. */
+class FlowReader {
+  private pos = 0;
+  constructor(private readonly text: string) {}
+
+  whole(): unknown {
+    const value = this.node();
+    this.spaces();
+    if (this.pos !== this.text.length && !/^ +#/.test(this.text.slice(this.pos - 1))) throw new OutsideSubset();
+    return value;
+  }
+
+  private spaces(): void {
+    while (this.text[this.pos] === ' ') this.pos++;
+  }
+
+  private match(re: RegExp): RegExpExecArray {
+    re.lastIndex = this.pos;
+    const m = re.exec(this.text);
+    if (!m) throw new OutsideSubset();
+    this.pos = re.lastIndex;
+    return m;
+  }
+
+  private node(): unknown {
+    const c = this.text[this.pos];
+    if (c === '{') return this.collection('}', () => this.pair());
+    if (c === '[') return this.collection(']', () => this.node());
+    if (c === '"' || c === "'") {
+      const m = this.match(FLOW_QUOTED);
+      return m[1] ?? m[2]!.replace(/''/g, "'");
+    }
+    return resolvePlain(this.match(FLOW_PLAIN)[0]);
+  }
+
+  private pair(): [string, unknown] {
+    const key = keyName(this.match(FLOW_KEY)[1]!);
+    return [key, this.node()];
+  }
+
+  /** `{...}` or `[...]`: items separated by `, ` with no trailing comma. */
+  private collection<T>(close: string, item: () => T): unknown {
+    const items: T[] = [];
+    this.pos++;
+    this.spaces();
+    if (this.text[this.pos] === close) {
+      this.pos++;
+      return close === '}' ? {} : [];
+    }
+    for (;;) {
+      items.push(item());
+      this.spaces();
+      const c = this.text[this.pos++];
+      if (c === close) break;
+      if (c !== ',') throw new OutsideSubset();
+      this.spaces();
+    }
+    if (close === ']') return items;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of items as [string, unknown][]) setKey(out, k, v);
+    return out;
+  }
+}
+
+/** Sets `key` as `yaml` does (so that keys like `__proto__` become own properties); a second `key` leaves the subset. */
+function setKey(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (Object.hasOwn(out, key)) throw new OutsideSubset();
+  if (key in out) Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+  else out[key] = value;
+}
+
+/** A scalar or one-line flow collection written on the rest of a line (after `: ` or `- `). */
 function scalar(text: string): unknown {
   if (text === '{}') return {};
   if (text === '[]') return [];
+  if (text[0] === '{' || text[0] === '[') return new FlowReader(text).whole();
   const q = text[0];
   if (q === '"' || q === "'") {
     const m = q === '"' ? /^"([^"\\]*)"(?: +#.*)?$/.exec(text) : /^'((?:[^']|'')*)'(?: +#.*)?$/.exec(text);
@@ -139,10 +216,7 @@ class BlockReader {
         const next = this.lines[this.i];
         if (next && (next.indent > col || (next.seq && next.indent === col))) value = this.node(next.indent);
       }
-      if (Object.hasOwn(out, line.key)) throw new OutsideSubset();
-      // As `yaml` does, so that keys like `__proto__` become own properties.
-      if (line.key in out) Object.defineProperty(out, line.key, { value, writable: true, enumerable: true, configurable: true });
-      else out[line.key] = value;
+      setKey(out, line.key, value);
     }
     return out;
   }

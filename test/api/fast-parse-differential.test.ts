@@ -91,19 +91,23 @@ test('a YAML text outside the block subset is left to yaml', () => {
     '- - 1\n',
     'a: 1\n - b\n',
     '1: a\n',
-    'a: {b: 1}\n',
+    'a: {b: 1\n  }\n',
+    'a: {b:1}\n',
+    'a: {b: 02:00}\n',
+    'a: [b, ]\n',
     'a: b: c\n',
     'é: 1\n',
   ];
   for (const text of outside) assert.equal(blockYamlValues(text), undefined, text);
+  assert.deepEqual(blockYamlValues('- {name: n1, multus: {networkName: ns/n1}}\n- [a, 1, {b: ~}] # c\n'), [[{ name: 'n1', multus: { networkName: 'ns/n1' } }, ['a', 1, { b: null }]]]);
   assert.deepEqual(blockYamlValues('# c\n---\na: 1 # c\nb:\n- x\n-   y: "q"\n    z: \'it\'\'s\'\nc: {}\n---\n\n---\n- 0x1F\n- .5\n- ~\n'), [{ a: 1, b: ['x', { y: 'q', z: "it's" }], c: {} }, [31, 0.5, null]]);
 });
 
 // Lines assembled from the pieces of the subset and of its edges, at random indentations.
-const goodValue = fc.constantFrom('a', 'x y', '1', '"q"', "'s''t'", '{}', '[]', '~', ' # c', '1.50', '-x', 'a:b');
+const goodValue = fc.constantFrom('a', 'x y', '1', '"q"', "'s''t'", '{}', '[]', '~', ' # c', '1.50', '-x', 'a:b', '{a: 1}', '{ }', '{name: n1, multus: {networkName: ns/n1}}', '[a, 1, {b: .5}]', "{'k': 'v', \"q\": [ ]}", '{a: 1} # c');
 const edgeValue = fc.constantFrom(
   'a', 'x y', 'true', 'False', '1', '-1', '+2', '0o17', '0x1f', '1e3', '1.50', '.5', '-.inf', '.NaN', '~', 'null', 'a:b', '02:00:00:00:00:01', '10.0.2.0/24', '-x', '(a)', 'a,b',
-  '"q"', '""', "'s''t'", "''", '"a: b"', '{}', '[]', '{a: 1}', '&x', '*x', '!t', '|', '>', '<<', '?', '#', ' # c', ': ', ':', '-', '...', '%', '"', "'", ',', '@', '`', ' ', '\\',
+  '"q"', '""', "'s''t'", "''", '"a: b"', '{}', '[]', '{a: 1}', '{a:1}', '{a: 1,}', '{a: b c}', '[a: 1]', '{a: 1}x', '{a: 02:00}', '{a: {a: 1}, a: 2}', '{1: a}', '{a: -}', '{', ']', '}', '&x', '*x', '!t', '|', '>', '<<', '?', '#', ' # c', ': ', ':', '-', '...', '%', '"', "'", ',', '@', '`', ' ', '\\',
 );
 const valuePiece = fc.oneof({ weight: 4, arbitrary: goodValue }, { weight: 1, arbitrary: edgeValue });
 const keyPiece = fc.constantFrom('', '', 'a: ', 'b: ', 'a:', 'name: ', 'k8s.io/x: ', '"q": ', "'k': ", '"a b":', '__proto__: ', 'true: ', '1: ', 'a:b: ', '<<: ', 'a :', '? ');
