@@ -24,19 +24,25 @@ interface Line {
   seq: boolean;
   /** Column of the content after `- ` (or `indent` when not a sequence entry). */
   col: number;
-  key?: string;
+  key: string | undefined;
   /** A value on the line (always, for a sequence entry without key). */
   hasValue: boolean;
-  value?: unknown;
+  value: unknown;
 }
+
+/** The plain words the YAML 1.2 core schema reads as null or booleans. */
+const WORDS = new Map<string, null | boolean>([
+  ...['~', 'null', 'Null', 'NULL'].map((w) => [w, null] as const),
+  ...['true', 'True', 'TRUE'].map((w) => [w, true] as const),
+  ...['false', 'False', 'FALSE'].map((w) => [w, false] as const),
+]);
 
 /** The plain scalar `s` under the YAML 1.2 core schema, as `yaml` resolves it. */
 function resolvePlain(s: string): unknown {
-  // Most scalars are names: only these first characters can start a null, a boolean or a number.
-  if (!'~nNtTfF0123456789-+.'.includes(s[0]!)) return s;
-  if (/^(?:~|[Nn]ull|NULL)$/.test(s)) return null;
-  if (/^(?:[Tt]rue|TRUE)$/.test(s)) return true;
-  if (/^(?:[Ff]alse|FALSE)$/.test(s)) return false;
+  const word = WORDS.get(s);
+  if (word !== undefined) return word;
+  // Most scalars are names: only these first characters can start a number.
+  if (!'0123456789-+.'.includes(s[0]!)) return s;
   if (/^0o[0-7]+$/.test(s)) return parseInt(s.slice(2), 8);
   if (/^[-+]?[0-9]+$/.test(s)) return parseInt(s, 10);
   if (/^0x[0-9a-fA-F]+$/.test(s)) return parseInt(s.slice(2), 16);
@@ -165,11 +171,11 @@ function readLine(text: string): Line | undefined {
   const key = KEY.exec(rest);
   if (!key) {
     if (!seq) throw new OutsideSubset();
-    return { indent, seq, col, hasValue: true, value: scalar(rest) };
+    return { indent, seq, col, key: undefined, hasValue: true, value: scalar(rest) };
   }
   const after = rest.slice(key[0].length).trimStart();
   const hasValue = after !== '' && !after.startsWith('#');
-  return { indent, seq, col, key: keyName(key[1]!), hasValue, ...(hasValue ? { value: scalar(after) } : {}) };
+  return { indent, seq, col, key: keyName(key[1]!), hasValue, value: hasValue ? scalar(after) : undefined };
 }
 
 /** Reads the lines of one document into a value. */
