@@ -4,6 +4,8 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import { formatFieldPath, type FieldPath, type SpecIssue } from './spec-issue.js';
 import { indentQuotedContinuation, neverClosedQuote } from './quoted-scalars.js';
+import { jsonSpecValue } from './json-spec-value.js';
+import { blockYamlValues } from './block-yaml-values.js';
 
 /** A position in the text, 1-based. */
 export interface SourcePosition {
@@ -86,8 +88,40 @@ function parseWithQuoteRepairs(text: string): { docs: Document.Parsed[]; lines: 
   return { docs, lines };
 }
 
-/** Parses every document of `text`; `file` is only used to label the result. */
+/**
+ * The values of `text` read without building `yaml` documents, when a fast reader is sure to give
+ * what the `yaml` package would, with no issue; undefined otherwise.
+ */
+function fastValues(text: string): unknown[] | undefined {
+  const json = jsonSpecValue(text);
+  return json ? [json.value] : blockYamlValues(text);
+}
+
+/**
+ * Parses every document of `text`; `file` is only used to label the result. Large generated specs
+ * are read by a fast reader when it can be trusted; the `yaml` documents that hold source positions
+ * are then built on the first call of `locate`, i.e. only when an issue needs a line:column.
+ */
 export function parseSpecDocuments(text: string, file: string): ParsedSpecFile {
+  const values = fastValues(text);
+  if (values === undefined || values.length === 0) return parseWithPositions(text, file);
+  let positioned: ParsedSpecFile | undefined;
+  const documents = values.map(
+    (value, index): SpecDocument => ({
+      file,
+      index,
+      count: values.length,
+      value,
+      errors: [],
+      warnings: [],
+      locate: (path) => (positioned ??= parseWithPositions(text, file)).documents[index]?.locate(path),
+    }),
+  );
+  return { file, documents, errors: [] };
+}
+
+/** Parses every document of `text` with the `yaml` package, keeping every node's position. */
+export function parseWithPositions(text: string, file: string): ParsedSpecFile {
   let lines: LineCounter;
   let docs: Document.Parsed[];
   try {
