@@ -144,8 +144,14 @@ async function dora(): Promise<number | undefined> {
   return Number(BigInt(end) - BigInt(start)) / 1e6;
 }
 
-/** Starts tcpdump on the guest interface; `stop()` returns DISCOVER→ACK milliseconds per xid. */
-async function capture(file: string): Promise<{ stop(): Promise<number[]> }> {
+/** Per DORA: DISCOVER→ACK, and the server's own share (DISCOVER→OFFER plus REQUEST→ACK), in ms. */
+interface DoraTimes {
+  dora: number[];
+  server: number[];
+}
+
+/** Starts tcpdump on the guest interface; `stop()` returns the DORA times per xid. */
+async function capture(file: string): Promise<{ stop(): Promise<DoraTimes> }> {
   const child = startProgram(['ip', 'netns', 'exec', GUEST, 'tcpdump', '--immediate-mode', '-Z', 'root', '-i', IFNAME, '-n', '-U', '-w', file, 'udp port 67 or udp port 68'], { stdio: ['ignore', 'ignore', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stderr! }).on('line', (line) => line.includes('listening on') && resolve());
@@ -161,10 +167,15 @@ async function capture(file: string): Promise<{ stop(): Promise<number[]> }> {
   };
 }
 
-/** Parses a pcap (Ethernet, µs timestamps): per xid, the time from the DISCOVER to the ACK. */
-function doraTimes(pcap: Buffer): number[] {
+/**
+ * Parses a pcap (Ethernet, µs timestamps): per xid, the time from the DISCOVER to the ACK, and the
+ * server's part of it (DISCOVER→OFFER + REQUEST→ACK; the rest is the client deciding).
+ */
+function doraTimes(pcap: Buffer): DoraTimes {
   const discover = new Map<number, number>();
-  const out: number[] = [];
+  const offered = new Map<number, number>();
+  const requested = new Map<number, number>();
+  const out: DoraTimes = { dora: [], server: [] };
   for (let off = 24; off + 16 <= pcap.length; ) {
     const tMs = pcap.readUInt32LE(off) * 1000 + pcap.readUInt32LE(off + 4) / 1000;
     const len = pcap.readUInt32LE(off + 8);
@@ -182,9 +193,16 @@ function doraTimes(pcap: Buffer): number[] {
     }
     if (type === 1 && !discover.has(xid)) discover.set(xid, tMs);
     const start = discover.get(xid);
+    if (type === 2 && start !== undefined && !offered.has(xid)) offered.set(xid, tMs - start);
+    if (type === 3 && !requested.has(xid)) requested.set(xid, tMs);
+    const request = requested.get(xid);
     if (type === 5 && start !== undefined) {
-      out.push(tMs - start);
+      out.dora.push(tMs - start);
+      const offer = offered.get(xid);
+      if (offer !== undefined && request !== undefined) out.server.push(offer + (tMs - request));
       discover.delete(xid);
+      offered.delete(xid);
+      requested.delete(xid);
     }
   }
   return out;
@@ -209,6 +227,7 @@ function percentile(xs: number[], p: number): number {
 
 async function main(): Promise<void> {
   const samples: Record<string, number[]> = { virtnet: [], dnsmasq: [], kea: [] };
+  const serverShare: Record<string, number[]> = { virtnet: [], dnsmasq: [], kea: [] };
   const wall: Record<string, number[]> = { virtnet: [], dnsmasq: [], kea: [] };
   const failures: Record<string, number> = { virtnet: 0, dnsmasq: 0, kea: 0 };
   const starters: Record<string, () => Server | Promise<Server>> = { virtnet: startVirtnet, dnsmasq: startDnsmasq, kea: startKea };
@@ -229,7 +248,9 @@ async function main(): Promise<void> {
             if (ms === undefined) failures[name]!++;
             else wall[name]!.push(ms);
           }
-          samples[name]!.push(...(await cap.stop()));
+          const times = await cap.stop();
+          samples[name]!.push(...times.dora);
+          serverShare[name]!.push(...times.server);
         } finally {
           await server.stop();
         }
@@ -244,19 +265,20 @@ async function main(): Promise<void> {
   const summary = Object.fromEntries(
     Object.entries(samples).map(([name, xs]) => [
       name,
-      { runs: xs.length, failures: failures[name], medianMs: +median(xs).toFixed(3), p90Ms: +percentile(xs, 90).toFixed(3), minMs: +Math.min(...xs).toFixed(3), clientWallMedianMs: +median(wall[name]!).toFixed(3) },
+      { runs: xs.length, failures: failures[name], medianMs: +median(xs).toFixed(3), p90Ms: +percentile(xs, 90).toFixed(3), minMs: +Math.min(...xs).toFixed(3), serverShareMedianMs: +median(serverShare[name]!).toFixed(3), clientWallMedianMs: +median(wall[name]!).toFixed(3) },
     ]),
   );
   const v = median(samples.virtnet!);
   const result = {
     bench: 'dhcp',
     client: 'busybox udhcpc 1.35',
-    measure: 'DISCOVER→ACK on the guest interface (tcpdump timestamps), same xid',
+    measure: 'DISCOVER→ACK on the guest interface (tcpdump timestamps), same xid; serverShare: DISCOVER→OFFER + REQUEST→ACK (the rest is the client)',
     runsPerServer: runs,
     servers: summary,
     ratio: {
       virtnetVsDnsmasq: +(v / median(samples.dnsmasq!)).toFixed(3),
       virtnetVsKea: +(v / median(samples.kea!)).toFixed(3),
+      serverShareVirtnetVsDnsmasq: +(median(serverShare.virtnet!) / median(serverShare.dnsmasq!)).toFixed(3),
     },
     bound: 'virtnet median ≤ 2 ms',
     withinBound: v <= 2,
