@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CLUSTER_CONFIG, type VmSpec } from '../src/api/types.js';
-import { applyPlan, teardown } from '../src/bindings/executor.js';
+import { applyPlan, teardown } from '../src/apply/executor.js';
 import { planVmNetwork } from '../src/bindings/planner.js';
 import { discoverPod } from '../src/host/discover.js';
 import { runProgram } from '../src/exec/run-program.js';

@@ -7,7 +7,7 @@ import { quantityBytes } from './quantity.js';
 import { isRawMap, type RawMap } from './spec-entries.js';
 import type { FieldPath } from './spec-issue.js';
 
-/** Where `virtnet run` keeps VM state unless told otherwise (src/launcher/state-dir.ts re-exports it). */
+/** Where `virtnet run` keeps VM state unless told otherwise (src/state/state-dir.ts re-exports it). */
 export const DEFAULT_STATE_DIR = '/var/lib/virtnet';
 
 /** A unix socket path has at most 107 bytes (sun_path is 108 with the NUL). */

@@ -1,7 +1,7 @@
 // The contract between binding planners, the executor, `virtnet plan` and the DHCP/hypervisor phases:
 // a per-VM network plan as plain JSON data. A binding module (like a CNI plugin's cmdAdd) turns one VM
 // interface + its discovered pod interface into an InterfacePlan: a list of declarative, idempotent
-// steps, the DHCPv4 lease to serve and the VM-side NIC. The executor (src/bindings/executor.ts) applies
+// steps, the DHCPv4 lease to serve and the VM-side NIC. The executor (src/apply/executor.ts) applies
 // steps generically, records progress per step, and undoes them in reverse order from that record.
 // Pure types: no I/O, JSON-serialisable (the plan is printed by `virtnet plan -o json` and stored in
 // the record).
@@ -262,7 +262,7 @@ export interface BindingContext {
   /** The pod's SR-IOV view (network-status, PCIDEVICE_* env, sysfs), when it has SR-IOV interfaces. */
   sriov?: SriovDiscovery;
   /**
-   * The VM's state directory (`<stateDir>/vms/<vm>`, src/launcher/state-dir.ts) the plan is applied
+   * The VM's state directory (`<stateDir>/vms/<vm>`, src/state/state-dir.ts) the plan is applied
    * with: where helper sockets go (passt). The planner always sets it (default state dir when none given).
    */
   vmDir?: string;

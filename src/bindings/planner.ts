@@ -5,7 +5,7 @@
 import type { ClusterConfig, VmSpec } from '../api/types.js';
 import type { SpecIssue } from '../api/spec-issue.js';
 import { podNetworksForVm } from '../cni/vm-networks.js';
-import { DEFAULT_STATE_DIR, vmDirOf } from '../launcher/state-dir.js';
+import { DEFAULT_STATE_DIR, vmDirOf } from '../state/state-dir.js';
 import { isVirtnetError } from '../errors/virtnet-error.js';
 import type { SriovDiscovery } from '../host/sriov-discovery.js';
 import { BINDING_MODULES } from './binding-modules.js';

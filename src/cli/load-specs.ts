@@ -3,7 +3,7 @@
 // or nothing (exit status 1 already set).
 import type { ClusterConfig } from '../api/index.js';
 import { loadClusterConfig, loadVmSpecs, type FileOutcome } from '../launcher/load-spec.js';
-import { resolveStateDir } from '../launcher/state-dir.js';
+import { resolveStateDir } from '../state/state-dir.js';
 import { formatIssueLine } from './commands/validate.js';
 
 /** Loads `file` against the cluster config at `clusterConfigPath` (and the state dir run would use); undefined when it is invalid. */

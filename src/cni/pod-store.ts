@@ -4,8 +4,8 @@
 // them in reverse sequence after any crash. Writes are atomic (write, then rename).
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { faultPoint } from '../launcher/fault-point.js';
-import { stateLayout } from '../launcher/state-dir.js';
+import { faultPoint } from '../state/fault-point.js';
+import { stateLayout } from '../state/state-dir.js';
 import type { PlannedAttachment } from './pod-networks.js';
 
 /** One attachment as recorded: the planned attachment, `adding` until its ADD succeeded. */

@@ -3,7 +3,7 @@
 // CHECK work after virtnet restarts and even when the configuration file has changed since.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { faultPoint } from '../launcher/fault-point.js';
+import { faultPoint } from '../state/fault-point.js';
 import type { NetworkConfList } from './net-conf.js';
 import { encodeResult, parseResult, type CniResult } from './result.js';
 

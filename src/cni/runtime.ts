@@ -3,7 +3,7 @@
 // result, STATUS and GC for 1.1.0 — injecting name, cniVersion and runtimeConfig for declared
 // capabilities. A failed ADD is rolled back (DEL, cache entry removed) so nothing is left behind.
 import { VirtnetError } from '../errors/virtnet-error.js';
-import { faultPoint } from '../launcher/fault-point.js';
+import { faultPoint } from '../state/fault-point.js';
 import { versionAtLeast } from './cni-version.js';
 import type { NetworkConfList, PluginConf } from './net-conf.js';
 import { DEFAULT_PLUGIN_TIMEOUT_MS, execPluginRaw, execPluginWithResult, resolveCniPath, type CniCommand, type PluginExecContext, type PluginExecRecord } from './plugin-exec.js';

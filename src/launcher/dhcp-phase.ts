@@ -11,7 +11,7 @@ import { Dhcp4Server, type Dhcp4LogRecord, type Dhcp4ServerStats } from '../dhcp
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { isCurrentNetns, inNetns } from '../host/netns-switch.js';
 import { netnsPath, parseNetnsRef } from '../host/netns.js';
-import { DHCP4_CONFIG_FILE, DHCP4_LOG_FILE, readNetworkRecord, vmStateDir } from './vm-record.js';
+import { DHCP4_CONFIG_FILE, DHCP4_LOG_FILE, readNetworkRecord, vmStateDir } from '../apply/vm-record.js';
 
 /** The DHCP server of one VM, serving in this process. */
 export interface DhcpPhaseServer {

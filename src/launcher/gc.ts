@@ -4,11 +4,11 @@
 // its command line, and any process naming the VM's state dir), the bindings (executor record), the
 // pod (CNI DEL), the state. It collects a VM only while holding its lock.
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
-import { teardown } from '../bindings/executor.js';
+import { teardown } from '../apply/executor.js';
 import { deletePod, listPods } from '../cni/pod.js';
 import { deleteBridgeIfIdle } from '../host/idle-bridge.js';
 import { listRunRecords, ownerAlive, type RunRecord } from './run-record.js';
-import { vmStateDir } from './vm-record.js';
+import { vmStateDir } from '../apply/vm-record.js';
 import { listLockedVms, tryLockVm } from './vm-lock.js';
 
 /** What gc did for one VM (or, without `vm`, for a pod whose earlier deletion failed). */

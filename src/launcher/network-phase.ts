@@ -3,7 +3,7 @@
 // its recorded plan (re-discovery would see the half-changed pod). Any failure rolls back the VMs this
 // call set up, so `up` is all or nothing.
 import type { ClusterConfig, VmSpec } from '../api/types.js';
-import { applyPlan, teardown, type ApplyResult } from '../bindings/executor.js';
+import { applyPlan, teardown, type ApplyResult } from '../apply/executor.js';
 import type { VmNetworkPlan } from '../bindings/plan-types.js';
 import { planVmNetwork, type PlanOptions } from '../bindings/planner.js';
 import { VirtnetError } from '../errors/virtnet-error.js';
@@ -11,7 +11,7 @@ import { discoverPod, type DiscoverOptions } from '../host/discover.js';
 import { netnsPath, parseNetnsRef } from '../host/netns.js';
 import { discoverSriovForVm, sriovDiscoveryOptionsFromEnv } from '../host/sriov-discovery.js';
 import { podCniDns } from './pod-cni-dns.js';
-import { readNetworkRecord, vmStateDir } from './vm-record.js';
+import { readNetworkRecord, vmStateDir } from '../apply/vm-record.js';
 
 /** Input of the network phase. */
 export interface NetworkPhaseOptions {

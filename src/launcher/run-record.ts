@@ -4,8 +4,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GuestNicReport } from '../hypervisor/guest-console.js';
-import { stateLayout } from './state-dir.js';
-import { readJson, vmStateDir, writeJsonAtomic } from './vm-record.js';
+import { stateLayout } from '../state/state-dir.js';
+import { readJson, vmStateDir, writeJsonAtomic } from '../apply/vm-record.js';
 
 export const RUN_RECORD_FILE = 'run.json';
 

@@ -11,7 +11,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterConfig, VmSpec } from '../api/types.js';
 import type { VmNetworkPlan } from '../bindings/plan-types.js';
-import { teardown } from '../bindings/executor.js';
+import { teardown } from '../apply/executor.js';
 import { createPod, deletePod, readPod } from '../cni/pod.js';
 import { undoOptions } from '../cni/runtime.js';
 import { podNetworksForVm } from '../cni/vm-networks.js';
@@ -25,11 +25,11 @@ import { chooseAccel } from '../hypervisor/host-facts.js';
 import type { Accel, VmBoot, VmMachine } from '../hypervisor/vm-machine.js';
 import { startVm, type RunningVm, type VmExit } from '../hypervisor/vm-runner.js';
 import { startDhcpPhase, type DhcpPhaseServer } from './dhcp-phase.js';
-import { faultPoint } from './fault-point.js';
+import { faultPoint } from '../state/fault-point.js';
 import { collectVm, removeIdleHostBridges } from './gc.js';
 import { runNetworkPhase } from './network-phase.js';
 import { ownerAlive, processStartTime, readRunRecord, writeRunRecord, type RunNicStatus, type RunRecord, type RunTimings } from './run-record.js';
-import { vmStateDir } from './vm-record.js';
+import { vmStateDir } from '../apply/vm-record.js';
 import { tryLockVm, type VmLock } from './vm-lock.js';
 
 /** How to run one VM. */

@@ -10,7 +10,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { startProgram } from '../exec/run-program.js';
-import { vmStateDir } from './vm-record.js';
+import { vmStateDir } from '../apply/vm-record.js';
 
 /** A held VM lock. */
 export interface VmLock {

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_CLUSTER_CONFIG, type NetworkSpec } from '../../src/api/types.js';
-import { teardown } from '../../src/bindings/executor.js';
+import { teardown } from '../../src/apply/executor.js';
 import { createPod, deletePod } from '../../src/cni/pod.js';
 import { hashedPodIfname } from '../../src/cni/pod-ifname.js';
 import { startDhcpPhase } from '../../src/launcher/dhcp-phase.js';

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_CLUSTER_CONFIG } from '../../src/api/types.js';
-import { applyPlan, teardown } from '../../src/bindings/executor.js';
+import { applyPlan, teardown } from '../../src/apply/executor.js';
 import type { VmNetworkPlan } from '../../src/bindings/plan-types.js';
 import { planVmNetwork } from '../../src/bindings/planner.js';
 import type { Dhcp4ServerConfig } from '../../src/dhcp/server-config.js';

@@ -9,7 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_CLUSTER_CONFIG } from '../../src/api/types.js';
-import { applyPlan, teardown } from '../../src/bindings/executor.js';
+import { applyPlan, teardown } from '../../src/apply/executor.js';
 import { planVmNetwork } from '../../src/bindings/planner.js';
 import { createPod as createCniPod, deletePod } from '../../src/cni/pod.js';
 import { discoverPod } from '../../src/host/discover.js';

@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_CLUSTER_CONFIG } from '../../src/api/types.js';
-import { teardown } from '../../src/bindings/executor.js';
+import { teardown } from '../../src/apply/executor.js';
 import { createPod, deletePod } from '../../src/cni/pod.js';
 import { BOOTREQUEST, chaddrOf, emptyMessage, encodeMessage, setOption } from '../../src/dhcp/codec/message.js';
 import { MessageType } from '../../src/dhcp/codec/option-table.js';

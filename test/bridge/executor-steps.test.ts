@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { applyPlan, teardown } from '../../src/bindings/executor.js';
+import { applyPlan, teardown } from '../../src/apply/executor.js';
 import type { InterfacePlan, PlanStep, VmNetworkPlan } from '../../src/bindings/plan-types.js';
 import { needsRoot, sandbox } from '../support/sandbox.js';
 import { ip, snapshot } from './stand-in-pod.js';

@@ -1,5 +1,5 @@
 // The fault suite's tools: `virtnet run` started as a user would (the built CLI) with a fault injected
-// at a named step (src/launcher/fault-point.ts), `virtnet gc`, a CNI plugin written for these tests
+// at a named step (src/state/fault-point.ts), `virtnet gc`, a CNI plugin written for these tests
 // that fails in the ways real plugins do, and the one check every trial ends with: nothing of the
 // sandbox is left — namespaces, host links, nft tables, processes, records, IP allocations.
 import assert from 'node:assert/strict';

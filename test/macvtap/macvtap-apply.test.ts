@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_CLUSTER_CONFIG } from '../../src/api/types.js';
-import { applyPlan, teardown } from '../../src/bindings/executor.js';
+import { applyPlan, teardown } from '../../src/apply/executor.js';
 import { planVmNetwork } from '../../src/bindings/planner.js';
 import { discoverPod } from '../../src/host/discover.js';
 import { needsRoot, sandbox } from '../support/sandbox.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { runProgram } from '../../src/exec/run-program.js';
 import { DEFAULT_CLUSTER_CONFIG } from '../../src/api/types.js';
-import { applyPlan, teardown } from '../../src/bindings/executor.js';
+import { applyPlan, teardown } from '../../src/apply/executor.js';
 import { planMasquerade } from '../../src/bindings/masquerade/index.js';
 import type { InterfacePlan } from '../../src/bindings/plan-types.js';
 import { planVmNetwork } from '../../src/bindings/planner.js';

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_CLUSTER_CONFIG } from '../../src/api/types.js';
-import { applyPlan, teardown } from '../../src/bindings/executor.js';
+import { applyPlan, teardown } from '../../src/apply/executor.js';
 import { planMasquerade } from '../../src/bindings/masquerade/index.js';
 import type { InterfacePlan } from '../../src/bindings/plan-types.js';
 import { planVmNetwork } from '../../src/bindings/planner.js';

@@ -17,7 +17,7 @@
 import { join } from 'node:path';
 import type { InterfaceSpec, NetworkSpec, PortSpec } from '../../api/types.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
-import { DEFAULT_STATE_DIR, vmDirOf } from '../../launcher/state-dir.js';
+import { DEFAULT_STATE_DIR, vmDirOf } from '../../state/state-dir.js';
 import type { BindingContext, BindingModule, DiscoveredInterface, InterfacePlan, PlanNote, PlanStep } from '../plan-types.js';
 import type { VmNic } from '../vm-nic.js';
 import { nicFrontend } from '../nic-frontend.js';

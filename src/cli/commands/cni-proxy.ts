@@ -1,7 +1,7 @@
 // `virtnet cni-proxy serve --socket-dir DIR`: the host-side CNI proxy, one unix socket per pod.
 import type { Command } from '@commander-js/extra-typings';
 import { CniProxy, type CniProxyOptions } from '../../cni/proxy/cni-proxy.js';
-import { resolveStateDir } from '../../launcher/state-dir.js';
+import { resolveStateDir } from '../../state/state-dir.js';
 
 /** Registers `cni-proxy`. */
 export function register(program: Command): void {

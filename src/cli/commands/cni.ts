@@ -9,7 +9,7 @@ import { encodeResult } from '../../cni/result.js';
 import { addNetworkList, checkNetworkList, delNetworkList, findCachedAttachment, pluginVersionInfo, statusNetworkList, type CniRuntimeOptions, type RuntimeConf } from '../../cni/runtime.js';
 import { isVirtnetError, VirtnetError } from '../../errors/virtnet-error.js';
 import { netnsExists, netnsPath, parseNetnsRef } from '../../host/netns.js';
-import { stateLayout, resolveStateDir } from '../../launcher/state-dir.js';
+import { stateLayout, resolveStateDir } from '../../state/state-dir.js';
 import { isValidIfname } from '../../cni/pod-ifname.js';
 
 interface CommonOpts {

@@ -3,13 +3,13 @@
 // recorded steps, removes the state files. Works after a crash of `up`; nothing
 // recorded is success (idempotent). Exit 0 done, 1 failure.
 import type { Command } from '@commander-js/extra-typings';
-import { teardown } from '../../bindings/executor.js';
+import { teardown } from '../../apply/executor.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import { stopRun } from '../../launcher/stop-run.js';
 import { parseNetnsRef } from '../../host/netns.js';
 import { sameNetns } from '../../launcher/network-phase.js';
-import { resolveStateDir } from '../../launcher/state-dir.js';
-import { listNetworkRecords } from '../../launcher/vm-record.js';
+import { resolveStateDir } from '../../state/state-dir.js';
+import { listNetworkRecords } from '../../apply/vm-record.js';
 
 /** Stops and tears down every VM recorded in `stateDir` for `netns`; returns their names. */
 export async function downNetns(stateDir: string, netns: string): Promise<string[]> {

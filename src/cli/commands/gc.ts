@@ -3,7 +3,7 @@
 // when something could not be removed (it stays recorded for the next gc).
 import { Option, type Command } from '@commander-js/extra-typings';
 import { collectGarbage } from '../../launcher/gc.js';
-import { resolveStateDir } from '../../launcher/state-dir.js';
+import { resolveStateDir } from '../../state/state-dir.js';
 
 /** Registers `gc`. */
 export function register(program: Command): void {

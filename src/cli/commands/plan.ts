@@ -6,7 +6,7 @@ import { isVirtnetError } from '../../errors/virtnet-error.js';
 import { parseNetnsRef } from '../../host/netns.js';
 import { planVms } from '../../launcher/network-phase.js';
 import { podCniDns } from '../../launcher/pod-cni-dns.js';
-import { resolveStateDir } from '../../launcher/state-dir.js';
+import { resolveStateDir } from '../../state/state-dir.js';
 import { formatPlanText } from '../../launcher/plan-text.js';
 import { loadSpecsReporting } from '../load-specs.js';
 

@@ -3,7 +3,7 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { createPod, deletePod, listPods, readPod, type CreatePodOptions, type PodState } from '../../cni/pod.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
-import { resolveStateDir } from '../../launcher/state-dir.js';
+import { resolveStateDir } from '../../state/state-dir.js';
 import { reportFatal } from '../report-fatal.js';
 import { CNI_PATH_HELP, cniPathOption, parsePluginTimeout, PLUGIN_TIMEOUT_HELP } from '../cni-options.js';
 

@@ -7,7 +7,7 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { isVirtnetError, VirtnetError } from '../../errors/virtnet-error.js';
 import { startVmRun, type VmRun } from '../../launcher/run-vm.js';
-import { resolveStateDir } from '../../launcher/state-dir.js';
+import { resolveStateDir } from '../../state/state-dir.js';
 import { renderWiringTree } from '../../launcher/wiring-tree.js';
 import { waitForSignal } from '../wait-for-signal.js';
 import { loadSpecsReporting } from '../load-specs.js';

@@ -2,7 +2,7 @@
 // pod interface, MAC, IPs, and what the guest reported). JSON: an array of run records.
 import { Option, type Command } from '@commander-js/extra-typings';
 import { listRunRecords, ownerAlive } from '../../launcher/run-record.js';
-import { resolveStateDir } from '../../launcher/state-dir.js';
+import { resolveStateDir } from '../../state/state-dir.js';
 import { renderWiringTree } from '../../launcher/wiring-tree.js';
 
 /** Registers `status`. */

@@ -7,12 +7,12 @@
 // SIGHUP re-reads the leases.
 // Prints `ready` on stdout once serving. Exit 0 ok, 1 failure (rolled back), 2 usage.
 import { Option, type Command } from '@commander-js/extra-typings';
-import { teardown } from '../../bindings/executor.js';
+import { teardown } from '../../apply/executor.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import { parseNetnsRef } from '../../host/netns.js';
 import { startDhcpPhase, type DhcpPhaseServer } from '../../launcher/dhcp-phase.js';
 import { runNetworkPhase } from '../../launcher/network-phase.js';
-import { resolveStateDir } from '../../launcher/state-dir.js';
+import { resolveStateDir } from '../../state/state-dir.js';
 import { waitForSignal } from '../wait-for-signal.js';
 import { loadSpecsReporting } from '../load-specs.js';
 

@@ -6,7 +6,7 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import type { SpecIssue } from '../../api/index.js';
 import { isVirtnetError } from '../../errors/virtnet-error.js';
 import { loadClusterConfig, loadVmSpecs, type FileOutcome } from '../../launcher/load-spec.js';
-import { resolveStateDir } from '../../launcher/state-dir.js';
+import { resolveStateDir } from '../../state/state-dir.js';
 
 /** A file's outcome; `unreadable` when the file could not be read (reported on stderr, exit 2). */
 type ValidateOutcome = FileOutcome & { unreadable?: boolean };

@@ -9,8 +9,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import type { VmNetworkPlan } from '../bindings/plan-types.js';
-import { faultPoint } from './fault-point.js';
-import { stateLayout, vmDirOf } from './state-dir.js';
+import { faultPoint } from '../state/fault-point.js';
+import { stateLayout, vmDirOf } from '../state/state-dir.js';
 
 export const NETWORK_RECORD_FILE = 'network.json';
 export const DHCP4_CONFIG_FILE = 'dhcp4.json';

@@ -23,7 +23,7 @@ import { findLink, type NetnsState } from '../host/netns-state.js';
 import { applyNftCommands, deleteNftTables } from '../host/nft.js';
 import { parseNetnsRef } from '../host/netns.js';
 import { readSysfsAttribute, writeSysfsAttribute } from '../host/sysfs.js';
-import type { PlanStep } from './plan-types.js';
+import type { PlanStep } from '../bindings/plan-types.js';
 
 /** The state a batch of steps is computed against. */
 export interface Observed {

@@ -2,7 +2,7 @@
 // Layout (all under the state dir):
 //   pods/<pod>/          pod state (netns, network-status, CNI attachments)   — src/cni
 //   cni/results/         CNI result cache (libcni's /var/lib/cni/results)     — src/cni
-//   vms/<vm>/            per-VM plan, executor record, DHCP config, QEMU files — src/launcher, src/bindings
+//   vms/<vm>/            per-VM plan, executor record, DHCP config, QEMU files — src/apply, src/launcher
 //   proxy/               CNI proxy state and per-pod sockets                   — src/cni
 import { join } from 'node:path';
 
@@ -13,7 +13,7 @@ export function resolveStateDir(option?: string): string {
   return option ?? process.env.VIRTNET_STATE_DIR ?? DEFAULT_STATE_DIR;
 }
 
-/** `<stateDir>/vms/<vm>`, unchecked (src/launcher/vm-record.ts `vmStateDir` checks the name first). */
+/** `<stateDir>/vms/<vm>`, unchecked (src/apply/vm-record.ts `vmStateDir` checks the name first). */
 export function vmDirOf(stateDir: string, vmName: string): string {
   return join(stateDir, 'vms', vmName);
 }

@@ -24,9 +24,9 @@ import {
   writeNetworkRecord,
   type NetworkRecord,
   type StepRecord,
-} from '../launcher/vm-record.js';
+} from './vm-record.js';
 import type { Dhcp4ServerConfig } from '../dhcp/server-config.js';
-import type { PlanStep, StepPhase, VmNetworkPlan } from './plan-types.js';
+import type { PlanStep, StepPhase, VmNetworkPlan } from '../bindings/plan-types.js';
 import { applyAction, captureBefore, sysctlDevice, sysctlKeysToRead, undoAction, type Observed, type StepAction } from './step-drivers.js';
 
 /** Options of applyPlan. */
