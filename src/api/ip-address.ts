@@ -29,6 +29,12 @@ export function isIPv6(text: string): boolean {
   return ok(all) && all.length === 8;
 }
 
+/** 4 or 6 for an address of that family, 0 for anything else (the shape of node:net `isIP`, kept pure). */
+export function ipFamily(text: string): 0 | 4 | 6 {
+  if (isIPv4(text)) return 4;
+  return isIPv6(text) ? 6 : 0;
+}
+
 /** Splits `addr/prefix`; undefined when the prefix is not a decimal integer in range. */
 function splitCidr(text: string, maxPrefix: number): { addr: string; prefix: number } | undefined {
   const slash = text.indexOf('/');

@@ -1,24 +1,13 @@
 // A CNI configuration directory (/etc/cni/net.d): `.conf`, `.conflist` and `.json` files in lexical
-// order, as kubelet and libcni read them. The first valid one is the default network.
+// order, as kubelet and libcni read them. Reading it is I/O; looking networks up in what was read is
+// pure and lives in conf-dir-contents.ts, so that planners can use it.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VirtnetError } from '../errors/virtnet-error.js';
-import { parseNetworkConfig, type NetworkConfList } from './net-conf.js';
+import type { ConfDirContents } from './conf-dir-contents.js';
+import { parseNetworkConfig } from './net-conf.js';
 
 const CONF_EXTENSIONS = ['.conf', '.conflist', '.json'];
-
-/** A network found in a conf dir, with the file it came from. */
-export interface ConfDirNetwork {
-  file: string;
-  list: NetworkConfList;
-}
-
-/** What a conf dir holds: valid networks in order and the files that were skipped, with why. */
-export interface ConfDirContents {
-  dir: string;
-  networks: ConfDirNetwork[];
-  skipped: { file: string; error: VirtnetError }[];
-}
 
 /** Reads every configuration in `dir` (lexical order); invalid files are skipped and reported. */
 export function loadConfDir(dir: string): ConfDirContents {
@@ -39,24 +28,4 @@ export function loadConfDir(dir: string): ConfDirContents {
     }
   }
   return out;
-}
-
-/** The default network: the first valid configuration. Throws CNI_NO_DEFAULT_NETWORK when there is none. */
-export function defaultNetwork(contents: ConfDirContents): ConfDirNetwork {
-  const first = contents.networks[0];
-  if (!first) {
-    const why = contents.skipped.map((s) => s.error.message).join('; ');
-    throw new VirtnetError('CNI_NO_DEFAULT_NETWORK', `no valid CNI configuration in ${contents.dir}${why ? ` (${why})` : ''}`, { field: 'cniConfDir', dir: contents.dir });
-  }
-  return first;
-}
-
-/** The network named `name` in the conf dir, if any. */
-export function findNetworkByName(contents: ConfDirContents, name: string): ConfDirNetwork | undefined {
-  return contents.networks.find((n) => n.list.name === name);
-}
-
-/** The first network whose (first) plugin type is `type` (CNI-Genie's lookup by plugin name). */
-export function findNetworkByType(contents: ConfDirContents, type: string): ConfDirNetwork | undefined {
-  return contents.networks.find((n) => n.list.plugins[0]?.type === type);
 }

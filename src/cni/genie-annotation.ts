@@ -1,7 +1,7 @@
 // CNI-Genie's pod annotation `cni: "flannel,ovs"`: an ordered list of networks, each looked up in the
 // conf dir by network name and then by plugin type; the first one becomes eth0, the next eth1, …
 import { VirtnetError } from '../errors/virtnet-error.js';
-import { findNetworkByName, findNetworkByType, type ConfDirContents, type ConfDirNetwork } from './conf-dir.js';
+import { findNetworkByName, findNetworkByType, type ConfDirContents, type ConfDirNetwork } from './conf-dir-contents.js';
 
 export const GENIE_ANNOTATION = 'cni';
 

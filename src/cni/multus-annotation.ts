@@ -1,7 +1,7 @@
 // Multus' pod annotations: `k8s.v1.cni.cncf.io/networks` in both of its forms — the short
 // comma-separated `ns/name@ifname` list and the JSON list of network selection elements — and the
 // `v1.multus-cni.io/default-network` override. Parse and generate; problems are reported with a path.
-import { isIP } from 'node:net';
+import { ipFamily } from '../api/ip-address.js';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { isValidIfname } from './pod-ifname.js';
 
@@ -38,7 +38,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function checkIp(value: string): boolean {
   const slash = value.indexOf('/');
-  return isIP(slash < 0 ? value : value.slice(0, slash)) !== 0;
+  return ipFamily(slash < 0 ? value : value.slice(0, slash)) !== 0;
 }
 
 function validate(sel: NetworkSelection, field: string): NetworkSelection {
@@ -50,7 +50,7 @@ function validate(sel: NetworkSelection, field: string): NetworkSelection {
     if (!checkIp(ip)) throw bad(`${field}.ips[${i}]`, `invalid IP ${JSON.stringify(ip)}`);
   });
   sel.defaultRoute?.forEach((gw, i) => {
-    if (isIP(gw) === 0) throw bad(`${field}.default-route[${i}]`, `invalid gateway ${JSON.stringify(gw)}`);
+    if (ipFamily(gw) === 0) throw bad(`${field}.default-route[${i}]`, `invalid gateway ${JSON.stringify(gw)}`);
   });
   return sel;
 }

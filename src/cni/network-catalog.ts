@@ -3,7 +3,8 @@
 // network-status reports for it.
 import { existsSync } from 'node:fs';
 import { VirtnetError } from '../errors/virtnet-error.js';
-import { defaultNetwork, findNetworkByName, loadConfDir, type ConfDirContents } from './conf-dir.js';
+import { defaultNetwork, findNetworkByName, type ConfDirContents } from './conf-dir-contents.js';
+import { loadConfDir } from './conf-dir.js';
 import { SHIPPED_CONF_DIR, withHostLocalDataDir } from './default-conf.js';
 import { loadNadFiles, type NetworkAttachmentDefinition } from './nad.js';
 import type { NetworkConfList } from './net-conf.js';

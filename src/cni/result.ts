@@ -1,7 +1,7 @@
 // CNI results of every supported version (0.3.0 … 1.1.0): one canonical in-memory form (the 1.1.0
 // superset), a validating parser for what plugins print, and an encoder for any target version.
 // Validation collects issues as data; nothing here throws mid-walk.
-import { isIP } from 'node:net';
+import { ipFamily } from '../api/ip-address.js';
 import { isSupportedCniVersion, versionAtLeast } from './cni-version.js';
 
 /** An interface a plugin created or touched (`interfaces[]`). */
@@ -84,7 +84,7 @@ export function cidrFamily(cidr: string): 0 | 4 | 6 {
   const addr = cidr.slice(0, slash);
   const lenText = cidr.slice(slash + 1);
   if (!/^\d{1,3}$/.test(lenText)) return 0;
-  const fam = isIP(addr);
+  const fam = ipFamily(addr);
   const len = Number(lenText);
   if (fam === 4 && len <= 32) return 4;
   if (fam === 6 && len <= 128) return 6;
@@ -155,8 +155,8 @@ export function parseResult(raw: unknown): ParseOutcome {
         }
         const ip: CniIpConfig = { address };
         if (it.gateway !== undefined && it.gateway !== '') {
-          if (typeof it.gateway !== 'string' || isIP(it.gateway) === 0) add(`${p}.gateway`, 'invalid_value', `invalid gateway ${JSON.stringify(it.gateway)}`);
-          else if (family !== 0 && isIP(it.gateway) !== family) add(`${p}.gateway`, 'invalid_value', `gateway ${it.gateway} is not in the address family of ${address}`);
+          if (typeof it.gateway !== 'string' || ipFamily(it.gateway) === 0) add(`${p}.gateway`, 'invalid_value', `invalid gateway ${JSON.stringify(it.gateway)}`);
+          else if (family !== 0 && ipFamily(it.gateway) !== family) add(`${p}.gateway`, 'invalid_value', `gateway ${it.gateway} is not in the address family of ${address}`);
           else ip.gateway = it.gateway;
         }
         if (it.interface !== undefined && it.interface !== null) {
@@ -181,7 +181,7 @@ export function parseResult(raw: unknown): ParseOutcome {
         if (cidrFamily(dst) === 0) add(`${p}.dst`, 'invalid_value', `invalid route destination ${JSON.stringify(it.dst)}`);
         const route: CniRoute = { dst };
         if (it.gw !== undefined && it.gw !== '') {
-          if (typeof it.gw !== 'string' || isIP(it.gw) === 0) add(`${p}.gw`, 'invalid_value', `invalid gateway ${JSON.stringify(it.gw)}`);
+          if (typeof it.gw !== 'string' || ipFamily(it.gw) === 0) add(`${p}.gw`, 'invalid_value', `invalid gateway ${JSON.stringify(it.gw)}`);
           else route.gw = it.gw;
         }
         for (const key of ['mtu', 'advmss', 'priority', 'table', 'scope'] as const) {

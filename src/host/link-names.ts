@@ -1,6 +1,6 @@
 // Validation of everything that reaches an `ip` argument or batch line: interface names (IFNAMSIZ),
 // MAC addresses, IP addresses and CIDRs. Throws VirtnetError with the offending value.
-import { isIP } from 'node:net';
+import { ipFamily } from '../api/ip-address.js';
 import { VirtnetError } from '../errors/virtnet-error.js';
 
 /** Linux IFNAMSIZ is 16 including the NUL. */
@@ -30,7 +30,7 @@ export function assertMac(mac: string): string {
 /** Throws INVALID_ADDRESS unless `value` is an IP address or CIDR (family optional). */
 export function assertIpOrCidr(value: string): string {
   const [ip, prefix, extra] = value.split('/');
-  const family = isIP(ip ?? '');
+  const family = ipFamily(ip ?? '');
   const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
   if (family === 0 || !prefixOk || extra !== undefined) {
     throw new VirtnetError('INVALID_ADDRESS', `invalid IP address ${JSON.stringify(value)}`, { address: value });
