@@ -7,7 +7,7 @@ import {
   buildMasqueradeRuleset,
   masqueradeTableName,
   type MasqueradeTable,
-} from '../src/host/nft-masquerade-ruleset.js';
+} from '../src/bindings/masquerade/nft-ruleset.js';
 import { applyNftCommands, deleteNftTables, nftInvocationCount } from '../src/host/nft.js';
 import { createNetns, deleteNetns } from '../src/host/netns.js';
 import { mkdtempSync, rmSync } from 'node:fs';

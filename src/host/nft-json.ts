@@ -1,6 +1,14 @@
 // The subset of libnftables' JSON schema (nft -j, libnftables-json(5)) that virtnet writes: tables,
 // base chains, rules as expression lists. Pure types and constructors; nothing here runs nft.
 
+/** Every table virtnet creates is named with this prefix; no other table is ever deleted. */
+export const NFT_TABLE_PREFIX = 'virtnet-';
+
+/** True for tables virtnet created (and may delete). */
+export function isVirtnetTable(name: string): boolean {
+  return name.startsWith(NFT_TABLE_PREFIX);
+}
+
 /** Address families virtnet creates tables in (bridge: the bridge binding's RA/DHCPv6 filter). */
 export type NftFamily = 'ip' | 'ip6' | 'bridge';
 

@@ -16,7 +16,7 @@ import {
   buildMasqueradeRuleset,
   masqueradeTableName,
   type MasqueradeTable,
-} from './nft-masquerade-ruleset.js';
+} from '../bindings/masquerade/nft-ruleset.js';
 
 function tables(vm: string): MasqueradeTable[] {
   const nat = {

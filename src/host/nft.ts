@@ -12,8 +12,7 @@ import { VirtnetError, isVirtnetError } from '../errors/virtnet-error.js';
 import { minimalEnv, runProgram, type RunOptions, type RunResult } from '../exec/run-program.js';
 import { netnsExists, netnsPath, type NetnsRef } from './netns.js';
 import { inNetnsIfAny, netnsSwitchAvailable } from './netns-switch.js';
-import { nftDocument, tableDeletion, type NftCommand, type NftTableRef } from './nft-json.js';
-import { isVirtnetTable } from './nft-masquerade-ruleset.js';
+import { isVirtnetTable, nftDocument, tableDeletion, type NftCommand, type NftTableRef } from './nft-json.js';
 
 const NFT_TIMEOUT_MS = 15_000;
 

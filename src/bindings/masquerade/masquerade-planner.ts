@@ -12,7 +12,7 @@ import {
   buildMasqueradeRuleset,
   masqueradeTableName,
   type MasqueradeTable,
-} from '../../host/nft-masquerade-ruleset.js';
+} from './nft-ruleset.js';
 import type {
   BindingContext,
   DiscoveredInterface,

@@ -13,22 +13,22 @@
 // loopback (sidecars and virtnet itself use it), while everything arriving on the pod interface goes
 // to the VM as in KubeVirt. IPv6 never routes ::1 off the loopback device (there is no route_localnet
 // for IPv6), so the output/snat pair is IPv4 only.
-import type { PortSpec } from '../api/types.js';
-import { VirtnetError } from '../errors/virtnet-error.js';
+import type { PortSpec } from '../../api/types.js';
+import { VirtnetError } from '../../errors/virtnet-error.js';
 import {
   matchMeta,
   matchPayload,
   setOf,
   tableDeletion,
+  isVirtnetTable,
+  NFT_TABLE_PREFIX,
   type NftCommand,
   type NftExpr,
   type NftFamily,
   type NftTableRef,
-} from './nft-json.js';
+} from '../../host/nft-json.js';
 
 /** Prefix of every table virtnet owns; teardown and gc delete only tables with it. */
-export const NFT_TABLE_PREFIX = 'virtnet-';
-
 // Kubernetes object names (DNS-1123 subdomain) are ≤ 253 bytes; nft table names ≤ 255 (NFT_NAME_MAXLEN 256).
 const VM_NAME_RE = /^[a-z0-9]([a-z0-9.-]{0,244}[a-z0-9])?$/;
 
@@ -63,11 +63,6 @@ export function masqueradeTableName(vmName: string): string {
     });
   }
   return `${NFT_TABLE_PREFIX}${vmName}`;
-}
-
-/** True for tables virtnet created (and may delete). */
-export function isVirtnetTable(name: string): boolean {
-  return name.startsWith(NFT_TABLE_PREFIX);
 }
 
 const IFNAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;

@@ -1,8 +1,8 @@
 // The pure ruleset builder: names, validation and the shape of the transaction.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isVirtnetError } from '../errors/virtnet-error.js';
-import { buildMasqueradeRuleset, masqueradeTableName, type MasqueradeNat } from './nft-masquerade-ruleset.js';
+import { isVirtnetError } from '../../errors/virtnet-error.js';
+import { buildMasqueradeRuleset, masqueradeTableName, type MasqueradeNat } from './nft-ruleset.js';
 
 const nat: MasqueradeNat = {
   podInterface: 'eth0',
