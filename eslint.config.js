@@ -1,11 +1,38 @@
-// Lint rules: type-aware checks everywhere, and purity boundaries for code that must not do I/O.
+// Lint rules: type-aware checks everywhere, the layer order of src/ (README, "Architecture"), no import
+// cycle between its folders, and purity for code that must not do I/O even through another module.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import layersPlugin from './lint/layers-plugin.js';
 
-const ioModules = ['node:child_process', 'node:dgram', 'node:fs', 'node:fs/promises', 'node:net', 'child_process', 'dgram', 'fs', 'fs/promises', 'net'];
+const ioModules = ['node:child_process', 'node:dgram', 'node:fs', 'node:fs/promises', 'node:net', 'node:module', 'child_process', 'dgram', 'fs', 'fs/promises', 'net', 'module'];
+
+/** Top-level folders of src/, lowest layer first; a folder imports only folders of lower layers. */
+export const layerOrder = [
+  ['errors'],
+  ['api', 'exec', 'state'],
+  ['host'],
+  ['cni', 'dhcp'],
+  ['bindings'],
+  ['apply'],
+  ['hypervisor'],
+  ['launcher', 'kube'],
+  ['cli'],
+];
+
+/** Pure code: the API, the binding planners, codecs and configuration builders take data and return data. */
+export const pureFiles = [
+  'src/api/**/*.ts',
+  'src/bindings/**/*.ts',
+  'src/dhcp/codec/**/*.ts',
+  'src/hypervisor/domain-xml*.ts',
+  'src/hypervisor/qemu-args*.ts',
+  'src/hypervisor/xml-element.ts',
+  'src/host/nft-json.ts',
+  'src/host/resolv-conf.ts',
+];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-check/**', 'node_modules/**', '.cache/**', 'eslint.config.js', 'scripts/*.mjs'] },
+  { ignores: ['dist/**', 'dist-check/**', 'node_modules/**', '.cache/**', 'eslint.config.js', 'lint/**/*.js', 'test/lint/fixtures/**', 'scripts/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -29,12 +56,18 @@ export default tseslint.config(
     },
   },
   {
-    // Pure code: the API, planners, codecs and configuration builders take data and return data.
-    files: ['src/api/**/*.ts', 'src/**/plan*.ts', 'src/**/*-planner.ts', 'src/dhcp/codec/**/*.ts', 'src/hypervisor/domain-xml*.ts', 'src/hypervisor/qemu-args*.ts'],
-    ignores: ['**/*.test.ts'],
+    files: ['src/**/*.ts'],
+    plugins: { virtnet: layersPlugin },
     rules: {
-      'no-restricted-imports': ['error', { paths: ioModules.map((name) => ({ name, message: 'pure module: no I/O imports (see STYLE: plan as data)' })) }],
+      'virtnet/layers': ['error', { srcDir: 'src', order: layerOrder }],
+      'virtnet/no-folder-cycle': ['error', { srcDir: 'src' }],
     },
+  },
+  {
+    files: pureFiles,
+    ignores: ['**/*.test.ts'],
+    plugins: { virtnet: layersPlugin },
+    rules: { 'virtnet/pure': ['error', { ioModules }] },
   },
   {
     files: ['**/*.test.ts', 'test/**/*.ts', 'bench/**/*.ts'],
