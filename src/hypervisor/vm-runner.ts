@@ -10,7 +10,7 @@ import { startProgram } from '../exec/run-program.js';
 import { buildDomainXml } from './domain-xml.js';
 import { type GuestConsoleEvent, type GuestNicReport, GuestConsoleParser } from './guest-console.js';
 import { probeHostFacts } from './host-facts.js';
-import { openMacvtapQueues } from './macvtap-fd.js';
+import { openMacvtapQueues } from '../host/macvtap-fd.js';
 import { buildQemuArgs, nicIds } from './qemu-args.js';
 import { type QmpClient, connectQmp } from './qmp-client.js';
 import type { HostFacts, VmMachine } from './vm-machine.js';

@@ -3,10 +3,11 @@
 // unsolved. Everything it removes is named in a run record: QEMU (by recorded PID, checked against
 // its command line, and any process naming the VM's state dir), the bindings (executor record), the
 // pod (CNI DEL), the state. It collects a VM only while holding its lock.
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { teardown } from '../apply/executor.js';
 import { deletePod, listPods } from '../cni/pod.js';
 import { deleteBridgeIfIdle } from '../host/idle-bridge.js';
+import { processCmdline, processesWithCmdlineContaining } from '../host/processes.js';
 import { listRunRecords, ownerAlive, type RunRecord } from './run-record.js';
 import { vmStateDir } from '../apply/vm-record.js';
 import { listLockedVms, tryLockVm } from './vm-lock.js';
@@ -19,16 +20,8 @@ export interface CollectedVm {
   errors: string[];
 }
 
-function cmdlineOf(pid: number | string): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 function isOurQemu(pid: number, vmDir: string): boolean {
-  return cmdlineOf(pid)?.includes(vmDir) ?? false;
+  return processCmdline(pid)?.includes(vmDir) ?? false;
 }
 
 /**
@@ -37,11 +30,7 @@ function isOurQemu(pid: number, vmDir: string): boolean {
  * recorded (the instant between spawn and the record write).
  */
 function processesOf(vmDir: string): number[] {
-  const marker = `${vmDir}/`;
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)
-    .filter((p) => cmdlineOf(p)?.includes(marker))
-    .map(Number);
+  return processesWithCmdlineContaining(`${vmDir}/`);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,9 +1,10 @@
 // The record of a running `virtnet run`: who owns the VM (virtnet's PID), its pod, QEMU's PID and what
 // the guest reported. `virtnet status` reads it, `virtnet down NAME` signals the owner, `virtnet gc`
 // cleans after an owner that died. Lives at `<stateDir>/vms/<vm>/run.json`.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GuestNicReport } from '../hypervisor/guest-console.js';
+import { processStartTime } from '../host/processes.js';
 import { stateLayout } from '../state/state-dir.js';
 import { readJson, vmStateDir, writeJsonAtomic } from '../apply/vm-record.js';
 
@@ -68,21 +69,6 @@ export interface RunTimings {
   qemuStartMs: number;
   /** Wall-clock time (epoch ms) QEMU was up; the guest's boot is measured from here. */
   qemuUpAtEpochMs: number;
-}
-
-/**
- * The start time field of /proc/<pid>/stat, or undefined when the process is gone — a zombie counts
- * as gone: it has exited, only its parent has not reaped it yet.
- */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command (which may contain spaces) start after the last ')': state first.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
-  } catch {
-    return undefined;
-  }
 }
 
 /** True while the process that wrote `record` is alive. */

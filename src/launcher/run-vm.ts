@@ -28,7 +28,8 @@ import { startDhcpPhase, type DhcpPhaseServer } from './dhcp-phase.js';
 import { faultPoint } from '../state/fault-point.js';
 import { collectVm, removeIdleHostBridges } from './gc.js';
 import { runNetworkPhase } from './network-phase.js';
-import { ownerAlive, processStartTime, readRunRecord, writeRunRecord, type RunNicStatus, type RunRecord, type RunTimings } from './run-record.js';
+import { processStartTime } from '../host/processes.js';
+import { ownerAlive, readRunRecord, writeRunRecord, type RunNicStatus, type RunRecord, type RunTimings } from './run-record.js';
 import { vmStateDir } from '../apply/vm-record.js';
 import { tryLockVm, type VmLock } from './vm-lock.js';
 
