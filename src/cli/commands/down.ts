@@ -3,24 +3,11 @@
 // recorded steps, removes the state files. Works after a crash of `up`; nothing
 // recorded is success (idempotent). Exit 0 done, 1 failure.
 import type { Command } from '@commander-js/extra-typings';
-import { teardown } from '../../apply/executor.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import { stopRun } from '../../launcher/stop-run.js';
 import { parseNetnsRef } from '../../host/netns.js';
-import { sameNetns } from '../../launcher/network-phase.js';
+import { downNetns } from '../../launcher/netns-up.js';
 import { resolveStateDir } from '../../state/state-dir.js';
-import { listNetworkRecords } from '../../apply/vm-record.js';
-
-/** Stops and tears down every VM recorded in `stateDir` for `netns`; returns their names. */
-export async function downNetns(stateDir: string, netns: string): Promise<string[]> {
-  const records = listNetworkRecords(stateDir).filter((r) => sameNetns(r.record.plan.netns, netns));
-  const names: string[] = [];
-  for (const { record } of records) {
-    await teardown(stateDir, record.plan.vm.name);
-    names.push(record.plan.vm.name);
-  }
-  return names;
-}
 
 /** Registers `down`. */
 export function register(program: Command): void {

@@ -7,11 +7,10 @@
 // SIGHUP re-reads the leases.
 // Prints `ready` on stdout once serving. Exit 0 ok, 1 failure (rolled back), 2 usage.
 import { Option, type Command } from '@commander-js/extra-typings';
-import { teardown } from '../../apply/executor.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import { parseNetnsRef } from '../../host/netns.js';
-import { startDhcpPhase, type DhcpPhaseServer } from '../../launcher/dhcp-phase.js';
 import { runNetworkPhase } from '../../launcher/network-phase.js';
+import { serveNetns } from '../../launcher/netns-up.js';
 import { resolveStateDir } from '../../state/state-dir.js';
 import { waitForSignal } from '../wait-for-signal.js';
 import { loadSpecsReporting } from '../load-specs.js';
@@ -44,24 +43,13 @@ export function register(program: Command): void {
         }
         if (opts.phase === 'network') return;
       }
-      let servers: DhcpPhaseServer[] = [];
-      try {
-        servers = await startDhcpPhase(stateDir, names);
-      } catch (err) {
-        if (opts.phase === undefined) for (const n of names) await teardown(stateDir, n).catch(() => undefined);
-        throw err;
-      }
-      // SIGHUP re-reads each VM's leases (a re-applied plan); an invalid file keeps the old ones.
-      const reload = (): void => {
-        for (const s of servers) {
-          s.reload().catch((err: unknown) => process.stderr.write(`virtnet: ${s.vm}: DHCP config not reloaded: ${err instanceof Error ? err.message : String(err)}\n`));
-        }
-      };
+      const service = await serveNetns(stateDir, names, opts.phase);
+      const reload = (): void =>
+        service.reload((vm, err) => process.stderr.write(`virtnet: ${vm}: DHCP config not reloaded: ${err instanceof Error ? err.message : String(err)}\n`));
       process.on('SIGHUP', reload);
       process.stdout.write('ready\n');
       await signalled;
       process.off('SIGHUP', reload);
-      for (const s of servers) s.stop();
-      if (opts.phase === undefined) for (const n of names) await teardown(stateDir, n);
+      await service.stop();
     });
 }
