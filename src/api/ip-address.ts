@@ -1,9 +1,9 @@
 // IPv4/IPv6 address and CIDR syntax, strict (no leading zeros in IPv4 octets, no zone ids). Pure.
+import { parseIpv4 } from './ipv4.js';
 
 /** True for dotted-quad IPv4 `a.b.c.d`. */
 export function isIPv4(text: string): boolean {
-  const parts = text.split('.');
-  return parts.length === 4 && parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255);
+  return parseIpv4(text) !== undefined;
 }
 
 /** True for an IPv6 address (RFC 4291 text forms, including an embedded IPv4 tail). */

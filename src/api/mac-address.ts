@@ -45,6 +45,11 @@ export function normaliseMac(text: string): string {
   return (parseMacOctets(text) ?? []).join(':').toLowerCase();
 }
 
+/** True for the normalised form: six lower-case hex octets separated by colons. */
+export function isNormalisedMac(text: string): boolean {
+  return /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(text);
+}
+
 /** True when the I/G bit of the first octet is set (a group address: multicast or broadcast). */
 export function isMulticastMac(normalised: string): boolean {
   return (parseInt(normalised.slice(0, 2), 16) & 1) === 1;

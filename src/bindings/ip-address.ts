@@ -1,17 +1,6 @@
 // Text <-> number forms of IPv4 and IPv6 addresses for the planners (masquerade's private subnets,
 // the bridge binding's delegated IPv6 prefix, the RA/DHCPv6 server's argv checks). Pure.
-
-/** Parses a dotted quad to a number, or undefined. */
-export function parseIpv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > 255) return undefined;
-    n = n * 256 + Number(p);
-  }
-  return n;
-}
+import { parseIpv4 } from '../api/ipv4.js';
 
 /** Parses an IPv6 address (with `::` and an optional dotted-quad tail) to a bigint, or undefined. */
 export function parseIpv6(text: string): bigint | undefined {

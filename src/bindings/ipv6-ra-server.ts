@@ -5,6 +5,7 @@
 // IPv6 address and default route with no cloud-init. Sending RAs needs an ICMPv6 raw socket, which
 // Node cannot open, so the server is dnsmasq (Debian dnsmasq-base) with DNS and DHCPv4 off, bound to
 // the bridge only, configured entirely by argv (no config file). Pure: builds the argv.
+import { isNormalisedMac } from '../api/mac-address.js';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { parseIpv6 } from './ip-address.js';
 
@@ -28,7 +29,6 @@ export interface Ipv6RaServerConfig {
 }
 
 const DNS_NAME_RE = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$/;
-const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 /** Router lifetime (s) and maximum RA interval (s): guests keep the default route between RAs. */
 const ROUTER_LIFETIME_SECONDS = 1800;
 const RA_INTERVAL_SECONDS = 60;
@@ -43,7 +43,7 @@ export function ipv6RaServerArgv(c: Ipv6RaServerConfig): string[] {
     );
   };
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(c.bridge)) bad('bridge', c.bridge);
-  if (!MAC_RE.test(c.vmMac)) bad('MAC', c.vmMac);
+  if (!isNormalisedMac(c.vmMac)) bad('MAC', c.vmMac);
   for (const a of [c.vmAddress, c.network, ...c.dnsServers])
     if (parseIpv6(a) === undefined) bad('IPv6 address', a);
   for (const d of c.searchDomains) if (!DNS_NAME_RE.test(d)) bad('search domain', d);

@@ -9,6 +9,6 @@ export { parseResult, encodeResult, convertResult, sandboxInterfaces, type CniRe
 export { parseNetworkConfig, type NetworkConfList, type PluginConf } from './net-conf.js';
 export type { NetworkStatusEntry, DeviceInfo } from './network-status.js';
 export { parseNetworksAnnotation, formatNetworksAnnotation, parseDefaultNetworkAnnotation, NETWORKS_ANNOTATION, NETWORK_STATUS_ANNOTATION, DEFAULT_NETWORK_ANNOTATION, type NetworkSelection } from './multus-annotation.js';
-export { hashedPodIfname, ordinalPodIfname, isValidIfname, DEFAULT_POD_IFNAME } from './pod-ifname.js';
+export { hashedPodIfname, ordinalPodIfname, DEFAULT_POD_IFNAME } from './pod-ifname.js';
 export { CniProxy, podSocketPath, type CniProxyOptions } from './proxy/cni-proxy.js';
 export { proxyRequest } from './proxy/proxy-client.js';

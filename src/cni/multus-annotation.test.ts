@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isVirtnetError } from '../errors/virtnet-error.js';
 import { formatNetworksAnnotation, formatShortNetworksAnnotation, parseDefaultNetworkAnnotation, parseNetworksAnnotation } from './multus-annotation.js';
-import { hashedPodIfname, isValidIfname } from './pod-ifname.js';
+import { isLinuxInterfaceName } from '../api/linux-ifname.js';
+import { hashedPodIfname } from './pod-ifname.js';
 import { parseGenieAnnotation } from './genie-annotation.js';
 
 test('short form: ns/name@if, comma separated', () => {
@@ -45,8 +46,8 @@ test('default-network annotation', () => {
 
 test('KubeVirt hashed interface names fit IFNAMSIZ', () => {
   assert.equal(hashedPodIfname('blue'), 'pod16477688c0e');
-  assert.ok(isValidIfname(hashedPodIfname('a-very-long-network-name-indeed')));
-  assert.equal(isValidIfname('sixteen-bytes-xx'), false);
+  assert.ok(isLinuxInterfaceName(hashedPodIfname('a-very-long-network-name-indeed')));
+  assert.equal(isLinuxInterfaceName('sixteen-bytes-xx'), false);
 });
 
 test('Genie annotation', () => {

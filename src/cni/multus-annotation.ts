@@ -3,7 +3,8 @@
 // `v1.multus-cni.io/default-network` override. Parse and generate; problems are reported with a path.
 import { ipFamily } from '../api/ip-address.js';
 import { VirtnetError } from '../errors/virtnet-error.js';
-import { isValidIfname } from './pod-ifname.js';
+import { isLinuxInterfaceName } from '../api/linux-ifname.js';
+import { checkMacAddress } from '../api/mac-address.js';
 
 export const NETWORKS_ANNOTATION = 'k8s.v1.cni.cncf.io/networks';
 export const NETWORK_STATUS_ANNOTATION = 'k8s.v1.cni.cncf.io/network-status';
@@ -26,7 +27,6 @@ export interface NetworkSelection {
 
 const DNS_LABEL_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const NAME_RE = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-const MAC_RE = /^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/;
 
 function bad(field: string, message: string): VirtnetError {
   return new VirtnetError('MULTUS_ANNOTATION_INVALID', `${NETWORKS_ANNOTATION}: ${message}`, { field });
@@ -44,8 +44,8 @@ function checkIp(value: string): boolean {
 function validate(sel: NetworkSelection, field: string): NetworkSelection {
   if (!NAME_RE.test(sel.name)) throw bad(`${field}.name`, `invalid network name ${JSON.stringify(sel.name)}`);
   if (sel.namespace !== undefined && !DNS_LABEL_RE.test(sel.namespace)) throw bad(`${field}.namespace`, `invalid namespace ${JSON.stringify(sel.namespace)}`);
-  if (sel.interface !== undefined && !isValidIfname(sel.interface)) throw bad(`${field}.interface`, `invalid interface name ${JSON.stringify(sel.interface)} (≤ 15 bytes of letters, digits, "_", "-", ".")`);
-  if (sel.mac !== undefined && !MAC_RE.test(sel.mac)) throw bad(`${field}.mac`, `invalid MAC ${JSON.stringify(sel.mac)}`);
+  if (sel.interface !== undefined && !isLinuxInterfaceName(sel.interface)) throw bad(`${field}.interface`, `invalid interface name ${JSON.stringify(sel.interface)} (≤ 15 bytes of letters, digits, "_", "-", ".")`);
+  if (sel.mac !== undefined && checkMacAddress(sel.mac) !== undefined) throw bad(`${field}.mac`, `invalid MAC ${JSON.stringify(sel.mac)}`);
   sel.ips?.forEach((ip, i) => {
     if (!checkIp(ip)) throw bad(`${field}.ips[${i}]`, `invalid IP ${JSON.stringify(ip)}`);
   });

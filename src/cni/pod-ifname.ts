@@ -4,14 +4,6 @@
 import { createHash } from 'node:crypto';
 
 export const DEFAULT_POD_IFNAME = 'eth0';
-// Linux IFNAMSIZ is 16 including the terminating NUL.
-export const MAX_IFNAME_BYTES = 15;
-const IFNAME_RE = /^[A-Za-z0-9_.-]+$/;
-
-/** True when `name` is a usable Linux interface name (≤ 15 bytes, no `/`, `:` or spaces, not `.`/`..`). */
-export function isValidIfname(name: string): boolean {
-  return Buffer.byteLength(name) <= MAX_IFNAME_BYTES && IFNAME_RE.test(name) && name !== '.' && name !== '..';
-}
 
 /** KubeVirt's hashed pod interface name for a network: `pod` + sha256(networkName)[:11]. */
 export function hashedPodIfname(networkName: string): string {

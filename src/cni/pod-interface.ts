@@ -5,8 +5,10 @@
 import { VirtnetError } from '../errors/virtnet-error.js';
 import type { NetworkCatalog } from './network-catalog.js';
 import { attachNetwork, detachNetwork, withPodLock, type PodAttachment, type PodRuntimeOptions } from './pod.js';
-import { normaliseMac, selectionRuntime } from './pod-networks.js';
-import { isValidIfname, ordinalPodIfname } from './pod-ifname.js';
+import { selectionRuntime } from './pod-networks.js';
+import { isLinuxInterfaceName } from '../api/linux-ifname.js';
+import { checkMacAddress, normaliseMac } from '../api/mac-address.js';
+import { ordinalPodIfname } from './pod-ifname.js';
 import { readAttachments, readPodRecord } from './pod-store.js';
 import { parseResult, sandboxInterfaces } from './result.js';
 
@@ -20,7 +22,6 @@ export interface PodInterfaceRequest {
   mac?: string;
 }
 
-const MAC_RE = /^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$/;
 
 /** Checks a request's shape; throws PROXY_BAD_REQUEST / PROXY_BAD_IFNAME / PROXY_BAD_MAC with the field. */
 export function validatePodInterfaceRequest(body: unknown): PodInterfaceRequest {
@@ -29,11 +30,11 @@ export function validatePodInterfaceRequest(body: unknown): PodInterfaceRequest 
   if (typeof network !== 'string' || network === '') throw new VirtnetError('PROXY_BAD_REQUEST', 'network is required', { field: 'network' });
   const req: PodInterfaceRequest = { network };
   if (ifname !== undefined) {
-    if (typeof ifname !== 'string' || !isValidIfname(ifname)) throw new VirtnetError('PROXY_BAD_IFNAME', `invalid interface name ${JSON.stringify(ifname)} (≤ 15 bytes of letters, digits, "_", "-", ".")`, { field: 'ifname' });
+    if (typeof ifname !== 'string' || !isLinuxInterfaceName(ifname)) throw new VirtnetError('PROXY_BAD_IFNAME', `invalid interface name ${JSON.stringify(ifname)} (≤ 15 bytes of letters, digits, "_", "-", ".")`, { field: 'ifname' });
     req.ifname = ifname;
   }
   if (mac !== undefined) {
-    if (typeof mac !== 'string' || !MAC_RE.test(mac)) throw new VirtnetError('PROXY_BAD_MAC', `invalid MAC ${JSON.stringify(mac)}`, { field: 'mac' });
+    if (typeof mac !== 'string' || checkMacAddress(mac) !== undefined) throw new VirtnetError('PROXY_BAD_MAC', `invalid MAC ${JSON.stringify(mac)}`, { field: 'mac' });
     const m = normaliseMac(mac);
     if ((Number.parseInt(m.slice(0, 2), 16) & 1) === 1) throw new VirtnetError('PROXY_BAD_MAC', `MAC ${m} is a multicast address`, { field: 'mac' });
     req.mac = m;

@@ -1,6 +1,7 @@
 // Which attachments a pod gets, in order, before anything is created: the default network on eth0
 // (conf dir default, a Multus default-network override, or Genie's first entry), then each Multus
 // secondary network on its own interface. All input errors surface here, with the field at fault.
+import { normaliseMac } from '../api/mac-address.js';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { genieIfname, parseGenieAnnotation, resolveGenieNetwork } from './genie-annotation.js';
 import { parseDefaultNetworkAnnotation, parseNetworksAnnotation, type NetworkSelection } from './multus-annotation.js';
@@ -35,11 +36,6 @@ export interface PodNetworkRequest {
   defaultNetwork?: string;
   /** Genie's `cni` annotation. */
   genie?: string;
-}
-
-/** Normalises a MAC to lower-case, colon separated. */
-export function normaliseMac(mac: string): string {
-  return mac.toLowerCase().replace(/-/g, ':');
 }
 
 /** The capability values and CNI_ARGS a selection element asks for (as Multus passes them). */

@@ -2,6 +2,7 @@
 // superset), a validating parser for what plugins print, and an encoder for any target version.
 // Validation collects issues as data; nothing here throws mid-walk.
 import { ipFamily } from '../api/ip-address.js';
+import { checkMacAddress, normaliseMac } from '../api/mac-address.js';
 import { isSupportedCniVersion, versionAtLeast } from './cni-version.js';
 
 /** An interface a plugin created or touched (`interfaces[]`). */
@@ -71,7 +72,6 @@ export interface ResultIssue {
 
 export type ParseOutcome = { ok: true; result: CniResult } | { ok: false; issues: ResultIssue[] };
 
-const MAC_RE = /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -121,8 +121,8 @@ export function parseResult(raw: unknown): ParseOutcome {
         if (typeof it.name !== 'string' || it.name === '') add(`${p}.name`, 'missing', 'interface name must be a non-empty string');
         const iface: CniInterface = { name: typeof it.name === 'string' ? it.name : '' };
         if (it.mac !== undefined && it.mac !== '') {
-          if (typeof it.mac !== 'string' || !MAC_RE.test(it.mac)) add(`${p}.mac`, 'invalid_value', `invalid MAC ${JSON.stringify(it.mac)}`);
-          else iface.mac = it.mac.toLowerCase();
+          if (typeof it.mac !== 'string' || checkMacAddress(it.mac) !== undefined) add(`${p}.mac`, 'invalid_value', `invalid MAC ${JSON.stringify(it.mac)}`);
+          else iface.mac = normaliseMac(it.mac);
         }
         if (it.mtu !== undefined && it.mtu !== 0) {
           if (!Number.isInteger(it.mtu) || (it.mtu as number) < 0) add(`${p}.mtu`, 'invalid_value', 'mtu must be a non-negative integer');

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { encodeClasslessRoutes } from './codec/classless-routes.js';
 import { encodeDomainSearch } from './codec/domain-search.js';
-import { parseIpv4 } from './codec/ipv4.js';
+import { parseIpv4 } from '../api/ipv4.js';
 import { PRIVATE_MAX, PRIVATE_MIN } from './codec/option-table.js';
 import type { Dhcp4ServerConfig } from './server-config.js';
 

@@ -1,7 +1,7 @@
 // The options one lease offers, in the order they are worth sending, and the selection that
 // honours a client's parameter request list (RFC 2132 §9.8) before its byte budget trims the rest.
 import type { Dhcp4Lease } from './server-config.js';
-import { broadcastOf, formatIpv4, parseIpv4, prefixMask } from './codec/ipv4.js';
+import { broadcastOf, formatIpv4, parseIpv4, prefixMask } from '../api/ipv4.js';
 import { text } from './codec/option-codecs.js';
 import { OPTIONS, encodeOptionValue, type OptionName, type OptionValue } from './codec/option-table.js';
 

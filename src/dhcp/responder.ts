@@ -2,7 +2,7 @@
 // client MAC: DISCOVER→OFFER; REQUEST in SELECTING, INIT-REBOOT, RENEWING and REBINDING → ACK or
 // NAK; DECLINE; RELEASE; INFORM; and where each reply goes (§4.1). Pure: message in, decision out.
 import type { Dhcp4Lease } from './server-config.js';
-import { parseIpv4 } from './codec/ipv4.js';
+import { parseIpv4 } from '../api/ipv4.js';
 import { BOOTREPLY, BOOTREQUEST, DEFAULT_MAX_PAYLOAD_BYTES, FLAG_BROADCAST, emptyMessage, optionValue, setOption, type Dhcp4Message } from './codec/message.js';
 import { MessageType, OPTIONS, encodeOptionValue } from './codec/option-table.js';
 import { INFINITE_LEASE_SECONDS, leaseConfigOptions, orderForRequest } from './lease-options.js';

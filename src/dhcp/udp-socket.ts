@@ -4,7 +4,7 @@
 // network namespace; the socket stays in that namespace.
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { loadNativeAddon } from '../exec/native-addon.js';
-import { parseIpv4 } from './codec/ipv4.js';
+import { parseIpv4 } from '../api/ipv4.js';
 
 interface Addon {
   open(address: number, port: number, broadcast: boolean, buffer: Uint8Array, onPacket: (length: number, ifindex: number, source: number, port: number) => void): object;

@@ -53,6 +53,7 @@ export interface DiscoveredInterface {
   index: number;
   /** rtnl link kind (`veth`, `bridge`, `macvlan`, `tun`, ...) or '' for a plain device. */
   kind: string;
+  /** Lower-case, colon-separated (discovery normalises it; planners take it as is). */
   mac: string;
   mtuBytes: number;
   up: boolean;

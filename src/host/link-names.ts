@@ -1,29 +1,22 @@
 // Validation of everything that reaches an `ip` argument or batch line: interface names (IFNAMSIZ),
 // MAC addresses, IP addresses and CIDRs. Throws VirtnetError with the offending value.
 import { ipFamily } from '../api/ip-address.js';
+import { IFNAME_MAX_BYTES, isLinuxInterfaceName } from '../api/linux-ifname.js';
+import { isNormalisedMac } from '../api/mac-address.js';
 import { VirtnetError } from '../errors/virtnet-error.js';
 
-/** Linux IFNAMSIZ is 16 including the NUL. */
-export const MAX_IFNAME_BYTES = 15;
-const IFNAME_RE = /^[A-Za-z0-9_.:@-]+$/;
-const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-
-/** True when `name` is a valid Linux interface name. */
-export function isValidIfName(name: string): boolean {
-  return Buffer.byteLength(name) <= MAX_IFNAME_BYTES && IFNAME_RE.test(name) && name !== '.' && name !== '..';
-}
 
 /** Throws INVALID_IFNAME unless `name` is a valid interface name. */
 export function assertIfName(name: string): string {
-  if (!isValidIfName(name)) {
-    throw new VirtnetError('INVALID_IFNAME', `invalid interface name ${JSON.stringify(name)} (1-${MAX_IFNAME_BYTES} bytes of [A-Za-z0-9_.:@-])`, { device: name });
+  if (!isLinuxInterfaceName(name)) {
+    throw new VirtnetError('INVALID_IFNAME', `invalid interface name ${JSON.stringify(name)} (1-${IFNAME_MAX_BYTES} bytes of [A-Za-z0-9_.-])`, { device: name });
   }
   return name;
 }
 
 /** Throws INVALID_MAC unless `mac` is lower-case colon-separated. */
 export function assertMac(mac: string): string {
-  if (!MAC_RE.test(mac)) throw new VirtnetError('INVALID_MAC', `invalid MAC address ${JSON.stringify(mac)}`, { mac });
+  if (!isNormalisedMac(mac)) throw new VirtnetError('INVALID_MAC', `invalid MAC address ${JSON.stringify(mac)}`, { mac });
   return mac;
 }
 

@@ -5,10 +5,10 @@
 // and a private node is created in the VM's run dir.
 import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { isLinuxInterfaceName } from '../api/linux-ifname.js';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { runProgram } from '../exec/run-program.js';
 
-const IFNAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
 const NETNS_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
 async function readSysfs(netns: string | undefined, path: string): Promise<string> {
@@ -27,7 +27,7 @@ export async function openMacvtapQueues(
   nodeDir: string,
   netns?: string,
 ): Promise<number[]> {
-  if (!IFNAME_RE.test(device))
+  if (!isLinuxInterfaceName(device))
     throw new VirtnetError('MACVTAP_INVALID_NAME', `invalid macvtap name ${JSON.stringify(device)}`, {
       device,
     });

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { runProgram } from '../exec/run-program.js';
-import { isValidIfName } from './link-names.js';
+import { isLinuxInterfaceName } from '../api/linux-ifname.js';
 import { netnsPath, parseNetnsRef } from './netns.js';
 import { inNetnsIfAny, netnsSwitchAvailable } from './netns-switch.js';
 
@@ -15,7 +15,7 @@ const SYSCTL_TIMEOUT_MS = 10_000;
 /** Throws INVALID_SYSCTL unless `key` is a net/... path whose segments are safe (device names allowed). */
 export function assertSysctlKey(key: string): string {
   const parts = key.split('/');
-  const ok = parts.length >= 2 && parts[0] === 'net' && parts.every((p) => p !== '' && p !== '.' && p !== '..' && (isValidIfName(p) || /^[a-z0-9_]+$/.test(p)));
+  const ok = parts.length >= 2 && parts[0] === 'net' && parts.every((p) => p !== '' && p !== '.' && p !== '..' && (isLinuxInterfaceName(p) || /^[a-z0-9_]+$/.test(p)));
   if (!ok) throw new VirtnetError('INVALID_SYSCTL', `invalid sysctl key ${JSON.stringify(key)} (net/... with / separators)`, { key });
   return key;
 }

@@ -17,29 +17,23 @@
 import type { InterfaceSpec, MacvtapMode, NetworkSpec } from '../../api/types.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import type { BindingContext, BindingModule, DiscoveredInterface, DiscoveredRoute, InterfacePlan, LinkDevice, PlanNote, PlanStep } from '../plan-types.js';
+import { fnv1aHex, stableMac } from '../stable-hash.js';
 import type { GuestStaticConfig, VmNic } from '../vm-nic.js';
 import { nicFrontend } from '../nic-frontend.js';
 
 const IFNAMSIZ_MAX = 15;
 const MAX_QUEUES = 256;
 
-function fnv1a(text: string, seed = 0x811c9dc5): number {
-  let h = seed;
-  for (const ch of text) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-  return h;
-}
 
 /** The macvtap's name on pod interface `podInterface`: `mvt-eth0`, hashed when longer than 15 bytes. */
 export function macvtapName(podInterface: string): string {
   const plain = `mvt-${podInterface}`;
-  return Buffer.byteLength(plain) <= IFNAMSIZ_MAX ? plain : `mvt-${fnv1a(podInterface).toString(16).padStart(8, '0')}`;
+  return Buffer.byteLength(plain) <= IFNAMSIZ_MAX ? plain : `mvt-${fnv1aHex(podInterface)}`;
 }
 
 /** A stable locally administered unicast MAC for `key`. */
 export function macvtapMac(key: string): string {
-  const a = fnv1a(key);
-  const b = fnv1a(key, 0x01000193);
-  return [0x02, a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff, b & 0xff].map((x) => x.toString(16).padStart(2, '0')).join(':');
+  return stableMac(key);
 }
 
 /** The kernel's name of a spec mode (`ip link ... mode passthru`). */
@@ -87,7 +81,7 @@ export function planMacvtap(iface: InterfaceSpec, network: NetworkSpec, pod: Dis
   }
   const mode = iface.macvtapMode ?? 'bridge';
   const mac = iface.macAddress ?? macvtapMac(`virtnet-macvtap/${ctx.vm.namespace}/${ctx.vm.name}/${iface.name}`);
-  if (mac === pod.mac.toLowerCase() && mode !== 'passthrough') {
+  if (mac === pod.mac && mode !== 'passthrough') {
     throw new VirtnetError('MACVTAP_MAC_COLLISION', `interface ${iface.name}: macAddress ${mac} is the pod interface's own MAC; the lower device would swallow the guest's frames`, { field: `${field}.macAddress` });
   }
   const queues = ctx.vm.networkInterfaceMultiqueue && iface.model === 'virtio' ? Math.max(1, Math.min(ctx.vm.vcpus, MAX_QUEUES)) : 1;

@@ -15,7 +15,7 @@ const eth0 = (v6 = false): DiscoveredInterface => ({
   name: 'eth0',
   index: 2,
   kind: 'veth',
-  mac: '0A:58:0A:01:01:02',
+  mac: '0a:58:0a:01:01:02',
   mtuBytes: 1450,
   up: true,
   addresses: [

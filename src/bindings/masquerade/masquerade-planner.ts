@@ -31,6 +31,7 @@ import {
 } from './vm-subnet.js';
 import { nicFrontend } from '../nic-frontend.js';
 import { previousSysctl } from '../previous-sysctl.js';
+import { fnv1aHex } from '../stable-hash.js';
 
 /** The bridge's MAC: reserved, locally administered, never a VM's (KubeVirt uses the same). */
 export const MASQUERADE_BRIDGE_MAC = '02:00:00:00:00:00';
@@ -38,19 +39,13 @@ export const DEFAULT_LEASE_SECONDS = 86_400;
 const IFNAMSIZ_MAX = 15;
 const MAX_QUEUES = 256;
 
-/** A short stable hash for names that would not fit IFNAMSIZ (FNV-1a, 32 bit, hex). */
-function shortHash(text: string): string {
-  let h = 0x811c9dc5;
-  for (const ch of text) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-  return h.toString(16).padStart(8, '0');
-}
 
 /** `<prefix><podif>`, or `<prefix><hash>` when that exceeds 15 bytes. */
 function deviceName(prefix: string, podInterface: string): string {
   const plain = `${prefix}${podInterface}`;
   return Buffer.byteLength(plain) <= IFNAMSIZ_MAX
     ? plain
-    : `${prefix}${shortHash(podInterface)}`.slice(0, IFNAMSIZ_MAX);
+    : `${prefix}${fnv1aHex(podInterface)}`.slice(0, IFNAMSIZ_MAX);
 }
 
 /** Device names of the masquerade binding for a pod interface: bridge `k6t-eth0`, TAP `tap-eth0`. */
@@ -123,7 +118,7 @@ export function planMasquerade(
   const { bridge, tap } = masqueradeDeviceNames(podInterface.name);
   const id = (suffix: string): string => `${iface.name}/${suffix}`;
   const mtuBytes = podInterface.mtuBytes;
-  const mac = iface.macAddress ?? podInterface.mac.toLowerCase();
+  const mac = iface.macAddress ?? podInterface.mac;
   const queues =
     ctx.vm.networkInterfaceMultiqueue && iface.model === 'virtio'
       ? Math.min(Math.max(ctx.vm.vcpus, 1), MAX_QUEUES)

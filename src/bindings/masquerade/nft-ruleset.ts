@@ -13,6 +13,8 @@
 // loopback (sidecars and virtnet itself use it), while everything arriving on the pod interface goes
 // to the VM as in KubeVirt. IPv6 never routes ::1 off the loopback device (there is no route_localnet
 // for IPv6), so the output/snat pair is IPv4 only.
+import { isIPv4, isIPv6 } from '../../api/ip-address.js';
+import { isLinuxInterfaceName } from '../../api/linux-ifname.js';
 import type { PortSpec } from '../../api/types.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import {
@@ -65,13 +67,9 @@ export function masqueradeTableName(vmName: string): string {
   return `${NFT_TABLE_PREFIX}${vmName}`;
 }
 
-const IFNAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
-const IPV4_RE = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
-const IPV6_RE = /^[0-9a-fA-F:]+(:(\d{1,3}\.){3}\d{1,3})?$/;
-
 function assertTable(table: MasqueradeTable): void {
   const addrOk = (a: string): boolean =>
-    table.family === 'ip' ? IPV4_RE.test(a) : IPV6_RE.test(a) && a.includes(':');
+    table.family === 'ip' ? isIPv4(a) : isIPv6(a);
   if (!isVirtnetTable(table.name)) {
     throw new VirtnetError(
       'NFT_INVALID_NAME',
@@ -81,7 +79,7 @@ function assertTable(table: MasqueradeTable): void {
   }
   table.interfaces.forEach((nat, i) => {
     for (const dev of [nat.podInterface, nat.bridge]) {
-      if (!IFNAME_RE.test(dev))
+      if (!isLinuxInterfaceName(dev))
         throw new VirtnetError('NFT_INVALID_INPUT', `invalid interface name ${JSON.stringify(dev)}`, {
           device: dev,
         });

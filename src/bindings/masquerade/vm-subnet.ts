@@ -1,7 +1,8 @@
 // The masquerade binding's private VM subnets (seed 004: `vmNetworkCIDR`, default 10.0.2.0/24, and
 // `vmIPv6NetworkCIDR`, default fd10:0:2::/120): parses them and derives the gateway (first host, the
 // bridge's address) and the VM address (second host). Pure.
-import { formatIpv6, parseIpv4, parseIpv6 } from '../ip-address.js';
+import { formatIpv4, parseIpv4 } from '../../api/ipv4.js';
+import { formatIpv6, parseIpv6 } from '../ip-address.js';
 
 export { formatIpv6, parseIpv4, parseIpv6 };
 
@@ -16,10 +17,6 @@ export interface VmSubnet {
 
 export const DEFAULT_VM_NETWORK_CIDR = '10.0.2.0/24';
 export const DEFAULT_VM_IPV6_NETWORK_CIDR = 'fd10:0:2::/120';
-
-function formatIpv4(n: number): string {
-  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
-}
 
 /** The IPv4 VM subnet, or an error message saying what is wrong with `cidr`. */
 export function ipv4VmSubnet(cidr: string): VmSubnet | string {

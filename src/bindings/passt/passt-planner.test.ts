@@ -14,7 +14,7 @@ function vm(i: InterfaceSpec = iface(), network: NetworkSpec = { name: 'default'
   return { kind: 'VirtualMachineInstance', name: 'vm1', namespace: 'default', networks: [network], interfaces: [i], networkInterfaceMultiqueue: false, autoattachPodInterface: true, vcpus: 1 };
 }
 
-const eth0 = (extra: Partial<DiscoveredInterface> = {}): DiscoveredInterface => ({ name: 'eth0', index: 2, kind: 'veth', mac: '0A:58:0a:f4:00:05', mtuBytes: 1450, up: true, addresses: [{ family: 4, address: '10.244.0.5', prefixLength: 24, scope: 'global', flags: [] }], routes: [], ...extra });
+const eth0 = (extra: Partial<DiscoveredInterface> = {}): DiscoveredInterface => ({ name: 'eth0', index: 2, kind: 'veth', mac: '0a:58:0a:f4:00:05', mtuBytes: 1450, up: true, addresses: [{ family: 4, address: '10.244.0.5', prefixLength: 24, scope: 'global', flags: [] }], routes: [], ...extra });
 const pod = (i: DiscoveredInterface = eth0()): DiscoveredPod => ({ netns: 'p1', interfaces: [i], dns: { nameservers: [], search: [], options: [], source: 'test' } });
 
 test('passt: socket cleanup, then passt in the pod forwarding the declared ports; QEMU gets the socket', () => {

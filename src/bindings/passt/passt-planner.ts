@@ -15,22 +15,18 @@
 // uid 0 explicitly (`--runas 0:0`), or as the hypervisor's user when that is not root; passt still
 // drops every capability and confines itself (seccomp, empty mount namespace). Pure.
 import { join } from 'node:path';
+import { isLinuxInterfaceName } from '../../api/linux-ifname.js';
 import type { InterfaceSpec, NetworkSpec, PortSpec } from '../../api/types.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import { DEFAULT_STATE_DIR, vmDirOf } from '../../state/state-dir.js';
 import type { BindingContext, BindingModule, DiscoveredInterface, InterfacePlan, PlanNote, PlanStep } from '../plan-types.js';
+import { fnv1aHex } from '../stable-hash.js';
 import type { VmNic } from '../vm-nic.js';
 import { nicFrontend } from '../nic-frontend.js';
 
 /** Longest path a unix socket can be bound at: sun_path is 108 bytes with the terminating NUL. */
 export const MAX_SOCKET_PATH_BYTES = 107;
-const IFNAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
 
-function fnv1a(text: string, seed = 0x811c9dc5): number {
-  let h = seed;
-  for (const ch of text) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-  return h;
-}
 
 /**
  * passt's socket for VM interface `iface` in the VM's state dir `vmDir`: `passt-<iface>.sock`, or
@@ -39,7 +35,7 @@ function fnv1a(text: string, seed = 0x811c9dc5): number {
 export function passtSocketPath(vmDir: string, iface: string): string | undefined {
   const plain = join(vmDir, `passt-${iface}.sock`);
   if (Buffer.byteLength(plain) <= MAX_SOCKET_PATH_BYTES) return plain;
-  const hash = `${fnv1a(iface).toString(16).padStart(8, '0')}${fnv1a(iface, 0x01000193).toString(16).padStart(8, '0')}`;
+  const hash = `${fnv1aHex(iface)}${fnv1aHex(iface, 0x01000193)}`;
   const hashed = join(vmDir, `passt.${hash}.sock`);
   return Buffer.byteLength(hashed) <= MAX_SOCKET_PATH_BYTES ? hashed : undefined;
 }
@@ -81,7 +77,7 @@ export function planPasst(iface: InterfaceSpec, network: NetworkSpec, podInterfa
   if (podInterface === undefined) {
     throw new VirtnetError('POD_INTERFACE_NOT_FOUND', `interface ${iface.name}: the pod has no interface for network ${network.name}`, { field });
   }
-  if (!IFNAME_RE.test(podInterface.name)) {
+  if (!isLinuxInterfaceName(podInterface.name)) {
     throw new VirtnetError('POD_INTERFACE_UNSUITABLE', `pod interface ${JSON.stringify(podInterface.name)} is not a valid interface name`, { field, device: podInterface.name });
   }
   const global = podInterface.addresses.filter((a) => a.scope === 'global');
@@ -131,7 +127,7 @@ export function planPasst(iface: InterfaceSpec, network: NetworkSpec, podInterfa
   const nic: VmNic = {
     ...nicFrontend(iface),
     // The guest may use the pod's MAC: passt answers ARP itself and never forwards L2.
-    mac: iface.macAddress ?? podInterface.mac.toLowerCase(),
+    mac: iface.macAddress ?? podInterface.mac,
     mtuBytes,
     backend: { kind: 'passt', socketPath, ...(iface.ports.length > 0 ? { ports: iface.ports } : {}) },
     guestConfig: { kind: 'dhcp' },

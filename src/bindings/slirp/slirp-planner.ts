@@ -8,6 +8,7 @@
 import type { InterfaceSpec, NetworkSpec, PortSpec } from '../../api/types.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import type { BindingContext, BindingModule, DiscoveredInterface, InterfacePlan, PlanNote } from '../plan-types.js';
+import { stableMac } from '../stable-hash.js';
 import type { VmNic } from '../vm-nic.js';
 import { nicFrontend } from '../nic-frontend.js';
 
@@ -83,16 +84,9 @@ export function planSlirp(iface: InterfaceSpec, network: NetworkSpec, podInterfa
   };
 }
 
-/** A stable locally administered unicast MAC for `key` (FNV-1a over the key, 40 bits). */
+/** A stable locally administered unicast MAC for `key`. */
 export function slirpMac(key: string): string {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193;
-  for (const ch of key) {
-    h1 = Math.imul(h1 ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-    h2 = Math.imul(h2 ^ ch.charCodeAt(0), 0x811c9dc5) >>> 0;
-  }
-  const bytes = [0x02, (h1 >>> 24) & 0xff, (h1 >>> 16) & 0xff, (h1 >>> 8) & 0xff, h1 & 0xff, h2 & 0xff];
-  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+  return stableMac(key);
 }
 
 /** The slirp binding module. */

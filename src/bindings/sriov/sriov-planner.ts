@@ -4,6 +4,7 @@
 // then moved from its network driver to vfio-pci (unbind, driver_override, drivers_probe) and handed to
 // the hypervisor as a hostdev. The guest is configured by cloud-init network-config from the IPs the
 // CNI assigned (seed 003: "the preferred way"); no DHCP. Pure: works on SriovDiscovery data.
+import { isNormalisedMac, isZeroMac } from '../../api/mac-address.js';
 import type { InterfaceSpec, NetworkSpec } from '../../api/types.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import { findNetworkStatus, selectVfAddress, type NetworkStatusEntry } from '../../host/sriov-device-info.js';
@@ -48,7 +49,6 @@ export const VF_NETDEV_DRIVERS: readonly string[] = [
   'idpf',
 ];
 
-const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 function networkIndex(ctx: BindingContext, network: NetworkSpec): number {
   return ctx.vm.networks.findIndex((n) => n.name === network.name);
@@ -252,7 +252,7 @@ export function planSriov(
     entry?.mac ??
     vf.netdevs[0]?.mac
   )?.toLowerCase();
-  if (mac === undefined || !MAC_RE.test(mac) || mac === '00:00:00:00:00:00') {
+  if (mac === undefined || !isNormalisedMac(mac) || isZeroMac(mac)) {
     throw new VirtnetError(
       'SRIOV_NO_MAC',
       `interface ${iface.name}: no MAC for VF ${vf.pciAddress} (set macAddress)`,

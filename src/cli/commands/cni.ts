@@ -10,7 +10,7 @@ import { addNetworkList, checkNetworkList, delNetworkList, findCachedAttachment,
 import { isVirtnetError, VirtnetError } from '../../errors/virtnet-error.js';
 import { netnsExists, netnsPath, parseNetnsRef } from '../../host/netns.js';
 import { stateLayout, resolveStateDir } from '../../state/state-dir.js';
-import { isValidIfname } from '../../cni/pod-ifname.js';
+import { isLinuxInterfaceName } from '../../api/linux-ifname.js';
 
 interface CommonOpts {
   netns: string;
@@ -54,7 +54,7 @@ function loadList(o: CommonOpts, stateDir: string): NetworkConfList {
 
 function runtimeOf(o: CommonOpts, requireNetns: boolean): RuntimeConf {
   const ns = parseNetnsRef(o.netns);
-  if (!isValidIfname(o.ifname)) throw usage(`invalid interface name ${JSON.stringify(o.ifname)}`, 'ifname');
+  if (!isLinuxInterfaceName(o.ifname)) throw usage(`invalid interface name ${JSON.stringify(o.ifname)}`, 'ifname');
   // Checked up front: plugins would otherwise start creating host-side state (a bridge) before failing.
   // DEL is exempt: it must clean up after a namespace that is already gone.
   if (requireNetns && !netnsExists(ns)) throw new VirtnetError('NETNS_NOT_FOUND', `network namespace ${o.netns} does not exist`, { field: 'netns' });

@@ -1,6 +1,6 @@
 // RFC 3442 option 121 (Classless Static Route): each route is a prefix width, the significant
 // octets of the destination, and a 4-byte router. Pure; decoding never throws.
-import { formatIpv4, parseIpv4, prefixMask, readIpv4, writeIpv4 } from './ipv4.js';
+import { formatIpv4, parseIpv4, prefixMask, readIpv4, writeIpv4 } from '../../api/ipv4.js';
 import { fail, ok, type CodecResult } from './result.js';
 
 /** One classless route: destination `a.b.c.d/n`, gateway a dotted quad (0.0.0.0 = on-link). */

@@ -1,7 +1,7 @@
 // DHCPv4 messages (RFC 2131 §2): the fixed BOOTP header, the magic cookie and the options area,
 // with RFC 2131 option overload (option 52: options continued in `file` then `sname`) and RFC 3396
 // long options (repeated codes concatenated). Decoding never throws; encoding respects a byte budget.
-import { formatIpv4, parseIpv4, readIpv4, writeIpv4 } from './ipv4.js';
+import { formatIpv4, parseIpv4, readIpv4, writeIpv4 } from '../../api/ipv4.js';
 import { END, OPTIONS, PAD, decodeOptionValue, encodeOptionValue, type OptionName, type OptionValue } from './option-table.js';
 import { fail, ok, type CodecResult } from './result.js';
 

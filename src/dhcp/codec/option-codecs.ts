@@ -2,7 +2,7 @@
 // later RFCs). Each turns a typed value into option data and back; neither direction throws.
 import { decodeClasslessRoutes, encodeClasslessRoutes, type ClasslessRoute } from './classless-routes.js';
 import { decodeDomainSearch, encodeDomainSearch } from './domain-search.js';
-import { formatIpv4, parseIpv4, readIpv4, writeIpv4 } from './ipv4.js';
+import { formatIpv4, parseIpv4, readIpv4, writeIpv4 } from '../../api/ipv4.js';
 import { fail, ok, type CodecResult } from './result.js';
 
 /** Encodes a value of type T into option data and decodes it back. */

@@ -1,5 +1,5 @@
-// Dotted-quad IPv4 addresses as used in DHCP: parsing, formatting and prefix arithmetic over
-// unsigned 32-bit numbers. Pure.
+// Dotted-quad IPv4 addresses as numbers: parsing, formatting and prefix arithmetic over unsigned
+// 32-bit numbers, for the DHCP codec and server and the planners. Pure.
 
 /**
  * Parses a dotted quad into an unsigned 32-bit number, or undefined when it is not one: four
