@@ -1,11 +1,23 @@
 // Builds the normalised, defaulted VmSpec from entries that passed validation: MACs lower-case with
 // colons, Multus "ns/name" split, seed-form DHCP fields folded into dhcpOptions, model virtio and
-// protocol TCP by default. Only called when there are no errors, so parsed values are present.
+// protocol TCP by default, each protocol/port once (validation warns about a repeat; the planners
+// take the list as is). Only called when there are no errors, so parsed values are present.
 import { bindingOf } from './network-rules.js';
 import { normaliseMac } from './mac-address.js';
 import { normalisePciAddress } from './pci-address.js';
 import { isRawMap, type InterfaceEntry, type NetworkEntry } from './spec-entries.js';
 import type { DhcpOptionsSpec, InterfaceSpec, NetworkSpec, NetworkSource, PortSpec } from './types.js';
+
+/** `ports` without a later repeat of a protocol/port pair (the first one's name is kept). */
+function uniquePorts(ports: PortSpec[]): PortSpec[] {
+  const seen = new Set<string>();
+  return ports.filter((p) => {
+    const key = `${p.protocol}/${p.port}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
 
 /** The normalised form of one validated interface. */
 export function normaliseInterface(entry: InterfaceEntry): InterfaceSpec {
@@ -16,11 +28,13 @@ export function normaliseInterface(entry: InterfaceEntry): InterfaceSpec {
     binding,
     model: p.model ?? 'virtio',
     // Ports are forwarded on the pod network only, where validation checked them; elsewhere they are unused.
-    ports: (p.ports ?? []).flatMap((port): PortSpec[] => {
-      const protocol = port.protocol === undefined || port.protocol === '' ? 'TCP' : port.protocol;
-      if ((protocol !== 'TCP' && protocol !== 'UDP') || port.port < 1 || port.port > 65535) return [];
-      return [{ ...(port.name !== undefined && port.name !== '' ? { name: port.name } : {}), protocol, port: port.port }];
-    }),
+    ports: uniquePorts(
+      (p.ports ?? []).flatMap((port): PortSpec[] => {
+        const protocol = port.protocol === undefined || port.protocol === '' ? 'TCP' : port.protocol;
+        if ((protocol !== 'TCP' && protocol !== 'UDP') || port.port < 1 || port.port > 65535) return [];
+        return [{ ...(port.name !== undefined && port.name !== '' ? { name: port.name } : {}), protocol, port: port.port }];
+      }),
+    ),
     state: p.state ?? 'up',
   };
   if (binding === 'macvtap') iface.macvtapMode = entry.macvtapMode ?? 'bridge';

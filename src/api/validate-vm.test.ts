@@ -21,7 +21,7 @@ spec:
       - name: default
         masquerade: {}
         macAddress: DE-AD-00-00-BE-AF
-        ports: [{port: 80}]
+        ports: [{port: 80}, {port: 80, protocol: TCP}]
       - name: red
         bridge: {}
         pciAddress: 0000:00:0A.0

@@ -18,7 +18,7 @@ const eth0 = (extra: Partial<DiscoveredInterface> = {}): DiscoveredInterface => 
 const pod = (i: DiscoveredInterface = eth0()): DiscoveredPod => ({ netns: 'p1', interfaces: [i], dns: { nameservers: [], search: [], options: [], source: 'test' } });
 
 test('passt: socket cleanup, then passt in the pod forwarding the declared ports; QEMU gets the socket', () => {
-  const r = planVmNetwork(vm(iface({ ports: [{ port: 80, protocol: 'TCP' }, { port: 7, protocol: 'TCP' }, { port: 80, protocol: 'TCP' }] })), DEFAULT_CLUSTER_CONFIG, pod(), { stateDir: '/srv/virtnet' });
+  const r = planVmNetwork(vm(iface({ ports: [{ port: 80, protocol: 'TCP' }, { port: 7, protocol: 'TCP' }] })), DEFAULT_CLUSTER_CONFIG, pod(), { stateDir: '/srv/virtnet' });
   assert.ok(r.ok);
   const p = r.plan.interfaces[0]!;
   const socket = '/srv/virtnet/vms/vm1/passt-default.sock';
@@ -32,7 +32,7 @@ test('passt: socket cleanup, then passt in the pod forwarding the declared ports
   assert.equal(start.inNetns, true);
   assert.equal(start.readyPath, socket);
   assert.deepEqual(start.argv, ['passt', '--foreground', '--quiet', '--socket', socket, '--runas', '0:0', '--interface', 'eth0', '--mtu', '1450', '--tcp-ports', '7,80', '--udp-ports', 'none']);
-  assert.deepEqual(p.nic.backend, { kind: 'passt', socketPath: socket, ports: [{ port: 80, protocol: 'TCP' }, { port: 7, protocol: 'TCP' }, { port: 80, protocol: 'TCP' }] });
+  assert.deepEqual(p.nic.backend, { kind: 'passt', socketPath: socket, ports: [{ port: 80, protocol: 'TCP' }, { port: 7, protocol: 'TCP' }] });
   assert.equal(p.nic.mac, '0a:58:0a:f4:00:05', 'the guest may use the pod MAC');
   assert.deepEqual(p.nic.guestConfig, { kind: 'dhcp' });
   assert.equal(p.dhcp4, undefined);

@@ -43,7 +43,7 @@ export function passtSocketPath(vmDir: string, iface: string): string | undefine
 /** passt's port SPEC for one protocol: the declared ports, `all` when none are declared at all. */
 function portSpec(ports: PortSpec[], protocol: PortSpec['protocol'], anyDeclared: boolean): string {
   if (!anyDeclared) return 'all';
-  const list = [...new Set(ports.filter((p) => p.protocol === protocol).map((p) => p.port))].sort((a, b) => a - b);
+  const list = ports.filter((p) => p.protocol === protocol).map((p) => p.port).sort((a, b) => a - b);
   return list.length > 0 ? list.join(',') : 'none';
 }
 

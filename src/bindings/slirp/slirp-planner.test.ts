@@ -36,8 +36,8 @@ test('slirp: user netdev on the default 10.0.2.0/24, pod search domains, no step
   assert.match(p.nic.mac, /^02(:[0-9a-f]{2}){5}$/);
 });
 
-test('slirp: hostfwd for exactly the declared ports (TCP and UDP, duplicates once), net from vmNetworkCIDR', () => {
-  const ports = [{ port: 80, protocol: 'TCP' as const }, { port: 53, protocol: 'UDP' as const }, { port: 80, protocol: 'TCP' as const }];
+test('slirp: hostfwd for exactly the declared ports (TCP and UDP), net from vmNetworkCIDR', () => {
+  const ports = [{ port: 80, protocol: 'TCP' as const }, { port: 53, protocol: 'UDP' as const }];
   const r = planVmNetwork(vm(iface({ ports, macAddress: '02:aa:bb:cc:dd:ee' }), podNet({ kind: 'pod', vmNetworkCIDR: '10.11.7.9/24' })), DEFAULT_CLUSTER_CONFIG, pod);
   assert.ok(r.ok);
   const nic = r.plan.interfaces[0]!.nic;

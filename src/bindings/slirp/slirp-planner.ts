@@ -5,7 +5,7 @@
 // (TCP/UDP), listening on every pod address because QEMU runs in the pod namespace; nothing else
 // reaches the guest. No host devices, no steps, no DHCP from virtnet. slirp translates TCP and UDP to
 // sockets; ICMP to the pod network is not supported (KubeVirt says the same), so the plan says so. Pure.
-import type { InterfaceSpec, NetworkSpec, PortSpec } from '../../api/types.js';
+import type { InterfaceSpec, NetworkSpec } from '../../api/types.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import type { BindingContext, BindingModule, DiscoveredInterface, InterfacePlan, PlanNote } from '../plan-types.js';
 import { stableMac } from '../stable-hash.js';
@@ -32,16 +32,6 @@ export function slirpNetwork(cidr: string): string | { error: string } {
   return `${parts.join('.')}/${prefix}`;
 }
 
-function uniquePorts(ports: PortSpec[]): PortSpec[] {
-  const seen = new Set<string>();
-  return ports.filter((p) => {
-    const key = `${p.protocol}/${p.port}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
 /** Plans one `slirp: {}` interface. Throws VirtnetError with the spec field at fault. */
 export function planSlirp(iface: InterfaceSpec, network: NetworkSpec, podInterface: DiscoveredInterface | undefined, ctx: BindingContext): InterfacePlan {
   const field = ctx.fieldPath;
@@ -58,7 +48,7 @@ export function planSlirp(iface: InterfaceSpec, network: NetworkSpec, podInterfa
   if (searchDomains.length < ctx.pod.dns.search.length) {
     notes.push({ level: 'warning', code: 'SLIRP_SEARCH_DOMAIN_SKIPPED', message: `interface ${iface.name}: search domains unfit for QEMU's dnssearch skipped` });
   }
-  const hostfwd = uniquePorts(iface.ports);
+  const hostfwd = iface.ports;
   notes.push(
     hostfwd.length > 0
       ? { level: 'info', code: 'SLIRP_PORTS', message: `interface ${iface.name}: inbound only on ${hostfwd.map((p) => `${p.port}/${p.protocol}`).join(', ')} (hostfwd on every pod address)` }
