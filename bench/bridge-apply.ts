@@ -1,6 +1,6 @@
 // bench/bridge-apply: time of the bridge binding's apply (executor, in-process: observe + one ip batch
 // + sysctl + record writes) for 1 and 4 NICs, against the same kernel operations issued as ONE
-// `ip -n NS -batch -` measured in the same run on identical fresh pods. Targets (issue 4): 1 NIC
+// `ip -n NS -batch -` measured in the same run on identical fresh pods. Targets: 1 NIC
 // ≤ 15 ms p50 and ≤ 3× the batch; 4 NICs ≤ 60 ms p50. Also measured: the same lines as one `ip` spawn
 // each (the alternative to batching that src/host/ip.ts documents against). Run: `node --import tsx bench/bridge-apply.ts [runs]`.
 // Prints one JSON document.

@@ -63,7 +63,7 @@ const KIND_SHAPES: Record<Exclude<VmKind, 'VM'>, { apiVersion: RegExp; levels: L
   },
 };
 
-/** The apiVersion pattern of a kind (undefined for the seeds' VM, which has none). */
+/** The apiVersion pattern of a kind (undefined for the legacy `kind: VM`, which has none). */
 export function apiVersionPattern(kind: VmKind): RegExp | undefined {
   return kind === 'VM' ? undefined : KIND_SHAPES[kind].apiVersion;
 }
@@ -84,7 +84,7 @@ function valueAtPath(root: unknown, path: FieldPath): unknown {
 
 /**
  * Where the VMI spec of a document of `kind` lives. A VirtualMachine without `spec.template` but with
- * `spec.domain` is the seeds' flat form, read at `spec`.
+ * `spec.domain` is the legacy flat form, read at `spec`.
  */
 export function vmiSpecPath(kind: VmKind, doc: RawMap): FieldPath {
   if (kind === 'VM' || kind === 'VirtualMachineInstance') return ['spec'];
@@ -94,7 +94,7 @@ export function vmiSpecPath(kind: VmKind, doc: RawMap): FieldPath {
   return levels[levels.length - 1]!.path;
 }
 
-/** vmiSpecPath, warning about the seeds' flat VirtualMachine form. */
+/** vmiSpecPath, warning about the legacy flat VirtualMachine form. */
 export function specRootPath(kind: VmKind, doc: RawMap, issues: IssueCollector): FieldPath {
   const path = vmiSpecPath(kind, doc);
   if (kind === 'VirtualMachine' && path.length === 1) {

@@ -1,6 +1,6 @@
-// The seeds' legacy interface forms, translated to today's API with a warning naming the modern form:
-// seed 000 `type: pod-network` (+ `mac.address`, `model.type`) becomes bridge on the pod network;
-// seed 001 `type: direct` with `source: {dev, mode}` becomes macvtap on the pod interface `dev`.
+// Legacy interface forms (early VM-on-pod-network proposals), translated to today's API with a warning naming the modern form:
+// `type: pod-network` (+ `mac.address`, `model.type`) becomes bridge on the pod network;
+// `type: direct` with `source: {dev, mode}` becomes macvtap on the pod interface `dev`.
 import type { IssueCollector } from './issue-collector.js';
 import { isLinuxInterfaceName } from './linux-ifname.js';
 import { isRawMap, type InterfaceEntry, type RawMap } from './spec-entries.js';

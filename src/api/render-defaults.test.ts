@@ -14,7 +14,7 @@ test('the defaulted document validates again to the same VmSpec (a webhook is id
     for (const f of readdirSync(dir).filter((x) => /\.(ya?ml|json)$/.test(x))) {
       for (const doc of parseSpecDocuments(readFileSync(join(dir, f), 'utf8'), f).documents) {
         const r = validateVmDocument(doc);
-        // Seed 001's source.dev/mode have no place in today's API; those legacy specs cannot round-trip.
+        // The legacy `direct` source.dev/mode have no place in today's API; those legacy specs cannot round-trip.
         if (!r.spec || r.spec.interfaces.some((i) => i.sourceDevice !== undefined)) continue;
         const again = validateVmDocument(renderDefaultedDocument(doc.value, r.spec));
         assert.deepEqual(again.errors, [], f);

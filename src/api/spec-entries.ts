@@ -22,7 +22,7 @@ export interface InterfaceEntry {
   aliases: Record<string, FieldPath>;
   /** True when translated from a seed form (`type: pod-network | direct`). */
   legacy?: boolean;
-  /** Legacy seed 001 `direct` source. */
+  /** Legacy `type: direct` source. */
   sourceDevice?: string;
   macvtapMode?: MacvtapMode;
   parsed?: z.output<typeof interfaceSchema>;

@@ -49,9 +49,9 @@ export interface InterfaceSpec {
   bindingPlugin?: string;
   /** The interface key the binding was written with when it is not the binding's name (`passtBinding`). */
   bindingKey?: string;
-  /** macvtap only: the mode (bridge by default; seed 001's `source.mode`). */
+  /** macvtap only: the mode (bridge by default; the legacy `source.mode`). */
   macvtapMode?: MacvtapMode;
-  /** Legacy seed 001 `source.dev`: the pod interface a `direct` NIC attaches to. */
+  /** Legacy `type: direct` `source.dev`: the pod interface a `direct` NIC attaches to. */
   sourceDevice?: string;
   model: NicModel;
   /** Lower-case, colon separated. */
@@ -77,7 +77,7 @@ export interface NetworkSpec {
   source: NetworkSource;
 }
 
-/** The document kinds that hold a VM (the seeds' `kind: VM` included). */
+/** The document kinds that hold a VM (the legacy `kind: VM` included). */
 export const VM_KINDS = ['VirtualMachineInstance', 'VirtualMachine', 'VirtualMachineInstanceReplicaSet', 'VirtualMachinePool', 'VM'] as const;
 export type VmKind = (typeof VM_KINDS)[number];
 

@@ -1,4 +1,4 @@
-// Validates one VM document (VirtualMachineInstance, VirtualMachine, or the seeds' `kind: VM`) against
+// Validates one VM document (VirtualMachineInstance, VirtualMachine, or the legacy `kind: VM`) against
 // the network API and the cluster configuration: every issue of the document at once, each with a
 // stable code and a field path in the document's own shape; the normalised, defaulted VmSpec only
 // when there is no error. Pure: data in, data out.
@@ -228,7 +228,7 @@ export function validateVmDocument(doc: unknown, clusterConfig: ClusterConfig = 
   let name = meta?.name;
   if (meta && name === undefined) {
     name = deriveVmName(d.file, d.index, d.count);
-    // The seeds' `kind: VM` never has metadata; a Kubernetes object is expected to.
+    // The legacy `kind: VM` never has metadata; a Kubernetes object is expected to.
     if (kind !== 'VM') issues.warn(['metadata'], 'NAME_DEFAULTED', `metadata.name is missing; using "${name}" (from the file name)`);
   }
   if (name !== undefined) {

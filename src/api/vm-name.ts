@@ -1,4 +1,4 @@
-// The VM's name when metadata.name is missing (the seeds' `kind: VM` examples have none): derived from
+// The VM's name when metadata.name is missing (the legacy `kind: VM` form has none): derived from
 // the file name so it is stable, and always a DNS label (safe in paths and derived device names).
 
 /** A DNS-label name from a file path and the document's index in it. */

@@ -6,7 +6,7 @@ import type { MacvtapMode, NicModel, PortSpec } from '../api/types.js';
 export type VmNicBackend =
   /** bridge, masquerade: a TAP in the pod namespace that QEMU opens by name. */
   | { kind: 'tap'; tapName: string; queues: number }
-  /** macvtap (seed 001): QEMU gets /dev/tapN of this macvtap as a file descriptor. */
+  /** macvtap: QEMU gets /dev/tapN of this macvtap as a file descriptor. */
   | { kind: 'macvtap'; device: string; parent: string; mode: MacvtapMode; queues: number }
   /** slirp: QEMU user networking. */
   | { kind: 'user'; netCidr: string; net6Cidr?: string; dnsSearch: string[]; hostfwd: PortSpec[] }

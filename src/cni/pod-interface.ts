@@ -1,5 +1,5 @@
-// One more interface for a running pod from a host network, and giving it back (seed 000's "VMI
-// interface" per vNIC). The CNI proxy serves this over a pod's socket; embedded callers use it directly.
+// One more interface for a running pod from a host network, and giving it back (one
+// interface per vNIC). The CNI proxy serves this over a pod's socket; embedded callers use it directly.
 // It is recorded as a pod attachment (source `proxy`), so it shows in network-status and pod deletion
 // removes it, whoever added it and whatever crashed since.
 import { VirtnetError } from '../errors/virtnet-error.js';

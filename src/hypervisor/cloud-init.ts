@@ -1,5 +1,5 @@
 // cloud-init NoCloud seed contents built from the VM's NICs: meta-data, user-data, and network-config
-// in version 1 (the format Virtlet uses, seed 003) or version 2 (netplan-like). NICs are matched by
+// in version 1 (the format Virtlet uses) or version 2 (netplan-like). NICs are matched by
 // MAC; `static` NICs get their addresses, routes and DNS, `dhcp` NICs DHCP (plus any static fallback
 // such as masquerade's IPv6), `none` NICs are left unconfigured. Also a flat `virtnet-static` file the
 // virtnet test guest (busybox, no cloud-init) applies. Pure: the ISO packer is cloud-init-iso.ts.

@@ -1,6 +1,5 @@
 // Garbage collection: finishes the teardown of VMs whose `virtnet run` process is gone (kill -9, a
-// crash, a reboot of the agent) — seed 000 lists "cleanup after an uncontrolled pod shutdown" as
-// unsolved. Everything it removes is named in a run record: QEMU (by recorded PID, checked against
+// crash, a reboot of the agent): cleanup after an uncontrolled pod shutdown. Everything it removes is named in a run record: QEMU (by recorded PID, checked against
 // its command line, and any process naming the VM's state dir), the bindings (executor record), the
 // pod (CNI DEL), the state. It collects a VM only while holding its lock.
 import { rmSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Plans the bridge binding (seeds 000/002, issue 4 §3): a bridge in the pod joining the pod interface
+// Plans the bridge binding: a bridge in the pod joining the pod interface
 // and the VM's TAP; the pod interface's IPv4 address moves to the VM (served by virtnet's DHCPv4
 // server, with its routes as router + option 121), its MAC moves to the VM NIC (the pod interface
 // takes a derived one so frames for the VM are not swallowed), its MTU goes to bridge, TAP and DHCP.
@@ -106,7 +106,7 @@ export function planBridge(iface: InterfaceSpec, network: NetworkSpec, pod: Disc
     if (ctx.pod.interfaces.some((i) => i.name === name)) fail('DEVICE_NAME_TAKEN', `device ${name} already exists in the pod (another plan applied? run virtnet down)`, field);
   }
   const vmMac = iface.macAddress ?? pod.mac;
-  // Seed 002: the pod NIC must not keep the MAC the VM uses, or it would swallow the VM's frames.
+  // The pod NIC must not keep the MAC the VM uses, or it would swallow the VM's frames.
   const podMac = vmMac === pod.mac ? handoverMac(pod.mac, pod.name) : pod.mac;
   const mtuBytes = pod.mtuBytes;
   const queues = tapQueues(iface, ctx);

@@ -1,4 +1,4 @@
-// The bridge binding's IPv6 delegation (issue 6, beyond KubeVirt #7979): the pod interface's global
+// The bridge binding's IPv6 delegation (beyond KubeVirt #7979): the pod interface's global
 // IPv6 address leaves it (restored at teardown) and is served to the VM's MAC only, by DHCPv6 IA_NA
 // from dnsmasq on the in-pod bridge (src/bindings/ipv6-ra-server.ts), whose RAs carry the on-link
 // prefix (managed, no SLAAC), the MTU and a default route via the bridge's link-local address.

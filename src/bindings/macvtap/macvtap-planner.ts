@@ -1,4 +1,4 @@
-// Plans the macvtap binding (seed 001's `type='direct'`): a macvtap `mvt-<podif>` on the pod
+// Plans the macvtap binding (libvirt's `type='direct'`): a macvtap `mvt-<podif>` on the pod
 // interface (mode from the spec, bridge by default; vepa, private, passthrough accepted), handed to QEMU
 // as the fd of its /dev/tapN (src/hypervisor/macvtap-fd.ts) and to libvirt as `<interface
 // type='direct'>`. The pod interface's global addresses (and the routes through it) move to the guest,

@@ -1,4 +1,4 @@
-// Plans the masquerade binding (seed 004, KubeVirt's masquerade): in the pod a bridge `k6t-<podif>`
+// Plans the masquerade binding (KubeVirt's masquerade): in the pod a bridge `k6t-<podif>`
 // holding the VM's gateway address (first host of vmNetworkCIDR / vmIPv6NetworkCIDR) and the reserved
 // MAC 02:00:00:00:00:00, the VM's TAP enslaved to it, forwarding on, and one atomic nft transaction
 // NATing between the VM subnet and the pod IP. The pod interface keeps its IP and MAC; the VM gets the

@@ -1,4 +1,4 @@
-// Builds the masquerade binding's NAT ruleset (seed 004, KubeVirt's masquerade rules) as nft JSON:
+// Builds the masquerade binding's NAT ruleset (KubeVirt's masquerade rules) as nft JSON:
 // one table per VM and address family, replaced atomically. Pure: data in, data out; applying it is
 // src/host/nft.ts's job.
 //

@@ -1,4 +1,4 @@
-// The masquerade binding's private VM subnets (seed 004: `vmNetworkCIDR`, default 10.0.2.0/24, and
+// The masquerade binding's private VM subnets (`vmNetworkCIDR`, default 10.0.2.0/24, and
 // `vmIPv6NetworkCIDR`, default fd10:0:2::/120): parses them and derives the gateway (first host, the
 // bridge's address) and the VM address (second host). Pure.
 import { formatIpv4, parseIpv4 } from '../../api/ipv4.js';

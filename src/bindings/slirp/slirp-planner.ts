@@ -1,4 +1,4 @@
-// Plans the slirp binding (seed 004, KubeVirt's slirp): QEMU user networking inside the pod's
+// Plans the slirp binding (KubeVirt's slirp): QEMU user networking inside the pod's
 // namespace. QEMU itself is the guest's router, DHCP and DNS server on a private subnet (`net=` from
 // vmNetworkCIDR, 10.0.2.0/24 by default; the guest gets .15), outbound connections leave as ordinary
 // sockets of the QEMU process, i.e. from the pod IP. Inbound: `hostfwd` for exactly the declared ports

@@ -4,7 +4,7 @@
 import type { BindingModule } from '../plan-types.js';
 import { planSriov } from './sriov-planner.js';
 
-/** sriov: VF passthrough with vfio-pci (seeds 003, 004). */
+/** sriov: VF passthrough with vfio-pci. */
 export const sriovBinding: BindingModule = {
   binding: 'sriov',
   plan: (iface, network, podInterface, ctx) => planSriov(iface, network, podInterface, ctx, ctx.sriov),

@@ -1,9 +1,9 @@
-// Plans the SR-IOV binding (seeds 003 and 004): the VF the device plugin allocated is found from the
+// Plans the SR-IOV binding: the VF the device plugin allocated is found from the
 // Multus network-status device-info (or PCIDEVICE_<RESOURCE>), checked against sysfs, its MAC and VLAN
 // pinned host-side on the PF (`ip link set PF vf N mac .. vlan ..`, so the guest cannot change them),
 // then moved from its network driver to vfio-pci (unbind, driver_override, drivers_probe) and handed to
 // the hypervisor as a hostdev. The guest is configured by cloud-init network-config from the IPs the
-// CNI assigned (seed 003: "the preferred way"); no DHCP. Pure: works on SriovDiscovery data.
+// CNI assigned (the preferred way); no DHCP. Pure: works on SriovDiscovery data.
 import { isNormalisedMac, isZeroMac } from '../../api/mac-address.js';
 import type { InterfaceSpec, NetworkSpec } from '../../api/types.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';

@@ -1,4 +1,4 @@
-// The CNI proxy (seeds 000/002): a host-side service through which a pod asks for one more interface
+// The CNI proxy: a host-side service through which a pod asks for one more interface
 // from a host network, or gives one back. One unix socket per registered pod — the socket a request
 // arrives on IS the pod's identity, so no request can touch another pod's namespace whatever its body
 // says. Interfaces it adds are recorded as pod attachments on disk, so deleting the pod removes them
