@@ -4,7 +4,20 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import layersPlugin from './lint/layers-plugin.js';
 
-const ioModules = ['node:child_process', 'node:dgram', 'node:fs', 'node:fs/promises', 'node:net', 'node:module', 'child_process', 'dgram', 'fs', 'fs/promises', 'net', 'module'];
+const ioModules = [
+  'node:child_process',
+  'node:dgram',
+  'node:fs',
+  'node:fs/promises',
+  'node:net',
+  'node:module',
+  'child_process',
+  'dgram',
+  'fs',
+  'fs/promises',
+  'net',
+  'module',
+];
 
 /** Top-level folders of src/, lowest layer first; a folder imports only folders of lower layers. */
 export const layerOrder = [
@@ -32,7 +45,18 @@ export const pureFiles = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-check/**', 'node_modules/**', '.cache/**', 'eslint.config.js', 'lint/**/*.js', 'test/lint/fixtures/**', 'scripts/*.mjs'] },
+  {
+    ignores: [
+      'dist/**',
+      'dist-check/**',
+      'node_modules/**',
+      '.cache/**',
+      'eslint.config.js',
+      'lint/**/*.js',
+      'test/lint/fixtures/**',
+      'scripts/*.mjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -40,11 +64,18 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] },
+          ],
+        },
       ],
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
     },
   },
   {
@@ -52,7 +83,15 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/exec/**', '**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'node:child_process', message: 'spawn through src/exec only' }, { name: 'child_process', message: 'spawn through src/exec only' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'node:child_process', message: 'spawn through src/exec only' },
+            { name: 'child_process', message: 'spawn through src/exec only' },
+          ],
+        },
+      ],
     },
   },
   {

@@ -25,13 +25,20 @@ const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: '
 
 function vmWithNics(n: number): VmSpec {
   const networks: NetworkSpec[] = [{ name: 'default', source: { kind: 'pod' } }];
-  for (let i = 1; i < n; i++) networks.push({ name: `net${i}`, source: { kind: 'multus', networkName: `net${i}`, default: false } });
+  for (let i = 1; i < n; i++)
+    networks.push({ name: `net${i}`, source: { kind: 'multus', networkName: `net${i}`, default: false } });
   return {
     kind: 'VirtualMachineInstance',
     name: 'bench-vm',
     namespace: 'default',
     networks,
-    interfaces: networks.map((nw) => ({ name: nw.name, binding: 'bridge' as const, model: 'virtio' as const, ports: [], state: 'up' as const })),
+    interfaces: networks.map((nw) => ({
+      name: nw.name,
+      binding: 'bridge' as const,
+      model: 'virtio' as const,
+      ports: [],
+      state: 'up' as const,
+    })),
     networkInterfaceMultiqueue: false,
     autoattachPodInterface: true,
     vcpus: 1,
@@ -67,7 +74,9 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-async function measure(nics: number): Promise<{ applyMs: number[]; batchMs: number[]; spawnsMs: number[]; batchLines: number }> {
+async function measure(
+  nics: number,
+): Promise<{ applyMs: number[]; batchMs: number[]; spawnsMs: number[]; batchLines: number }> {
   const vm = vmWithNics(nics);
   const applyMs: number[] = [];
   const batchMs: number[] = [];
@@ -75,7 +84,9 @@ async function measure(nics: number): Promise<{ applyMs: number[]; batchMs: numb
   let batchLines = 0;
   for (let r = 0; r < runs; r++) {
     // Alternate which side goes first so warm-up and background load fall on both.
-    for (const side of r % 2 === 0 ? (['apply', 'batch', 'spawns'] as const) : (['spawns', 'batch', 'apply'] as const)) {
+    for (const side of r % 2 === 0
+      ? (['apply', 'batch', 'spawns'] as const)
+      : (['spawns', 'batch', 'apply'] as const)) {
       const { pod, net } = await freshPod(vm, `${nics}${side[0]}`);
       const stateDir = mkdtempSync(join(tmpdir(), `${prefix}-`));
       try {
@@ -88,18 +99,24 @@ async function measure(nics: number): Promise<{ applyMs: number[]; batchMs: numb
         } else {
           // The same kernel operations the executor issues, as one batch (sysctls excluded: ip cannot).
           const observed = { ip: await readNetnsState(pod), sysctl: new Map<string, string | undefined>() };
-          const lines = plan.interfaces.flatMap((i) => i.steps).flatMap((s) => {
-            const a = applyAction(s, observed, pod);
-            return a.kind === 'ip' ? a.lines : [];
-          });
+          const lines = plan.interfaces
+            .flatMap((i) => i.steps)
+            .flatMap((s) => {
+              const a = applyAction(s, observed, pod);
+              return a.kind === 'ip' ? a.lines : [];
+            });
           batchLines = lines.length;
           const t0 = performance.now();
           if (side === 'batch') {
-            await runProgram(['ip', '-n', pod, '-batch', '-'], { timeoutMs: 30_000, input: `${lines.join('\n')}\n` });
+            await runProgram(['ip', '-n', pod, '-batch', '-'], {
+              timeoutMs: 30_000,
+              input: `${lines.join('\n')}\n`,
+            });
             batchMs.push(performance.now() - t0);
           } else {
             // The alternative to batching: one `ip` spawn per command (what the documented choice beats).
-            for (const line of lines) await runProgram(['ip', '-n', pod, ...line.split(' ')], { timeoutMs: 30_000 });
+            for (const line of lines)
+              await runProgram(['ip', '-n', pod, ...line.split(' ')], { timeoutMs: 30_000 });
             spawnsMs.push(performance.now() - t0);
           }
         }
@@ -123,8 +140,24 @@ const fourBatch = median(four.batchMs);
 const result = {
   bench: 'bridge-apply',
   runs,
-  oneNic: { applyMsP50: round(oneApply), ipBatchMsP50: round(oneBatch), ratio: round(oneApply / oneBatch), perCommandSpawnsMsP50: round(median(one.spawnsMs)), batchLines: one.batchLines, applyMs: one.applyMs.map(round), ipBatchMs: one.batchMs.map(round) },
-  fourNics: { applyMsP50: round(fourApply), ipBatchMsP50: round(fourBatch), ratio: round(fourApply / fourBatch), perCommandSpawnsMsP50: round(median(four.spawnsMs)), batchLines: four.batchLines, applyMs: four.applyMs.map(round), ipBatchMs: four.batchMs.map(round) },
+  oneNic: {
+    applyMsP50: round(oneApply),
+    ipBatchMsP50: round(oneBatch),
+    ratio: round(oneApply / oneBatch),
+    perCommandSpawnsMsP50: round(median(one.spawnsMs)),
+    batchLines: one.batchLines,
+    applyMs: one.applyMs.map(round),
+    ipBatchMs: one.batchMs.map(round),
+  },
+  fourNics: {
+    applyMsP50: round(fourApply),
+    ipBatchMsP50: round(fourBatch),
+    ratio: round(fourApply / fourBatch),
+    perCommandSpawnsMsP50: round(median(four.spawnsMs)),
+    batchLines: four.batchLines,
+    applyMs: four.applyMs.map(round),
+    ipBatchMs: four.batchMs.map(round),
+  },
   targets: { oneNicMsP50: 15, oneNicRatioMax: 3, fourNicsMsP50: 60 },
   pass: { oneNicMs: oneApply <= 15, oneNicRatio: oneApply / oneBatch <= 3, fourNicsMs: fourApply <= 60 },
 };

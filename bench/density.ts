@@ -36,7 +36,19 @@ writeFileSync(
   JSON.stringify({
     cniVersion: '1.0.0',
     name: `${prefix}-net`,
-    plugins: [{ type: 'bridge', bridge: `${prefix}br`, isGateway: true, ipam: { type: 'host-local', dataDir: join(dir, 'ipam'), ranges: [[{ subnet: '10.215.0.0/16' }]], routes: [{ dst: '0.0.0.0/0' }] } }],
+    plugins: [
+      {
+        type: 'bridge',
+        bridge: `${prefix}br`,
+        isGateway: true,
+        ipam: {
+          type: 'host-local',
+          dataDir: join(dir, 'ipam'),
+          ranges: [[{ subnet: '10.215.0.0/16' }]],
+          routes: [{ dst: '0.0.0.0/0' }],
+        },
+      },
+    ],
   }),
 );
 
@@ -50,7 +62,10 @@ const virtnet = (...args: string[]): string => sh([process.execPath, CLI, ...arg
 
 function vmFile(i: number): string {
   const file = join(dir, `vm${i}.yaml`);
-  writeFileSync(file, `kind: VirtualMachineInstance\nmetadata:\n  name: vm${i}\nspec:\n  domain:\n    devices:\n      interfaces:\n        - name: default\n          bridge: {}\n  networks:\n    - name: default\n      pod: {}\n`);
+  writeFileSync(
+    file,
+    `kind: VirtualMachineInstance\nmetadata:\n  name: vm${i}\nspec:\n  domain:\n    devices:\n      interfaces:\n        - name: default\n          bridge: {}\n  networks:\n    - name: default\n      pod: {}\n`,
+  );
   return file;
 }
 
@@ -93,18 +108,42 @@ async function idleCpuPercent(pids: number[]): Promise<number> {
 function memory(pids: number[]): { totalMiB: number; perVmMiB: number; maxMiB: number } {
   const kib = pids.map(rssKiB);
   const total = kib.reduce((a, b) => a + b, 0);
-  return { totalMiB: +(total / 1024).toFixed(1), perVmMiB: +(total / 1024 / pids.length).toFixed(1), maxMiB: +(Math.max(...kib) / 1024).toFixed(1) };
+  return {
+    totalMiB: +(total / 1024).toFixed(1),
+    perVmMiB: +(total / 1024 / pids.length).toFixed(1),
+    maxMiB: +(Math.max(...kib) / 1024).toFixed(1),
+  };
 }
 
 /** The VM's lease (MAC, address) as phase network wrote it. */
 function leaseOf(i: number): { clientMac: string; address: string } {
-  return (JSON.parse(readFileSync(join(stateDir, 'vms', `vm${i}`, 'dhcp4.json'), 'utf8')) as { leases: { clientMac: string; address: string }[] }).leases[0]!;
+  return (
+    JSON.parse(readFileSync(join(stateDir, 'vms', `vm${i}`, 'dhcp4.json'), 'utf8')) as {
+      leases: { clientMac: string; address: string }[];
+    }
+  ).leases[0]!;
 }
 
 /** A stand-in guest: a veth in the guests namespace plugged into the VM's bridge; runs udhcpc once. */
 function plugGuest(pod: string, i: number, mac: string): void {
   const g = `${prefix}g${i}`;
-  sh(['ip', '-n', GUESTS, 'link', 'add', g, 'address', mac, 'type', 'veth', 'peer', 'name', 'vmport0', 'netns', pod]);
+  sh([
+    'ip',
+    '-n',
+    GUESTS,
+    'link',
+    'add',
+    g,
+    'address',
+    mac,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'vmport0',
+    'netns',
+    pod,
+  ]);
   sh(['ip', '-n', pod, 'link', 'set', 'vmport0', 'master', 'k6t-eth0', 'up']);
   sh(['ip', '-n', GUESTS, 'link', 'set', g, 'up']);
 }
@@ -114,7 +153,24 @@ writeFileSync(hook, '#!/bin/sh\n[ "$1" = bound ] && echo "ip=$ip"\nexit 0\n', { 
 
 /** One DORA from guest `i`; throws unless it got `expected`. */
 function lease(i: number, expected: string): void {
-  const out = sh(['ip', 'netns', 'exec', GUESTS, 'udhcpc', '-i', `${prefix}g${i}`, '-f', '-n', '-q', '-t', '5', '-T', '1', '-s', hook]);
+  const out = sh([
+    'ip',
+    'netns',
+    'exec',
+    GUESTS,
+    'udhcpc',
+    '-i',
+    `${prefix}g${i}`,
+    '-f',
+    '-n',
+    '-q',
+    '-t',
+    '5',
+    '-T',
+    '1',
+    '-s',
+    hook,
+  ]);
   if (!out.includes(`ip=${expected}\n`)) throw new Error(`guest ${i}: no lease of ${expected}: ${out}`);
 }
 
@@ -128,7 +184,8 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-const p90 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(0.9 * xs.length))]!;
+const p90 = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(0.9 * xs.length))]!;
 
 async function measure(n: number): Promise<unknown> {
   const pods = Array.from({ length: n }, (_, i) => `${prefix}p${i}`);
@@ -140,7 +197,9 @@ async function measure(n: number): Promise<unknown> {
     for (const [i, pod] of pods.entries()) {
       const t0 = performance.now();
       virtnet('pod', 'create', pod, '--cni-conf-dir', confDir);
-      ups.push(await startReady([process.execPath, CLI, 'up', '--netns', pod, '--state-dir', stateDir, files[i]!]));
+      ups.push(
+        await startReady([process.execPath, CLI, 'up', '--netns', pod, '--state-dir', stateDir, files[i]!]),
+      );
       setupMs.push(performance.now() - t0);
       const l = leaseOf(i);
       plugGuest(pod, i, l.clientMac);
@@ -163,7 +222,25 @@ async function measure(n: number): Promise<unknown> {
         const l = leaseOf(i);
         // dnsmasq picks its range by an address of the interface's subnet.
         sh(['ip', '-n', pod, 'addr', 'add', '10.215.255.254/16', 'dev', 'k6t-eth0']);
-        const child = spawn('ip', ['netns', 'exec', pod, 'dnsmasq', '--keep-in-foreground', '--conf-file=/dev/null', '--port=0', '--interface=k6t-eth0', '--bind-interfaces', '--leasefile-ro', '--pid-file=', '--dhcp-range=10.215.0.0,static,255.255.0.0,1h', `--dhcp-host=${l.clientMac},${l.address}`], { stdio: 'ignore' });
+        const child = spawn(
+          'ip',
+          [
+            'netns',
+            'exec',
+            pod,
+            'dnsmasq',
+            '--keep-in-foreground',
+            '--conf-file=/dev/null',
+            '--port=0',
+            '--interface=k6t-eth0',
+            '--bind-interfaces',
+            '--leasefile-ro',
+            '--pid-file=',
+            '--dhcp-range=10.215.0.0,static,255.255.0.0,1h',
+            `--dhcp-host=${l.clientMac},${l.address}`,
+          ],
+          { stdio: 'ignore' },
+        );
         peers.push(child);
         plugGuest(pod, i, l.clientMac);
         lease(i, l.address);
@@ -182,10 +259,19 @@ async function measure(n: number): Promise<unknown> {
       return {
         vms: n,
         virtnet: {
-          setupMsPerVm: { median: +median(setupMs).toFixed(1), p90: +p90(setupMs).toFixed(1), first: +setupMs[0]!.toFixed(1), last: +setupMs.at(-1)!.toFixed(1) },
+          setupMsPerVm: {
+            median: +median(setupMs).toFixed(1),
+            p90: +p90(setupMs).toFixed(1),
+            first: +setupMs[0]!.toFixed(1),
+            last: +setupMs.at(-1)!.toFixed(1),
+          },
           memory: virtnetMemory,
           idleCpuPercentOfOneCore: { rightAfterSetup: virtnetIdleRightAfterSetup, settled: virtnetIdle },
-          teardownMs: { total: Math.round(upsStoppedMs + podsDeletedMs), upProcessesStopped: Math.round(upsStoppedMs), podsDeleted: Math.round(podsDeletedMs) },
+          teardownMs: {
+            total: Math.round(upsStoppedMs + podsDeletedMs),
+            upProcessesStopped: Math.round(upsStoppedMs),
+            podsDeleted: Math.round(podsDeletedMs),
+          },
         },
         dnsmasq: { memory: dnsmasqMemory, idleCpuPercentOfOneCore: dnsmasqIdle },
       };
@@ -208,7 +294,15 @@ async function main(): Promise<void> {
     spawnSync('ip', ['link', 'del', `${prefix}br`]);
     rmSync(dir, { recursive: true, force: true });
   }
-  const byN = results as { vms: number; virtnet: { setupMsPerVm: { median: number }; memory: { perVmMiB: number; maxMiB: number }; idleCpuPercentOfOneCore: { rightAfterSetup: number; settled: number }; teardownMs: { total: number } } }[];
+  const byN = results as {
+    vms: number;
+    virtnet: {
+      setupMsPerVm: { median: number };
+      memory: { perVmMiB: number; maxMiB: number };
+      idleCpuPercentOfOneCore: { rightAfterSetup: number; settled: number };
+      teardownMs: { total: number };
+    };
+  }[];
   const first = byN[0]!;
   const last = byN.at(-1)!;
   console.log(
@@ -218,7 +312,10 @@ async function main(): Promise<void> {
         idleSeconds: IDLE_SECONDS,
         results,
         targets: {
-          setupFlat: { ratio: +(last.virtnet.setupMsPerVm.median / first.virtnet.setupMsPerVm.median).toFixed(3), bound: 1.5 },
+          setupFlat: {
+            ratio: +(last.virtnet.setupMsPerVm.median / first.virtnet.setupMsPerVm.median).toFixed(3),
+            bound: 1.5,
+          },
           maxPerVmMiB: { value: Math.max(...byN.map((r) => r.virtnet.memory.maxMiB)), bound: 60 },
           idleCpuAtLargestN: { ...last.virtnet.idleCpuPercentOfOneCore, bound: 1 },
           teardownAtLargestN: { ms: last.virtnet.teardownMs.total, vms: last.vms, boundMsFor100: 30_000 },

@@ -31,10 +31,21 @@ const T = { timeoutMs: 15_000 };
 const SETTLE_MS = 1_000;
 
 const lease: Dhcp4Lease = {
-  clientMac: MAC, bridge: 'br0', serverAddress: '169.254.75.10', address: '10.244.1.17', prefixLength: 24,
-  routers: ['10.244.1.1'], classlessRoutes: [{ destination: '10.96.0.0/12', gateway: '10.244.1.1' }],
-  dnsServers: ['10.96.0.10'], searchDomains: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'],
-  domainName: 'cluster.local', hostname: 'benchvm', mtuBytes: 1450, leaseSeconds: 3600, ntpServers: [], privateOptions: [],
+  clientMac: MAC,
+  bridge: 'br0',
+  serverAddress: '169.254.75.10',
+  address: '10.244.1.17',
+  prefixLength: 24,
+  routers: ['10.244.1.1'],
+  classlessRoutes: [{ destination: '10.96.0.0/12', gateway: '10.244.1.1' }],
+  dnsServers: ['10.96.0.10'],
+  searchDomains: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'],
+  domainName: 'cluster.local',
+  hostname: 'benchvm',
+  mtuBytes: 1450,
+  leaseSeconds: 3600,
+  ntpServers: [],
+  privateOptions: [],
 };
 
 interface Server {
@@ -51,13 +62,31 @@ async function topology(): Promise<void> {
   await ip('-n', POD, 'addr', 'add', '169.254.75.10/32', 'dev', 'br0');
   await ip('-n', POD, 'addr', 'add', '10.244.1.254/24', 'dev', 'br0');
   await ip('-n', POD, 'link', 'set', 'br0', 'up');
-  await ip('-n', GUEST, 'link', 'add', IFNAME, 'address', MAC, 'type', 'veth', 'peer', 'name', 'vm0', 'netns', POD);
+  await ip(
+    '-n',
+    GUEST,
+    'link',
+    'add',
+    IFNAME,
+    'address',
+    MAC,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'vm0',
+    'netns',
+    POD,
+  );
   await ip('-n', POD, 'link', 'set', 'vm0', 'master', 'br0', 'up');
   await ip('-n', GUEST, 'link', 'set', IFNAME, 'up');
 }
 
 function daemon(name: string, argv: string[], env?: NodeJS.ProcessEnv): Server {
-  const child = startProgram(['ip', 'netns', 'exec', POD, ...argv], { stdio: ['ignore', 'ignore', 'ignore'], env: env ?? minimalEnv() });
+  const child = startProgram(['ip', 'netns', 'exec', POD, ...argv], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+    env: env ?? minimalEnv(),
+  });
   return {
     name,
     async stop() {
@@ -73,8 +102,17 @@ const configPath = join(dir, 'virtnet.json');
 writeFileSync(configPath, JSON.stringify({ leases: [lease] }));
 
 async function startVirtnet(): Promise<Server> {
-  const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'support', 'dhcp-server-child.ts');
-  const child = startProgram([process.execPath, ...LEAN_NODE_FLAGS, '--import', 'tsx', script, configPath, POD], { stdio: ['ignore', 'pipe', 'inherit'], env: minimalEnv() });
+  const script = join(
+    dirname(fileURLToPath(import.meta.url)),
+    '..',
+    'test',
+    'support',
+    'dhcp-server-child.ts',
+  );
+  const child = startProgram(
+    [process.execPath, ...LEAN_NODE_FLAGS, '--import', 'tsx', script, configPath, POD],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: minimalEnv() },
+  );
   await new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => line === 'ready' && resolve());
     child.once('exit', () => reject(new Error('the virtnet server exited before it was ready')));
@@ -92,11 +130,21 @@ async function startVirtnet(): Promise<Server> {
 
 function startDnsmasq(): Server {
   return daemon('dnsmasq', [
-    'dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0', '--interface=br0', '--bind-interfaces', '--no-ping',
-    `--dhcp-leasefile=${join(dir, 'dnsmasq.leases')}`, `--pid-file=${join(dir, 'dnsmasq.pid')}`,
-    '--dhcp-range=10.244.1.0,static,255.255.255.0,1h', `--dhcp-host=${MAC},10.244.1.17,benchvm`,
-    '--dhcp-option=option:router,10.244.1.1', '--dhcp-option=option:dns-server,10.96.0.10',
-    '--dhcp-option=option:domain-name,cluster.local', '--dhcp-option=option:mtu,1450',
+    'dnsmasq',
+    '--no-daemon',
+    '--conf-file=/dev/null',
+    '--port=0',
+    '--interface=br0',
+    '--bind-interfaces',
+    '--no-ping',
+    `--dhcp-leasefile=${join(dir, 'dnsmasq.leases')}`,
+    `--pid-file=${join(dir, 'dnsmasq.pid')}`,
+    '--dhcp-range=10.244.1.0,static,255.255.255.0,1h',
+    `--dhcp-host=${MAC},10.244.1.17,benchvm`,
+    '--dhcp-option=option:router,10.244.1.1',
+    '--dhcp-option=option:dns-server,10.96.0.10',
+    '--dhcp-option=option:domain-name,cluster.local',
+    '--dhcp-option=option:mtu,1450',
     '--dhcp-option=option:domain-search,default.svc.cluster.local,svc.cluster.local,cluster.local',
     '--dhcp-option=option:classless-static-route,10.96.0.0/12,10.244.1.1,0.0.0.0/0,10.244.1.1',
   ]);
@@ -105,39 +153,85 @@ function startDnsmasq(): Server {
 function startKea(): Server {
   const config = {
     Dhcp4: {
-      'interfaces-config': { interfaces: ['br0'], 'dhcp-socket-type': 'raw', 'service-sockets-max-retries': 20, 'service-sockets-retry-wait-time': 100 },
+      'interfaces-config': {
+        interfaces: ['br0'],
+        'dhcp-socket-type': 'raw',
+        'service-sockets-max-retries': 20,
+        'service-sockets-retry-wait-time': 100,
+      },
       'lease-database': { type: 'memfile', persist: false },
       'valid-lifetime': 3600,
       'host-reservation-identifiers': ['hw-address'],
-      subnet4: [{
-        id: 1, subnet: '10.244.1.0/24', interface: 'br0', pools: [],
-        reservations: [{ 'hw-address': MAC, 'ip-address': '10.244.1.17', hostname: 'benchvm' }],
-        'option-data': [
-          { name: 'routers', data: '10.244.1.1' }, { name: 'domain-name-servers', data: '10.96.0.10' },
-          { name: 'domain-name', data: 'cluster.local' }, { name: 'interface-mtu', data: '1450' },
-          { name: 'domain-search', data: 'default.svc.cluster.local, svc.cluster.local, cluster.local' },
-          // Kea 2.2 has no definition for option 121: raw RFC 3442 bytes (10.96.0.0/12 and 0.0.0.0/0 via 10.244.1.1).
-          { code: 121, space: 'dhcp4', 'csv-format': false, data: '0C0A600AF40101000AF40101' },
-        ],
-      }],
+      subnet4: [
+        {
+          id: 1,
+          subnet: '10.244.1.0/24',
+          interface: 'br0',
+          pools: [],
+          reservations: [{ 'hw-address': MAC, 'ip-address': '10.244.1.17', hostname: 'benchvm' }],
+          'option-data': [
+            { name: 'routers', data: '10.244.1.1' },
+            { name: 'domain-name-servers', data: '10.96.0.10' },
+            { name: 'domain-name', data: 'cluster.local' },
+            { name: 'interface-mtu', data: '1450' },
+            { name: 'domain-search', data: 'default.svc.cluster.local, svc.cluster.local, cluster.local' },
+            // Kea 2.2 has no definition for option 121: raw RFC 3442 bytes (10.96.0.0/12 and 0.0.0.0/0 via 10.244.1.1).
+            { code: 121, space: 'dhcp4', 'csv-format': false, data: '0C0A600AF40101000AF40101' },
+          ],
+        },
+      ],
       loggers: [{ name: 'kea-dhcp4', output_options: [{ output: join(dir, 'kea.log') }], severity: 'WARN' }],
     },
   };
   const path = join(dir, 'kea.json');
   writeFileSync(path, JSON.stringify(config));
-  return daemon('kea', ['kea-dhcp4', '-c', path], minimalEnv({ KEA_LOCKFILE_DIR: dir, KEA_PIDFILE_DIR: dir }));
+  return daemon(
+    'kea',
+    ['kea-dhcp4', '-c', path],
+    minimalEnv({ KEA_LOCKFILE_DIR: dir, KEA_PIDFILE_DIR: dir }),
+  );
 }
 
 const hook = join(dir, 'udhcpc-hook.sh');
 writeFileSync(hook, `#!/bin/sh\necho "$1 $(date +%s%N)"\n[ "$1" = bound ] && echo "ip $ip"\nexit 0\n`);
 chmodSync(hook, 0o755);
 
-let last = "";
+let last = '';
 /** One DORA with udhcpc; milliseconds from deconfig to bound, or undefined without a lease. */
 async function dora(): Promise<number | undefined> {
-  const r = await runProgram(['ip', 'netns', 'exec', GUEST, 'udhcpc', '-i', IFNAME, '-f', '-q', '-n', '-t', '5', '-T', '1', '-s', hook, '-O', 'mtu', '-O', 'search', '-O', 'staticroutes'], { timeoutMs: 20_000, okExitCodes: [0, 1] });
+  const r = await runProgram(
+    [
+      'ip',
+      'netns',
+      'exec',
+      GUEST,
+      'udhcpc',
+      '-i',
+      IFNAME,
+      '-f',
+      '-q',
+      '-n',
+      '-t',
+      '5',
+      '-T',
+      '1',
+      '-s',
+      hook,
+      '-O',
+      'mtu',
+      '-O',
+      'search',
+      '-O',
+      'staticroutes',
+    ],
+    { timeoutMs: 20_000, okExitCodes: [0, 1] },
+  );
   last = r.stdout + r.stderr;
-  const stamp = (event: string) => r.stdout.split('\n').find((l) => l.startsWith(`${event} `))?.split(' ')[1];
+  const stamp = (event: string) =>
+    r.stdout
+      .split('\n')
+      .find((l) => l.startsWith(`${event} `))
+      ?.split(' ')[1];
   const start = stamp('deconfig');
   const end = stamp('bound');
   if (start === undefined || end === undefined || !r.stdout.includes('ip 10.244.1.17')) return undefined;
@@ -152,9 +246,31 @@ interface DoraTimes {
 
 /** Starts tcpdump on the guest interface; `stop()` returns the DORA times per xid. */
 async function capture(file: string): Promise<{ stop(): Promise<DoraTimes> }> {
-  const child = startProgram(['ip', 'netns', 'exec', GUEST, 'tcpdump', '--immediate-mode', '-Z', 'root', '-i', IFNAME, '-n', '-U', '-w', file, 'udp port 67 or udp port 68'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = startProgram(
+    [
+      'ip',
+      'netns',
+      'exec',
+      GUEST,
+      'tcpdump',
+      '--immediate-mode',
+      '-Z',
+      'root',
+      '-i',
+      IFNAME,
+      '-n',
+      '-U',
+      '-w',
+      file,
+      'udp port 67 or udp port 68',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stderr! }).on('line', (line) => line.includes('listening on') && resolve());
+    createInterface({ input: child.stderr! }).on(
+      'line',
+      (line) => line.includes('listening on') && resolve(),
+    );
     child.once('exit', () => reject(new Error('tcpdump exited')));
   });
   return {
@@ -176,7 +292,7 @@ function doraTimes(pcap: Buffer): DoraTimes {
   const offered = new Map<number, number>();
   const requested = new Map<number, number>();
   const out: DoraTimes = { dora: [], server: [] };
-  for (let off = 24; off + 16 <= pcap.length; ) {
+  for (let off = 24; off + 16 <= pcap.length;) {
     const tMs = pcap.readUInt32LE(off) * 1000 + pcap.readUInt32LE(off + 4) / 1000;
     const len = pcap.readUInt32LE(off + 8);
     const frame = pcap.subarray(off + 16, off + 16 + len);
@@ -186,8 +302,11 @@ function doraTimes(pcap: Buffer): DoraTimes {
     if (dhcp.length < 240) continue;
     const xid = dhcp.readUInt32BE(4);
     let type = 0;
-    for (let i = 240; i + 1 < dhcp.length && dhcp[i] !== 255; ) {
-      if (dhcp[i] === 0) { i++; continue; }
+    for (let i = 240; i + 1 < dhcp.length && dhcp[i] !== 255;) {
+      if (dhcp[i] === 0) {
+        i++;
+        continue;
+      }
       if (dhcp[i] === 53) type = dhcp[i + 2] ?? 0;
       i += 2 + (dhcp[i + 1] ?? 0);
     }
@@ -230,7 +349,11 @@ async function main(): Promise<void> {
   const serverShare: Record<string, number[]> = { virtnet: [], dnsmasq: [], kea: [] };
   const wall: Record<string, number[]> = { virtnet: [], dnsmasq: [], kea: [] };
   const failures: Record<string, number> = { virtnet: 0, dnsmasq: 0, kea: 0 };
-  const starters: Record<string, () => Server | Promise<Server>> = { virtnet: startVirtnet, dnsmasq: startDnsmasq, kea: startKea };
+  const starters: Record<string, () => Server | Promise<Server>> = {
+    virtnet: startVirtnet,
+    dnsmasq: startDnsmasq,
+    kea: startKea,
+  };
   try {
     await topology();
     // Round-robin in batches: one server at a time owns port 67, each batch a few DORAs.
@@ -265,14 +388,23 @@ async function main(): Promise<void> {
   const summary = Object.fromEntries(
     Object.entries(samples).map(([name, xs]) => [
       name,
-      { runs: xs.length, failures: failures[name], medianMs: +median(xs).toFixed(3), p90Ms: +percentile(xs, 90).toFixed(3), minMs: +Math.min(...xs).toFixed(3), serverShareMedianMs: +median(serverShare[name]!).toFixed(3), clientWallMedianMs: +median(wall[name]!).toFixed(3) },
+      {
+        runs: xs.length,
+        failures: failures[name],
+        medianMs: +median(xs).toFixed(3),
+        p90Ms: +percentile(xs, 90).toFixed(3),
+        minMs: +Math.min(...xs).toFixed(3),
+        serverShareMedianMs: +median(serverShare[name]!).toFixed(3),
+        clientWallMedianMs: +median(wall[name]!).toFixed(3),
+      },
     ]),
   );
   const v = median(samples.virtnet!);
   const result = {
     bench: 'dhcp',
     client: 'busybox udhcpc 1.35',
-    measure: 'DISCOVER→ACK on the guest interface (tcpdump timestamps), same xid; serverShare: DISCOVER→OFFER + REQUEST→ACK (the rest is the client)',
+    measure:
+      'DISCOVER→ACK on the guest interface (tcpdump timestamps), same xid; serverShare: DISCOVER→OFFER + REQUEST→ACK (the rest is the client)',
     runsPerServer: runs,
     servers: summary,
     ratio: {

@@ -185,7 +185,11 @@ async function main(): Promise<void> {
             nftInvocationsPerApply: full.invocations,
             steps: planned.plan.interfaces[0]!.steps.length,
           },
-          fullBindingApplyIpv4Only: { ...stats(full4.samples), nftInvocationsPerApply: full4.invocations, steps: steps4 },
+          fullBindingApplyIpv4Only: {
+            ...stats(full4.samples),
+            nftInvocationsPerApply: full4.invocations,
+            steps: steps4,
+          },
           speedupP50: Number((b.p50Ms / a.p50Ms).toFixed(1)),
           // What the ruleset itself adds to one nsenter+nft process (the floor): the rest is spawn cost,
           // which scales with machine load (see loadAverage1m).

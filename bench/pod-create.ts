@@ -15,14 +15,24 @@ const tag = `vb${randomBytes(2).toString('hex')}`;
 const dir = mkdtempSync(join(tmpdir(), `${tag}-`));
 const confDir = join(dir, 'net.d');
 mkdirSync(confDir);
-const third = 100 + randomBytes(1)[0]! % 100;
+const third = 100 + (randomBytes(1)[0]! % 100);
 
 function network(name: string, i: number): Record<string, unknown> {
   return {
     cniVersion: '1.0.0',
     name,
     plugins: [
-      { type: 'bridge', bridge: `${tag}-br${i}`, isGateway: true, ipam: { type: 'host-local', ranges: [[{ subnet: `10.${third}.${i}.0/24` }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(dir, 'ipam') } },
+      {
+        type: 'bridge',
+        bridge: `${tag}-br${i}`,
+        isGateway: true,
+        ipam: {
+          type: 'host-local',
+          ranges: [[{ subnet: `10.${third}.${i}.0/24` }]],
+          routes: [{ dst: '0.0.0.0/0' }],
+          dataDir: join(dir, 'ipam'),
+        },
+      },
       { type: 'tuning', capabilities: { mac: true } },
     ],
   };
@@ -51,7 +61,13 @@ try {
     const records: (PluginExecRecord & { endMs: number })[] = [];
     const name = `${tag}-p${r + 1}`;
     const t0 = performance.now();
-    await createPod({ name, stateDir, cniConfDir: confDir, networks: 'sec1,sec2', observer: (rec) => records.push({ ...rec, endMs: performance.now() }) });
+    await createPod({
+      name,
+      stateDir,
+      cniConfDir: confDir,
+      networks: 'sec1,sec2',
+      observer: (rec) => records.push({ ...rec, endMs: performance.now() }),
+    });
     const t1 = performance.now();
     await deletePod(name, stateDir);
     const t2 = performance.now();
@@ -64,21 +80,29 @@ try {
     const last = adds[adds.length - 1]!;
     beforeMs.push(first.endMs - first.durationMs - t0);
     afterMs.push(t1 - last.endMs);
-    betweenMs.push(last.endMs - (first.endMs - first.durationMs) - adds.reduce((s, x) => s + x.durationMs, 0));
+    betweenMs.push(
+      last.endMs - (first.endMs - first.durationMs) - adds.reduce((s, x) => s + x.durationMs, 0),
+    );
   }
 } finally {
-  for (let i = 0; i < 3; i++) await runProgram(['ip', 'link', 'del', `${tag}-br${i}`], { timeoutMs: 10_000 }).catch(() => undefined);
+  for (let i = 0; i < 3; i++)
+    await runProgram(['ip', 'link', 'del', `${tag}-br${i}`], { timeoutMs: 10_000 }).catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 }
 const ratios = createMs.map((c, i) => c / pluginMs[i]!);
 const out = {
   benchmark: 'pod-create',
-  description: 'createPod with 1 default + 2 Multus secondary networks (bridge+host-local+tuning each) vs the sum of its plugin executions',
+  description:
+    'createPod with 1 default + 2 Multus secondary networks (bridge+host-local+tuning each) vs the sum of its plugin executions',
   runs,
   createMs: { median: median(createMs), min: Math.min(...createMs), max: Math.max(...createMs) },
   pluginExecMs: { median: median(pluginMs) },
   overheadRatio: { median: median(ratios), target: 1.1 },
-  overheadMs: { beforeFirstPlugin: median(beforeMs), betweenPlugins: median(betweenMs), afterLastPlugin: median(afterMs) },
+  overheadMs: {
+    beforeFirstPlugin: median(beforeMs),
+    betweenPlugins: median(betweenMs),
+    afterLastPlugin: median(afterMs),
+  },
   loadAverage: loadavg(),
   deleteMs: { median: median(deleteMs) },
   pass: median(ratios) <= 1.1,

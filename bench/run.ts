@@ -20,7 +20,11 @@ const median = (xs: number[]): number => {
 };
 
 /** One run: the recorded phases plus what only the DHCP log shows (the guest's ACK). */
-type Sample = Omit<RunTimings, 'qemuUpAtEpochMs'> & { totalToAckMs: number; guestBootToAckMs: number; virtnetOwnMs: number };
+type Sample = Omit<RunTimings, 'qemuUpAtEpochMs'> & {
+  totalToAckMs: number;
+  guestBootToAckMs: number;
+  virtnetOwnMs: number;
+};
 
 async function once(dir: string, i: number): Promise<Sample> {
   const bridge = `vbrun${process.pid % 1000}${i}`.slice(0, 15);
@@ -31,16 +35,44 @@ async function once(dir: string, i: number): Promise<Sample> {
     JSON.stringify({
       cniVersion: '1.0.0',
       name: 'bench',
-      plugins: [{ type: 'bridge', bridge, isGateway: true, ipam: { type: 'host-local', subnet: '10.250.7.0/24', dataDir: join(dir, 'ipam') } }],
+      plugins: [
+        {
+          type: 'bridge',
+          bridge,
+          isGateway: true,
+          ipam: { type: 'host-local', subnet: '10.250.7.0/24', dataDir: join(dir, 'ipam') },
+        },
+      ],
     }),
   );
   const spec = join(dir, 'vm.yaml');
-  writeFileSync(spec, 'kind: VM\nmetadata: {name: bench}\nspec:\n  domain: {devices: {interfaces: [{name: default, bridge: {}}]}}\n  networks: [{name: default, pod: {}}]\n');
+  writeFileSync(
+    spec,
+    'kind: VM\nmetadata: {name: bench}\nspec:\n  domain: {devices: {interfaces: [{name: default, bridge: {}}]}}\n  networks: [{name: default, pod: {}}]\n',
+  );
   const stateDir = join(dir, `state-${i}`);
   const startedAt = Date.now();
-  const child = spawn(process.execPath, [CLI, 'run', spec, '-o', 'json', '--accel', 'tcg', '--state-dir', stateDir, '--pod', `vbrun-${process.pid}-${i}`, '--cni-conf-dir', confDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'run',
+      spec,
+      '-o',
+      'json',
+      '--accel',
+      'tcg',
+      '--state-dir',
+      stateDir,
+      '--pod',
+      `vbrun-${process.pid}-${i}`,
+      '--cni-conf-dir',
+      confDir,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   const record = await new Promise<RunRecord>((resolve, reject) => {
     child.stdout.setEncoding('utf8').on('data', (c: string) => {
@@ -84,7 +116,9 @@ try {
   const samples: Sample[] = [];
   for (let i = 0; i < RUNS; i++) samples.push(await once(dir, i));
   const keys = Object.keys(samples[0]!) as (keyof Sample)[];
-  const medians = Object.fromEntries(keys.map((k) => [`${k}P50`, +median(samples.map((s) => s[k])).toFixed(1)]));
+  const medians = Object.fromEntries(
+    keys.map((k) => [`${k}P50`, +median(samples.map((s) => s[k])).toFixed(1)]),
+  );
   const own = median(samples.map((s) => s.virtnetOwnMs));
   const peer = median(samples.map((s) => s.cniPluginMs));
   process.stdout.write(

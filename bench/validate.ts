@@ -39,28 +39,60 @@ const repo = join(import.meta.dirname, '..');
 
 /** A realistic large spec: one masquerade pod NIC with ports, the rest bridge/SR-IOV on Multus networks. */
 function bigSpec(invalid: boolean): string {
-  const lines = ['apiVersion: kubevirt.io/v1', 'kind: VirtualMachineInstance', 'metadata:', '  name: big', 'spec:', '  domain:', '    devices:', '      interfaces:'];
+  const lines = [
+    'apiVersion: kubevirt.io/v1',
+    'kind: VirtualMachineInstance',
+    'metadata:',
+    '  name: big',
+    'spec:',
+    '  domain:',
+    '    devices:',
+    '      interfaces:',
+  ];
   const nets = ['  networks:'];
   for (let i = 0; i < NICS; i++) {
     const name = i === 0 ? 'default' : `net${i}`;
     const hex = (i % 256).toString(16).padStart(2, '0');
     lines.push(`        - name: ${name}`);
-    if (i === 0) lines.push('          masquerade: {}', '          ports:', '            - {name: http, port: 80}', '            - {name: dns, port: 53, protocol: UDP}');
+    if (i === 0)
+      lines.push(
+        '          masquerade: {}',
+        '          ports:',
+        '            - {name: http, port: 80}',
+        '            - {name: dns, port: 53, protocol: UDP}',
+      );
     else lines.push(i % 4 === 0 ? '          sriov: {}' : '          bridge: {}');
-    lines.push(invalid ? `          macAddress: zz:00:00:00:${hex}:00:11` : `          macAddress: 02:00:00:01:${hex}:${(i >> 8).toString(16).padStart(2, "0")}`);
+    lines.push(
+      invalid
+        ? `          macAddress: zz:00:00:00:${hex}:00:11`
+        : `          macAddress: 02:00:00:01:${hex}:${(i >> 8).toString(16).padStart(2, '0')}`,
+    );
     lines.push(invalid ? `          model: virtio${i}` : '          model: virtio');
     lines.push(`          bootOrder: ${invalid ? 0 : i + 1}`);
     // The embedded machine has one PCI bus with slots 02-1f free: 30 slots × 8 functions.
-    if (i > 0 && i <= 232) lines.push(`          pciAddress: "0000:00:${(2 + ((i - 1) >> 3)).toString(16).padStart(2, '0')}.${(i - 1) & 7}"`);
+    if (i > 0 && i <= 232)
+      lines.push(
+        `          pciAddress: "0000:00:${(2 + ((i - 1) >> 3)).toString(16).padStart(2, '0')}.${(i - 1) & 7}"`,
+      );
     nets.push(`    - name: ${name}`);
-    nets.push(i === 0 ? '      pod: {vmNetworkCIDR: 10.0.2.0/24}' : `      multus: {networkName: ns${i % 3}/net${i}}`);
+    nets.push(
+      i === 0 ? '      pod: {vmNetworkCIDR: 10.0.2.0/24}' : `      multus: {networkName: ns${i % 3}/net${i}}`,
+    );
   }
   return [...lines, ...nets, ''].join('\n');
 }
 
 /** A spec of `n` bridge interfaces on Multus networks, one line each (the shape of a generated spec). */
 function scaleSpec(n: number): string {
-  const lines = ['apiVersion: kubevirt.io/v1', 'kind: VirtualMachineInstance', 'metadata: {name: scale}', 'spec:', '  domain:', '    devices:', '      interfaces:'];
+  const lines = [
+    'apiVersion: kubevirt.io/v1',
+    'kind: VirtualMachineInstance',
+    'metadata: {name: scale}',
+    'spec:',
+    '  domain:',
+    '    devices:',
+    '      interfaces:',
+  ];
   const nets = ['  networks:'];
   for (let i = 0; i < n; i++) {
     lines.push(`        - {name: net${i}, bridge: {}}`);
@@ -71,13 +103,36 @@ function scaleSpec(n: number): string {
 
 /** A VMI of `n` interfaces as a generator writes it: block-style YAML, and compact JSON. */
 function generatedSpec(n: number): { yaml: string; json: string } {
-  const interfaces = Array.from({ length: n }, (_, i) => (i === 0 ? { name: 'n0', masquerade: {} } : { name: `n${i}`, bridge: {} }));
-  const networks = Array.from({ length: n }, (_, i) => (i === 0 ? { name: 'n0', pod: {} } : { name: `n${i}`, multus: { networkName: `net${i}` } }));
-  const vm = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata: { name: 'big' }, spec: { domain: { devices: { interfaces } }, networks } };
-  const y = ['apiVersion: kubevirt.io/v1', 'kind: VirtualMachineInstance', 'metadata:', '  name: big', 'spec:', '  domain:', '    devices:', '      interfaces:'];
-  for (const f of interfaces) y.push(`        - name: ${f.name}`, f.bridge ? '          bridge: {}' : '          masquerade: {}');
+  const interfaces = Array.from({ length: n }, (_, i) =>
+    i === 0 ? { name: 'n0', masquerade: {} } : { name: `n${i}`, bridge: {} },
+  );
+  const networks = Array.from({ length: n }, (_, i) =>
+    i === 0 ? { name: 'n0', pod: {} } : { name: `n${i}`, multus: { networkName: `net${i}` } },
+  );
+  const vm = {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name: 'big' },
+    spec: { domain: { devices: { interfaces } }, networks },
+  };
+  const y = [
+    'apiVersion: kubevirt.io/v1',
+    'kind: VirtualMachineInstance',
+    'metadata:',
+    '  name: big',
+    'spec:',
+    '  domain:',
+    '    devices:',
+    '      interfaces:',
+  ];
+  for (const f of interfaces)
+    y.push(`        - name: ${f.name}`, f.bridge ? '          bridge: {}' : '          masquerade: {}');
   y.push('  networks:');
-  for (const net of networks) y.push(`    - name: ${net.name}`, net.multus ? `      multus:\n        networkName: ${net.multus.networkName}` : '      pod: {}');
+  for (const net of networks)
+    y.push(
+      `    - name: ${net.name}`,
+      net.multus ? `      multus:\n        networkName: ${net.multus.networkName}` : '      pod: {}',
+    );
   return { yaml: `${y.join('\n')}\n`, json: JSON.stringify(vm) };
 }
 
@@ -115,7 +170,10 @@ function time(fn: () => void, count = runs, warmups = 5): { wall: number[]; cpu:
   return { wall, cpu };
 }
 
-const stats = (t: { wall: number[]; cpu: number[] }) => ({ wallMsP50: +median(t.wall).toFixed(3), cpuMsP50: +median(t.cpu).toFixed(3) });
+const stats = (t: { wall: number[]; cpu: number[] }) => ({
+  wallMsP50: +median(t.wall).toFixed(3),
+  cpuMsP50: +median(t.cpu).toFixed(3),
+});
 
 const valid = bigSpec(false);
 const invalid = bigSpec(true);
@@ -128,16 +186,25 @@ const invalidResult = validateVmDocument(invalidDoc, DEFAULT_CLUSTER_CONFIG);
 const validate = stats(time(() => void validateVmDocument(validDoc, DEFAULT_CLUSTER_CONFIG)));
 const validateInvalid = stats(time(() => void validateVmDocument(invalidDoc, DEFAULT_CLUSTER_CONFIG)));
 // End to end in-process (text → issues) and its peer: the YAML parse alone, in the same run.
-const parseAndValidate = stats(time(() => void validateVmDocument(parseSpecDocuments(valid, 'big.yaml').documents[0]!, DEFAULT_CLUSTER_CONFIG)));
+const parseAndValidate = stats(
+  time(
+    () =>
+      void validateVmDocument(parseSpecDocuments(valid, 'big.yaml').documents[0]!, DEFAULT_CLUSTER_CONFIG),
+  ),
+);
 const yamlOnly = stats(time(() => void parseAllDocuments(valid).map((d) => d.toJS() as unknown)));
 
 // Scale: 40,000 interfaces.
 const scaleText = scaleSpec(SCALE_NICS);
 const scaleDoc = parseSpecDocuments(scaleText, 'scale.yaml').documents[0]!;
 const scaleResult = validateVmDocument(scaleDoc, DEFAULT_CLUSTER_CONFIG);
-const scaleValidate = stats(time(() => void validateVmDocument(scaleDoc, DEFAULT_CLUSTER_CONFIG), SCALE_RUNS, 1));
+const scaleValidate = stats(
+  time(() => void validateVmDocument(scaleDoc, DEFAULT_CLUSTER_CONFIG), SCALE_RUNS, 1),
+);
 const scaleParse = stats(time(() => void parseSpecDocuments(scaleText, 'scale.yaml'), 3, 0));
-const scaleYamlOnly = stats(time(() => void parseAllDocuments(scaleText).map((d) => d.toJS() as unknown), 3, 0));
+const scaleYamlOnly = stats(
+  time(() => void parseAllDocuments(scaleText).map((d) => d.toJS() as unknown), 3, 0),
+);
 
 // Start-up of the CLI, as separate processes.
 const main = join(repo, 'dist', 'cli', 'main.js');
@@ -149,7 +216,10 @@ const validateOne = median(processTimes([main, 'validate', '-o', 'json', example
 // End to end: `virtnet validate` of the 40,000-interface files, and the full yaml parse as the peer.
 const e2eDir = mkdtempSync(join(tmpdir(), 'virtnet-bench-validate-'));
 const generated = generatedSpec(SCALE_NICS);
-const endToEnd: Record<string, { wallMsP50: number; peerFullYamlParse: { wallMsP50: number; cpuMsP50: number }; bytes: number }> = {};
+const endToEnd: Record<
+  string,
+  { wallMsP50: number; peerFullYamlParse: { wallMsP50: number; cpuMsP50: number }; bytes: number }
+> = {};
 try {
   for (const kind of ['yaml', 'json'] as const) {
     const file = join(e2eDir, `big.${kind}`);

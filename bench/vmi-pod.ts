@@ -22,9 +22,14 @@ async function podSeen(name: string): Promise<{ seen: Promise<number>; stop: () 
   let resolveSeen!: (t: number) => void;
   const seen = new Promise<number>((r) => (resolveSeen = r));
   const ready = new Promise<void>((r) => setTimeout(r, 300));
-  const req = await new Watch(kube.config).watch(`/api/v1/namespaces/${namespace}/pods`, { fieldSelector: `metadata.name=${name}` }, (phase: string) => {
-    if (phase === 'ADDED') resolveSeen(performance.now());
-  }, () => undefined);
+  const req = await new Watch(kube.config).watch(
+    `/api/v1/namespaces/${namespace}/pods`,
+    { fieldSelector: `metadata.name=${name}` },
+    (phase: string) => {
+      if (phase === 'ADDED') resolveSeen(performance.now());
+    },
+    () => undefined,
+  );
   await ready;
   return { seen, stop: () => req.abort() };
 }
@@ -36,12 +41,36 @@ try {
   for (let i = 0; i < runs; i++) {
     const w1 = await podSeen(`virtnet-launcher-bench-${i}`);
     const t1 = performance.now();
-    await kube.custom.createNamespacedCustomObject({ group: 'virtnet.io', version: 'v1alpha1', namespace, plural: 'virtualmachineinstances', body: { apiVersion: 'virtnet.io/v1alpha1', kind: 'VirtualMachineInstance', metadata: { name: `bench-${i}` }, spec: { terminationGracePeriodSeconds: 0, domain: { devices: {} } } } });
+    await kube.custom.createNamespacedCustomObject({
+      group: 'virtnet.io',
+      version: 'v1alpha1',
+      namespace,
+      plural: 'virtualmachineinstances',
+      body: {
+        apiVersion: 'virtnet.io/v1alpha1',
+        kind: 'VirtualMachineInstance',
+        metadata: { name: `bench-${i}` },
+        spec: { terminationGracePeriodSeconds: 0, domain: { devices: {} } },
+      },
+    });
     vmiMs.push((await w1.seen) - t1);
     w1.stop();
     const w2 = await podSeen(`plain-${i}`);
     const t2 = performance.now();
-    const pod: V1Pod = { metadata: { name: `plain-${i}` }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'localhost/virtnet-peer:lab', imagePullPolicy: 'Never', command: ['sleep', '3600'] }] } };
+    const pod: V1Pod = {
+      metadata: { name: `plain-${i}` },
+      spec: {
+        terminationGracePeriodSeconds: 0,
+        containers: [
+          {
+            name: 'c',
+            image: 'localhost/virtnet-peer:lab',
+            imagePullPolicy: 'Never',
+            command: ['sleep', '3600'],
+          },
+        ],
+      },
+    };
     await kube.core.createNamespacedPod({ namespace, body: pod });
     podMs.push((await w2.seen) - t2);
     w2.stop();

@@ -45,7 +45,16 @@ function review(uid: number): string {
   return JSON.stringify({
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
-    request: { uid: `req-${uid}`, kind: { group: 'virtnet.io', version: 'v1alpha1', kind: 'VirtualMachineInstance' }, resource: { group: 'virtnet.io', version: 'v1alpha1', resource: 'virtualmachineinstances' }, operation: 'CREATE', name: 'bench', namespace: 'default', object: vmi, userInfo: { username: 'admin' } },
+    request: {
+      uid: `req-${uid}`,
+      kind: { group: 'virtnet.io', version: 'v1alpha1', kind: 'VirtualMachineInstance' },
+      resource: { group: 'virtnet.io', version: 'v1alpha1', resource: 'virtualmachineinstances' },
+      operation: 'CREATE',
+      name: 'bench',
+      namespace: 'default',
+      object: vmi,
+      userInfo: { username: 'admin' },
+    },
   });
 }
 
@@ -66,8 +75,13 @@ const peer = createServer({ cert: tls.tlsCert, key: tls.tlsKey }, (req, res) => 
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
-    const uid = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { request: { uid: string } }).request.uid;
-    const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed: true } });
+    const uid = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { request: { uid: string } }).request
+      .uid;
+    const body = JSON.stringify({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      response: { uid, allowed: true },
+    });
     res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
     res.end(body);
   });
@@ -79,15 +93,29 @@ const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: tls.caCert });
 function post(port: number, path: string, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, servername: 'virtnet-webhook.virtnet-system.svc', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const out = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { response?: { allowed?: boolean } };
-        if (res.statusCode !== 200 || out.response?.allowed !== true) reject(new Error(`${path}: HTTP ${res.statusCode}`));
-        else resolve(performance.now() - t0);
-      });
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent,
+        servername: 'virtnet-webhook.virtnet-system.svc',
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const out = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+            response?: { allowed?: boolean };
+          };
+          if (res.statusCode !== 200 || out.response?.allowed !== true)
+            reject(new Error(`${path}: HTTP ${res.statusCode}`));
+          else resolve(performance.now() - t0);
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -95,17 +123,30 @@ function post(port: number, path: string, body: string): Promise<number> {
 
 const webhookPort = (server.address() as AddressInfo).port;
 const peerPort = (peer.address() as AddressInfo).port;
-const endpoints = { validate: [webhookPort, '/validate-vmi'], mutate: [webhookPort, '/mutate-vmi'], peer: [peerPort, '/'] } as const;
+const endpoints = {
+  validate: [webhookPort, '/validate-vmi'],
+  mutate: [webhookPort, '/mutate-vmi'],
+  peer: [peerPort, '/'],
+} as const;
 const samples: Record<keyof typeof endpoints, number[]> = { validate: [], mutate: [], peer: [] };
 
 // Warm-up (JIT, zod's compiled schemas, TLS sessions), then interleaved so machine load hits all alike.
-for (let i = 0; i < 30; i++) for (const [port, path] of Object.values(endpoints)) await post(port, path, review(i));
+for (let i = 0; i < 30; i++)
+  for (const [port, path] of Object.values(endpoints)) await post(port, path, review(i));
 const load0 = loadavg()[0]!;
 for (let i = 0; i < requests; i++) {
-  for (const [name, [port, path]] of Object.entries(endpoints) as [keyof typeof endpoints, readonly [number, string]][]) samples[name].push(await post(port, path, review(i)));
+  for (const [name, [port, path]] of Object.entries(endpoints) as [
+    keyof typeof endpoints,
+    readonly [number, string],
+  ][])
+    samples[name].push(await post(port, path, review(i)));
 }
 
-const stat = (xs: number[]) => ({ p50Ms: +median(xs).toFixed(3), p90Ms: +quantile(xs, 0.9).toFixed(3), p99Ms: +quantile(xs, 0.99).toFixed(3) });
+const stat = (xs: number[]) => ({
+  p50Ms: +median(xs).toFixed(3),
+  p90Ms: +quantile(xs, 0.9).toFixed(3),
+  p99Ms: +quantile(xs, 0.99).toFixed(3),
+});
 const validate = stat(samples.validate);
 const mutate = stat(samples.mutate);
 const floor = stat(samples.peer);

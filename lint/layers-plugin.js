@@ -42,14 +42,16 @@ const isTestFile = (file) => /\.test\.ts$/.test(file);
 
 function moduleSpecifierNodes(context, visit) {
   const check = (node) => {
-    if (node.source && typeof node.source.value === 'string') visit(node, node.source.value, node.importKind === 'type' || node.exportKind === 'type');
+    if (node.source && typeof node.source.value === 'string')
+      visit(node, node.source.value, node.importKind === 'type' || node.exportKind === 'type');
   };
   return {
     ImportDeclaration: check,
     ExportNamedDeclaration: check,
     ExportAllDeclaration: check,
     ImportExpression(node) {
-      if (node.source.type === 'Literal' && typeof node.source.value === 'string') visit(node, node.source.value, false);
+      if (node.source.type === 'Literal' && typeof node.source.value === 'string')
+        visit(node, node.source.value, false);
     },
   };
 }
@@ -66,7 +68,10 @@ const layers = {
     schema: [
       {
         type: 'object',
-        properties: { srcDir: { type: 'string' }, order: { type: 'array', items: { type: 'array', items: { type: 'string' } } } },
+        properties: {
+          srcDir: { type: 'string' },
+          order: { type: 'array', items: { type: 'array', items: { type: 'string' } } },
+        },
         required: ['srcDir', 'order'],
       },
     ],
@@ -82,7 +87,11 @@ const layers = {
     let reportedUnknown = false;
     return moduleSpecifierNodes(context, (node, spec) => {
       if (!rank.has(own)) {
-        if (!reportedUnknown) context.report({ node, message: `src/${own} has no place in the layer order (${layerText}); add it in eslint.config.js and README` });
+        if (!reportedUnknown)
+          context.report({
+            node,
+            message: `src/${own} has no place in the layer order (${layerText}); add it in eslint.config.js and README`,
+          });
         reportedUnknown = true;
         return;
       }
@@ -92,7 +101,10 @@ const layers = {
       if (!rank.has(other)) {
         context.report({ node, message: `src/${other} has no place in the layer order (${layerText})` });
       } else if (rank.get(other) >= rank.get(own)) {
-        context.report({ node, message: `src/${own} may not import src/${other}: imports go down the layers (${layerText})` });
+        context.report({
+          node,
+          message: `src/${own} may not import src/${other}: imports go down the layers (${layerText})`,
+        });
       }
     });
   },
@@ -163,7 +175,11 @@ const noFolderCycle = {
       const other = target && folderOf(root, target);
       if (other === undefined || other === own) return;
       const back = folderPath(folderGraph(root), other, own);
-      if (back) context.report({ node, message: `import cycle between folders: ${[own, ...back].map((f) => `src/${f}`).join(' → ')}` });
+      if (back)
+        context.report({
+          node,
+          message: `import cycle between folders: ${[own, ...back].map((f) => `src/${f}`).join(' → ')}`,
+        });
     });
   },
 };
@@ -213,4 +229,7 @@ const pure = {
   },
 };
 
-export default { meta: { name: 'virtnet-layers' }, rules: { layers, 'no-folder-cycle': noFolderCycle, pure } };
+export default {
+  meta: { name: 'virtnet-layers' },
+  rules: { layers, 'no-folder-cycle': noFolderCycle, pure },
+};

@@ -64,7 +64,8 @@ class FlowReader {
   whole(): unknown {
     const value = this.node();
     this.spaces();
-    if (this.pos !== this.text.length && !/^ +#/.test(this.text.slice(this.pos - 1))) throw new OutsideSubset();
+    if (this.pos !== this.text.length && !/^ +#/.test(this.text.slice(this.pos - 1)))
+      throw new OutsideSubset();
     return value;
   }
 
@@ -123,7 +124,8 @@ class FlowReader {
 /** Sets `key` as `yaml` does (so that keys like `__proto__` become own properties); a second `key` leaves the subset. */
 function setKey(out: Record<string, unknown>, key: string, value: unknown): void {
   if (Object.hasOwn(out, key)) throw new OutsideSubset();
-  if (key in out) Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+  if (key in out)
+    Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
   else out[key] = value;
 }
 
@@ -140,7 +142,8 @@ function scalar(text: string): unknown {
   }
   const hash = text.indexOf(' #');
   const plain = (hash < 0 ? text : text.slice(0, hash)).trimEnd();
-  if (!PLAIN.test(plain) || plain.includes(': ') || plain.endsWith(':') || plain.includes(' #')) throw new OutsideSubset();
+  if (!PLAIN.test(plain) || plain.includes(': ') || plain.endsWith(':') || plain.includes(' #'))
+    throw new OutsideSubset();
   return resolvePlain(plain);
 }
 
@@ -166,7 +169,8 @@ function readLine(text: string): Line | undefined {
     col = indent + rest.length - after.length;
     rest = after;
     seq = true;
-    if (rest === '' || rest.startsWith('#') || rest.startsWith('- ') || rest === '-') throw new OutsideSubset();
+    if (rest === '' || rest.startsWith('#') || rest.startsWith('- ') || rest === '-')
+      throw new OutsideSubset();
   }
   const key = KEY.exec(rest);
   if (!key) {
@@ -213,7 +217,11 @@ class BlockReader {
   private map(col: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     let first = true;
-    for (let line = this.lines[this.i]; line?.key !== undefined && line.col === col && (first ? true : !line.seq); line = this.lines[this.i]) {
+    for (
+      let line = this.lines[this.i];
+      line?.key !== undefined && line.col === col && (first ? true : !line.seq);
+      line = this.lines[this.i]
+    ) {
       first = false;
       this.i++;
       let value: unknown = null;

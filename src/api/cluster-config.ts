@@ -63,13 +63,22 @@ type Fail = (path: FieldPath, message: string) => void;
 /** A list of gate names: a YAML list, or the ConfigMap's comma-separated string. */
 function gateList(value: unknown, path: FieldPath, fail: Fail): string[] {
   if (value === undefined || value === null) return [];
-  if (typeof value === 'string') return value.split(',').map((g) => g.trim()).filter((g) => g !== '');
+  if (typeof value === 'string')
+    return value
+      .split(',')
+      .map((g) => g.trim())
+      .filter((g) => g !== '');
   if (Array.isArray(value) && value.every((g) => typeof g === 'string')) return value;
   fail(path, 'feature gates must be a list of names');
   return [];
 }
 
-const PLUGIN_STRING_FIELDS = ['domainAttachmentType', 'networkAttachmentDefinition', 'sidecarImage', 'downwardAPI'] as const;
+const PLUGIN_STRING_FIELDS = [
+  'domainAttachmentType',
+  'networkAttachmentDefinition',
+  'sidecarImage',
+  'downwardAPI',
+] as const;
 
 /** `network.binding`: name → registration. */
 function bindingPlugins(value: unknown, path: FieldPath, fail: Fail): Record<string, BindingPluginConfig> {
@@ -99,10 +108,19 @@ function bindingPlugins(value: unknown, path: FieldPath, fail: Fail): Record<str
 }
 
 /** Reads a cluster configuration value (already parsed from YAML/JSON); undefined/null give the defaults. */
-export function parseClusterConfig(value: unknown, locate?: (path: FieldPath) => { line: number; column: number } | undefined): ClusterConfigResult {
+export function parseClusterConfig(
+  value: unknown,
+  locate?: (path: FieldPath) => { line: number; column: number } | undefined,
+): ClusterConfigResult {
   const config: ClusterConfig = { ...DEFAULT_CLUSTER_CONFIG };
   const errors: SpecIssue[] = [];
-  const fail: Fail = (path, message) => errors.push({ field: formatFieldPath(path), code: 'CLUSTER_CONFIG_INVALID', message, ...(locate?.(path) ?? {}) });
+  const fail: Fail = (path, message) =>
+    errors.push({
+      field: formatFieldPath(path),
+      code: 'CLUSTER_CONFIG_INVALID',
+      message,
+      ...(locate?.(path) ?? {}),
+    });
   if (value === undefined || value === null) return { config, errors };
   if (!isRawMap(value)) {
     fail([], 'the cluster configuration must be a map');
@@ -114,19 +132,33 @@ export function parseClusterConfig(value: unknown, locate?: (path: FieldPath) =>
   if (permit !== undefined && permit !== null) {
     if (typeof permit === 'boolean') config.permitBridgeInterfaceOnPodNetwork = permit;
     // ConfigMap values are strings; a hand-written object may quote them too.
-    else if (permit === 'true' || permit === 'false') config.permitBridgeInterfaceOnPodNetwork = permit === 'true';
-    else fail([...path, permitKey], `${permitKey} must be ${stringly ? '"true" or "false"' : 'true or false'}, got ${JSON.stringify(permit)}`);
+    else if (permit === 'true' || permit === 'false')
+      config.permitBridgeInterfaceOnPodNetwork = permit === 'true';
+    else
+      fail(
+        [...path, permitKey],
+        `${permitKey} must be ${stringly ? '"true" or "false"' : 'true or false'}, got ${JSON.stringify(permit)}`,
+      );
   }
   // kubevirt-config spells it `default-network-interface`; the KubeVirt CR `defaultNetworkInterface`.
   for (const key of ['defaultNetworkInterface', 'default-network-interface']) {
     const dni = map[key];
     if (dni === undefined || dni === null) continue;
-    if (typeof dni === 'string' && (DEFAULT_INTERFACES as readonly string[]).includes(dni)) config.defaultNetworkInterface = dni as ClusterConfig['defaultNetworkInterface'];
-    else fail([...path, key], `${key} must be one of ${DEFAULT_INTERFACES.join(', ')}, got ${JSON.stringify(dni)}`);
+    if (typeof dni === 'string' && (DEFAULT_INTERFACES as readonly string[]).includes(dni))
+      config.defaultNetworkInterface = dni as ClusterConfig['defaultNetworkInterface'];
+    else
+      fail(
+        [...path, key],
+        `${key} must be one of ${DEFAULT_INTERFACES.join(', ')}, got ${JSON.stringify(dni)}`,
+      );
   }
   const gatesKey = stringly ? 'feature-gates' : 'featureGates';
   config.featureGates = gateList(developer[gatesKey], [...developerPath, gatesKey], fail);
-  config.disabledFeatureGates = gateList(developer.disabledFeatureGates, [...developerPath, 'disabledFeatureGates'], fail);
+  config.disabledFeatureGates = gateList(
+    developer.disabledFeatureGates,
+    [...developerPath, 'disabledFeatureGates'],
+    fail,
+  );
   config.bindingPlugins = bindingPlugins(map.binding, [...path, 'binding'], fail);
   return { config, errors };
 }

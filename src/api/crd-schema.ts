@@ -15,14 +15,22 @@ export function structuralize(node: unknown): unknown {
   const out: Json = {};
   for (const [k, v] of Object.entries(node as Json)) {
     if (k === '$schema' || k === 'additionalProperties' || k === 'id' || k === '$id') continue;
-    out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as Json).map(([p, s]) => [p, structuralize(s)])) : structuralize(v);
+    out[k] =
+      k === 'properties'
+        ? Object.fromEntries(Object.entries(v as Json).map(([p, s]) => [p, structuralize(s)]))
+        : structuralize(v);
   }
   const ap = (node as Json).additionalProperties;
   if (typeof ap === 'object' && ap !== null) {
     if (Object.keys(ap).length === 0) out['x-kubernetes-preserve-unknown-fields'] = true;
     else out.additionalProperties = structuralize(ap);
   }
-  if (out.type === 'object' && out.properties !== undefined && Object.keys(out.properties as Json).length === 0 && out['x-kubernetes-preserve-unknown-fields'] === true) {
+  if (
+    out.type === 'object' &&
+    out.properties !== undefined &&
+    Object.keys(out.properties as Json).length === 0 &&
+    out['x-kubernetes-preserve-unknown-fields'] === true
+  ) {
     delete out.properties;
   }
   return out;
@@ -36,9 +44,11 @@ const DESCRIPTIONS: Record<string, string> = {
   slirp: 'QEMU user networking; only on the pod network.',
   sriov: 'Pass an SR-IOV VF through (vfio); only on Multus/Genie networks.',
   macvtap: 'A macvtap on the pod interface.',
-  passt: 'passt user-mode networking; only on the pod network (discontinued in KubeVirt 1.3: use passtBinding).',
+  passt:
+    'passt user-mode networking; only on the pod network (discontinued in KubeVirt 1.3: use passtBinding).',
   passtBinding: 'passt user-mode networking (KubeVirt core binding); only on the pod network.',
-  binding: 'A network binding plugin registered in the cluster configuration (network.binding.NAME), e.g. {name: passt}.',
+  binding:
+    'A network binding plugin registered in the cluster configuration (network.binding.NAME), e.g. {name: passt}.',
   portRanges: 'Port ranges forwarded to a masquerade interface (PortRangesSpec feature gate).',
   resourceClaim: 'A DRA network device (NetworkDevicesWithDRA feature gate).',
   model: 'NIC model seen by the guest (default virtio).',
@@ -56,12 +66,17 @@ const DESCRIPTIONS: Record<string, string> = {
 
 function describe(schema: Json): Json {
   const props = schema.properties as Record<string, Json> | undefined;
-  for (const [k, v] of Object.entries(props ?? {})) if (DESCRIPTIONS[k] && v.description === undefined) v.description = DESCRIPTIONS[k];
+  for (const [k, v] of Object.entries(props ?? {}))
+    if (DESCRIPTIONS[k] && v.description === undefined) v.description = DESCRIPTIONS[k];
   return schema;
 }
 
 function jsonOf(schema: z.ZodType): Json {
-  return describe(structuralize(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' })) as Json);
+  return describe(
+    structuralize(
+      z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }),
+    ) as Json,
+  );
 }
 
 /** The openAPIV3Schema for a VirtualMachineInstance's network part (other fields preserved, unvalidated). */
@@ -74,7 +89,12 @@ export function crdOpenApiSchema(): Json {
   net.oneOf = ['pod', 'multus', 'genie'].map((s) => ({ required: [s] }));
   // Names are unique keys of both lists (server-side apply merges them by name).
   const listMapByName = { 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] };
-  const open = (properties: Json, extra: Json = {}): Json => ({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties, ...extra });
+  const open = (properties: Json, extra: Json = {}): Json => ({
+    type: 'object',
+    'x-kubernetes-preserve-unknown-fields': true,
+    properties,
+    ...extra,
+  });
   return {
     type: 'object',
     description: 'kubevirt.io/v1 VirtualMachineInstance: the network part (virtnet).',

@@ -3,7 +3,13 @@
 export * from './types.js';
 export { ISSUE_CODES, type IssueCode } from './issue-codes.js';
 export { formatFieldPath, type FieldPath, type SpecIssue } from './spec-issue.js';
-export { parseSpecDocuments, documentFromValue, type ParsedSpecFile, type SpecDocument, type SourcePosition } from './parse-documents.js';
+export {
+  parseSpecDocuments,
+  documentFromValue,
+  type ParsedSpecFile,
+  type SpecDocument,
+  type SourcePosition,
+} from './parse-documents.js';
 export { validateVmDocument, type ValidateOptions, type VmValidationResult } from './validate-vm.js';
 export { parseClusterConfig, type ClusterConfigResult } from './cluster-config.js';
 export { isLinuxInterfaceName, IFNAME_MAX_BYTES } from './linux-ifname.js';

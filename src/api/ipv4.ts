@@ -44,7 +44,13 @@ export function broadcastOf(address: number, prefixLength: number): number {
 
 /** Reads four bytes at `offset` as an address (the caller checks bounds). */
 export function readIpv4(bytes: Uint8Array, offset: number): number {
-  return (((bytes[offset] ?? 0) << 24) | ((bytes[offset + 1] ?? 0) << 16) | ((bytes[offset + 2] ?? 0) << 8) | (bytes[offset + 3] ?? 0)) >>> 0;
+  return (
+    (((bytes[offset] ?? 0) << 24) |
+      ((bytes[offset + 1] ?? 0) << 16) |
+      ((bytes[offset + 2] ?? 0) << 8) |
+      (bytes[offset + 3] ?? 0)) >>>
+    0
+  );
 }
 
 /** Writes an address as four bytes at `offset`. */

@@ -13,7 +13,12 @@ export function isLegacyInterface(raw: RawMap): boolean {
 }
 
 /** Translates one legacy element; `defaultName` is used when it has no name. */
-export function translateLegacyInterface(raw: RawMap, path: FieldPath, defaultName: string, issues: IssueCollector): InterfaceEntry {
+export function translateLegacyInterface(
+  raw: RawMap,
+  path: FieldPath,
+  defaultName: string,
+  issues: IssueCollector,
+): InterfaceEntry {
   const modern: RawMap = { ...raw };
   delete modern.type;
   delete modern.mac;
@@ -40,23 +45,46 @@ export function translateLegacyInterface(raw: RawMap, path: FieldPath, defaultNa
   if (raw.type === 'pod-network') {
     modern.bridge = {};
     aliases.bridge = ['type'];
-    issues.warn([...path, 'type'], 'LEGACY_POD_NETWORK', 'type: pod-network is a legacy form KubeVirt refuses: use `bridge: {}` on the interface and a network `{name: ' + String(modern.name) + ', pod: {}}` in spec.networks (mac.address → macAddress, model.type → model)');
+    issues.warn(
+      [...path, 'type'],
+      'LEGACY_POD_NETWORK',
+      'type: pod-network is a legacy form KubeVirt refuses: use `bridge: {}` on the interface and a network `{name: ' +
+        String(modern.name) +
+        ', pod: {}}` in spec.networks (mac.address → macAddress, model.type → model)',
+    );
   } else if (raw.type === 'direct') {
     modern.macvtap = {};
     aliases.macvtap = ['type'];
-    issues.warn([...path, 'type'], 'LEGACY_DIRECT', 'type: direct is a legacy form KubeVirt refuses: use `binding: {name: macvtap}` (or virtnet\'s `macvtap: {}`) on the interface and a network of the same name in spec.networks');
+    issues.warn(
+      [...path, 'type'],
+      'LEGACY_DIRECT',
+      "type: direct is a legacy form KubeVirt refuses: use `binding: {name: macvtap}` (or virtnet's `macvtap: {}`) on the interface and a network of the same name in spec.networks",
+    );
     const source = isRawMap(raw.source) ? raw.source : {};
-    if (raw.source !== undefined && !isRawMap(raw.source)) issues.error([...path, 'source'], 'TYPE_INVALID', 'source must be a map with dev and mode');
+    if (raw.source !== undefined && !isRawMap(raw.source))
+      issues.error([...path, 'source'], 'TYPE_INVALID', 'source must be a map with dev and mode');
     const dev = source.dev ?? 'eth0';
     if (typeof dev !== 'string' || !isLinuxInterfaceName(dev)) {
-      issues.error([...path, 'source', 'dev'], 'SOURCE_DEVICE_INVALID', `source.dev must be a pod interface name (at most 15 bytes, no "/", ":" or spaces), got ${JSON.stringify(dev)}`);
+      issues.error(
+        [...path, 'source', 'dev'],
+        'SOURCE_DEVICE_INVALID',
+        `source.dev must be a pod interface name (at most 15 bytes, no "/", ":" or spaces), got ${JSON.stringify(dev)}`,
+      );
     } else entry.sourceDevice = dev;
     const mode = source.mode ?? 'bridge';
     if (typeof mode !== 'string' || !(MACVTAP_MODES as readonly string[]).includes(mode)) {
-      issues.error([...path, 'source', 'mode'], 'MACVTAP_MODE_INVALID', `source.mode must be one of ${MACVTAP_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+      issues.error(
+        [...path, 'source', 'mode'],
+        'MACVTAP_MODE_INVALID',
+        `source.mode must be one of ${MACVTAP_MODES.join(', ')}, got ${JSON.stringify(mode)}`,
+      );
     } else entry.macvtapMode = mode as MacvtapMode;
   } else {
-    issues.error([...path, 'type'], 'LEGACY_TYPE_UNSUPPORTED', `interface type ${JSON.stringify(raw.type).slice(0, 66)} is not supported: use one of the bindings bridge, masquerade, sriov, passtBinding, binding: {name: PLUGIN} (or virtnet's slirp, macvtap, passt)`);
+    issues.error(
+      [...path, 'type'],
+      'LEGACY_TYPE_UNSUPPORTED',
+      `interface type ${JSON.stringify(raw.type).slice(0, 66)} is not supported: use one of the bindings bridge, masquerade, sriov, passtBinding, binding: {name: PLUGIN} (or virtnet's slirp, macvtap, passt)`,
+    );
   }
   return entry;
 }

@@ -18,9 +18,18 @@ export const LIST_CAPS = {
 } as const;
 
 /** `list` cut to the cap of `kind`, with an error at `path` when it was longer. */
-export function capped<T>(list: T[], kind: keyof typeof LIST_CAPS, path: FieldPath, issues: IssueCollector): T[] {
+export function capped<T>(
+  list: T[],
+  kind: keyof typeof LIST_CAPS,
+  path: FieldPath,
+  issues: IssueCollector,
+): T[] {
   const cap = LIST_CAPS[kind];
   if (list.length <= cap) return list;
-  issues.error(path, 'LIST_TOO_LONG', `${String(path[path.length - 1])} has ${list.length} entries; virtnet validates at most ${cap}`);
+  issues.error(
+    path,
+    'LIST_TOO_LONG',
+    `${String(path[path.length - 1])} has ${list.length} entries; virtnet validates at most ${cap}`,
+  );
   return list.slice(0, cap);
 }

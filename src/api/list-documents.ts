@@ -7,7 +7,12 @@ import type { SpecIssue } from './spec-issue.js';
 
 /** True for a `kind: ...List` document with an `items` list. */
 export function isListDocument(value: unknown): value is { kind: string; items: unknown[] } {
-  return isRawMap(value) && typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items);
+  return (
+    isRawMap(value) &&
+    typeof value.kind === 'string' &&
+    value.kind.endsWith('List') &&
+    Array.isArray(value.items)
+  );
 }
 
 /** The items of a List document as documents whose positions point into the List's text. */
@@ -26,5 +31,8 @@ export function listItemDocuments(doc: SpecDocument): SpecDocument[] {
 
 /** An item's issue as an issue of the List: its field under `items[i]`. */
 export function prefixIssue(issue: SpecIssue, itemIndex: number): SpecIssue {
-  return { ...issue, field: issue.field === '' ? `items[${itemIndex}]` : `items[${itemIndex}].${issue.field}` };
+  return {
+    ...issue,
+    field: issue.field === '' ? `items[${itemIndex}]` : `items[${itemIndex}].${issue.field}`,
+  };
 }

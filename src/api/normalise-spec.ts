@@ -32,7 +32,13 @@ export function normaliseInterface(entry: InterfaceEntry): InterfaceSpec {
       (p.ports ?? []).flatMap((port): PortSpec[] => {
         const protocol = port.protocol === undefined || port.protocol === '' ? 'TCP' : port.protocol;
         if ((protocol !== 'TCP' && protocol !== 'UDP') || port.port < 1 || port.port > 65535) return [];
-        return [{ ...(port.name !== undefined && port.name !== '' ? { name: port.name } : {}), protocol, port: port.port }];
+        return [
+          {
+            ...(port.name !== undefined && port.name !== '' ? { name: port.name } : {}),
+            protocol,
+            port: port.port,
+          },
+        ];
       }),
     ),
     state: p.state ?? 'up',
@@ -43,7 +49,8 @@ export function normaliseInterface(entry: InterfaceEntry): InterfaceSpec {
   if (p.pciAddress !== undefined) iface.pciAddress = normalisePciAddress(p.pciAddress);
   if (p.bootOrder !== undefined) iface.bootOrder = p.bootOrder;
   if (p.acpiIndex !== undefined && p.acpiIndex !== 0) iface.acpiIndex = p.acpiIndex;
-  if (isRawMap(entry.raw.binding) && typeof entry.raw.binding.name === 'string') iface.bindingPlugin = entry.raw.binding.name;
+  if (isRawMap(entry.raw.binding) && typeof entry.raw.binding.name === 'string')
+    iface.bindingPlugin = entry.raw.binding.name;
   if (entry.raw.passtBinding !== undefined) iface.bindingKey = 'passtBinding';
   if (p.tag !== undefined) iface.tag = p.tag;
   const d = p.dhcpOptions;
@@ -71,7 +78,10 @@ export function normaliseNetwork(entry: NetworkEntry): NetworkSpec {
     if (p.pod.vmIPv6NetworkCIDR !== undefined) source.vmIPv6NetworkCIDR = p.pod.vmIPv6NetworkCIDR;
   } else if (p.multus !== undefined) {
     const [a, b] = p.multus.networkName.split('/');
-    source = b === undefined ? { kind: 'multus', networkName: a!, default: p.multus.default ?? false } : { kind: 'multus', networkName: b, namespace: a!, default: p.multus.default ?? false };
+    source =
+      b === undefined
+        ? { kind: 'multus', networkName: a!, default: p.multus.default ?? false }
+        : { kind: 'multus', networkName: b, namespace: a!, default: p.multus.default ?? false };
   } else {
     source = { kind: 'genie', networkName: p.genie!.networkName };
   }

@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { parseSpecDocuments } from './parse-documents.js';
 
 test('positions of nested nodes, list items and missing fields (nearest ancestor)', () => {
-  const f = parseSpecDocuments('kind: VM\nspec:\n  networks:\n    - name: a\n      pod: {}\n    - name: b\n', 'f.yaml');
+  const f = parseSpecDocuments(
+    'kind: VM\nspec:\n  networks:\n    - name: a\n      pod: {}\n    - name: b\n',
+    'f.yaml',
+  );
   const d = f.documents[0]!;
   assert.deepEqual(d.locate(['spec', 'networks', 1, 'name']), { line: 6, column: 13 });
   assert.deepEqual(d.locate(['spec', 'networks', 0]), { line: 4, column: 7 });
@@ -33,7 +36,8 @@ test('duplicate keys are errors with line:column', () => {
 });
 
 test('JSON input keeps positions', () => {
-  const d = parseSpecDocuments('{\n  "kind": "VM",\n  "spec": {\n    "hostname": "x"\n  }\n}\n', 'f.json').documents[0]!;
+  const d = parseSpecDocuments('{\n  "kind": "VM",\n  "spec": {\n    "hostname": "x"\n  }\n}\n', 'f.json')
+    .documents[0]!;
   assert.deepEqual(d.locate(['spec', 'hostname']), { line: 4, column: 17 });
 });
 
@@ -43,13 +47,25 @@ test('an empty file is an issue of the file', () => {
 });
 
 test('a quoted string over several lines with unindented continuations reads as go-yaml and libyaml read it', () => {
-  const text = 'apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstance\nmetadata:\n  name: q\n  annotations:\n    note: "a long\ntext that \\"continues\\"\n  here"\n    other: \'it\'\'s\nfine\'\nspec: {}\n';
+  const text =
+    'apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstance\nmetadata:\n  name: q\n  annotations:\n    note: "a long\ntext that \\"continues\\"\n  here"\n    other: \'it\'\'s\nfine\'\nspec: {}\n';
   const parsed = parseSpecDocuments(text, 'q.yaml');
   assert.deepEqual(parsed.documents[0]!.errors, []);
   const value = parsed.documents[0]!.value as { metadata: { annotations: Record<string, string> } };
-  assert.deepEqual(value.metadata.annotations, { note: 'a long text that "continues" here', other: "it's fine" });
-  assert.deepEqual(parsed.documents[0]!.locate(['spec']), { line: 11, column: 7 }, 'line numbers are those of the file');
+  assert.deepEqual(value.metadata.annotations, {
+    note: 'a long text that "continues" here',
+    other: "it's fine",
+  });
+  assert.deepEqual(
+    parsed.documents[0]!.locate(['spec']),
+    { line: 11, column: 7 },
+    'line numbers are those of the file',
+  );
   const unclosed = parseSpecDocuments('metadata:\n  name: "q\nspec: {}\n', 'u.yaml');
-  assert.equal(unclosed.documents[0]!.errors[0]?.code, 'YAML_SYNTAX', 'a quote that never closes is still an error');
+  assert.equal(
+    unclosed.documents[0]!.errors[0]?.code,
+    'YAML_SYNTAX',
+    'a quote that never closes is still an error',
+  );
   assert.equal(unclosed.documents[0]!.errors[0]?.line, 2, 'reported where the quote opens');
 });

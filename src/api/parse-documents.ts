@@ -1,7 +1,16 @@
 // Reads spec text (YAML or JSON, several documents separated by `---`) into plain values that keep
 // their source positions, so every issue can name a line:column. Syntax errors and duplicate keys
 // become issues, never exceptions. Pure: takes text, not paths.
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import {
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  type Document,
+  type Node,
+} from 'yaml';
 import { formatFieldPath, type FieldPath, type SpecIssue } from './spec-issue.js';
 import { indentQuotedContinuation, neverClosedQuote } from './quoted-scalars.js';
 import { jsonSpecValue } from './json-spec-value.js';
@@ -39,15 +48,18 @@ export interface ParsedSpecFile {
 /** Where the node at `path` starts: the value node, or the key when the value is empty. */
 function locateNode(doc: Document, lines: LineCounter, path: FieldPath): SourcePosition | undefined {
   let node: unknown = doc.contents;
-  let best: number | undefined = (doc.contents)?.range?.[0];
+  let best: number | undefined = doc.contents?.range?.[0];
   for (const seg of path) {
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      const pair = node.items.find(
+        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
+      );
       if (!pair) break;
       const key = pair.key as Node;
       const value = pair.value as Node | null;
       const valueStart = value?.range?.[0];
-      const emptyValue = !value || (isScalar(value) && value.value === null && valueStart === value.range?.[1]);
+      const emptyValue =
+        !value || (isScalar(value) && value.value === null && valueStart === value.range?.[1]);
       best = emptyValue ? key.range?.[0] : (valueStart ?? key.range?.[0]);
       node = value;
     } else if (isSeq(node) && typeof seg === 'number') {
@@ -66,7 +78,12 @@ function locateNode(doc: Document, lines: LineCounter, path: FieldPath): SourceP
 const MAX_QUOTE_REPAIRS = 100;
 
 function parseAll(text: string, lines: LineCounter): Document.Parsed[] {
-  const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: true, merge: true }) as Document.Parsed[] | Document.Parsed;
+  const docs = parseAllDocuments(text, {
+    lineCounter: lines,
+    uniqueKeys: true,
+    prettyErrors: true,
+    merge: true,
+  }) as Document.Parsed[] | Document.Parsed;
   return Array.isArray(docs) ? docs : [docs];
 }
 
@@ -78,7 +95,9 @@ function parseWithQuoteRepairs(text: string): { docs: Document.Parsed[]; lines: 
   let lines = new LineCounter();
   let docs = parseAll(text, lines);
   for (let repairs = 0; repairs < MAX_QUOTE_REPAIRS; repairs++) {
-    const unclosed = docs.flatMap((d) => d.errors).find((e) => e.code === 'MISSING_CHAR' && /quote/.test(e.message) && e.linePos);
+    const unclosed = docs
+      .flatMap((d) => d.errors)
+      .find((e) => e.code === 'MISSING_CHAR' && /quote/.test(e.message) && e.linePos);
     const fixed = unclosed?.linePos ? indentQuotedContinuation(text, unclosed.linePos[0].line) : undefined;
     if (fixed === undefined) break;
     text = fixed;
@@ -106,17 +125,15 @@ export function parseSpecDocuments(text: string, file: string): ParsedSpecFile {
   const values = fastValues(text);
   if (values === undefined || values.length === 0) return parseWithPositions(text, file);
   let positioned: ParsedSpecFile | undefined;
-  const documents = values.map(
-    (value, index): SpecDocument => ({
-      file,
-      index,
-      count: values.length,
-      value,
-      errors: [],
-      warnings: [],
-      locate: (path) => (positioned ??= parseWithPositions(text, file)).documents[index]?.locate(path),
-    }),
-  );
+  const documents = values.map((value, index): SpecDocument => ({
+    file,
+    index,
+    count: values.length,
+    value,
+    errors: [],
+    warnings: [],
+    locate: (path) => (positioned ??= parseWithPositions(text, file)).documents[index]?.locate(path),
+  }));
   return { file, documents, errors: [] };
 }
 
@@ -128,25 +145,54 @@ export function parseWithPositions(text: string, file: string): ParsedSpecFile {
     ({ docs, lines } = parseWithQuoteRepairs(text));
   } catch (err) {
     // parseAllDocuments reports problems as data; this guards against an unexpected throw on odd input.
-    return { file, documents: [], errors: [{ field: '', code: 'YAML_SYNTAX', message: describeParseFailure(err), line: 1, column: 1 }] };
+    return {
+      file,
+      documents: [],
+      errors: [{ field: '', code: 'YAML_SYNTAX', message: describeParseFailure(err), line: 1, column: 1 }],
+    };
   }
   // Empty documents (a trailing `---`, comments only, a bare `null`) are not VMs; drop them.
-  const nonEmpty = docs.filter((d) => d.errors.length > 0 || !(d.contents === null || (isScalar(d.contents) && d.contents.value === null)));
+  const nonEmpty = docs.filter(
+    (d) =>
+      d.errors.length > 0 || !(d.contents === null || (isScalar(d.contents) && d.contents.value === null)),
+  );
   const sourceLines = text.split('\n');
   const documents = nonEmpty.map((doc, index): SpecDocument => {
-    const toIssue = (e: { code: string; message: string; linePos?: [{ line: number; col: number }] | [{ line: number; col: number }, { line: number; col: number }] }, kind: 'error' | 'warning'): SpecIssue => {
-      const code = kind === 'warning' ? 'YAML_WARNING' : e.code === 'DUPLICATE_KEY' ? 'YAML_DUPLICATE_KEY' : 'YAML_SYNTAX';
-      const first = /Maximum call stack/.test(e.message) ? 'the document nests too deeply to read' : (e.message.split('\n')[0] ?? e.message);
-      const issue: SpecIssue = { field: '', code, message: first.replace(/ at line \d+, column \d+:?\s*$/, '') };
+    const toIssue = (
+      e: {
+        code: string;
+        message: string;
+        linePos?:
+          [{ line: number; col: number }] | [{ line: number; col: number }, { line: number; col: number }];
+      },
+      kind: 'error' | 'warning',
+    ): SpecIssue => {
+      const code =
+        kind === 'warning'
+          ? 'YAML_WARNING'
+          : e.code === 'DUPLICATE_KEY'
+            ? 'YAML_DUPLICATE_KEY'
+            : 'YAML_SYNTAX';
+      const first = /Maximum call stack/.test(e.message)
+        ? 'the document nests too deeply to read'
+        : (e.message.split('\n')[0] ?? e.message);
+      const issue: SpecIssue = {
+        field: '',
+        code,
+        message: first.replace(/ at line \d+, column \d+:?\s*$/, ''),
+      };
       if (e.linePos) {
         issue.line = e.linePos[0].line;
         issue.column = e.linePos[0].col;
         // The parser reports a quote that never closes where the text ends; the author wants where it opens.
-        const open = e.code === 'MISSING_CHAR' && /quote/.test(e.message) ? neverClosedQuote(text) : undefined;
+        const open =
+          e.code === 'MISSING_CHAR' && /quote/.test(e.message) ? neverClosedQuote(text) : undefined;
         if (open) Object.assign(issue, open);
         if (code === 'YAML_DUPLICATE_KEY') {
           // The parser's message does not say which key; the text at the position does.
-          const key = /^\s*(?:"([^"]*)"|'([^']*)'|([^:#{}[\],]+?))\s*:/.exec(sourceLines[issue.line - 1]?.slice(issue.column - 1) ?? '');
+          const key = /^\s*(?:"([^"]*)"|'([^']*)'|([^:#{}[\],]+?))\s*:/.exec(
+            sourceLines[issue.line - 1]?.slice(issue.column - 1) ?? '',
+          );
           const name = key?.[1] ?? key?.[2] ?? key?.[3];
           if (name !== undefined) issue.message = `duplicate key "${name}": a map may hold each key once`;
         }
@@ -161,7 +207,12 @@ export function parseWithPositions(text: string, file: string): ParsedSpecFile {
         value = doc.toJS({ maxAliasCount: 100 });
       } catch (err) {
         // Alias bombs and broken anchors surface here.
-        errors.push({ field: '', code: 'YAML_SYNTAX', message: describeParseFailure(err), ...locateOrStart(doc, lines) });
+        errors.push({
+          field: '',
+          code: 'YAML_SYNTAX',
+          message: describeParseFailure(err),
+          ...locateOrStart(doc, lines),
+        });
       }
     }
     return {
@@ -175,7 +226,8 @@ export function parseWithPositions(text: string, file: string): ParsedSpecFile {
     };
   });
   const errors: SpecIssue[] = [];
-  if (documents.length === 0) errors.push({ field: '', code: 'EMPTY_FILE', message: 'the file holds no document', line: 1, column: 1 });
+  if (documents.length === 0)
+    errors.push({ field: '', code: 'EMPTY_FILE', message: 'the file holds no document', line: 1, column: 1 });
   return { file, documents, errors };
 }
 

@@ -6,7 +6,10 @@ import { parseSpecDocuments } from './parse-documents.js';
 import { renderDefaultedDocument } from './render-defaults.js';
 import { validateVmDocument } from './validate-vm.js';
 
-const dirs = [join(import.meta.dirname, '..', '..', 'examples'), join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'specs', 'corpus', 'valid')];
+const dirs = [
+  join(import.meta.dirname, '..', '..', 'examples'),
+  join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'specs', 'corpus', 'valid'),
+];
 
 test('the defaulted document validates again to the same VmSpec (a webhook is idempotent)', () => {
   let checked = 0;

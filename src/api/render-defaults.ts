@@ -15,7 +15,12 @@ function renderInterface(i: InterfaceSpec): RawMap {
   const out: RawMap = { name: i.name, ...renderBinding(i), model: i.model };
   if (i.macAddress !== undefined) out.macAddress = i.macAddress;
   if (i.pciAddress !== undefined) out.pciAddress = i.pciAddress;
-  if (i.ports.length > 0) out.ports = i.ports.map((p) => ({ ...(p.name !== undefined ? { name: p.name } : {}), protocol: p.protocol, port: p.port }));
+  if (i.ports.length > 0)
+    out.ports = i.ports.map((p) => ({
+      ...(p.name !== undefined ? { name: p.name } : {}),
+      protocol: p.protocol,
+      port: p.port,
+    }));
   if (i.bootOrder !== undefined) out.bootOrder = i.bootOrder;
   if (i.dhcpOptions !== undefined) {
     const d = i.dhcpOptions;
@@ -42,7 +47,13 @@ function renderNetwork(n: NetworkSpec): RawMap {
       return { name: n.name, pod };
     }
     case 'multus':
-      return { name: n.name, multus: { networkName: s.namespace !== undefined ? `${s.namespace}/${s.networkName}` : s.networkName, ...(s.default ? { default: true } : {}) } };
+      return {
+        name: n.name,
+        multus: {
+          networkName: s.namespace !== undefined ? `${s.namespace}/${s.networkName}` : s.networkName,
+          ...(s.default ? { default: true } : {}),
+        },
+      };
     case 'genie':
       return { name: n.name, genie: { networkName: s.networkName } };
   }
@@ -66,7 +77,8 @@ export function renderDefaultedDocument(value: unknown, spec: VmSpec): RawMap {
   if (!isRawMap(domain.devices)) domain.devices = {};
   const devices = domain.devices as RawMap;
   devices.interfaces = spec.interfaces.map(renderInterface);
-  if (devices.autoattachPodInterface !== undefined) devices.autoattachPodInterface = spec.autoattachPodInterface;
+  if (devices.autoattachPodInterface !== undefined)
+    devices.autoattachPodInterface = spec.autoattachPodInterface;
   if (spec.networkInterfaceMultiqueue) devices.networkInterfaceMultiqueue = true;
   root.networks = spec.networks.map(renderNetwork);
   return doc;

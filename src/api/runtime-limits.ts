@@ -25,7 +25,13 @@ export const MAX_MEMORY_MIB = 1024 * 1024;
 const FIRST_FREE_PCI_SLOT = 2;
 
 /** The VM name's length limit from its socket paths. */
-export function checkVmNameFitsSockets(name: string, stateDir: string, hasPasst: boolean, issues: IssueCollector, path: FieldPath): void {
+export function checkVmNameFitsSockets(
+  name: string,
+  stateDir: string,
+  hasPasst: boolean,
+  issues: IssueCollector,
+  path: FieldPath,
+): void {
   const suffix = hasPasst ? PASST_SOCKET_SUFFIX : QMP_SOCKET_SUFFIX;
   const fixed = Buffer.byteLength(`${stateDir}/vms/${suffix}`);
   const room = MAX_SOCKET_PATH_BYTES - fixed;
@@ -48,25 +54,40 @@ export function checkVcpus(domain: RawMap | undefined, domainPath: FieldPath, is
     const v = cpu[key];
     if (v === undefined || v === null) continue;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-      issues.error([...domainPath, 'cpu', key], 'VCPUS_RANGE', `cpu.${key} must be a positive integer, got ${JSON.stringify(v)}`);
+      issues.error(
+        [...domainPath, 'cpu', key],
+        'VCPUS_RANGE',
+        `cpu.${key} must be a positive integer, got ${JSON.stringify(v)}`,
+      );
       return;
     }
     product *= v;
     if (v > MAX_VCPUS) {
-      issues.error([...domainPath, 'cpu', key], 'VCPUS_RANGE', `cpu.${key} is ${v}; the embedded machine (QEMU i440fx) takes at most ${MAX_VCPUS} vCPUs`);
+      issues.error(
+        [...domainPath, 'cpu', key],
+        'VCPUS_RANGE',
+        `cpu.${key} is ${v}; the embedded machine (QEMU i440fx) takes at most ${MAX_VCPUS} vCPUs`,
+      );
       return;
     }
   }
-  if (product > MAX_VCPUS) issues.error([...domainPath, 'cpu'], 'VCPUS_RANGE', `sockets × cores × threads is ${product}; the embedded machine (QEMU i440fx) takes at most ${MAX_VCPUS} vCPUs`);
+  if (product > MAX_VCPUS)
+    issues.error(
+      [...domainPath, 'cpu'],
+      'VCPUS_RANGE',
+      `sockets × cores × threads is ${product}; the embedded machine (QEMU i440fx) takes at most ${MAX_VCPUS} vCPUs`,
+    );
 }
 
 /** The memory field the VM's size comes from (memory.guest, else requests, else limits) and its path. */
 function memoryField(domain: RawMap, domainPath: FieldPath): { value: unknown; path: FieldPath } | undefined {
-  if (isRawMap(domain.memory) && domain.memory.guest !== undefined && domain.memory.guest !== null) return { value: domain.memory.guest, path: [...domainPath, 'memory', 'guest'] };
+  if (isRawMap(domain.memory) && domain.memory.guest !== undefined && domain.memory.guest !== null)
+    return { value: domain.memory.guest, path: [...domainPath, 'memory', 'guest'] };
   const resources = isRawMap(domain.resources) ? domain.resources : {};
   for (const kind of ['requests', 'limits'] as const) {
     const r = resources[kind];
-    if (isRawMap(r) && r.memory !== undefined && r.memory !== null) return { value: r.memory, path: [...domainPath, 'resources', kind, 'memory'] };
+    if (isRawMap(r) && r.memory !== undefined && r.memory !== null)
+      return { value: r.memory, path: [...domainPath, 'resources', kind, 'memory'] };
   }
   return undefined;
 }
@@ -77,11 +98,25 @@ export function checkMemory(domain: RawMap | undefined, domainPath: FieldPath, i
   if (!field) return;
   const bytes = quantityBytes(field.value);
   if (bytes === undefined) {
-    issues.error(field.path, 'MEMORY_RANGE', `${JSON.stringify(field.value).slice(0, 64)} is not a memory quantity like 512Mi or 2Gi`);
+    issues.error(
+      field.path,
+      'MEMORY_RANGE',
+      `${JSON.stringify(field.value).slice(0, 64)} is not a memory quantity like 512Mi or 2Gi`,
+    );
     return;
   }
-  if (bytes < MIN_MEMORY_BYTES) issues.error(field.path, 'MEMORY_RANGE', `${String(field.value)} is below 1M, the least guest memory KubeVirt and QEMU take`);
-  else if (bytes / 2 ** 20 > MAX_MEMORY_MIB) issues.error(field.path, 'MEMORY_RANGE', `${String(field.value).slice(0, 64)} is above 1 TiB, more than QEMU can map for a guest (40 physical address bits)`);
+  if (bytes < MIN_MEMORY_BYTES)
+    issues.error(
+      field.path,
+      'MEMORY_RANGE',
+      `${String(field.value)} is below 1M, the least guest memory KubeVirt and QEMU take`,
+    );
+  else if (bytes / 2 ** 20 > MAX_MEMORY_MIB)
+    issues.error(
+      field.path,
+      'MEMORY_RANGE',
+      `${String(field.value).slice(0, 64)} is above 1 TiB, more than QEMU can map for a guest (40 physical address bits)`,
+    );
 }
 
 /** A NIC's pciAddress must be on bus 0000:00, slot 02-1f: the embedded machine has no other bus. */
@@ -89,8 +124,16 @@ export function checkPciAddressUsable(text: string, path: FieldPath, issues: Iss
   const [domain, bus, slotFn] = text.toLowerCase().split(':');
   const slot = parseInt(slotFn?.split('.')[0] ?? '', 16);
   if (domain !== '0000' || bus !== '00') {
-    issues.error(path, 'PCI_ADDRESS_UNUSABLE', `PCI address ${text} is not on bus 0000:00, the only PCI bus of the embedded machine (KubeVirt accepts it; QEMU would not start)`);
+    issues.error(
+      path,
+      'PCI_ADDRESS_UNUSABLE',
+      `PCI address ${text} is not on bus 0000:00, the only PCI bus of the embedded machine (KubeVirt accepts it; QEMU would not start)`,
+    );
   } else if (slot < FIRST_FREE_PCI_SLOT) {
-    issues.error(path, 'PCI_ADDRESS_UNUSABLE', `PCI slot ${slotFn} is taken by the machine (00: host bridge, 01: PIIX3); use a slot from 02 to 1f`);
+    issues.error(
+      path,
+      'PCI_ADDRESS_UNUSABLE',
+      `PCI slot ${slotFn} is taken by the machine (00: host bridge, 01: PIIX3); use a slot from 02 to 1f`,
+    );
   }
 }

@@ -38,7 +38,11 @@ export interface NetworkEntry {
 }
 
 /** Path of a key of an entry, following legacy aliases. */
-export function entryFieldPath(entry: { path: FieldPath; aliases?: Record<string, FieldPath> }, key: string, ...rest: (string | number)[]): FieldPath {
+export function entryFieldPath(
+  entry: { path: FieldPath; aliases?: Record<string, FieldPath> },
+  key: string,
+  ...rest: (string | number)[]
+): FieldPath {
   const alias = entry.aliases?.[key];
   return alias ? [...entry.path, ...alias, ...rest] : [...entry.path, key, ...rest];
 }

@@ -78,7 +78,13 @@ export interface NetworkSpec {
 }
 
 /** The document kinds that hold a VM (the legacy `kind: VM` included). */
-export const VM_KINDS = ['VirtualMachineInstance', 'VirtualMachine', 'VirtualMachineInstanceReplicaSet', 'VirtualMachinePool', 'VM'] as const;
+export const VM_KINDS = [
+  'VirtualMachineInstance',
+  'VirtualMachine',
+  'VirtualMachineInstanceReplicaSet',
+  'VirtualMachinePool',
+  'VM',
+] as const;
 export type VmKind = (typeof VM_KINDS)[number];
 
 /** The network part of a VM, normalised from VirtualMachineInstance, VirtualMachine or seed `kind: VM`. */

@@ -17,7 +17,11 @@ export function distance(a: string, b: string): number {
     row[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+      row[j] = Math.min(
+        row[j]! + 1,
+        row[j - 1]! + 1,
+        prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1),
+      );
       prev = cur;
     }
   }
@@ -44,7 +48,14 @@ export function warnUnknownKeys(
       onMisplaced(issues, [...path, key], where);
       continue;
     }
-    const close = key.length > MAX_COMPARED_KEY_CHARS ? undefined : known.filter((k) => distance(key, k) <= 2).sort((x, y) => distance(key, x) - distance(key, y))[0];
-    issues.warn([...path, key], 'UNKNOWN_FIELD', `${key.length > MAX_COMPARED_KEY_CHARS ? shown(key) : key} is not a field here and is ignored${close ? `; did you mean ${close}?` : ''}`);
+    const close =
+      key.length > MAX_COMPARED_KEY_CHARS
+        ? undefined
+        : known.filter((k) => distance(key, k) <= 2).sort((x, y) => distance(key, x) - distance(key, y))[0];
+    issues.warn(
+      [...path, key],
+      'UNKNOWN_FIELD',
+      `${key.length > MAX_COMPARED_KEY_CHARS ? shown(key) : key} is not a field here and is ignored${close ? `; did you mean ${close}?` : ''}`,
+    );
   }
 }

@@ -4,7 +4,8 @@ import { parseSpecDocuments } from './parse-documents.js';
 import { validateVmDocument } from './validate-vm.js';
 import { DEFAULT_CLUSTER_CONFIG } from './types.js';
 
-const first = (text: string, file = 'vm.yaml') => validateVmDocument(parseSpecDocuments(text, file).documents[0]);
+const first = (text: string, file = 'vm.yaml') =>
+  validateVmDocument(parseSpecDocuments(text, file).documents[0]);
 
 test('normalises: Multus ns/name split, MAC lower-case, model/protocol/state defaults, vcpus and memory', () => {
   const r = first(`apiVersion: kubevirt.io/v1
@@ -45,8 +46,24 @@ spec:
       { name: 'red', source: { kind: 'multus', networkName: 'red', namespace: 'infra', default: false } },
     ],
     interfaces: [
-      { name: 'default', binding: 'masquerade', model: 'virtio', ports: [{ protocol: 'TCP', port: 80 }], state: 'up', macAddress: 'de:ad:00:00:be:af' },
-      { name: 'red', binding: 'bridge', model: 'virtio', ports: [], state: 'up', pciAddress: '0000:00:0a.0', acpiIndex: 3, tag: 'data' },
+      {
+        name: 'default',
+        binding: 'masquerade',
+        model: 'virtio',
+        ports: [{ protocol: 'TCP', port: 80 }],
+        state: 'up',
+        macAddress: 'de:ad:00:00:be:af',
+      },
+      {
+        name: 'red',
+        binding: 'bridge',
+        model: 'virtio',
+        ports: [],
+        state: 'up',
+        pciAddress: '0000:00:0a.0',
+        acpiIndex: 3,
+        tag: 'data',
+      },
     ],
     networkInterfaceMultiqueue: false,
     autoattachPodInterface: true,
@@ -83,19 +100,35 @@ spec:
 });
 
 test('a plain value (no text) validates too, without positions', () => {
-  const r = validateVmDocument({ kind: 'VM', spec: { domain: { devices: { interfaces: [{ name: 'default', slirp: {} }] } }, networks: [{ name: 'default', pod: {} }] } });
+  const r = validateVmDocument({
+    kind: 'VM',
+    spec: {
+      domain: { devices: { interfaces: [{ name: 'default', slirp: {} }] } },
+      networks: [{ name: 'default', pod: {} }],
+    },
+  });
   assert.equal(r.spec?.interfaces[0]?.binding, 'slirp');
   const bad = validateVmDocument({ kind: 'VM', spec: { networks: 'x' } });
-  assert.deepEqual(bad.errors.map((e) => [e.code, e.field, e.line]), [['TYPE_INVALID', 'spec.networks', undefined]]);
+  assert.deepEqual(
+    bad.errors.map((e) => [e.code, e.field, e.line]),
+    [['TYPE_INVALID', 'spec.networks', undefined]],
+  );
 });
 
 test('VirtualMachine paths go through spec.template.spec', () => {
-  const r = first('kind: VirtualMachine\nmetadata: {name: v}\nspec:\n  template:\n    spec:\n      networks:\n      - name: x\n        pod: {}\n');
-  assert.deepEqual(r.errors.map((e) => e.field), ['spec.template.spec.networks[0].name']);
+  const r = first(
+    'kind: VirtualMachine\nmetadata: {name: v}\nspec:\n  template:\n    spec:\n      networks:\n      - name: x\n        pod: {}\n',
+  );
+  assert.deepEqual(
+    r.errors.map((e) => e.field),
+    ['spec.template.spec.networks[0].name'],
+  );
 });
 
 test('other kinds beside VMs are skipped with a warning; unknown kinds are errors', () => {
-  const nad = first('apiVersion: k8s.cni.cncf.io/v1\nkind: NetworkAttachmentDefinition\nmetadata: {name: n}\n');
+  const nad = first(
+    'apiVersion: k8s.cni.cncf.io/v1\nkind: NetworkAttachmentDefinition\nmetadata: {name: n}\n',
+  );
   assert.equal(nad.ignored, true);
   assert.equal(nad.spec, undefined);
   assert.deepEqual(nad.errors, []);
@@ -104,15 +137,27 @@ test('other kinds beside VMs are skipped with a warning; unknown kinds are error
 });
 
 test('the cluster default binding is used for the added interface', () => {
-  const r = validateVmDocument(parseSpecDocuments('kind: VM\n', 'x.yaml').documents[0], { ...DEFAULT_CLUSTER_CONFIG, permitBridgeInterfaceOnPodNetwork: false, defaultNetworkInterface: 'masquerade' });
-  assert.deepEqual(r.spec?.interfaces.map((i) => [i.name, i.binding]), [['default', 'masquerade']]);
+  const r = validateVmDocument(parseSpecDocuments('kind: VM\n', 'x.yaml').documents[0], {
+    ...DEFAULT_CLUSTER_CONFIG,
+    permitBridgeInterfaceOnPodNetwork: false,
+    defaultNetworkInterface: 'masquerade',
+  });
+  assert.deepEqual(
+    r.spec?.interfaces.map((i) => [i.name, i.binding]),
+    [['default', 'masquerade']],
+  );
   assert.equal(r.spec?.name, 'x');
 });
 
 test('typos inside the network part are warnings with a suggestion, not silent', () => {
-  const r = first('kind: VM\nspec:\n  domain:\n    devices:\n      interfaces:\n      - {name: default, masquerade: {}, macAdress: "02:00:00:00:00:01"}\n  networks:\n  - {name: default, pod: {}}\n');
+  const r = first(
+    'kind: VM\nspec:\n  domain:\n    devices:\n      interfaces:\n      - {name: default, masquerade: {}, macAdress: "02:00:00:00:00:01"}\n  networks:\n  - {name: default, pod: {}}\n',
+  );
   assert.deepEqual(r.errors, []);
-  assert.deepEqual(r.warnings.map((w) => [w.code, w.field, w.line]), [['UNKNOWN_FIELD', 'spec.domain.devices.interfaces[0].macAdress', 6]]);
+  assert.deepEqual(
+    r.warnings.map((w) => [w.code, w.field, w.line]),
+    [['UNKNOWN_FIELD', 'spec.domain.devices.interfaces[0].macAdress', 6]],
+  );
   assert.match(r.warnings[0]!.message, /did you mean macAddress\?/);
 });
 

@@ -8,16 +8,36 @@ import { isLegacyInterface, translateLegacyInterface } from './legacy-interfaces
 import { bindingOf, checkNetworkRules } from './network-rules.js';
 import { normaliseInterface, normaliseNetwork } from './normalise-spec.js';
 import { quantityMiB } from './quantity.js';
-import { entryFieldPath, isRawMap, type InterfaceEntry, type NetworkEntry, type RawMap } from './spec-entries.js';
+import {
+  entryFieldPath,
+  isRawMap,
+  type InterfaceEntry,
+  type NetworkEntry,
+  type RawMap,
+} from './spec-entries.js';
 import type { FieldPath, SpecIssue } from './spec-issue.js';
 import { DEFAULT_CLUSTER_CONFIG, VM_KINDS, type ClusterConfig, type VmKind, type VmSpec } from './types.js';
 import { apiVersionPattern, checkDocumentShape, COMPANION_KINDS, specRootPath } from './document-shape.js';
 import { capped } from './list-caps.js';
-import { checkMemory, checkPciAddressUsable, checkVcpus, checkVmNameFitsSockets, DEFAULT_STATE_DIR } from './runtime-limits.js';
+import {
+  checkMemory,
+  checkPciAddressUsable,
+  checkVcpus,
+  checkVmNameFitsSockets,
+  DEFAULT_STATE_DIR,
+} from './runtime-limits.js';
 import { checkVmiRules } from './vmi-rules.js';
 import { shown } from './shown-value.js';
 import { deriveVmName } from './vm-name.js';
-import { dhcpOptionsSchema, interfaceSchema, metadataSchema, networkSchema, portRangeSchema, portSchema, vmiSpecSchema } from './vm-schema.js';
+import {
+  dhcpOptionsSchema,
+  interfaceSchema,
+  metadataSchema,
+  networkSchema,
+  portRangeSchema,
+  portSchema,
+  vmiSpecSchema,
+} from './vm-schema.js';
 import { distance, warnUnknownKeys } from './unknown-fields.js';
 import { translateZodIssue, valueAt } from './zod-issues.js';
 import type { z } from 'zod';
@@ -36,7 +56,12 @@ function isSpecDocument(v: unknown): v is SpecDocument {
 }
 
 /** Records the zod issues of `input` at `base`, following legacy aliases of the first key. */
-function reportSchema<T extends z.ZodType>(schema: T, input: unknown, base: { path: FieldPath; aliases?: Record<string, FieldPath> }, issues: IssueCollector): z.output<T> | undefined {
+function reportSchema<T extends z.ZodType>(
+  schema: T,
+  input: unknown,
+  base: { path: FieldPath; aliases?: Record<string, FieldPath> },
+  issues: IssueCollector,
+): z.output<T> | undefined {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   for (const zi of result.error.issues) {
@@ -53,7 +78,12 @@ function reportSchema<T extends z.ZodType>(schema: T, input: unknown, base: { pa
 function byPosition(list: SpecIssue[]): SpecIssue[] {
   return list
     .map((issue, i) => ({ issue, i }))
-    .sort((a, b) => (a.issue.line ?? 0) - (b.issue.line ?? 0) || (a.issue.column ?? 0) - (b.issue.column ?? 0) || a.i - b.i)
+    .sort(
+      (a, b) =>
+        (a.issue.line ?? 0) - (b.issue.line ?? 0) ||
+        (a.issue.column ?? 0) - (b.issue.column ?? 0) ||
+        a.i - b.i,
+    )
     .map((x) => x.issue);
 }
 
@@ -75,16 +105,31 @@ function memoryOf(domain: RawMap | undefined): number | undefined {
 }
 
 /** Warns about unknown keys in interfaces, networks and their known sub-objects (typos). */
-function warnUnknownNetworkFields(interfaces: InterfaceEntry[], networks: NetworkEntry[], issues: IssueCollector): void {
+function warnUnknownNetworkFields(
+  interfaces: InterfaceEntry[],
+  networks: NetworkEntry[],
+  issues: IssueCollector,
+): void {
   const ifaceKeys = Object.keys(interfaceSchema.shape);
   for (const e of interfaces) {
     if (e.legacy) continue;
     if (e.path[e.path.length - 1] === 'interfaces') continue; // the defaulted interface
     warnUnknownKeys(e.raw, ifaceKeys, e.path, issues);
-    if (Array.isArray(e.raw.ports)) e.raw.ports.forEach((p, i) => warnUnknownKeys(p, Object.keys(portSchema.shape), [...e.path, 'ports', i], issues));
-    if (Array.isArray(e.raw.portRanges)) e.raw.portRanges.forEach((p, i) => warnUnknownKeys(p, Object.keys(portRangeSchema.shape), [...e.path, 'portRanges', i], issues));
+    if (Array.isArray(e.raw.ports))
+      e.raw.ports.forEach((p, i) =>
+        warnUnknownKeys(p, Object.keys(portSchema.shape), [...e.path, 'ports', i], issues),
+      );
+    if (Array.isArray(e.raw.portRanges))
+      e.raw.portRanges.forEach((p, i) =>
+        warnUnknownKeys(p, Object.keys(portRangeSchema.shape), [...e.path, 'portRanges', i], issues),
+      );
     if (isRawMap(e.raw.binding)) warnUnknownKeys(e.raw.binding, ['name'], [...e.path, 'binding'], issues);
-    warnUnknownKeys(e.raw.dhcpOptions, Object.keys(dhcpOptionsSchema.shape), [...e.path, 'dhcpOptions'], issues);
+    warnUnknownKeys(
+      e.raw.dhcpOptions,
+      Object.keys(dhcpOptionsSchema.shape),
+      [...e.path, 'dhcpOptions'],
+      issues,
+    );
   }
   for (const n of networks) {
     if (n.synthesized) continue;
@@ -115,36 +160,68 @@ export function withoutNulls(v: unknown): unknown {
 }
 
 /** Validates one document; `doc` is a SpecDocument (from parseSpecDocuments) or a plain value (then issues carry no line:column). */
-export function validateVmDocument(doc: unknown, clusterConfig: ClusterConfig = DEFAULT_CLUSTER_CONFIG, options: ValidateOptions = {}): VmValidationResult {
+export function validateVmDocument(
+  doc: unknown,
+  clusterConfig: ClusterConfig = DEFAULT_CLUSTER_CONFIG,
+  options: ValidateOptions = {},
+): VmValidationResult {
   const d = isSpecDocument(doc) ? doc : documentFromValue(doc);
   if (d.errors.length > 0) return { errors: [...d.errors], warnings: [...d.warnings] };
   const issues = new IssueCollector(d);
   issues.warnings.push(...d.warnings);
-  const done = (): VmValidationResult => ({ errors: byPosition(issues.errors), warnings: byPosition(issues.warnings) });
+  const done = (): VmValidationResult => ({
+    errors: byPosition(issues.errors),
+    warnings: byPosition(issues.warnings),
+  });
   const v = withoutNulls(d.value);
   if (!isRawMap(v)) {
     issues.error([], 'DOCUMENT_NOT_OBJECT', 'a VM document must be a map with kind, metadata and spec');
     return done();
   }
   if (v.kind === undefined) {
-    issues.error([], 'KIND_MISSING', 'kind is missing: use VirtualMachineInstance, VirtualMachine, VirtualMachineInstanceReplicaSet, VirtualMachinePool or VM');
+    issues.error(
+      [],
+      'KIND_MISSING',
+      'kind is missing: use VirtualMachineInstance, VirtualMachine, VirtualMachineInstanceReplicaSet, VirtualMachinePool or VM',
+    );
     return done();
   }
   if (typeof v.kind !== 'string' || !(VM_KINDS as readonly string[]).includes(v.kind)) {
     const kindText = typeof v.kind === 'string' ? v.kind : '';
     // A misspelt VM kind is an error, not a skipped document.
-    const meant = kindText.length <= 64 ? VM_KINDS.find((k) => k !== 'VM' && distance(kindText, k) <= 3) : undefined;
-    if (meant === undefined && (COMPANION_KINDS.has(kindText) || (typeof v.apiVersion === 'string' && /(^|\.)kubevirt\.io\//.test(v.apiVersion)))) {
-      issues.warn(['kind'], 'DOCUMENT_IGNORED', `a ${kindText.length > 64 ? shown(kindText) : kindText} is not a VM; skipped`);
+    const meant =
+      kindText.length <= 64 ? VM_KINDS.find((k) => k !== 'VM' && distance(kindText, k) <= 3) : undefined;
+    if (
+      meant === undefined &&
+      (COMPANION_KINDS.has(kindText) ||
+        (typeof v.apiVersion === 'string' && /(^|\.)kubevirt\.io\//.test(v.apiVersion)))
+    ) {
+      issues.warn(
+        ['kind'],
+        'DOCUMENT_IGNORED',
+        `a ${kindText.length > 64 ? shown(kindText) : kindText} is not a VM; skipped`,
+      );
       return { ...done(), ignored: true };
     }
-    issues.error(['kind'], 'KIND_UNSUPPORTED', `kind ${typeof v.kind === 'string' ? shown(v.kind) : JSON.stringify(v.kind)} is not VirtualMachineInstance, VirtualMachine, VirtualMachineInstanceReplicaSet, VirtualMachinePool or VM${meant ? `; did you mean ${meant}?` : ''}`);
+    issues.error(
+      ['kind'],
+      'KIND_UNSUPPORTED',
+      `kind ${typeof v.kind === 'string' ? shown(v.kind) : JSON.stringify(v.kind)} is not VirtualMachineInstance, VirtualMachine, VirtualMachineInstanceReplicaSet, VirtualMachinePool or VM${meant ? `; did you mean ${meant}?` : ''}`,
+    );
     return done();
   }
   const kind = v.kind as VmKind;
   const apiVersion = apiVersionPattern(kind);
-  if (apiVersion && v.apiVersion !== undefined && !(typeof v.apiVersion === 'string' && apiVersion.test(v.apiVersion))) {
-    issues.warn(['apiVersion'], 'API_VERSION_UNKNOWN', `apiVersion ${typeof v.apiVersion === 'string' ? shown(v.apiVersion) : JSON.stringify(v.apiVersion)} is not ${kind === 'VirtualMachinePool' ? 'pool.kubevirt.io/v1beta1' : 'kubevirt.io/v1'}; read as that`);
+  if (
+    apiVersion &&
+    v.apiVersion !== undefined &&
+    !(typeof v.apiVersion === 'string' && apiVersion.test(v.apiVersion))
+  ) {
+    issues.warn(
+      ['apiVersion'],
+      'API_VERSION_UNKNOWN',
+      `apiVersion ${typeof v.apiVersion === 'string' ? shown(v.apiVersion) : JSON.stringify(v.apiVersion)} is not ${kind === 'VirtualMachinePool' ? 'pool.kubevirt.io/v1beta1' : 'kubevirt.io/v1'}; read as that`,
+    );
   }
   const metadata = v.metadata === undefined ? {} : v.metadata;
   const meta = reportSchema(metadataSchema, metadata, { path: ['metadata'] }, issues);
@@ -154,7 +231,11 @@ export function validateVmDocument(doc: unknown, clusterConfig: ClusterConfig = 
   let specRoot = valueAt(v, root);
   if (root.length > 1 && !isRawMap(valueAt(v, root.slice(0, -1)))) {
     const template = root.slice(0, -1);
-    issues.error(template, valueAt(v, template) === undefined ? 'FIELD_REQUIRED' : 'TYPE_INVALID', `${template.join('.')} must be a map holding the VM spec (a ${kind} has no VM without it)`);
+    issues.error(
+      template,
+      valueAt(v, template) === undefined ? 'FIELD_REQUIRED' : 'TYPE_INVALID',
+      `${template.join('.')} must be a map holding the VM spec (a ${kind} has no VM without it)`,
+    );
     specRoot = {};
   } else if (specRoot === undefined) specRoot = {};
   else if (!isRawMap(specRoot)) {
@@ -171,8 +252,13 @@ export function validateVmDocument(doc: unknown, clusterConfig: ClusterConfig = 
   // Entries in modern form, legacy seed forms translated.
   const interfaces: InterfaceEntry[] = [];
   const networks: NetworkEntry[] = [];
-  const rawIfaces = devices && Array.isArray(devices.interfaces) ? capped(devices.interfaces as unknown[], 'interfaces', [...devicesPath, 'interfaces'], issues) : [];
-  const rawNets = Array.isArray(spec.networks) ? capped(spec.networks as unknown[], 'networks', [...root, 'networks'], issues) : [];
+  const rawIfaces =
+    devices && Array.isArray(devices.interfaces)
+      ? capped(devices.interfaces as unknown[], 'interfaces', [...devicesPath, 'interfaces'], issues)
+      : [];
+  const rawNets = Array.isArray(spec.networks)
+    ? capped(spec.networks as unknown[], 'networks', [...root, 'networks'], issues)
+    : [];
   let unnamedLegacy = 0;
   rawIfaces.forEach((raw, i) => {
     const path: FieldPath = [...devicesPath, 'interfaces', i];
@@ -190,7 +276,8 @@ export function validateVmDocument(doc: unknown, clusterConfig: ClusterConfig = 
   });
   rawNets.forEach((raw, i) => {
     const path: FieldPath = [...root, 'networks', i];
-    if (!isRawMap(raw)) issues.error(path, 'TYPE_INVALID', 'a network must be a map with a name and a source');
+    if (!isRawMap(raw))
+      issues.error(path, 'TYPE_INVALID', 'a network must be a map with a name and a source');
     else networks.push({ path, raw, synthesized: false });
   });
   // Legacy interfaces named no network: they meant the pod's own interface.
@@ -206,34 +293,68 @@ export function validateVmDocument(doc: unknown, clusterConfig: ClusterConfig = 
   // Defaulting as KubeVirt's mutating webhook does it.
   const autoattach = devices?.autoattachPodInterface;
   const emptyOrAbsent = (list: unknown) => list === undefined || (Array.isArray(list) && list.length === 0);
-  if (interfaces.length === 0 && networks.length === 0 && autoattach !== false && emptyOrAbsent(devices?.interfaces) && emptyOrAbsent(spec.networks)) {
+  if (
+    interfaces.length === 0 &&
+    networks.length === 0 &&
+    autoattach !== false &&
+    emptyOrAbsent(devices?.interfaces) &&
+    emptyOrAbsent(spec.networks)
+  ) {
     // Issues about the added interface point at the (empty) interfaces list itself.
     const binding = clusterConfig.defaultNetworkInterface;
-    interfaces.push({ path: [...devicesPath, 'interfaces'], raw: { name: 'default', [binding]: {} }, aliases: { name: [], [binding]: [] } });
+    interfaces.push({
+      path: [...devicesPath, 'interfaces'],
+      raw: { name: 'default', [binding]: {} },
+      aliases: { name: [], [binding]: [] },
+    });
     networks.push({ path: [...root, 'networks'], raw: { name: 'default', pod: {} }, synthesized: true });
   }
 
   for (const e of interfaces) e.parsed = reportSchema(interfaceSchema, e.raw, e, issues);
   for (const n of networks) n.parsed = reportSchema(networkSchema, n.raw, n, issues);
   warnUnknownNetworkFields(interfaces, networks, issues);
-  const disks = devices && Array.isArray(devices.disks) ? capped(devices.disks as unknown[], 'disks', [...devicesPath, 'disks'], issues) : undefined;
-  checkNetworkRules({ interfaces, networks, disks, disksPath: [...devicesPath, 'disks'], cluster: clusterConfig }, issues);
-  checkVmiRules(spec, root, rawIfaces, networks.some((n) => n.raw.pod !== undefined), issues);
+  const disks =
+    devices && Array.isArray(devices.disks)
+      ? capped(devices.disks as unknown[], 'disks', [...devicesPath, 'disks'], issues)
+      : undefined;
+  checkNetworkRules(
+    { interfaces, networks, disks, disksPath: [...devicesPath, 'disks'], cluster: clusterConfig },
+    issues,
+  );
+  checkVmiRules(
+    spec,
+    root,
+    rawIfaces,
+    networks.some((n) => n.raw.pod !== undefined),
+    issues,
+  );
   checkVcpus(domain, domainPath, issues);
   checkMemory(domain, domainPath, issues);
   for (const e of interfaces) {
-    if (typeof e.parsed?.pciAddress === 'string') checkPciAddressUsable(e.parsed.pciAddress, entryFieldPath(e, 'pciAddress'), issues);
+    if (typeof e.parsed?.pciAddress === 'string')
+      checkPciAddressUsable(e.parsed.pciAddress, entryFieldPath(e, 'pciAddress'), issues);
   }
 
   let name = meta?.name;
   if (meta && name === undefined) {
     name = deriveVmName(d.file, d.index, d.count);
     // The legacy `kind: VM` never has metadata; a Kubernetes object is expected to.
-    if (kind !== 'VM') issues.warn(['metadata'], 'NAME_DEFAULTED', `metadata.name is missing; using "${name}" (from the file name)`);
+    if (kind !== 'VM')
+      issues.warn(
+        ['metadata'],
+        'NAME_DEFAULTED',
+        `metadata.name is missing; using "${name}" (from the file name)`,
+      );
   }
   if (name !== undefined) {
     const hasPasst = interfaces.some((e) => e.parsed !== undefined && bindingOf(e.raw) === 'passt');
-    checkVmNameFitsSockets(name, options.stateDir ?? DEFAULT_STATE_DIR, hasPasst, issues, meta?.name !== undefined ? ['metadata', 'name'] : ['metadata']);
+    checkVmNameFitsSockets(
+      name,
+      options.stateDir ?? DEFAULT_STATE_DIR,
+      hasPasst,
+      issues,
+      meta?.name !== undefined ? ['metadata', 'name'] : ['metadata'],
+    );
   }
   if (issues.errors.length > 0 || !top || !meta || name === undefined) return done();
   const vm: VmSpec = {

@@ -13,7 +13,10 @@ import type { IssueCode } from './issue-codes.js';
 import { shown } from './shown-value.js';
 
 /** Adds a coded refinement: `check` returns [code, message] for a bad value. */
-function coded<T extends z.ZodType>(schema: T, check: (v: z.output<T>) => [IssueCode, string] | undefined): T {
+function coded<T extends z.ZodType>(
+  schema: T,
+  check: (v: z.output<T>) => [IssueCode, string] | undefined,
+): T {
   return schema.superRefine((v, ctx) => {
     const bad = check(v);
     if (bad) ctx.addIssue({ code: 'custom', message: bad[1], params: { code: bad[0] } });
@@ -23,7 +26,11 @@ function coded<T extends z.ZodType>(schema: T, check: (v: z.output<T>) => [Issue
 /** An integer within [min, max], else `code`. */
 function intIn(min: number, max: number, code: IssueCode, what: string) {
   // The meta makes the CRD schema say `integer` with bounds; the refinement carries the code.
-  return coded(z.number(), (n) => (Number.isInteger(n) && n >= min && n <= max ? undefined : [code, `${what} must be an integer from ${min} to ${max}, got ${n}`])).meta({ type: 'integer', minimum: min, maximum: max });
+  return coded(z.number(), (n) =>
+    Number.isInteger(n) && n >= min && n <= max
+      ? undefined
+      : [code, `${what} must be an integer from ${min} to ${max}, got ${n}`],
+  ).meta({ type: 'integer', minimum: min, maximum: max });
 }
 
 /** A binding or source marker: an object (`{}`); its content is not used. */
@@ -39,7 +46,9 @@ export const INTERFACE_NAME_RE = /^[A-Za-z0-9_-]+$/;
 export const portSchema = z.looseObject({
   name: z.string().optional(),
   protocol: z.string().optional(),
-  port: coded(z.number(), (n) => (Number.isInteger(n) ? undefined : ['TYPE_INVALID', `port must be an integer, got ${n}`])).meta({ type: 'integer', minimum: 1, maximum: 65535 }),
+  port: coded(z.number(), (n) =>
+    Number.isInteger(n) ? undefined : ['TYPE_INVALID', `port must be an integer, got ${n}`],
+  ).meta({ type: 'integer', minimum: 1, maximum: 65535 }),
 });
 
 /** `interfaces[].portRanges[]` (KubeVirt's PortRangesSpec gate): types only, values in network-rules.ts. */
@@ -51,14 +60,25 @@ export const portRangeSchema = z.looseObject({
 
 /** Whether an IANA service name is fine, as a coded issue. */
 export function checkPortName(s: string): [IssueCode, string] | undefined {
-  return isIanaServiceName(s) ? undefined : ['PORT_NAME_INVALID', `port name ${shown(s)} is not an IANA service name (lowercase letters, digits and "-", at most 15 characters, at least one letter)`];
+  return isIanaServiceName(s)
+    ? undefined
+    : [
+        'PORT_NAME_INVALID',
+        `port name ${shown(s)} is not an IANA service name (lowercase letters, digits and "-", at most 15 characters, at least one letter)`,
+      ];
 }
 
 /** `interfaces[].dhcpOptions`. */
 export const dhcpOptionsSchema = z.looseObject({
   bootFileName: z.string().optional(),
   tftpServerName: z.string().optional(),
-  ntpServers: z.array(coded(z.string(), (s) => (isIPv4(s) ? undefined : ['NTP_SERVER_INVALID', `NTP server ${shown(s)} is not an IPv4 address`]))).nullish(),
+  ntpServers: z
+    .array(
+      coded(z.string(), (s) =>
+        isIPv4(s) ? undefined : ['NTP_SERVER_INVALID', `NTP server ${shown(s)} is not an IPv4 address`],
+      ),
+    )
+    .nullish(),
   privateOptions: z
     .array(
       z.looseObject({
@@ -71,7 +91,14 @@ export const dhcpOptionsSchema = z.looseObject({
 
 /** One `spec.domain.devices.interfaces[]` element (modern form). */
 export const interfaceSchema = z.looseObject({
-  name: coded(z.string(), (s) => (INTERFACE_NAME_RE.test(s) ? undefined : ['INTERFACE_NAME_INVALID', `interface name ${shown(s)} may only contain letters, digits, "_" and "-"`])).meta({ pattern: INTERFACE_NAME_RE.source }),
+  name: coded(z.string(), (s) =>
+    INTERFACE_NAME_RE.test(s)
+      ? undefined
+      : [
+          'INTERFACE_NAME_INVALID',
+          `interface name ${shown(s)} may only contain letters, digits, "_" and "-"`,
+        ],
+  ).meta({ pattern: INTERFACE_NAME_RE.source }),
   bridge: marker.optional(),
   masquerade: marker.optional(),
   slirp: marker.optional(),
@@ -86,12 +113,23 @@ export const interfaceSchema = z.looseObject({
   macAddress: coded(z.string(), (s) => {
     const bad = checkMacAddress(s);
     if (bad === 'MAC_TOO_LONG') return [bad, `MAC address ${shown(s)} is too long: a MAC has 6 octets`];
-    if (bad) return [bad, `MAC address ${shown(s)} is not 6 hex octets like aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF or aabb.ccdd.eeff`];
+    if (bad)
+      return [
+        bad,
+        `MAC address ${shown(s)} is not 6 hex octets like aa:bb:cc:dd:ee:ff, AA-BB-CC-DD-EE-FF or aabb.ccdd.eeff`,
+      ];
     return undefined;
   })
     .meta({ pattern: '^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$|^([0-9A-Fa-f]{2}-){5}[0-9A-Fa-f]{2}$' })
     .optional(),
-  pciAddress: coded(z.string(), (s) => (isPciAddress(s) ? undefined : ['PCI_ADDRESS_INVALID', `PCI address ${shown(s)} is not DDDD:BB:SS.F (hex domain, bus, slot ≤ 1f, function 0-7)`]))
+  pciAddress: coded(z.string(), (s) =>
+    isPciAddress(s)
+      ? undefined
+      : [
+          'PCI_ADDRESS_INVALID',
+          `PCI address ${shown(s)} is not DDDD:BB:SS.F (hex domain, bus, slot ≤ 1f, function 0-7)`,
+        ],
+  )
     .meta({ pattern: '^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{2}:[01][0-9A-Fa-f]\\.[0-7]$' })
     .optional(),
   ports: z.array(portSchema).nullish(),
@@ -113,18 +151,46 @@ export const networkSchema = z.looseObject({
     .looseObject({
       vmNetworkCIDR: coded(z.string(), (s) => {
         const bad = checkIPv4Cidr(s);
-        if (bad === 'CIDR_TOO_SMALL') return [bad, `vmNetworkCIDR ${s} leaves fewer than 2 host addresses (gateway and VM); use a prefix of /30 or shorter`];
-        if (bad === 'CIDR_TOO_BIG') return [bad, `vmNetworkCIDR ${s} is too big for a private VM subnet: its routes would cover the pod's own networks; use a prefix of /8 or longer`];
-        if (bad === 'CIDR_UNUSABLE') return [bad, `vmNetworkCIDR ${s} is in a range no interface can use (this-network 0.0.0.0/8, loopback 127.0.0.0/8, multicast or reserved 224.0.0.0/3)`];
+        if (bad === 'CIDR_TOO_SMALL')
+          return [
+            bad,
+            `vmNetworkCIDR ${s} leaves fewer than 2 host addresses (gateway and VM); use a prefix of /30 or shorter`,
+          ];
+        if (bad === 'CIDR_TOO_BIG')
+          return [
+            bad,
+            `vmNetworkCIDR ${s} is too big for a private VM subnet: its routes would cover the pod's own networks; use a prefix of /8 or longer`,
+          ];
+        if (bad === 'CIDR_UNUSABLE')
+          return [
+            bad,
+            `vmNetworkCIDR ${s} is in a range no interface can use (this-network 0.0.0.0/8, loopback 127.0.0.0/8, multicast or reserved 224.0.0.0/3)`,
+          ];
         if (bad) return [bad, `vmNetworkCIDR ${shown(s)} is not an IPv4 CIDR like 10.0.2.0/24`];
         return undefined;
       }).optional(),
       vmIPv6NetworkCIDR: coded(z.string(), (s) => {
         const bad = checkIPv6VmCidr(s);
-        if (bad === 'CIDR_TOO_SMALL') return [bad, `vmIPv6NetworkCIDR ${s} leaves fewer than 2 host addresses (gateway and VM); use a prefix of /126 or shorter`];
-        if (bad === 'CIDR_TOO_BIG') return [bad, `vmIPv6NetworkCIDR ${s} is too big for a private VM subnet: its routes would cover the pod's own networks; use a prefix of /16 or longer`];
-        if (bad === 'CIDR_UNUSABLE') return [bad, `vmIPv6NetworkCIDR ${s} is in a range no interface can use (unspecified, loopback or multicast ff00::/8)`];
-        if (bad) return ['IPV6_CIDR_INVALID', `vmIPv6NetworkCIDR ${shown(s)} is not an IPv6 CIDR like fd10:0:2::/120`];
+        if (bad === 'CIDR_TOO_SMALL')
+          return [
+            bad,
+            `vmIPv6NetworkCIDR ${s} leaves fewer than 2 host addresses (gateway and VM); use a prefix of /126 or shorter`,
+          ];
+        if (bad === 'CIDR_TOO_BIG')
+          return [
+            bad,
+            `vmIPv6NetworkCIDR ${s} is too big for a private VM subnet: its routes would cover the pod's own networks; use a prefix of /16 or longer`,
+          ];
+        if (bad === 'CIDR_UNUSABLE')
+          return [
+            bad,
+            `vmIPv6NetworkCIDR ${s} is in a range no interface can use (unspecified, loopback or multicast ff00::/8)`,
+          ];
+        if (bad)
+          return [
+            'IPV6_CIDR_INVALID',
+            `vmIPv6NetworkCIDR ${shown(s)} is not an IPv6 CIDR like fd10:0:2::/120`,
+          ];
         return undefined;
       }).optional(),
     })
@@ -132,13 +198,24 @@ export const networkSchema = z.looseObject({
   multus: z.looseObject({ networkName: z.string(), default: z.boolean().optional() }).optional(),
   genie: z.looseObject({ networkName: z.string() }).optional(),
   /** KubeVirt's DRA network source (NetworkDevicesWithDRA gate). */
-  resourceClaim: z.looseObject({ claimName: z.string().optional(), requestName: z.string().optional() }).optional(),
+  resourceClaim: z
+    .looseObject({ claimName: z.string().optional(), requestName: z.string().optional() })
+    .optional(),
 });
 
 /** Top-level fields of the VMI spec that matter to networking; lists are checked element by element. */
 export const vmiSpecSchema = z.looseObject({
-  hostname: coded(z.string(), (s) => (isDnsLabel(s) ? undefined : ['HOSTNAME_INVALID', `hostname ${shown(s)} is not a DNS label (lowercase letters, digits, "-", at most 63 characters)`])).optional(),
-  subdomain: coded(z.string(), (s) => (isDnsSubdomain(s) ? undefined : ['SUBDOMAIN_INVALID', `subdomain ${shown(s)} is not a DNS subdomain`])).optional(),
+  hostname: coded(z.string(), (s) =>
+    isDnsLabel(s)
+      ? undefined
+      : [
+          'HOSTNAME_INVALID',
+          `hostname ${shown(s)} is not a DNS label (lowercase letters, digits, "-", at most 63 characters)`,
+        ],
+  ).optional(),
+  subdomain: coded(z.string(), (s) =>
+    isDnsSubdomain(s) ? undefined : ['SUBDOMAIN_INVALID', `subdomain ${shown(s)} is not a DNS subdomain`],
+  ).optional(),
   domain: z
     .looseObject({
       devices: z
@@ -156,6 +233,15 @@ export const vmiSpecSchema = z.looseObject({
 
 /** `metadata`: only name and namespace matter here. */
 export const metadataSchema = z.looseObject({
-  name: coded(z.string(), (s) => (isDnsSubdomain(s) ? undefined : ['NAME_INVALID', `name ${shown(s)} is not a DNS subdomain (lowercase letters, digits, "-" and ".", at most 253 characters)`])).optional(),
-  namespace: coded(z.string(), (s) => (isDnsLabel(s) ? undefined : ['NAMESPACE_INVALID', `namespace ${shown(s)} is not a DNS label`])).optional(),
+  name: coded(z.string(), (s) =>
+    isDnsSubdomain(s)
+      ? undefined
+      : [
+          'NAME_INVALID',
+          `name ${shown(s)} is not a DNS subdomain (lowercase letters, digits, "-" and ".", at most 253 characters)`,
+        ],
+  ).optional(),
+  namespace: coded(z.string(), (s) =>
+    isDnsLabel(s) ? undefined : ['NAMESPACE_INVALID', `namespace ${shown(s)} is not a DNS label`],
+  ).optional(),
 });

@@ -29,11 +29,22 @@ function checkProbes(spec: RawMap, root: FieldPath, hasPodNetwork: boolean, issu
     const at = [...root, key];
     const handlers = PROBE_HANDLERS.filter((h) => present(probe[h]));
     if (handlers.length !== 1) {
-      issues.error(at, 'PROBE_HANDLER_COUNT', handlers.length === 0 ? `${key} needs one of ${PROBE_HANDLERS.join(', ')}` : `${key} must have exactly one probe type, it has ${handlers.join(' and ')}`);
+      issues.error(
+        at,
+        'PROBE_HANDLER_COUNT',
+        handlers.length === 0
+          ? `${key} needs one of ${PROBE_HANDLERS.join(', ')}`
+          : `${key} must have exactly one probe type, it has ${handlers.join(' and ')}`,
+      );
     }
     if (hasPodNetwork) continue;
     for (const h of POD_NETWORK_HANDLERS) {
-      if (present(probe[h])) issues.error([...at, h], 'PROBE_NEEDS_POD_NETWORK', `${key}.${h} is only allowed when the pod network is attached: the kubelet probes the pod's IP`);
+      if (present(probe[h]))
+        issues.error(
+          [...at, h],
+          'PROBE_NEEDS_POD_NETWORK',
+          `${key}.${h} is only allowed when the pod network is attached: the kubelet probes the pod's IP`,
+        );
     }
   }
 }
@@ -42,7 +53,11 @@ function checkProbes(spec: RawMap, root: FieldPath, hasPodNetwork: boolean, issu
 function checkDns(spec: RawMap, root: FieldPath, issues: IssueCollector): void {
   const policy = spec.dnsPolicy;
   if (typeof policy === 'string' && !DNS_POLICIES.includes(policy)) {
-    issues.error([...root, 'dnsPolicy'], 'DNS_POLICY_INVALID', `dnsPolicy ${shown(policy)} is not one of ${DNS_POLICIES.filter((p) => p !== '').join(', ')}`);
+    issues.error(
+      [...root, 'dnsPolicy'],
+      'DNS_POLICY_INVALID',
+      `dnsPolicy ${shown(policy)} is not one of ${DNS_POLICIES.filter((p) => p !== '').join(', ')}`,
+    );
   }
   const at = [...root, 'dnsConfig'];
   const config = spec.dnsConfig;
@@ -53,32 +68,66 @@ function checkDns(spec: RawMap, root: FieldPath, issues: IssueCollector): void {
       return;
     }
     if (nameservers.length === 0) {
-      issues.error([...at, 'nameservers'], 'DNS_CONFIG_INVALID', 'dnsPolicy: None needs at least one nameserver in dnsConfig');
+      issues.error(
+        [...at, 'nameservers'],
+        'DNS_CONFIG_INVALID',
+        'dnsPolicy: None needs at least one nameserver in dnsConfig',
+      );
       return;
     }
   }
   if (!isRawMap(config)) return;
-  if (nameservers.length > MAX_DNS_NAMESERVERS) issues.error([...at, 'nameservers'], 'DNS_CONFIG_INVALID', `at most ${MAX_DNS_NAMESERVERS} nameservers are allowed, got ${nameservers.length}`);
+  if (nameservers.length > MAX_DNS_NAMESERVERS)
+    issues.error(
+      [...at, 'nameservers'],
+      'DNS_CONFIG_INVALID',
+      `at most ${MAX_DNS_NAMESERVERS} nameservers are allowed, got ${nameservers.length}`,
+    );
   nameservers.slice(0, MAX_DNS_NAMESERVERS + 1).forEach((ns, i) => {
-    if (typeof ns !== 'string' || !(isIPv4(ns) || isIPv6(ns))) issues.error([...at, 'nameservers', i], 'DNS_CONFIG_INVALID', `nameserver ${typeof ns === 'string' ? shown(ns) : String(ns)} is not an IP address`);
+    if (typeof ns !== 'string' || !(isIPv4(ns) || isIPv6(ns)))
+      issues.error(
+        [...at, 'nameservers', i],
+        'DNS_CONFIG_INVALID',
+        `nameserver ${typeof ns === 'string' ? shown(ns) : String(ns)} is not an IP address`,
+      );
   });
   const searches = Array.isArray(config.searches) ? config.searches : [];
-  if (searches.length > MAX_DNS_SEARCHES) issues.error([...at, 'searches'], 'DNS_CONFIG_INVALID', `at most ${MAX_DNS_SEARCHES} search domains are allowed, got ${searches.length}`);
+  if (searches.length > MAX_DNS_SEARCHES)
+    issues.error(
+      [...at, 'searches'],
+      'DNS_CONFIG_INVALID',
+      `at most ${MAX_DNS_SEARCHES} search domains are allowed, got ${searches.length}`,
+    );
   else if (searches.filter((s) => typeof s === 'string').join(' ').length > MAX_DNS_SEARCH_CHARS) {
-    issues.error([...at, 'searches'], 'DNS_CONFIG_INVALID', `the search list may have at most ${MAX_DNS_SEARCH_CHARS} characters (spaces included)`);
+    issues.error(
+      [...at, 'searches'],
+      'DNS_CONFIG_INVALID',
+      `the search list may have at most ${MAX_DNS_SEARCH_CHARS} characters (spaces included)`,
+    );
   } else {
     searches.forEach((s, i) => {
-      if (typeof s !== 'string' || !isDnsSubdomain(s)) issues.error([...at, 'searches', i], 'DNS_CONFIG_INVALID', `search domain ${typeof s === 'string' ? shown(s) : String(s)} is not a DNS subdomain`);
+      if (typeof s !== 'string' || !isDnsSubdomain(s))
+        issues.error(
+          [...at, 'searches', i],
+          'DNS_CONFIG_INVALID',
+          `search domain ${typeof s === 'string' ? shown(s) : String(s)} is not a DNS subdomain`,
+        );
     });
   }
   const options = Array.isArray(config.options) ? config.options : [];
   options.forEach((o, i) => {
-    if (!isRawMap(o) || typeof o.name !== 'string' || o.name === '') issues.error([...at, 'options', i, 'name'], 'DNS_CONFIG_INVALID', 'a DNS option needs a name');
+    if (!isRawMap(o) || typeof o.name !== 'string' || o.name === '')
+      issues.error([...at, 'options', i, 'name'], 'DNS_CONFIG_INVALID', 'a DNS option needs a name');
   });
 }
 
 /** SEV, SNP and TDX guests cannot boot from a NIC (their firmware has no network boot). */
-function checkLaunchSecurity(spec: RawMap, root: FieldPath, interfaces: unknown[], issues: IssueCollector): void {
+function checkLaunchSecurity(
+  spec: RawMap,
+  root: FieldPath,
+  interfaces: unknown[],
+  issues: IssueCollector,
+): void {
   const domain = isRawMap(spec.domain) ? spec.domain : undefined;
   const ls = domain?.launchSecurity;
   if (!isRawMap(ls)) return;
@@ -87,13 +136,23 @@ function checkLaunchSecurity(spec: RawMap, root: FieldPath, interfaces: unknown[
   for (const iface of interfaces) {
     if (isRawMap(iface) && present(iface.bootOrder)) {
       const name = typeof iface.name === 'string' ? shown(iface.name) : 'an interface';
-      issues.error([...root, 'domain', 'launchSecurity'], 'LAUNCH_SECURITY_BOOTABLE_NIC', `${what} does not work with bootable NICs: interface ${name} has a bootOrder`);
+      issues.error(
+        [...root, 'domain', 'launchSecurity'],
+        'LAUNCH_SECURITY_BOOTABLE_NIC',
+        `${what} does not work with bootable NICs: interface ${name} has a bootOrder`,
+      );
     }
   }
 }
 
 /** Runs the VMI-level rules over the VMI spec at `root`. */
-export function checkVmiRules(spec: RawMap, root: FieldPath, interfaces: unknown[], hasPodNetwork: boolean, issues: IssueCollector): void {
+export function checkVmiRules(
+  spec: RawMap,
+  root: FieldPath,
+  interfaces: unknown[],
+  hasPodNetwork: boolean,
+  issues: IssueCollector,
+): void {
   checkProbes(spec, root, hasPodNetwork, issues);
   checkDns(spec, root, issues);
   checkLaunchSecurity(spec, root, interfaces, issues);

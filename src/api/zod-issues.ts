@@ -5,9 +5,17 @@ import type { IssueCode } from './issue-codes.js';
 import type { FieldPath } from './spec-issue.js';
 
 /** Enum fields and the code their bad values get. */
-const ENUM_CODES: Record<string, IssueCode> = { model: 'MODEL_INVALID', protocol: 'PROTOCOL_INVALID', state: 'STATE_INVALID' };
+const ENUM_CODES: Record<string, IssueCode> = {
+  model: 'MODEL_INVALID',
+  protocol: 'PROTOCOL_INVALID',
+  state: 'STATE_INVALID',
+};
 /** Required fields whose absence has its own code. */
-const REQUIRED_CODES: Record<string, IssueCode> = { port: 'PORT_REQUIRED', name: 'NAME_REQUIRED', networkName: 'NETWORK_NAME_REQUIRED' };
+const REQUIRED_CODES: Record<string, IssueCode> = {
+  port: 'PORT_REQUIRED',
+  name: 'NAME_REQUIRED',
+  networkName: 'NETWORK_NAME_REQUIRED',
+};
 
 /** Describes a value's YAML type for messages: "a map", "a list", "a string"... */
 export function describeValue(v: unknown): string {
@@ -48,7 +56,11 @@ export function valueAt(root: unknown, path: FieldPath): unknown {
 }
 
 /** One zod issue as code + message, given the raw input it was about (named `inputName` in messages). */
-export function translateZodIssue(issue: z.core.$ZodIssue, input: unknown, inputName = ''): { path: FieldPath; code: IssueCode; message: string } {
+export function translateZodIssue(
+  issue: z.core.$ZodIssue,
+  input: unknown,
+  inputName = '',
+): { path: FieldPath; code: IssueCode; message: string } {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   const last = path.length === 0 ? inputName : path[path.length - 1];
   const key = typeof last === 'string' ? last : '';
@@ -59,14 +71,26 @@ export function translateZodIssue(issue: z.core.$ZodIssue, input: unknown, input
   }
   if (issue.code === 'invalid_value') {
     const allowed = issue.values.map((v) => String(v)).join(', ');
-    return { path, code: ENUM_CODES[key] ?? 'TYPE_INVALID', message: `${key || 'value'} must be one of ${allowed}, got ${describeValue(raw)}` };
+    return {
+      path,
+      code: ENUM_CODES[key] ?? 'TYPE_INVALID',
+      message: `${key || 'value'} must be one of ${allowed}, got ${describeValue(raw)}`,
+    };
   }
   if (issue.code === 'invalid_type') {
     if (raw === undefined) {
-      return { path, code: REQUIRED_CODES[key] ?? 'FIELD_REQUIRED', message: `${key || 'field'} is required` };
+      return {
+        path,
+        code: REQUIRED_CODES[key] ?? 'FIELD_REQUIRED',
+        message: `${key || 'field'} is required`,
+      };
     }
     const expected = EXPECTED[issue.expected] ?? issue.expected;
-    return { path, code: 'TYPE_INVALID', message: `${key || 'value'} must be ${expected}, not ${describeValue(raw)}` };
+    return {
+      path,
+      code: 'TYPE_INVALID',
+      message: `${key || 'value'} must be ${expected}, not ${describeValue(raw)}`,
+    };
   }
   return { path, code: 'TYPE_INVALID', message: issue.message };
 }

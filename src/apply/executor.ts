@@ -27,7 +27,15 @@ import {
 } from './vm-record.js';
 import type { Dhcp4ServerConfig } from '../dhcp/server-config.js';
 import type { PlanStep, StepPhase, VmNetworkPlan } from '../bindings/plan-types.js';
-import { applyAction, captureBefore, sysctlDevice, sysctlKeysToRead, undoAction, type Observed, type StepAction } from './step-drivers.js';
+import {
+  applyAction,
+  captureBefore,
+  sysctlDevice,
+  sysctlKeysToRead,
+  undoAction,
+  type Observed,
+  type StepAction,
+} from './step-drivers.js';
 
 /** Options of applyPlan. */
 export interface ApplyOptions {
@@ -74,8 +82,14 @@ async function observe(netns: string, sysctlKeys: string[]): Promise<Observed> {
  * every pre-existing device and sysctl its steps change; otherwise undefined (observe for real). If
  * the pod drifted since planning, the batch fails and the apply rolls back from a real observation.
  */
-function observedFromPlan(plan: VmNetworkPlan, steps: PlanStep[], created: ReadonlySet<string>): Observed | undefined {
-  const links: LinkState[] = plan.interfaces.flatMap((i) => (i.podInterfaceBefore ? [{ ...i.podInterfaceBefore }] : []));
+function observedFromPlan(
+  plan: VmNetworkPlan,
+  steps: PlanStep[],
+  created: ReadonlySet<string>,
+): Observed | undefined {
+  const links: LinkState[] = plan.interfaces.flatMap((i) =>
+    i.podInterfaceBefore ? [{ ...i.podInterfaceBefore }] : [],
+  );
   const known = new Set([...links.map((l) => l.name), ...created]);
   const sysctl = new Map<string, string | undefined>();
   for (const step of steps) {
@@ -84,11 +98,20 @@ function observedFromPlan(plan: VmNetworkPlan, steps: PlanStep[], created: Reado
       if (created.has(sysctlDevice(step.key) ?? '')) continue;
       if (step.previousValue === undefined) return undefined;
       sysctl.set(step.key, step.previousValue);
-    } else if (step.kind === 'link.set' || step.kind === 'addr.remove' || step.kind === 'bridge-port.set' || step.kind === 'addr.add' || step.kind === 'neigh.add') {
+    } else if (
+      step.kind === 'link.set' ||
+      step.kind === 'addr.remove' ||
+      step.kind === 'bridge-port.set' ||
+      step.kind === 'addr.add' ||
+      step.kind === 'neigh.add'
+    ) {
       if (!known.has(step.device)) return undefined;
     } else if (step.kind === 'route.remove' || step.kind === 'route.add') {
       if (!known.has(step.route.device)) return undefined;
-    } else if (step.kind === 'link.create' && (step.link.type === 'macvtap' || step.link.type === 'macvlan')) {
+    } else if (
+      step.kind === 'link.create' &&
+      (step.link.type === 'macvtap' || step.link.type === 'macvlan')
+    ) {
       if (!known.has(step.link.parent)) return undefined;
     }
   }
@@ -125,18 +148,35 @@ function segment(pairs: { step: PlanStep; action: StepAction }[]): Segment[] {
  * lane (1) after the batch (see NftRulesetStep). Bindings rely on exactly this: devices first, then
  * knobs on them, then processes that use them.
  */
-function orderForApply(pairs: { step: PlanStep; action: StepAction }[], created: ReadonlySet<string>): { ip?: Segment; earlySysctl?: Segment; lateSysctl?: Segment; nft: Segment[]; bridgeNft: Segment[]; async: Segment[] } {
+function orderForApply(
+  pairs: { step: PlanStep; action: StepAction }[],
+  created: ReadonlySet<string>,
+): {
+  ip?: Segment;
+  earlySysctl?: Segment;
+  lateSysctl?: Segment;
+  nft: Segment[];
+  bridgeNft: Segment[];
+  async: Segment[];
+} {
   const pick = (pred: (p: { step: PlanStep; action: StepAction }) => boolean): Segment | undefined => {
     const chosen = pairs.filter(pred);
     const kind = chosen[0]?.action.kind;
-    return chosen.length === 0 || kind === undefined || kind === 'none' ? undefined : { kind, steps: chosen.map((p) => p.step), actions: chosen.map((p) => p.action) };
+    return chosen.length === 0 || kind === undefined || kind === 'none'
+      ? undefined
+      : { kind, steps: chosen.map((p) => p.step), actions: chosen.map((p) => p.action) };
   };
-  const late = (p: { step: PlanStep }): boolean => p.step.kind === 'sysctl.set' && created.has(sysctlDevice(p.step.key) ?? '');
+  const late = (p: { step: PlanStep }): boolean =>
+    p.step.kind === 'sysctl.set' && created.has(sysctlDevice(p.step.key) ?? '');
   return {
     ip: pick((p) => p.action.kind === 'ip'),
     earlySysctl: pick((p) => p.action.kind === 'sysctl' && !late(p)),
     lateSysctl: pick((p) => p.action.kind === 'sysctl' && late(p)),
-    nft: segment(pairs.filter((p) => p.action.kind === 'async' && p.step.kind === 'nft.ruleset' && !bridgeFamily(p.step))),
+    nft: segment(
+      pairs.filter(
+        (p) => p.action.kind === 'async' && p.step.kind === 'nft.ruleset' && !bridgeFamily(p.step),
+      ),
+    ),
     bridgeNft: segment(pairs.filter((p) => p.action.kind === 'async' && bridgeFamily(p.step))),
     async: segment(pairs.filter((p) => p.action.kind === 'async' && p.step.kind !== 'nft.ruleset')),
   };
@@ -147,17 +187,30 @@ function bridgeFamily(step: PlanStep): boolean {
 }
 
 /** Runs one segment; returns per-step `applied` data (async actions only). */
-async function runSegment(netns: string, seg: Segment, force: boolean, started?: (index: number, applied: unknown) => void): Promise<unknown[]> {
+async function runSegment(
+  netns: string,
+  seg: Segment,
+  force: boolean,
+  started?: (index: number, applied: unknown) => void,
+): Promise<unknown[]> {
   if (seg.kind === 'ip') {
-    await runIpBatch(netns, seg.actions.flatMap((a) => (a.kind === 'ip' ? a.lines : [])), { force });
+    await runIpBatch(
+      netns,
+      seg.actions.flatMap((a) => (a.kind === 'ip' ? a.lines : [])),
+      { force },
+    );
     return [];
   }
   if (seg.kind === 'sysctl') {
-    await writeSysctls(netns, seg.actions.flatMap((a) => (a.kind === 'sysctl' ? a.entries : [])));
+    await writeSysctls(
+      netns,
+      seg.actions.flatMap((a) => (a.kind === 'sysctl' ? a.entries : [])),
+    );
     return [];
   }
   const out: unknown[] = [];
-  for (const [i, a] of seg.actions.entries()) if (a.kind === 'async') out.push(await a.run(started && ((applied) => started(i, applied))));
+  for (const [i, a] of seg.actions.entries())
+    if (a.kind === 'async') out.push(await a.run(started && ((applied) => started(i, applied))));
   return out;
 }
 
@@ -202,22 +255,33 @@ export async function applyPlan(plan: VmNetworkPlan, options: ApplyOptions): Pro
   const phase = options.phase ?? 'network';
   const vmDir = vmStateDir(options.stateDir, plan.vm.name);
   const netns = plan.netns;
-  if (!netnsExists(parseNetnsRef(netns))) throw new VirtnetError('NETNS_NOT_FOUND', `network namespace ${netns} not found`, { netns });
+  if (!netnsExists(parseNetnsRef(netns)))
+    throw new VirtnetError('NETNS_NOT_FOUND', `network namespace ${netns} not found`, { netns });
   let record = readNetworkRecord(vmDir);
   if (record && JSON.stringify(record.plan) !== JSON.stringify(plan)) {
-    throw new VirtnetError('PLAN_MISMATCH', `VM ${plan.vm.name} is already set up with a different plan in ${record.plan.netns}; run virtnet down first`, { vm: plan.vm.name, path: vmDir });
+    throw new VirtnetError(
+      'PLAN_MISMATCH',
+      `VM ${plan.vm.name} is already set up with a different plan in ${record.plan.netns}; run virtnet down first`,
+      { vm: plan.vm.name, path: vmDir },
+    );
   }
   const fresh = record === undefined;
   record ??= { version: 1, plan, status: 'applying', steps: [], updatedAt: '' };
   const steps = allSteps(plan).filter((s) => s.phase === phase);
   const created = createdDevices(plan);
-  const observed = (fresh ? observedFromPlan(plan, steps, created) : undefined) ?? (await observe(netns, sysctlKeysToRead(steps)));
-  const pairs = steps.map((step) => ({ step, action: stillApplied(record, step) ? ({ kind: 'none' } as const) : applyAction(step, observed, netns) }));
+  const observed =
+    (fresh ? observedFromPlan(plan, steps, created) : undefined) ??
+    (await observe(netns, sysctlKeysToRead(steps)));
+  const pairs = steps.map((step) => ({
+    step,
+    action: stillApplied(record, step) ? ({ kind: 'none' } as const) : applyAction(step, observed, netns),
+  }));
   const segments = orderForApply(pairs, created);
   // Record intent for every step before anything runs: `before` is what the step replaces.
   record.status = 'applying';
   for (const { step } of pairs) {
-    if (!stepRecord(record, step.id)) record.steps.push({ id: step.id, status: 'applying', before: captureBefore(step, observed, created) });
+    if (!stepRecord(record, step.id))
+      record.steps.push({ id: step.id, status: 'applying', before: captureBefore(step, observed, created) });
   }
   writeNetworkRecord(vmDir, record);
   let dhcpConfigPath: string | undefined;
@@ -257,7 +321,9 @@ export async function applyPlan(plan: VmNetworkPlan, options: ApplyOptions): Pro
       await Promise.allSettled(lanes);
       throw err;
     }
-    const failed = (await Promise.allSettled(lanes)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const failed = (await Promise.allSettled(lanes)).find(
+      (r): r is PromiseRejectedResult => r.status === 'rejected',
+    );
     if (failed) throw failed.reason;
   } catch (err) {
     await rollBack(vmDir, err);
@@ -280,7 +346,8 @@ async function rollBack(vmDir: string, cause: unknown): Promise<void> {
     await teardownDir(vmDir);
   } catch (rollbackErr) {
     // Keep the record: `virtnet down` can finish the job later.
-    if (isVirtnetError(cause)) cause.detail.rollbackError = rollbackErr instanceof Error ? rollbackErr.message : String(rollbackErr);
+    if (isVirtnetError(cause))
+      cause.detail.rollbackError = rollbackErr instanceof Error ? rollbackErr.message : String(rollbackErr);
     return;
   }
   if (isVirtnetError(cause)) cause.detail.rolledBack = true;
@@ -291,9 +358,12 @@ async function rollBack(vmDir: string, cause: unknown): Promise<void> {
  * their original dump order — after every address (their gateways are reachable again) and in the
  * order the kernel prefers alternatives of one destination (several default routes).
  */
-function restoreOrder(pairs: { step: PlanStep; action: StepAction }[]): { step: PlanStep; action: StepAction }[] {
+function restoreOrder(
+  pairs: { step: PlanStep; action: StepAction }[],
+): { step: PlanStep; action: StepAction }[] {
   const routes = pairs.filter((p) => p.step.kind === 'route.remove');
-  const dumpIndex = (p: { step: PlanStep }): number => (p.step.kind === 'route.remove' ? (p.step.route.dumpIndex ?? 0) : 0);
+  const dumpIndex = (p: { step: PlanStep }): number =>
+    p.step.kind === 'route.remove' ? (p.step.route.dumpIndex ?? 0) : 0;
   routes.sort((a, b) => dumpIndex(a) - dumpIndex(b));
   const others = pairs.filter((p) => p.step.kind !== 'route.remove');
   const lastIp = others.map((p) => p.action.kind).lastIndexOf('ip');
@@ -316,7 +386,12 @@ async function teardownDir(vmDir: string): Promise<TeardownResult> {
   let undone = 0;
   if (netnsExists(parseNetnsRef(netns))) {
     const observed: Observed = { ip: await readNetnsState(netns), sysctl: new Map() };
-    const pairs = restoreOrder(recorded.map((r) => ({ step: byId.get(r.id)!, action: undoAction(byId.get(r.id)!, r.before, r.applied, observed, netns) })));
+    const pairs = restoreOrder(
+      recorded.map((r) => ({
+        step: byId.get(r.id)!,
+        action: undoAction(byId.get(r.id)!, r.before, r.applied, observed, netns),
+      })),
+    );
     const errors: unknown[] = [];
     for (const seg of segment(pairs)) {
       try {
@@ -336,17 +411,23 @@ async function teardownDir(vmDir: string): Promise<TeardownResult> {
       return action.kind === 'ip';
     });
     if (left.length > 0) {
-      throw new VirtnetError('TEARDOWN_INCOMPLETE', `teardown of ${plan.vm.name} left ${left.map((r) => r.id).join(', ')} in ${netns}`, {
-        vm: plan.vm.name,
-        netns,
-        errors: errors.map((e) => (e instanceof Error ? e.message : String(e))),
-      });
+      throw new VirtnetError(
+        'TEARDOWN_INCOMPLETE',
+        `teardown of ${plan.vm.name} left ${left.map((r) => r.id).join(', ')} in ${netns}`,
+        {
+          vm: plan.vm.name,
+          netns,
+          errors: errors.map((e) => (e instanceof Error ? e.message : String(e))),
+        },
+      );
     }
   } else {
     // The pod namespace is gone, and every device, address and nft table in it went with it. Only
     // steps outside the namespace (sysfs) still need undoing.
     const observed: Observed = { ip: { netns, links: [], routes: [] }, sysctl: new Map() };
-    const outside = recorded.filter((r) => ['sysfs.write', 'process.start', 'host.command'].includes(byId.get(r.id)!.kind));
+    const outside = recorded.filter((r) =>
+      ['sysfs.write', 'process.start', 'host.command'].includes(byId.get(r.id)!.kind),
+    );
     for (const r of outside) {
       const action = undoAction(byId.get(r.id)!, r.before, r.applied, observed, netns);
       if (action.kind === 'async') await action.run();

@@ -59,12 +59,21 @@ export function sysctlDevice(key: string): string | undefined {
 }
 
 /** Values a step replaces, captured before it first runs. */
-export function captureBefore(step: PlanStep, observed: Observed, createdDevices: ReadonlySet<string>): unknown {
+export function captureBefore(
+  step: PlanStep,
+  observed: Observed,
+  createdDevices: ReadonlySet<string>,
+): unknown {
   switch (step.kind) {
     case 'link.set': {
       const link = findLink(observed.ip, step.device);
       if (!link) return undefined;
-      const before: LinkBefore = { mac: link.mac, mtuBytes: link.mtuBytes, master: link.master ?? null, up: link.up };
+      const before: LinkBefore = {
+        mac: link.mac,
+        mtuBytes: link.mtuBytes,
+        master: link.master ?? null,
+        up: link.up,
+      };
       return before;
     }
     case 'sysctl.set': {
@@ -91,7 +100,12 @@ function processNetns(netns: string): string[] {
 }
 
 /** Waits until `readyPath` exists (a helper's socket); kills the process and throws if it never does. */
-async function waitReady(readyPath: string | undefined, pid: number, name: string, timeoutMs = 10_000): Promise<void> {
+async function waitReady(
+  readyPath: string | undefined,
+  pid: number,
+  name: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   if (readyPath === undefined) return;
   const deadline = Date.now() + timeoutMs;
   // Helpers are usually ready within milliseconds: look often at first, then back off.
@@ -103,7 +117,11 @@ async function waitReady(readyPath: string | undefined, pid: number, name: strin
       } catch {
         /* already gone */
       }
-      throw new VirtnetError('PROCESS_NOT_READY', `${name} did not create ${readyPath} within ${timeoutMs} ms`, { program: name, path: readyPath });
+      throw new VirtnetError(
+        'PROCESS_NOT_READY',
+        `${name} did not create ${readyPath} within ${timeoutMs} ms`,
+        { program: name, path: readyPath },
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
     intervalMs = Math.min(intervalMs * 2, 20);
@@ -136,10 +154,19 @@ export function applyAction(step: PlanStep, observed: Observed, netns: string): 
     }
     case 'addr.add': {
       const [address = '', prefix = '32'] = step.address.split('/');
-      return ip(addAddressLines(state, step.device, { address, prefixLength: Number(prefix), scope: step.scope ?? 'global', flags: [...(step.noPrefixRoute ? ['noprefixroute'] : []), ...(step.noDad ? ['nodad'] : [])] }));
+      return ip(
+        addAddressLines(state, step.device, {
+          address,
+          prefixLength: Number(prefix),
+          scope: step.scope ?? 'global',
+          flags: [...(step.noPrefixRoute ? ['noprefixroute'] : []), ...(step.noDad ? ['nodad'] : [])],
+        }),
+      );
     }
     case 'addr.remove':
-      return ip(removeAddressLines(state, step.device, `${step.address.address}/${step.address.prefixLength}`));
+      return ip(
+        removeAddressLines(state, step.device, `${step.address.address}/${step.address.prefixLength}`),
+      );
     case 'route.add':
       return ip(addRouteLines(state, step.route));
     case 'route.remove':
@@ -147,10 +174,13 @@ export function applyAction(step: PlanStep, observed: Observed, netns: string): 
     case 'neigh.add':
       return ip(neighbourLines(step.device, step.address, step.mac));
     case 'sysctl.set':
-      return observed.sysctl.get(step.key) === step.value ? none : { kind: 'sysctl', entries: [{ key: step.key, value: step.value }] };
+      return observed.sysctl.get(step.key) === step.value
+        ? none
+        : { kind: 'sysctl', entries: [{ key: step.key, value: step.value }] };
     case 'bridge-port.set': {
       const flags: BridgePortFlags = {};
-      for (const k of ['learning', 'flood', 'isolated', 'hairpin'] as const) if (step[k] !== undefined) flags[k] = step[k];
+      for (const k of ['learning', 'flood', 'isolated', 'hairpin'] as const)
+        if (step[k] !== undefined) flags[k] = step[k];
       return ip(bridgePortLines(state, step.device, flags));
     }
     case 'nft.ruleset':
@@ -163,10 +193,16 @@ export function applyAction(step: PlanStep, observed: Observed, netns: string): 
       return {
         kind: 'async',
         run: (started) => {
-          const child = startProgram(step.inNetns ? [...processNetns(netns), ...step.argv] : step.argv, { detached: true, stdio: 'ignore' });
+          const child = startProgram(step.inNetns ? [...processNetns(netns), ...step.argv] : step.argv, {
+            detached: true,
+            stdio: 'ignore',
+          });
           child.unref();
           const pid = child.pid;
-          if (pid === undefined) throw new VirtnetError('PROCESS_START_FAILED', `${step.name} did not start`, { program: step.argv[0] });
+          if (pid === undefined)
+            throw new VirtnetError('PROCESS_START_FAILED', `${step.name} did not start`, {
+              program: step.argv[0],
+            });
           started?.({ pid });
           return waitReady(step.readyPath, pid, step.name).then(() => ({ pid }));
         },
@@ -175,7 +211,13 @@ export function applyAction(step: PlanStep, observed: Observed, netns: string): 
 }
 
 /** The action that undoes `step` given what was recorded, computed against `observed`. */
-export function undoAction(step: PlanStep, before: unknown, applied: unknown, observed: Observed, netns: string): StepAction {
+export function undoAction(
+  step: PlanStep,
+  before: unknown,
+  applied: unknown,
+  observed: Observed,
+  netns: string,
+): StepAction {
   const state = observed.ip;
   switch (step.kind) {
     case 'link.create':
@@ -183,13 +225,29 @@ export function undoAction(step: PlanStep, before: unknown, applied: unknown, ob
     case 'link.set': {
       const prev = before as LinkBefore | undefined;
       const device = step.newName && findLink(state, step.newName) ? step.newName : step.device;
-      const lines = step.newName && device === step.newName ? renameLinkLines(state, step.newName, step.device) : [];
+      const lines =
+        step.newName && device === step.newName ? renameLinkLines(state, step.newName, step.device) : [];
       if (!prev) return ip(lines);
       // Order matters for an exact restore: leave the bridge first, then MAC/MTU, then admin state.
-      return ip([...lines, ...setLinkLines(state, { device: step.device, master: prev.master, mac: prev.mac, mtuBytes: prev.mtuBytes, up: prev.up })]);
+      return ip([
+        ...lines,
+        ...setLinkLines(state, {
+          device: step.device,
+          master: prev.master,
+          mac: prev.mac,
+          mtuBytes: prev.mtuBytes,
+          up: prev.up,
+        }),
+      ]);
     }
     case 'addr.add': {
-      return ip(removeAddressLines(state, step.device, step.address.includes('/') ? step.address : `${step.address}/32`));
+      return ip(
+        removeAddressLines(
+          state,
+          step.device,
+          step.address.includes('/') ? step.address : `${step.address}/32`,
+        ),
+      );
     }
     case 'addr.remove':
       return ip(addAddressLines(state, step.device, step.address));
@@ -200,20 +258,31 @@ export function undoAction(step: PlanStep, before: unknown, applied: unknown, ob
     case 'neigh.add':
       return ip(deleteNeighbourLines(state, step.device, step.address));
     case 'sysctl.set':
-      return typeof before === 'string' ? { kind: 'sysctl', entries: [{ key: step.key, value: before }] } : none;
+      return typeof before === 'string'
+        ? { kind: 'sysctl', entries: [{ key: step.key, value: before }] }
+        : none;
     case 'bridge-port.set': {
       const prev = before as BridgePortFlags | undefined;
-      return prev && findLink(state, step.device)?.master ? ip(bridgePortLines(state, step.device, prev)) : none;
+      return prev && findLink(state, step.device)?.master
+        ? ip(bridgePortLines(state, step.device, prev))
+        : none;
     }
     case 'nft.ruleset':
       return { kind: 'async', run: () => deleteNftTables(step.tables, { netns: parseNetnsRef(netns) }) };
     case 'sysfs.write': {
       const value = step.restoreValue ?? (typeof before === 'string' ? before : undefined);
-      return value === undefined ? none : { kind: 'async', run: () => Promise.resolve(writeSysfsAttribute(step.restorePath ?? step.path, value)) };
+      return value === undefined
+        ? none
+        : {
+            kind: 'async',
+            run: () => Promise.resolve(writeSysfsAttribute(step.restorePath ?? step.path, value)),
+          };
     }
     case 'host.command': {
       const undoArgv = step.undoArgv;
-      return undoArgv === undefined ? none : { kind: 'async', run: () => runProgram(undoArgv, { timeoutMs: 30_000 }) };
+      return undoArgv === undefined
+        ? none
+        : { kind: 'async', run: () => runProgram(undoArgv, { timeoutMs: 30_000 }) };
     }
     case 'process.start': {
       const pid = (applied as { pid?: number } | undefined)?.pid;

@@ -39,7 +39,10 @@ const VM_DIR_RE = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 
 /** `<stateDir>/vms/<vm>`; the VM name is a DNS-1123 subdomain, checked before it becomes a path. */
 export function vmStateDir(stateDir: string, vmName: string): string {
-  if (!VM_DIR_RE.test(vmName)) throw new VirtnetError('INVALID_VM_NAME', `invalid VM name ${JSON.stringify(vmName)}`, { field: 'metadata.name' });
+  if (!VM_DIR_RE.test(vmName))
+    throw new VirtnetError('INVALID_VM_NAME', `invalid VM name ${JSON.stringify(vmName)}`, {
+      field: 'metadata.name',
+    });
   return vmDirOf(stateDir, vmName);
 }
 
@@ -68,7 +71,8 @@ export function readJson<T>(path: string): T | undefined {
 /** The record in `vmDir`, if any. */
 export function readNetworkRecord(vmDir: string): NetworkRecord | undefined {
   const rec = readJson<NetworkRecord>(join(vmDir, NETWORK_RECORD_FILE));
-  if (rec && rec.version !== 1) throw new VirtnetError('STATE_VERSION', `unsupported record version in ${vmDir}`, { path: vmDir });
+  if (rec && rec.version !== 1)
+    throw new VirtnetError('STATE_VERSION', `unsupported record version in ${vmDir}`, { path: vmDir });
   return rec;
 }
 
@@ -82,7 +86,8 @@ export function writeNetworkRecord(vmDir: string, record: NetworkRecord): void {
 
 /** Removes the network phase's files, and the VM dir when nothing else is left in it. */
 export function removeNetworkFiles(vmDir: string): void {
-  for (const f of [NETWORK_RECORD_FILE, DHCP4_CONFIG_FILE, DHCP4_LOG_FILE]) rmSync(join(vmDir, f), { force: true });
+  for (const f of [NETWORK_RECORD_FILE, DHCP4_CONFIG_FILE, DHCP4_LOG_FILE])
+    rmSync(join(vmDir, f), { force: true });
   faultPoint('network.removed');
   try {
     if (readdirSync(vmDir).length === 0) rmSync(vmDir, { recursive: true, force: true });
@@ -92,7 +97,10 @@ export function removeNetworkFiles(vmDir: string): void {
 }
 
 /** Every VM dir with a network record, optionally only those in namespace `netns`. */
-export function listNetworkRecords(stateDir: string, netns?: string): { vmDir: string; record: NetworkRecord }[] {
+export function listNetworkRecords(
+  stateDir: string,
+  netns?: string,
+): { vmDir: string; record: NetworkRecord }[] {
   const root = stateLayout(stateDir).vms;
   if (!existsSync(root)) return [];
   const out: { vmDir: string; record: NetworkRecord }[] = [];

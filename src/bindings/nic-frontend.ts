@@ -5,7 +5,9 @@ import type { InterfaceSpec } from '../api/types.js';
 import type { VmNic } from './vm-nic.js';
 
 /** The spec-given fields of the VM NIC for `iface`. */
-export function nicFrontend(iface: InterfaceSpec): Pick<VmNic, 'name' | 'alias' | 'model' | 'bootOrder' | 'guestPciAddress' | 'acpiIndex' | 'linkState'> {
+export function nicFrontend(
+  iface: InterfaceSpec,
+): Pick<VmNic, 'name' | 'alias' | 'model' | 'bootOrder' | 'guestPciAddress' | 'acpiIndex' | 'linkState'> {
   return {
     name: iface.name,
     alias: `ua-${iface.name}`,

@@ -7,7 +7,12 @@
 // the record).
 import type { BindingKind, ClusterConfig, InterfaceSpec, NetworkSpec, VmSpec } from '../api/types.js';
 import type { Dhcp4Lease } from '../dhcp/server-config.js';
-import type { DiscoveredAddress, DiscoveredInterface, DiscoveredPod, DiscoveredRoute } from '../host/discovered-types.js';
+import type {
+  DiscoveredAddress,
+  DiscoveredInterface,
+  DiscoveredPod,
+  DiscoveredRoute,
+} from '../host/discovered-types.js';
 import type { VmNic } from './vm-nic.js';
 import type { NftCommand, NftTableRef } from '../host/nft-json.js';
 import type { SriovDiscovery } from '../host/sriov-discovery.js';

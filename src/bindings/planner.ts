@@ -9,7 +9,14 @@ import { DEFAULT_STATE_DIR, vmDirOf } from '../state/state-dir.js';
 import { isVirtnetError } from '../errors/virtnet-error.js';
 import type { SriovDiscovery } from '../host/sriov-discovery.js';
 import { BINDING_MODULES } from './binding-modules.js';
-import type { BindingContext, BindingModule, DiscoveredPod, InterfacePlan, PlanNote, VmNetworkPlan } from './plan-types.js';
+import type {
+  BindingContext,
+  BindingModule,
+  DiscoveredPod,
+  InterfacePlan,
+  PlanNote,
+  VmNetworkPlan,
+} from './plan-types.js';
 
 /** Options of a planning run. */
 export interface PlanOptions {
@@ -27,45 +34,83 @@ export interface PlanOptions {
 export type PlanResult = { ok: true; plan: VmNetworkPlan } | { ok: false; issues: SpecIssue[] };
 
 /** Plans every VM interface that is not `state: absent`. */
-export function planVmNetwork(vm: VmSpec, cluster: ClusterConfig, pod: DiscoveredPod, options: PlanOptions = {}): PlanResult {
+export function planVmNetwork(
+  vm: VmSpec,
+  cluster: ClusterConfig,
+  pod: DiscoveredPod,
+  options: PlanOptions = {},
+): PlanResult {
   const issues: SpecIssue[] = [];
   const interfaces: InterfacePlan[] = [];
   const notes: PlanNote[] = [];
   let podInterfaces: Record<string, string> = {};
   let pluginTaps: Record<string, string> = {};
   try {
-    ({ interfaces: podInterfaces, pluginTaps } = podNetworksForVm(vm, { bindingPlugins: cluster.bindingPlugins }));
+    ({ interfaces: podInterfaces, pluginTaps } = podNetworksForVm(vm, {
+      bindingPlugins: cluster.bindingPlugins,
+    }));
   } catch (err) {
     if (!isVirtnetError(err)) throw err;
-    return { ok: false, issues: [{ code: err.code, message: err.message, field: err.detail.field ?? 'spec.networks' }] };
+    return {
+      ok: false,
+      issues: [{ code: err.code, message: err.message, field: err.detail.field ?? 'spec.networks' }],
+    };
   }
   const modules = { ...BINDING_MODULES, ...options.bindings };
   const vmDir = vmDirOf(options.stateDir ?? DEFAULT_STATE_DIR, vm.name);
   vm.interfaces.forEach((iface, index) => {
     const fieldPath = `spec.domain.devices.interfaces[${index}]`;
     if (iface.state === 'absent') {
-      notes.push({ level: 'info', code: 'INTERFACE_ABSENT', message: `interface ${iface.name} has state absent: not planned` });
+      notes.push({
+        level: 'info',
+        code: 'INTERFACE_ABSENT',
+        message: `interface ${iface.name} has state absent: not planned`,
+      });
       return;
     }
     const network = vm.networks.find((n) => n.name === iface.name);
     if (!network) {
-      issues.push({ code: 'NETWORK_NOT_FOUND', message: `interface ${iface.name} has no network of the same name`, field: `${fieldPath}.name` });
+      issues.push({
+        code: 'NETWORK_NOT_FOUND',
+        message: `interface ${iface.name} has no network of the same name`,
+        field: `${fieldPath}.name`,
+      });
       return;
     }
     const module = modules[iface.binding];
     // A plugin runs only when registered as a tap plugin (its NAD then made the tap).
     if (iface.binding === 'plugin' && pluginTaps[iface.name] === undefined) {
       const plugin = JSON.stringify((iface.bindingPlugin ?? '').slice(0, 64));
-      issues.push({ code: 'BINDING_NOT_IMPLEMENTED', message: `network binding plugin ${plugin} cannot run here: virtnet runs plugins registered in the cluster configuration with domainAttachmentType: tap and a networkAttachmentDefinition (and passt, slirp, macvtap with its own bindings)`, field: `${fieldPath}.binding.name` });
+      issues.push({
+        code: 'BINDING_NOT_IMPLEMENTED',
+        message: `network binding plugin ${plugin} cannot run here: virtnet runs plugins registered in the cluster configuration with domainAttachmentType: tap and a networkAttachmentDefinition (and passt, slirp, macvtap with its own bindings)`,
+        field: `${fieldPath}.binding.name`,
+      });
       return;
     }
     if (!module) {
-      issues.push({ code: 'BINDING_NOT_IMPLEMENTED', message: `binding ${iface.binding} is not implemented yet`, field: `${fieldPath}.${iface.binding}` });
+      issues.push({
+        code: 'BINDING_NOT_IMPLEMENTED',
+        message: `binding ${iface.binding} is not implemented yet`,
+        field: `${fieldPath}.${iface.binding}`,
+      });
       return;
     }
-    const podIfName = iface.binding === 'plugin' ? pluginTaps[iface.name] : (iface.sourceDevice ?? podInterfaces[network.name]);
+    const podIfName =
+      iface.binding === 'plugin'
+        ? pluginTaps[iface.name]
+        : (iface.sourceDevice ?? podInterfaces[network.name]);
     const podInterface = pod.interfaces.find((i) => i.name === podIfName);
-    const ctx: BindingContext = { vm, cluster, pod, interfaceIndex: index, fieldPath, vmDir, ...(options.tapOwner ? { tapOwner: options.tapOwner } : {}), ...(options.sriov ? { sriov: options.sriov } : {}) };
+    const ctx: BindingContext = {
+      vm,
+      cluster,
+      pod,
+      interfaceIndex: index,
+      fieldPath,
+      vmDir,
+      ...(options.tapOwner ? { tapOwner: options.tapOwner } : {}),
+      ...(options.sriov ? { sriov: options.sriov } : {}),
+    };
     try {
       interfaces.push(module.plan(iface, network, podInterface, ctx));
     } catch (err) {
@@ -85,15 +130,28 @@ export function planVmNetwork(vm: VmSpec, cluster: ClusterConfig, pod: Discovere
         ids.set(step.id, json);
         return true;
       }
-      if (seen !== json) issues.push({ code: 'PLAN_STEP_CONFLICT', message: `two interfaces plan step ${step.id} differently`, field: 'spec.domain.devices.interfaces' });
+      if (seen !== json)
+        issues.push({
+          code: 'PLAN_STEP_CONFLICT',
+          message: `two interfaces plan step ${step.id} differently`,
+          field: 'spec.domain.devices.interfaces',
+        });
       return false;
     });
     for (const device of plan.createdDevices) {
       const other = devices.get(device);
-      if (other) issues.push({ code: 'DEVICE_NAME_CONFLICT', message: `interfaces ${other} and ${plan.name} both create ${device}`, field: 'spec.domain.devices.interfaces' });
+      if (other)
+        issues.push({
+          code: 'DEVICE_NAME_CONFLICT',
+          message: `interfaces ${other} and ${plan.name} both create ${device}`,
+          field: 'spec.domain.devices.interfaces',
+        });
       devices.set(device, plan.name);
     }
   }
   if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, plan: { version: 1, vm: { name: vm.name, namespace: vm.namespace }, netns: pod.netns, interfaces, notes } };
+  return {
+    ok: true,
+    plan: { version: 1, vm: { name: vm.name, namespace: vm.namespace }, netns: pod.netns, interfaces, notes },
+  };
 }

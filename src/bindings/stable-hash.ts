@@ -21,5 +21,7 @@ export function fnv1aHex(text: string, seed = FNV_OFFSET_BASIS): string {
 export function stableMac(key: string): string {
   const a = fnv1a(key);
   const b = fnv1a(key, FNV_PRIME);
-  return [0x02, a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff, b & 0xff].map((x) => x.toString(16).padStart(2, '0')).join(':');
+  return [0x02, a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff, b & 0xff]
+    .map((x) => x.toString(16).padStart(2, '0'))
+    .join(':');
 }

@@ -7,7 +7,11 @@ import { resolveStateDir } from '../state/state-dir.js';
 import { formatIssueLine } from './commands/validate.js';
 
 /** Loads `file` against the cluster config at `clusterConfigPath` (and the state dir run would use); undefined when it is invalid. */
-export async function loadSpecsReporting(file: string, clusterConfigPath: string | undefined, stateDir?: string): Promise<{ cluster: ClusterConfig; outcome: FileOutcome } | undefined> {
+export async function loadSpecsReporting(
+  file: string,
+  clusterConfigPath: string | undefined,
+  stateDir?: string,
+): Promise<{ cluster: ClusterConfig; outcome: FileOutcome } | undefined> {
   const cluster = await loadClusterConfig(clusterConfigPath);
   const outcome = await loadVmSpecs(file, cluster, { stateDir: resolveStateDir(stateDir) });
   for (const w of outcome.warnings) process.stderr.write(`${formatIssueLine(file, w, 'warning')}\n`);

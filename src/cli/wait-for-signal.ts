@@ -10,7 +10,9 @@ export function waitForSignal(): Promise<NodeJS.Signals> {
     let first: NodeJS.Signals | undefined;
     const on = (sig: NodeJS.Signals): void => {
       if (first !== undefined) {
-        process.stderr.write(`virtnet: ${sig} ignored: already stopping after ${first} (kill -9 and virtnet gc force it)\n`);
+        process.stderr.write(
+          `virtnet: ${sig} ignored: already stopping after ${first} (kill -9 and virtnet gc force it)\n`,
+        );
         return;
       }
       first = sig;

@@ -21,7 +21,11 @@ export function defaultNetwork(contents: ConfDirContents): ConfDirNetwork {
   const first = contents.networks[0];
   if (!first) {
     const why = contents.skipped.map((s) => s.error.message).join('; ');
-    throw new VirtnetError('CNI_NO_DEFAULT_NETWORK', `no valid CNI configuration in ${contents.dir}${why ? ` (${why})` : ''}`, { field: 'cniConfDir', dir: contents.dir });
+    throw new VirtnetError(
+      'CNI_NO_DEFAULT_NETWORK',
+      `no valid CNI configuration in ${contents.dir}${why ? ` (${why})` : ''}`,
+      { field: 'cniConfDir', dir: contents.dir },
+    );
   }
   return first;
 }

@@ -15,7 +15,11 @@ export function loadConfDir(dir: string): ConfDirContents {
   try {
     names = readdirSync(dir);
   } catch (err) {
-    throw new VirtnetError('CNI_CONF_DIR_UNREADABLE', `cannot read CNI configuration directory ${dir}: ${(err as Error).message}`, { field: 'cniConfDir', dir });
+    throw new VirtnetError(
+      'CNI_CONF_DIR_UNREADABLE',
+      `cannot read CNI configuration directory ${dir}: ${(err as Error).message}`,
+      { field: 'cniConfDir', dir },
+    );
   }
   const out: ConfDirContents = { dir, networks: [], skipped: [] };
   for (const name of names.filter((n) => CONF_EXTENSIONS.some((e) => n.endsWith(e))).sort()) {

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isVirtnetError } from '../errors/virtnet-error.js';
-import { formatNetworksAnnotation, formatShortNetworksAnnotation, parseDefaultNetworkAnnotation, parseNetworksAnnotation } from './multus-annotation.js';
+import {
+  formatNetworksAnnotation,
+  formatShortNetworksAnnotation,
+  parseDefaultNetworkAnnotation,
+  parseNetworksAnnotation,
+} from './multus-annotation.js';
 import { isLinuxInterfaceName } from '../api/linux-ifname.js';
 import { hashedPodIfname } from './pod-ifname.js';
 import { parseGenieAnnotation } from './genie-annotation.js';
@@ -16,12 +21,23 @@ test('short form: ns/name@if, comma separated', () => {
 });
 
 test('JSON form with mac, ips, default-route round-trips', () => {
-  const text = '[{"name":"a","namespace":"ns1","interface":"eth9","mac":"02:00:00:00:00:01","ips":["10.0.0.5/24"],"default-route":["10.0.0.1"]},{"name":"b"}]';
+  const text =
+    '[{"name":"a","namespace":"ns1","interface":"eth9","mac":"02:00:00:00:00:01","ips":["10.0.0.5/24"],"default-route":["10.0.0.1"]},{"name":"b"}]';
   const parsed = parseNetworksAnnotation(text);
-  assert.deepEqual(parsed[0], { name: 'a', namespace: 'ns1', interface: 'eth9', mac: '02:00:00:00:00:01', ips: ['10.0.0.5/24'], defaultRoute: ['10.0.0.1'] });
+  assert.deepEqual(parsed[0], {
+    name: 'a',
+    namespace: 'ns1',
+    interface: 'eth9',
+    mac: '02:00:00:00:00:01',
+    ips: ['10.0.0.5/24'],
+    defaultRoute: ['10.0.0.1'],
+  });
   assert.deepEqual(parseNetworksAnnotation(formatNetworksAnnotation(parsed)), parsed);
   assert.equal(formatShortNetworksAnnotation(parsed), undefined);
-  assert.equal(formatShortNetworksAnnotation([{ name: 'x', namespace: 'n', interface: 'i' }, { name: 'y' }]), 'n/x@i,y');
+  assert.equal(
+    formatShortNetworksAnnotation([{ name: 'x', namespace: 'n', interface: 'i' }, { name: 'y' }]),
+    'n/x@i,y',
+  );
 });
 
 test('bad annotations name the field', () => {
@@ -34,12 +50,19 @@ test('bad annotations name the field', () => {
     ['Bad_Name', 'networks[0].name'],
   ];
   for (const [text, field] of cases) {
-    assert.throws(() => parseNetworksAnnotation(text), (e) => isVirtnetError(e, 'MULTUS_ANNOTATION_INVALID') && e.detail.field === field, text);
+    assert.throws(
+      () => parseNetworksAnnotation(text),
+      (e) => isVirtnetError(e, 'MULTUS_ANNOTATION_INVALID') && e.detail.field === field,
+      text,
+    );
   }
 });
 
 test('default-network annotation', () => {
-  assert.deepEqual(parseDefaultNetworkAnnotation('kube-system/flannel'), { name: 'flannel', namespace: 'kube-system' });
+  assert.deepEqual(parseDefaultNetworkAnnotation('kube-system/flannel'), {
+    name: 'flannel',
+    namespace: 'kube-system',
+  });
   assert.deepEqual(parseDefaultNetworkAnnotation('macvlan-test'), { name: 'macvlan-test' });
   assert.throws(() => parseDefaultNetworkAnnotation('a@eth1'), /always eth0/);
 });

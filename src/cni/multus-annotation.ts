@@ -43,14 +43,21 @@ function checkIp(value: string): boolean {
 
 function validate(sel: NetworkSelection, field: string): NetworkSelection {
   if (!NAME_RE.test(sel.name)) throw bad(`${field}.name`, `invalid network name ${JSON.stringify(sel.name)}`);
-  if (sel.namespace !== undefined && !DNS_LABEL_RE.test(sel.namespace)) throw bad(`${field}.namespace`, `invalid namespace ${JSON.stringify(sel.namespace)}`);
-  if (sel.interface !== undefined && !isLinuxInterfaceName(sel.interface)) throw bad(`${field}.interface`, `invalid interface name ${JSON.stringify(sel.interface)} (≤ 15 bytes of letters, digits, "_", "-", ".")`);
-  if (sel.mac !== undefined && checkMacAddress(sel.mac) !== undefined) throw bad(`${field}.mac`, `invalid MAC ${JSON.stringify(sel.mac)}`);
+  if (sel.namespace !== undefined && !DNS_LABEL_RE.test(sel.namespace))
+    throw bad(`${field}.namespace`, `invalid namespace ${JSON.stringify(sel.namespace)}`);
+  if (sel.interface !== undefined && !isLinuxInterfaceName(sel.interface))
+    throw bad(
+      `${field}.interface`,
+      `invalid interface name ${JSON.stringify(sel.interface)} (≤ 15 bytes of letters, digits, "_", "-", ".")`,
+    );
+  if (sel.mac !== undefined && checkMacAddress(sel.mac) !== undefined)
+    throw bad(`${field}.mac`, `invalid MAC ${JSON.stringify(sel.mac)}`);
   sel.ips?.forEach((ip, i) => {
     if (!checkIp(ip)) throw bad(`${field}.ips[${i}]`, `invalid IP ${JSON.stringify(ip)}`);
   });
   sel.defaultRoute?.forEach((gw, i) => {
-    if (ipFamily(gw) === 0) throw bad(`${field}.default-route[${i}]`, `invalid gateway ${JSON.stringify(gw)}`);
+    if (ipFamily(gw) === 0)
+      throw bad(`${field}.default-route[${i}]`, `invalid gateway ${JSON.stringify(gw)}`);
   });
   return sel;
 }
@@ -75,7 +82,8 @@ export function parseShortSelection(text: string, field = 'networks[0]'): Networ
 }
 
 function stringList(v: unknown, field: string): string[] {
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw bad(field, 'must be a list of strings');
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+    throw bad(field, 'must be a list of strings');
   return v as string[];
 }
 
@@ -92,7 +100,8 @@ export function parseNetworksAnnotation(value: string): NetworkSelection[] {
   } catch (err) {
     throw bad('networks', `not valid JSON: ${(err as Error).message}`);
   }
-  if (!Array.isArray(raw)) throw bad('networks', 'the JSON form must be a list of network selection elements');
+  if (!Array.isArray(raw))
+    throw bad('networks', 'the JSON form must be a list of network selection elements');
   return raw.map((el: unknown, i) => {
     const field = `networks[${i}]`;
     if (!isObject(el)) throw bad(field, 'a network selection element must be an object');
@@ -111,7 +120,8 @@ export function parseNetworksAnnotation(value: string): NetworkSelection[] {
       sel.mac = el.mac;
     }
     if (el.ips !== undefined) sel.ips = stringList(el.ips, `${field}.ips`);
-    if (el['default-route'] !== undefined) sel.defaultRoute = stringList(el['default-route'], `${field}.default-route`);
+    if (el['default-route'] !== undefined)
+      sel.defaultRoute = stringList(el['default-route'], `${field}.default-route`);
     if (el.portMappings !== undefined) {
       if (!Array.isArray(el.portMappings)) throw bad(`${field}.portMappings`, 'must be a list');
       sel.portMappings = el.portMappings as unknown[];
@@ -148,15 +158,22 @@ export function formatNetworksAnnotation(selections: readonly NetworkSelection[]
 
 /** The short form, when every element fits it (name, namespace, interface only); else undefined. */
 export function formatShortNetworksAnnotation(selections: readonly NetworkSelection[]): string | undefined {
-  if (selections.some((s) => Object.keys(s).some((k) => !['name', 'namespace', 'interface'].includes(k)))) return undefined;
-  return selections.map((s) => `${s.namespace ? `${s.namespace}/` : ''}${s.name}${s.interface ? `@${s.interface}` : ''}`).join(',');
+  if (selections.some((s) => Object.keys(s).some((k) => !['name', 'namespace', 'interface'].includes(k))))
+    return undefined;
+  return selections
+    .map((s) => `${s.namespace ? `${s.namespace}/` : ''}${s.name}${s.interface ? `@${s.interface}` : ''}`)
+    .join(',');
 }
 
 /** Parses `v1.multus-cni.io/default-network`: `[ns/]name`. */
 export function parseDefaultNetworkAnnotation(value: string): { name: string; namespace?: string } {
   const sel = parseShortSelection(value, 'default-network');
   if (sel.interface !== undefined) {
-    throw new VirtnetError('MULTUS_ANNOTATION_INVALID', `${DEFAULT_NETWORK_ANNOTATION}: the default network cannot name an interface (it is always eth0)`, { field: 'default-network' });
+    throw new VirtnetError(
+      'MULTUS_ANNOTATION_INVALID',
+      `${DEFAULT_NETWORK_ANNOTATION}: the default network cannot name an interface (it is always eth0)`,
+      { field: 'default-network' },
+    );
   }
   return sel.namespace === undefined ? { name: sel.name } : { name: sel.name, namespace: sel.namespace };
 }

@@ -27,21 +27,28 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** Decodes one NAD object; `where` names it in errors. */
 export function parseNad(obj: unknown, file: string, where: string): NetworkAttachmentDefinition {
-  const bad = (field: string, message: string) => new VirtnetError('CNI_NAD_INVALID', `${where}: ${message}`, { field, file });
+  const bad = (field: string, message: string) =>
+    new VirtnetError('CNI_NAD_INVALID', `${where}: ${message}`, { field, file });
   if (!isObject(obj)) throw bad('', 'a NetworkAttachmentDefinition must be an object');
   if (obj.apiVersion !== NAD_API_VERSION) throw bad('apiVersion', `apiVersion must be ${NAD_API_VERSION}`);
   if (obj.kind !== NAD_KIND) throw bad('kind', `kind must be ${NAD_KIND}`);
   const meta = obj.metadata;
-  if (!isObject(meta) || typeof meta.name !== 'string' || !DNS_LABEL_RE.test(meta.name)) throw bad('metadata.name', 'metadata.name must be a DNS label');
+  if (!isObject(meta) || typeof meta.name !== 'string' || !DNS_LABEL_RE.test(meta.name))
+    throw bad('metadata.name', 'metadata.name must be a DNS label');
   const namespace = meta.namespace ?? 'default';
-  if (typeof namespace !== 'string' || !DNS_LABEL_RE.test(namespace)) throw bad('metadata.namespace', 'metadata.namespace must be a DNS label');
+  if (typeof namespace !== 'string' || !DNS_LABEL_RE.test(namespace))
+    throw bad('metadata.namespace', 'metadata.namespace must be a DNS label');
   const nad: NetworkAttachmentDefinition = { name: meta.name, namespace, file };
   const annotations = meta.annotations;
   if (annotations !== undefined) {
     if (!isObject(annotations)) throw bad('metadata.annotations', 'annotations must be a map of strings');
     const rn = annotations[RESOURCE_NAME_ANNOTATION];
     if (rn !== undefined) {
-      if (typeof rn !== 'string' || rn === '') throw bad(`metadata.annotations["${RESOURCE_NAME_ANNOTATION}"]`, 'resourceName must be a non-empty string');
+      if (typeof rn !== 'string' || rn === '')
+        throw bad(
+          `metadata.annotations["${RESOURCE_NAME_ANNOTATION}"]`,
+          'resourceName must be a non-empty string',
+        );
       nad.resourceName = rn;
     }
   }
@@ -53,7 +60,11 @@ export function parseNad(obj: unknown, file: string, where: string): NetworkAtta
       nad.list = parseNetworkConfig(config, `${where} spec.config`, meta.name);
     } catch (err) {
       if (err instanceof VirtnetError) {
-        throw new VirtnetError('CNI_NAD_INVALID', err.message, { ...err.detail, field: `spec.config${err.detail.field ? `.${err.detail.field}` : ''}`, file });
+        throw new VirtnetError('CNI_NAD_INVALID', err.message, {
+          ...err.detail,
+          field: `spec.config${err.detail.field ? `.${err.detail.field}` : ''}`,
+          file,
+        });
       }
       throw err;
     }
@@ -69,16 +80,27 @@ export function loadNadFiles(files: readonly string[]): NetworkAttachmentDefinit
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new VirtnetError('CNI_NAD_UNREADABLE', `cannot read ${file}: ${(err as Error).message}`, { field: 'nad', file });
+      throw new VirtnetError('CNI_NAD_UNREADABLE', `cannot read ${file}: ${(err as Error).message}`, {
+        field: 'nad',
+        file,
+      });
     }
     parseAllDocuments(text).forEach((doc, i) => {
-      if (doc.errors.length > 0) throw new VirtnetError('CNI_NAD_INVALID', `${file}: YAML error: ${doc.errors[0]!.message}`, { field: 'nad', file });
+      if (doc.errors.length > 0)
+        throw new VirtnetError('CNI_NAD_INVALID', `${file}: YAML error: ${doc.errors[0]!.message}`, {
+          field: 'nad',
+          file,
+        });
       const obj: unknown = doc.toJS();
       if (obj === null || obj === undefined) return;
       if (isObject(obj) && obj.kind !== undefined && obj.kind !== NAD_KIND) return;
       const nad = parseNad(obj, file, `${file}#${i}`);
       if (out.some((n) => n.name === nad.name && n.namespace === nad.namespace)) {
-        throw new VirtnetError('CNI_NAD_DUPLICATE', `${file}: NetworkAttachmentDefinition ${nad.namespace}/${nad.name} is defined twice`, { field: 'metadata.name', file });
+        throw new VirtnetError(
+          'CNI_NAD_DUPLICATE',
+          `${file}: NetworkAttachmentDefinition ${nad.namespace}/${nad.name} is defined twice`,
+          { field: 'metadata.name', file },
+        );
       }
       out.push(nad);
     });

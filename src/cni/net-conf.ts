@@ -53,22 +53,39 @@ export function parseNetworkConfig(input: unknown, source: string, fallbackName?
   if (!isObject(raw)) throw invalid(source, '', 'a network configuration must be a JSON object');
   const name = raw.name ?? fallbackName;
   if (typeof name !== 'string' || !isValidNetworkName(name)) {
-    throw invalid(source, 'name', `invalid network name ${JSON.stringify(name)} (alphanumerics, "_", "." and "-", starting alphanumeric)`);
+    throw invalid(
+      source,
+      'name',
+      `invalid network name ${JSON.stringify(name)} (alphanumerics, "_", "." and "-", starting alphanumeric)`,
+    );
   }
   let cniVersion = raw.cniVersion;
   if (raw.cniVersions !== undefined) {
     // CNI 1.1.0: a list may name several versions; the runtime uses the highest it supports.
-    if (!Array.isArray(raw.cniVersions) || raw.cniVersions.some((v) => typeof v !== 'string')) throw invalid(source, 'cniVersions', 'cniVersions must be a list of version strings');
-    const supported = (raw.cniVersions as string[]).filter((v) => isSupportedCniVersion(v)).sort(compareVersions);
+    if (!Array.isArray(raw.cniVersions) || raw.cniVersions.some((v) => typeof v !== 'string'))
+      throw invalid(source, 'cniVersions', 'cniVersions must be a list of version strings');
+    const supported = (raw.cniVersions as string[])
+      .filter((v) => isSupportedCniVersion(v))
+      .sort(compareVersions);
     if (supported.length > 0) cniVersion = supported[supported.length - 1];
-    else if (!isSupportedCniVersion(cniVersion)) throw invalid(source, 'cniVersions', `none of ${JSON.stringify(raw.cniVersions)} is supported (supported: ${SUPPORTED_CNI_VERSIONS.join(', ')})`);
+    else if (!isSupportedCniVersion(cniVersion))
+      throw invalid(
+        source,
+        'cniVersions',
+        `none of ${JSON.stringify(raw.cniVersions)} is supported (supported: ${SUPPORTED_CNI_VERSIONS.join(', ')})`,
+      );
   }
   if (!isSupportedCniVersion(cniVersion)) {
-    throw invalid(source, 'cniVersion', `unsupported cniVersion ${JSON.stringify(cniVersion)} (supported: ${SUPPORTED_CNI_VERSIONS.join(', ')})`);
+    throw invalid(
+      source,
+      'cniVersion',
+      `unsupported cniVersion ${JSON.stringify(cniVersion)} (supported: ${SUPPORTED_CNI_VERSIONS.join(', ')})`,
+    );
   }
   let pluginsRaw: unknown[];
   if (raw.plugins !== undefined) {
-    if (!Array.isArray(raw.plugins) || raw.plugins.length === 0) throw invalid(source, 'plugins', 'plugins must be a non-empty list');
+    if (!Array.isArray(raw.plugins) || raw.plugins.length === 0)
+      throw invalid(source, 'plugins', 'plugins must be a non-empty list');
     pluginsRaw = raw.plugins;
   } else {
     // A single-plugin config is its own only plugin (libcni ConfListFromConf).
@@ -78,10 +95,18 @@ export function parseNetworkConfig(input: unknown, source: string, fallbackName?
     const field = raw.plugins !== undefined ? `plugins[${i}]` : '';
     if (!isObject(p)) throw invalid(source, field, 'a plugin configuration must be an object');
     if (typeof p.type !== 'string' || !PLUGIN_TYPE_RE.test(p.type)) {
-      throw invalid(source, field ? `${field}.type` : 'type', `invalid plugin type ${JSON.stringify(p.type)}`);
+      throw invalid(
+        source,
+        field ? `${field}.type` : 'type',
+        `invalid plugin type ${JSON.stringify(p.type)}`,
+      );
     }
     if (p.capabilities !== undefined && !isObject(p.capabilities)) {
-      throw invalid(source, field ? `${field}.capabilities` : 'capabilities', 'capabilities must be an object of booleans');
+      throw invalid(
+        source,
+        field ? `${field}.capabilities` : 'capabilities',
+        'capabilities must be an object of booleans',
+      );
     }
     return { ...p } as PluginConf;
   });

@@ -41,7 +41,13 @@ export class NetworkCatalog {
       let contents = loadConfDir(dir);
       if (this.opts.cniConfDir === undefined) {
         // The shipped network keeps its host-local allocations with the rest of virtnet's state.
-        contents = { ...contents, networks: contents.networks.map((n) => ({ ...n, list: withHostLocalDataDir(n.list, this.opts.stateDir) })) };
+        contents = {
+          ...contents,
+          networks: contents.networks.map((n) => ({
+            ...n,
+            list: withHostLocalDataDir(n.list, this.opts.stateDir),
+          })),
+        };
       }
       this.confDirContents = contents;
     }
@@ -63,26 +69,47 @@ export class NetworkCatalog {
    * A Multus reference: the NAD `namespace/name` (its spec.config, or the conf dir file of that name
    * when the NAD has none); without a matching NAD, a conf dir network of that name.
    */
-  resolveMultus(ref: { name: string; namespace?: string }, podNamespace: string, field: string): ResolvedNetwork {
+  resolveMultus(
+    ref: { name: string; namespace?: string },
+    podNamespace: string,
+    field: string,
+  ): ResolvedNetwork {
     const namespace = ref.namespace ?? podNamespace;
     const nad = this.nads.find((n) => n.name === ref.name && n.namespace === namespace);
     if (nad) {
       const list = nad.list ?? findNetworkByName(this.confDir(), nad.name)?.list;
       if (!list) {
-        throw new VirtnetError('CNI_NETWORK_NOT_FOUND', `NetworkAttachmentDefinition ${namespace}/${nad.name} has no spec.config and no configuration named ${nad.name} exists in ${this.confDir().dir}`, { field, network: `${namespace}/${ref.name}` });
+        throw new VirtnetError(
+          'CNI_NETWORK_NOT_FOUND',
+          `NetworkAttachmentDefinition ${namespace}/${nad.name} has no spec.config and no configuration named ${nad.name} exists in ${this.confDir().dir}`,
+          { field, network: `${namespace}/${ref.name}` },
+        );
       }
       const out: ResolvedNetwork = { statusName: `${namespace}/${nad.name}`, list };
       if (nad.resourceName) out.resourceName = nad.resourceName;
       return out;
     }
-    const fromDir = ref.namespace === undefined && this.hasConfDir() ? findNetworkByName(this.confDir(), ref.name) : undefined;
+    const fromDir =
+      ref.namespace === undefined && this.hasConfDir()
+        ? findNetworkByName(this.confDir(), ref.name)
+        : undefined;
     if (fromDir) return { statusName: fromDir.list.name, list: fromDir.list };
-    throw new VirtnetError('CNI_NETWORK_NOT_FOUND', `network ${namespace}/${ref.name} not found (no NetworkAttachmentDefinition${ref.namespace === undefined ? ' and no conf dir network' : ''} of that name)`, { field, network: `${namespace}/${ref.name}` });
+    throw new VirtnetError(
+      'CNI_NETWORK_NOT_FOUND',
+      `network ${namespace}/${ref.name} not found (no NetworkAttachmentDefinition${ref.namespace === undefined ? ' and no conf dir network' : ''} of that name)`,
+      { field, network: `${namespace}/${ref.name}` },
+    );
   }
 
   /** A network by plain name (`name` or `ns/name`), as the CNI proxy and `virtnet cni --network` take it. */
   resolveByName(name: string, podNamespace: string, field: string): ResolvedNetwork {
     const slash = name.indexOf('/');
-    return slash >= 0 ? this.resolveMultus({ namespace: name.slice(0, slash), name: name.slice(slash + 1) }, podNamespace, field) : this.resolveMultus({ name }, podNamespace, field);
+    return slash >= 0
+      ? this.resolveMultus(
+          { namespace: name.slice(0, slash), name: name.slice(slash + 1) },
+          podNamespace,
+          field,
+        )
+      : this.resolveMultus({ name }, podNamespace, field);
   }
 }

@@ -24,7 +24,12 @@ export interface NetworkStatusEntry {
 }
 
 /** The status entry for attachment `name` on `ifname` from its result. */
-export function networkStatusEntry(name: string, ifname: string, result: CniResult | undefined, isDefault: boolean): NetworkStatusEntry {
+export function networkStatusEntry(
+  name: string,
+  ifname: string,
+  result: CniResult | undefined,
+  isDefault: boolean,
+): NetworkStatusEntry {
   const entry: NetworkStatusEntry = { name, interface: ifname };
   if (!result) return isDefault ? { ...entry, default: true } : entry;
   const ifaces = result.interfaces ?? [];
@@ -39,7 +44,13 @@ export function networkStatusEntry(name: string, ifname: string, result: CniResu
   entry.dns = result.dns ?? {};
   const gateways = ips.map((ip) => ip.gateway).filter((g): g is string => g !== undefined);
   if (isDefault && gateways.length > 0) entry.gateway = gateways;
-  if (iface?.pciID) entry['device-info'] = { type: 'pci', version: '1.1.0', pci: { 'pci-address': iface.pciID } };
-  else if (iface?.socketPath) entry['device-info'] = { type: 'vhost-user', version: '1.1.0', 'vhost-user': { mode: 'server', path: iface.socketPath } };
+  if (iface?.pciID)
+    entry['device-info'] = { type: 'pci', version: '1.1.0', pci: { 'pci-address': iface.pciID } };
+  else if (iface?.socketPath)
+    entry['device-info'] = {
+      type: 'vhost-user',
+      version: '1.1.0',
+      'vhost-user': { mode: 'server', path: iface.socketPath },
+    };
   return entry;
 }

@@ -57,7 +57,10 @@ export function findPlugin(type: string, cniPath: readonly string[]): string {
       /* try the next directory */
     }
   }
-  throw new VirtnetError('CNI_PLUGIN_NOT_FOUND', `CNI plugin ${type} not found in ${cniPath.join(':')}`, { program: type, cniPath: [...cniPath] });
+  throw new VirtnetError('CNI_PLUGIN_NOT_FOUND', `CNI plugin ${type} not found in ${cniPath.join(':')}`, {
+    program: type,
+    cniPath: [...cniPath],
+  });
 }
 
 /** The environment of a plugin execution. */
@@ -82,34 +85,84 @@ function parseJson(text: string): unknown {
  * Executes plugin `type` with `config` on stdin and returns its parsed stdout (undefined when it
  * printed nothing, as DEL/CHECK/STATUS/GC may).
  */
-export async function execPluginRaw(type: string, config: Record<string, unknown>, ctx: PluginExecContext): Promise<unknown> {
+export async function execPluginRaw(
+  type: string,
+  config: Record<string, unknown>,
+  ctx: PluginExecContext,
+): Promise<unknown> {
   const program = findPlugin(type, ctx.cniPath);
   const started = performance.now();
   let stdout: string;
   try {
-    const res = await runProgram([program], { timeoutMs: ctx.timeoutMs, env: pluginEnv(ctx), input: JSON.stringify(config), ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    const res = await runProgram([program], {
+      timeoutMs: ctx.timeoutMs,
+      env: pluginEnv(ctx),
+      input: JSON.stringify(config),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
     stdout = res.stdout;
   } catch (err) {
     if (!isVirtnetError(err)) throw err;
-    const d = err.detail as { exitCode?: number | null; signal?: string | null; stdout?: string; stderr?: string };
-    const base = { program: type, command: ctx.command, ifname: ctx.ifname, exitCode: d.exitCode ?? null, stderr: (d.stderr ?? '').trim() };
+    const d = err.detail as {
+      exitCode?: number | null;
+      signal?: string | null;
+      stdout?: string;
+      stderr?: string;
+    };
+    const base = {
+      program: type,
+      command: ctx.command,
+      ifname: ctx.ifname,
+      exitCode: d.exitCode ?? null,
+      stderr: (d.stderr ?? '').trim(),
+    };
     switch (err.code) {
       case 'EXEC_NOT_FOUND':
-        throw new VirtnetError('CNI_PLUGIN_NOT_FOUND', `CNI plugin ${type} cannot be executed: ${err.message}`, { program: type, cniPath: ctx.cniPath }, { cause: err });
+        throw new VirtnetError(
+          'CNI_PLUGIN_NOT_FOUND',
+          `CNI plugin ${type} cannot be executed: ${err.message}`,
+          { program: type, cniPath: ctx.cniPath },
+          { cause: err },
+        );
       case 'EXEC_ABORTED':
-        throw new VirtnetError('CNI_PLUGIN_ABORTED', `CNI plugin ${type} (${ctx.command}) was cancelled and killed`, base, { cause: err });
+        throw new VirtnetError(
+          'CNI_PLUGIN_ABORTED',
+          `CNI plugin ${type} (${ctx.command}) was cancelled and killed`,
+          base,
+          { cause: err },
+        );
       case 'EXEC_TIMEOUT':
-        throw new VirtnetError('CNI_PLUGIN_TIMEOUT', `CNI plugin ${type} (${ctx.command}) did not finish within ${ctx.timeoutMs} ms and was killed`, { ...base, timeoutMs: ctx.timeoutMs }, { cause: err });
+        throw new VirtnetError(
+          'CNI_PLUGIN_TIMEOUT',
+          `CNI plugin ${type} (${ctx.command}) did not finish within ${ctx.timeoutMs} ms and was killed`,
+          { ...base, timeoutMs: ctx.timeoutMs },
+          { cause: err },
+        );
       case 'EXEC_SIGNALED':
-        throw new VirtnetError('CNI_PLUGIN_CRASHED', `CNI plugin ${type} (${ctx.command}) was killed by ${d.signal ?? 'a signal'}`, { ...base, signal: d.signal ?? null }, { cause: err });
+        throw new VirtnetError(
+          'CNI_PLUGIN_CRASHED',
+          `CNI plugin ${type} (${ctx.command}) was killed by ${d.signal ?? 'a signal'}`,
+          { ...base, signal: d.signal ?? null },
+          { cause: err },
+        );
       case 'EXEC_FAILED': {
         const cniError = parseErrorObject(parseJson((d.stdout ?? '').trim()));
         if (cniError) {
           const details = cniError.details ? ` (${cniError.details})` : '';
-          throw new VirtnetError('CNI_PLUGIN_ERROR', `CNI plugin ${type} (${ctx.command}) failed: ${cniError.msg}${details} [CNI error ${cniError.code}]`, { ...base, cniError }, { cause: err });
+          throw new VirtnetError(
+            'CNI_PLUGIN_ERROR',
+            `CNI plugin ${type} (${ctx.command}) failed: ${cniError.msg}${details} [CNI error ${cniError.code}]`,
+            { ...base, cniError },
+            { cause: err },
+          );
         }
         const why = base.stderr.split('\n').slice(-2).join(' ') || `exit status ${String(d.exitCode)}`;
-        throw new VirtnetError('CNI_PLUGIN_CRASHED', `CNI plugin ${type} (${ctx.command}) exited with status ${String(d.exitCode)} without a CNI error object: ${why}`, { ...base, stdout: (d.stdout ?? '').slice(0, 4096) }, { cause: err });
+        throw new VirtnetError(
+          'CNI_PLUGIN_CRASHED',
+          `CNI plugin ${type} (${ctx.command}) exited with status ${String(d.exitCode)} without a CNI error object: ${why}`,
+          { ...base, stdout: (d.stdout ?? '').slice(0, 4096) },
+          { cause: err },
+        );
       }
       default:
         throw err;
@@ -121,26 +174,46 @@ export async function execPluginRaw(type: string, config: Record<string, unknown
   if (text === '') return undefined;
   const parsed = parseJson(text);
   if (parsed === undefined) {
-    throw new VirtnetError('CNI_BAD_OUTPUT', `CNI plugin ${type} (${ctx.command}) printed output that is not JSON: ${JSON.stringify(text.slice(0, 200))}`, { program: type, command: ctx.command, stdout: text.slice(0, 4096) });
+    throw new VirtnetError(
+      'CNI_BAD_OUTPUT',
+      `CNI plugin ${type} (${ctx.command}) printed output that is not JSON: ${JSON.stringify(text.slice(0, 200))}`,
+      { program: type, command: ctx.command, stdout: text.slice(0, 4096) },
+    );
   }
   return parsed;
 }
 
 /** Executes an ADD/CHECK-style call whose stdout must be a valid result (ADD) and returns it parsed. */
-export async function execPluginWithResult(type: string, config: Record<string, unknown>, ctx: PluginExecContext): Promise<CniResult> {
+export async function execPluginWithResult(
+  type: string,
+  config: Record<string, unknown>,
+  ctx: PluginExecContext,
+): Promise<CniResult> {
   const out = await execPluginRaw(type, config, ctx);
   if (out === undefined) {
-    throw new VirtnetError('CNI_BAD_OUTPUT', `CNI plugin ${type} (${ctx.command}) printed no result`, { program: type, command: ctx.command, issues: [{ path: '', code: 'missing', message: 'empty output' }] });
+    throw new VirtnetError('CNI_BAD_OUTPUT', `CNI plugin ${type} (${ctx.command}) printed no result`, {
+      program: type,
+      command: ctx.command,
+      issues: [{ path: '', code: 'missing', message: 'empty output' }],
+    });
   }
   // An error object printed with exit status 0 is still a failure, not an empty result.
   const cniError = parseErrorObject(out);
   if (cniError) {
-    throw new VirtnetError('CNI_PLUGIN_ERROR', `CNI plugin ${type} (${ctx.command}) failed: ${cniError.msg} [CNI error ${cniError.code}]`, { program: type, command: ctx.command, ifname: ctx.ifname, exitCode: 0, stderr: '', cniError });
+    throw new VirtnetError(
+      'CNI_PLUGIN_ERROR',
+      `CNI plugin ${type} (${ctx.command}) failed: ${cniError.msg} [CNI error ${cniError.code}]`,
+      { program: type, command: ctx.command, ifname: ctx.ifname, exitCode: 0, stderr: '', cniError },
+    );
   }
   const parsed = parseResult(out);
   if (!parsed.ok) {
     const first = parsed.issues[0]!;
-    throw new VirtnetError('CNI_BAD_OUTPUT', `CNI plugin ${type} (${ctx.command}) printed an invalid result: ${first.path ? `${first.path}: ` : ''}${first.message}`, { program: type, command: ctx.command, issues: parsed.issues });
+    throw new VirtnetError(
+      'CNI_BAD_OUTPUT',
+      `CNI plugin ${type} (${ctx.command}) printed an invalid result: ${first.path ? `${first.path}: ` : ''}${first.message}`,
+      { program: type, command: ctx.command, issues: parsed.issues },
+    );
   }
   return parsed.result;
 }

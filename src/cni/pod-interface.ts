@@ -4,7 +4,13 @@
 // removes it, whoever added it and whatever crashed since.
 import { VirtnetError } from '../errors/virtnet-error.js';
 import type { NetworkCatalog } from './network-catalog.js';
-import { attachNetwork, detachNetwork, withPodLock, type PodAttachment, type PodRuntimeOptions } from './pod.js';
+import {
+  attachNetwork,
+  detachNetwork,
+  withPodLock,
+  type PodAttachment,
+  type PodRuntimeOptions,
+} from './pod.js';
 import { selectionRuntime } from './pod-networks.js';
 import { isLinuxInterfaceName } from '../api/linux-ifname.js';
 import { checkMacAddress, normaliseMac } from '../api/mac-address.js';
@@ -22,21 +28,29 @@ export interface PodInterfaceRequest {
   mac?: string;
 }
 
-
 /** Checks a request's shape; throws PROXY_BAD_REQUEST / PROXY_BAD_IFNAME / PROXY_BAD_MAC with the field. */
 export function validatePodInterfaceRequest(body: unknown): PodInterfaceRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new VirtnetError('PROXY_BAD_REQUEST', 'request body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new VirtnetError('PROXY_BAD_REQUEST', 'request body must be a JSON object');
   const { network, ifname, mac } = body as Record<string, unknown>;
-  if (typeof network !== 'string' || network === '') throw new VirtnetError('PROXY_BAD_REQUEST', 'network is required', { field: 'network' });
+  if (typeof network !== 'string' || network === '')
+    throw new VirtnetError('PROXY_BAD_REQUEST', 'network is required', { field: 'network' });
   const req: PodInterfaceRequest = { network };
   if (ifname !== undefined) {
-    if (typeof ifname !== 'string' || !isLinuxInterfaceName(ifname)) throw new VirtnetError('PROXY_BAD_IFNAME', `invalid interface name ${JSON.stringify(ifname)} (≤ 15 bytes of letters, digits, "_", "-", ".")`, { field: 'ifname' });
+    if (typeof ifname !== 'string' || !isLinuxInterfaceName(ifname))
+      throw new VirtnetError(
+        'PROXY_BAD_IFNAME',
+        `invalid interface name ${JSON.stringify(ifname)} (≤ 15 bytes of letters, digits, "_", "-", ".")`,
+        { field: 'ifname' },
+      );
     req.ifname = ifname;
   }
   if (mac !== undefined) {
-    if (typeof mac !== 'string' || checkMacAddress(mac) !== undefined) throw new VirtnetError('PROXY_BAD_MAC', `invalid MAC ${JSON.stringify(mac)}`, { field: 'mac' });
+    if (typeof mac !== 'string' || checkMacAddress(mac) !== undefined)
+      throw new VirtnetError('PROXY_BAD_MAC', `invalid MAC ${JSON.stringify(mac)}`, { field: 'mac' });
     const m = normaliseMac(mac);
-    if ((Number.parseInt(m.slice(0, 2), 16) & 1) === 1) throw new VirtnetError('PROXY_BAD_MAC', `MAC ${m} is a multicast address`, { field: 'mac' });
+    if ((Number.parseInt(m.slice(0, 2), 16) & 1) === 1)
+      throw new VirtnetError('PROXY_BAD_MAC', `MAC ${m} is a multicast address`, { field: 'mac' });
     req.mac = m;
   }
   return req;
@@ -46,11 +60,20 @@ export function validatePodInterfaceRequest(body: unknown): PodInterfaceRequest 
  * Adds an interface from `req.network` to pod `pod` and returns its attachment (result included).
  * Nothing remains when it fails, including when the network cannot honour the MAC request.
  */
-export async function addPodInterface(pod: string, stateDir: string, catalog: NetworkCatalog, request: PodInterfaceRequest, opts: PodRuntimeOptions = {}): Promise<PodAttachment> {
+export async function addPodInterface(
+  pod: string,
+  stateDir: string,
+  catalog: NetworkCatalog,
+  request: PodInterfaceRequest,
+  opts: PodRuntimeOptions = {},
+): Promise<PodAttachment> {
   const req = validatePodInterfaceRequest(request);
   return withPodLock(pod, async () => {
     const rec = readPodRecord(stateDir, pod);
-    if (!rec || rec.status !== 'ready') throw new VirtnetError('PROXY_POD_NOT_READY', `pod ${pod} is ${rec ? rec.status : 'gone'}`, { field: 'pod' });
+    if (!rec || rec.status !== 'ready')
+      throw new VirtnetError('PROXY_POD_NOT_READY', `pod ${pod} is ${rec ? rec.status : 'gone'}`, {
+        field: 'pod',
+      });
     const resolved = catalog.resolveByName(req.network, rec.namespace, 'network');
     const existing = readAttachments(stateDir, pod);
     const used = new Set(['lo', ...existing.map((a) => a.ifname)]);
@@ -58,19 +81,34 @@ export async function addPodInterface(pod: string, stateDir: string, catalog: Ne
     if (ifname === undefined) {
       for (let i = 1; ifname === undefined || used.has(ifname); i++) ifname = ordinalPodIfname(i);
     } else if (used.has(ifname)) {
-      throw new VirtnetError('PROXY_IFNAME_IN_USE', `interface ${ifname} already exists in pod ${pod}`, { field: 'ifname', device: ifname });
+      throw new VirtnetError('PROXY_IFNAME_IN_USE', `interface ${ifname} already exists in pod ${pod}`, {
+        field: 'ifname',
+        device: ifname,
+      });
     }
     const rt = selectionRuntime(req.mac !== undefined ? { mac: req.mac } : {});
     const seq = existing.reduce((m, a) => Math.max(m, a.seq), 0) + 1;
     const runOpts = rec.cniPath && !opts.cniPath ? { ...opts, cniPath: rec.cniPath } : opts;
-    const a = await attachNetwork(stateDir, rec, { name: resolved.statusName, source: 'proxy', ifname, default: false, list: resolved.list, ...rt }, seq, runOpts);
+    const a = await attachNetwork(
+      stateDir,
+      rec,
+      { name: resolved.statusName, source: 'proxy', ifname, default: false, list: resolved.list, ...rt },
+      seq,
+      runOpts,
+    );
     if (req.mac !== undefined) {
       const parsed = parseResult(a.result);
-      const got = parsed.ok ? sandboxInterfaces(parsed.result).find((i) => i.name === ifname)?.mac : undefined;
+      const got = parsed.ok
+        ? sandboxInterfaces(parsed.result).find((i) => i.name === ifname)?.mac
+        : undefined;
       if (got !== req.mac) {
         // No plugin of the network honours the MAC request: undo rather than hand out the wrong MAC.
         await detachNetwork(stateDir, rec, a, runOpts).catch(() => undefined);
-        throw new VirtnetError('PROXY_MAC_UNSUPPORTED', `network ${req.network} cannot set MAC ${req.mac} (no plugin honours the mac capability or MAC= argument; got ${got ?? 'none'})`, { field: 'mac' });
+        throw new VirtnetError(
+          'PROXY_MAC_UNSUPPORTED',
+          `network ${req.network} cannot set MAC ${req.mac} (no plugin honours the mac capability or MAC= argument; got ${got ?? 'none'})`,
+          { field: 'mac' },
+        );
       }
     }
     return a;
@@ -78,12 +116,27 @@ export async function addPodInterface(pod: string, stateDir: string, catalog: Ne
 }
 
 /** Removes an interface added by addPodInterface (not the pod's own networks). */
-export async function removePodInterface(pod: string, stateDir: string, ifname: string, opts: PodRuntimeOptions = {}): Promise<void> {
+export async function removePodInterface(
+  pod: string,
+  stateDir: string,
+  ifname: string,
+  opts: PodRuntimeOptions = {},
+): Promise<void> {
   await withPodLock(pod, async () => {
     const rec = readPodRecord(stateDir, pod);
     if (!rec) throw new VirtnetError('PROXY_POD_NOT_READY', `pod ${pod} no longer exists`, { field: 'pod' });
     const a = readAttachments(stateDir, pod).find((x) => x.ifname === ifname && x.source === 'proxy');
-    if (!a) throw new VirtnetError('PROXY_INTERFACE_NOT_FOUND', `pod ${pod} has no interface ${ifname} added through the proxy`, { field: 'ifname', device: ifname });
-    await detachNetwork(stateDir, rec, a, rec.cniPath && !opts.cniPath ? { ...opts, cniPath: rec.cniPath } : opts);
+    if (!a)
+      throw new VirtnetError(
+        'PROXY_INTERFACE_NOT_FOUND',
+        `pod ${pod} has no interface ${ifname} added through the proxy`,
+        { field: 'ifname', device: ifname },
+      );
+    await detachNetwork(
+      stateDir,
+      rec,
+      a,
+      rec.cniPath && !opts.cniPath ? { ...opts, cniPath: rec.cniPath } : opts,
+    );
   });
 }

@@ -4,7 +4,11 @@
 import { normaliseMac } from '../api/mac-address.js';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { genieIfname, parseGenieAnnotation, resolveGenieNetwork } from './genie-annotation.js';
-import { parseDefaultNetworkAnnotation, parseNetworksAnnotation, type NetworkSelection } from './multus-annotation.js';
+import {
+  parseDefaultNetworkAnnotation,
+  parseNetworksAnnotation,
+  type NetworkSelection,
+} from './multus-annotation.js';
 import type { NetworkCatalog } from './network-catalog.js';
 import type { NetworkConfList } from './net-conf.js';
 import { DEFAULT_POD_IFNAME, ordinalPodIfname } from './pod-ifname.js';
@@ -39,7 +43,10 @@ export interface PodNetworkRequest {
 }
 
 /** The capability values and CNI_ARGS a selection element asks for (as Multus passes them). */
-export function selectionRuntime(sel: Pick<NetworkSelection, 'mac' | 'ips' | 'portMappings' | 'bandwidth'>): { cniArgs: [string, string][]; capabilityArgs: Record<string, unknown> } {
+export function selectionRuntime(sel: Pick<NetworkSelection, 'mac' | 'ips' | 'portMappings' | 'bandwidth'>): {
+  cniArgs: [string, string][];
+  capabilityArgs: Record<string, unknown>;
+} {
   const cniArgs: [string, string][] = [];
   const capabilityArgs: Record<string, unknown> = {};
   if (sel.mac !== undefined) {
@@ -75,27 +82,66 @@ export function planPodAttachments(req: PodNetworkRequest, catalog: NetworkCatal
 
   if (req.genie !== undefined) {
     if (req.defaultNetwork !== undefined || selections.length > 0) {
-      throw new VirtnetError('POD_NETWORKS_CONFLICT', 'Genie and Multus annotations cannot be used together on one pod', { field: 'genie' });
+      throw new VirtnetError(
+        'POD_NETWORKS_CONFLICT',
+        'Genie and Multus annotations cannot be used together on one pod',
+        { field: 'genie' },
+      );
     }
     const contents = catalog.confDir();
     parseGenieAnnotation(req.genie).forEach((entry, i) => {
       const n = resolveGenieNetwork(contents, entry, `genie[${i}]`);
-      out.push({ name: n.list.name, source: 'genie', ifname: genieIfname(i), default: i === 0, list: n.list, cniArgs: [], capabilityArgs: {} });
+      out.push({
+        name: n.list.name,
+        source: 'genie',
+        ifname: genieIfname(i),
+        default: i === 0,
+        list: n.list,
+        cniArgs: [],
+        capabilityArgs: {},
+      });
     });
     return out;
   }
 
-  const def = req.defaultNetwork !== undefined ? catalog.resolveMultus(parseDefaultNetworkAnnotation(req.defaultNetwork), req.podNamespace, 'defaultNetwork') : catalog.clusterDefault();
-  out.push({ name: def.statusName, source: 'default', ifname: DEFAULT_POD_IFNAME, default: true, list: def.list, cniArgs: [], capabilityArgs: {} });
+  const def =
+    req.defaultNetwork !== undefined
+      ? catalog.resolveMultus(
+          parseDefaultNetworkAnnotation(req.defaultNetwork),
+          req.podNamespace,
+          'defaultNetwork',
+        )
+      : catalog.clusterDefault();
+  out.push({
+    name: def.statusName,
+    source: 'default',
+    ifname: DEFAULT_POD_IFNAME,
+    default: true,
+    list: def.list,
+    cniArgs: [],
+    capabilityArgs: {},
+  });
 
   selections.forEach((sel, i) => {
     const field = `networks[${i}]`;
     const n = catalog.resolveMultus(sel, req.podNamespace, field);
     const ifname = sel.interface ?? ordinalPodIfname(i + 1);
     const clash = out.find((a) => a.ifname === ifname);
-    if (clash) throw new VirtnetError('POD_IFNAME_DUPLICATE', `interface ${ifname} of network ${n.statusName} is already used by ${clash.name}`, { field: `${field}.interface`, device: ifname });
+    if (clash)
+      throw new VirtnetError(
+        'POD_IFNAME_DUPLICATE',
+        `interface ${ifname} of network ${n.statusName} is already used by ${clash.name}`,
+        { field: `${field}.interface`, device: ifname },
+      );
     const rt = selectionRuntime(sel);
-    const planned: PlannedAttachment = { name: n.statusName, source: 'multus', ifname, default: false, list: withCniArgs(n.list, sel.cniArgs), ...rt };
+    const planned: PlannedAttachment = {
+      name: n.statusName,
+      source: 'multus',
+      ifname,
+      default: false,
+      list: withCniArgs(n.list, sel.cniArgs),
+      ...rt,
+    };
     if (sel.defaultRoute) {
       planned.defaultRoute = sel.defaultRoute;
       planned.default = true;

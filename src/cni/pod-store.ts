@@ -74,7 +74,11 @@ export function writeAttachment(stateDir: string, pod: string, a: PodAttachment)
 }
 
 /** Forgets one attachment. */
-export function removeAttachment(stateDir: string, pod: string, a: Pick<PodAttachment, 'seq' | 'ifname'>): void {
+export function removeAttachment(
+  stateDir: string,
+  pod: string,
+  a: Pick<PodAttachment, 'seq' | 'ifname'>,
+): void {
   rmSync(attachmentFile(stateDir, pod, a), { force: true });
   faultPoint('pod.attachment-removed');
 }

@@ -9,15 +9,35 @@ import { runIpBatch } from '../host/ip.js';
 import { addNetns, deleteNetns, netnsExists, netnsPath, setLoopbackUp } from '../host/netns.js';
 import { faultPoint } from '../state/fault-point.js';
 import { stateLayout } from '../state/state-dir.js';
-import { DEFAULT_NETWORK_ANNOTATION, NETWORK_STATUS_ANNOTATION, NETWORKS_ANNOTATION } from './multus-annotation.js';
+import {
+  DEFAULT_NETWORK_ANNOTATION,
+  NETWORK_STATUS_ANNOTATION,
+  NETWORKS_ANNOTATION,
+} from './multus-annotation.js';
 import { GENIE_ANNOTATION } from './genie-annotation.js';
 import { NetworkCatalog } from './network-catalog.js';
 import { networkStatusEntry, type NetworkStatusEntry } from './network-status.js';
 import type { PluginExecRecord } from './plugin-exec.js';
 import { planPodAttachments, type PlannedAttachment } from './pod-networks.js';
-import { listPodNames, readAttachments, readPodRecord, removeAttachment, removePodDir, writeAttachment, writePodRecord, type PodAttachment, type PodRecord } from './pod-store.js';
+import {
+  listPodNames,
+  readAttachments,
+  readPodRecord,
+  removeAttachment,
+  removePodDir,
+  writeAttachment,
+  writePodRecord,
+  type PodAttachment,
+  type PodRecord,
+} from './pod-store.js';
 import { removeCache } from './result-cache.js';
-import { addNetworkList, delNetworkList, undoOptions, type CniRuntimeOptions, type RuntimeConf } from './runtime.js';
+import {
+  addNetworkList,
+  delNetworkList,
+  undoOptions,
+  type CniRuntimeOptions,
+  type RuntimeConf,
+} from './runtime.js';
 import { encodeResult, parseResult, type CniResult } from './result.js';
 
 export type { PodAttachment } from './pod-store.js';
@@ -63,7 +83,11 @@ const POD_NAME_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** Throws POD_INVALID_NAME unless `name` is a DNS label of at most 63 bytes. */
 export function assertPodName(name: string, field = 'name'): void {
   if (!POD_NAME_RE.test(name)) {
-    throw new VirtnetError('POD_INVALID_NAME', `invalid pod name ${JSON.stringify(name)}: must be a DNS label (lower-case letters, digits and "-", at most 63 bytes)`, { field });
+    throw new VirtnetError(
+      'POD_INVALID_NAME',
+      `invalid pod name ${JSON.stringify(name)}: must be a DNS label (lower-case letters, digits and "-", at most 63 bytes)`,
+      { field },
+    );
   }
 }
 
@@ -92,12 +116,21 @@ function runtimeOptions(stateDir: string, opts: PodRuntimeOptions): CniRuntimeOp
 }
 
 /** The runtime configuration of attachment `a` of pod `rec` (CNI_ARGS as Multus passes them). */
-export function attachmentRuntime(rec: PodRecord, a: Pick<PodAttachment, 'ifname' | 'cniArgs' | 'capabilityArgs'>): RuntimeConf {
+export function attachmentRuntime(
+  rec: PodRecord,
+  a: Pick<PodAttachment, 'ifname' | 'cniArgs' | 'capabilityArgs'>,
+): RuntimeConf {
   return {
     containerId: rec.containerId,
     netns: netnsPath({ name: rec.netns }),
     ifname: a.ifname,
-    args: [['IgnoreUnknown', 'true'], ['K8S_POD_NAMESPACE', rec.namespace], ['K8S_POD_NAME', rec.name], ['K8S_POD_INFRA_CONTAINER_ID', rec.containerId], ...a.cniArgs],
+    args: [
+      ['IgnoreUnknown', 'true'],
+      ['K8S_POD_NAMESPACE', rec.namespace],
+      ['K8S_POD_NAME', rec.name],
+      ['K8S_POD_INFRA_CONTAINER_ID', rec.containerId],
+      ...a.cniArgs,
+    ],
     capabilityArgs: a.capabilityArgs,
   };
 }
@@ -114,11 +147,23 @@ export function podNetworkStatus(attachments: readonly PodAttachment[]): Network
   const routeOverride = attachments.some((a) => a.state === 'ready' && a.defaultRoute !== undefined);
   return attachments
     .filter((a) => a.state === 'ready')
-    .map((a) => networkStatusEntry(a.name, a.ifname, decode(a), routeOverride ? a.defaultRoute !== undefined : a.default));
+    .map((a) =>
+      networkStatusEntry(
+        a.name,
+        a.ifname,
+        decode(a),
+        routeOverride ? a.defaultRoute !== undefined : a.default,
+      ),
+    );
 }
 
 function toState(rec: PodRecord, attachments: PodAttachment[]): PodState {
-  return { ...rec, netnsPath: netnsPath({ name: rec.netns }), attachments, networkStatus: podNetworkStatus(attachments) };
+  return {
+    ...rec,
+    netnsPath: netnsPath({ name: rec.netns }),
+    attachments,
+    networkStatus: podNetworkStatus(attachments),
+  };
 }
 
 /** The pod, or undefined when it does not exist. */
@@ -142,7 +187,13 @@ export function listPods(stateDir: string): PodState[] {
  * Runs ADD for one planned attachment of a pod and records it. On failure the runtime has already
  * undone the plugins; the record is removed and the typed error rethrown.
  */
-export async function attachNetwork(stateDir: string, rec: PodRecord, planned: PlannedAttachment, seq: number, opts: PodRuntimeOptions): Promise<PodAttachment> {
+export async function attachNetwork(
+  stateDir: string,
+  rec: PodRecord,
+  planned: PlannedAttachment,
+  seq: number,
+  opts: PodRuntimeOptions,
+): Promise<PodAttachment> {
   const a: PodAttachment = { seq, ...planned, state: 'adding' };
   writeAttachment(stateDir, rec.name, a);
   try {
@@ -157,7 +208,12 @@ export async function attachNetwork(stateDir: string, rec: PodRecord, planned: P
 }
 
 /** Runs DEL for one attachment and forgets it; throws the plugin's error and keeps the record on failure. */
-export async function detachNetwork(stateDir: string, rec: PodRecord, a: PodAttachment, opts: PodRuntimeOptions): Promise<void> {
+export async function detachNetwork(
+  stateDir: string,
+  rec: PodRecord,
+  a: PodAttachment,
+  opts: PodRuntimeOptions,
+): Promise<void> {
   await delNetworkList(a.list, attachmentRuntime(rec, a), runtimeOptions(stateDir, opts));
   removeAttachment(stateDir, rec.name, a);
 }
@@ -226,8 +282,15 @@ export async function createPod(opts: CreatePodOptions): Promise<PodState> {
       await loopback?.catch(() => undefined);
       // Only a namespace this call created is removed (another one of that name is not ours). A DEL
       // that fails here keeps its attachment, in a pod marked `deleting`, for `virtnet gc` to retry.
-      await removePod(opts.stateDir, rec, done, { ...undoOptions(opts), onDelFailure: 'keep-attachments' }, nsCreated).catch((undoErr: unknown) => {
-        if (isVirtnetError(err)) err.detail.rollbackError = undoErr instanceof Error ? undoErr.message : String(undoErr);
+      await removePod(
+        opts.stateDir,
+        rec,
+        done,
+        { ...undoOptions(opts), onDelFailure: 'keep-attachments' },
+        nsCreated,
+      ).catch((undoErr: unknown) => {
+        if (isVirtnetError(err))
+          err.detail.rollbackError = undoErr instanceof Error ? undoErr.message : String(undoErr);
       });
       throw err;
     }
@@ -255,7 +318,8 @@ async function applyDefaultRoutes(rec: PodRecord, attachments: readonly PodAttac
 
 /** Throws POD_CREATE_CANCELLED once the caller cancelled. */
 function throwIfCancelled(opts: PodRuntimeOptions): void {
-  if (opts.signal?.aborted) throw new VirtnetError('POD_CREATE_CANCELLED', 'pod creation was cancelled', { field: 'name' });
+  if (opts.signal?.aborted)
+    throw new VirtnetError('POD_CREATE_CANCELLED', 'pod creation was cancelled', { field: 'name' });
 }
 
 /**
@@ -291,7 +355,13 @@ export async function deletePod(name: string, stateDir: string, opts: DeletePodO
 }
 
 /** DEL of `attachments` in reverse, then (with `netnsOwned`) the namespace and the pod state. */
-async function removePod(stateDir: string, rec: PodRecord, attachments: readonly PodAttachment[], opts: DeletePodOptions, netnsOwned: boolean): Promise<void> {
+async function removePod(
+  stateDir: string,
+  rec: PodRecord,
+  attachments: readonly PodAttachment[],
+  opts: DeletePodOptions,
+  netnsOwned: boolean,
+): Promise<void> {
   const policy: DelFailurePolicy = opts.force ? 'forget' : (opts.onDelFailure ?? 'keep-pod');
   if (rec.status !== 'deleting') writePodRecord(stateDir, { ...rec, status: 'deleting' });
   const runOpts: PodRuntimeOptions = rec.cniPath && !opts.cniPath ? { ...opts, cniPath: rec.cniPath } : opts;
@@ -308,21 +378,33 @@ async function removePod(stateDir: string, rec: PodRecord, attachments: readonly
     faultPoint('pod.netns-deleted');
   }
   if (failed.length === 0 || policy === 'forget') {
-    for (const { a } of failed) removeCache(stateLayout(stateDir).cniResults, { networkName: a.list.name, containerId: rec.containerId, ifName: a.ifname });
+    for (const { a } of failed)
+      removeCache(stateLayout(stateDir).cniResults, {
+        networkName: a.list.name,
+        containerId: rec.containerId,
+        ifName: a.ifname,
+      });
     removePodDir(stateDir, rec.name);
   }
   if (failed.length === 0) return;
-  const what = failed.map(({ a, err }) => `network ${a.name}: ${err instanceof Error ? err.message : String(err)}`).join('; ');
+  const what = failed
+    .map(({ a, err }) => `network ${a.name}: ${err instanceof Error ? err.message : String(err)}`)
+    .join('; ');
   const next = {
     'keep-pod': `the pod is kept: retry virtnet pod delete ${rec.name}, or add --force`,
     'keep-attachments': `the namespace is gone, the failed attachments are kept: virtnet gc or virtnet pod delete --force ${rec.name} retries them`,
     forget: 'forced: its state was removed anyway (what the plugin held may stay allocated)',
   }[policy];
-  throw new VirtnetError('POD_DELETE_FAILED', `pod ${rec.name}: DEL failed for ${what}; ${next}`, {
-    field: 'name',
-    pod: rec.name,
-    networks: failed.map(({ a }) => a.name),
-    plugins: failed.map(({ err }) => (isVirtnetError(err) ? err.detail.program : undefined)),
-    errors: failed.map(({ err }) => err),
-  }, { cause: failed[0]!.err });
+  throw new VirtnetError(
+    'POD_DELETE_FAILED',
+    `pod ${rec.name}: DEL failed for ${what}; ${next}`,
+    {
+      field: 'name',
+      pod: rec.name,
+      networks: failed.map(({ a }) => a.name),
+      plugins: failed.map(({ err }) => (isVirtnetError(err) ? err.detail.program : undefined)),
+      errors: failed.map(({ err }) => err),
+    },
+    { cause: failed[0]!.err },
+  );
 }

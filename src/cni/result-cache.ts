@@ -60,8 +60,21 @@ export function cachedResult(entry: CachedAttachment | undefined): CniResult | u
 }
 
 /** Builds an entry for a successful ADD. */
-export function cacheEntry(key: AttachmentKey, config: NetworkConfList, cniArgs: [string, string][], capabilityArgs: Record<string, unknown>, result: CniResult): CachedAttachment {
-  return { kind: 'cniCacheV1', ...key, config, cniArgs, capabilityArgs, result: encodeResult(result, config.cniVersion) };
+export function cacheEntry(
+  key: AttachmentKey,
+  config: NetworkConfList,
+  cniArgs: [string, string][],
+  capabilityArgs: Record<string, unknown>,
+  result: CniResult,
+): CachedAttachment {
+  return {
+    kind: 'cniCacheV1',
+    ...key,
+    config,
+    cniArgs,
+    capabilityArgs,
+    result: encodeResult(result, config.cniVersion),
+  };
 }
 
 /** Removes an entry; a missing one is fine. */

@@ -38,7 +38,14 @@ const SPEC_100 = {
 const SPEC_110 = {
   cniVersion: '1.1.0',
   interfaces: [
-    { name: 'eth0', mac: '99:88:77:66:55:44', mtu: 1450, sandbox: '/var/run/netns/blue', socketPath: '/run/vhu.sock', pciID: '0000:03:00.1' },
+    {
+      name: 'eth0',
+      mac: '99:88:77:66:55:44',
+      mtu: 1450,
+      sandbox: '/var/run/netns/blue',
+      socketPath: '/run/vhu.sock',
+      pciID: '0000:03:00.1',
+    },
   ],
   ips: [{ interface: 0, address: '10.1.0.5/16', gateway: '10.1.0.1' }],
   routes: [{ dst: '0.0.0.0/0', gw: '10.1.0.1', mtu: 1400, advmss: 1360, priority: 10, table: 100, scope: 0 }],
@@ -64,7 +71,9 @@ test('conversion adds ip versions going down, drops them going up, drops 1.1.0 f
   const p110 = parseResult(SPEC_110);
   assert.ok(p110.ok);
   const down = encodeResult(p110.result, '0.4.0');
-  assert.deepEqual(down.interfaces, [{ name: 'eth0', mac: '99:88:77:66:55:44', sandbox: '/var/run/netns/blue' }]);
+  assert.deepEqual(down.interfaces, [
+    { name: 'eth0', mac: '99:88:77:66:55:44', sandbox: '/var/run/netns/blue' },
+  ]);
   assert.deepEqual(down.routes, [{ dst: '0.0.0.0/0', gw: '10.1.0.1' }]);
   assert.deepEqual(down.ips, [{ version: '4', interface: 0, address: '10.1.0.5/16', gateway: '10.1.0.1' }]);
 });
@@ -85,11 +94,20 @@ test('invalid results yield issues with paths, not exceptions', () => {
   for (const [raw, path] of cases) {
     const r = parseResult(raw);
     assert.equal(r.ok, false, JSON.stringify(raw));
-    if (!r.ok) assert.ok(r.issues.some((i) => i.path === path), `${path}: ${JSON.stringify(r.issues)}`);
+    if (!r.ok)
+      assert.ok(
+        r.issues.some((i) => i.path === path),
+        `${path}: ${JSON.stringify(r.issues)}`,
+      );
   }
 });
 
 test('error objects are recognised', () => {
-  assert.deepEqual(parseErrorObject({ cniVersion: '1.0.0', code: 7, msg: 'bad config', details: 'x' }), { cniVersion: '1.0.0', code: 7, msg: 'bad config', details: 'x' });
+  assert.deepEqual(parseErrorObject({ cniVersion: '1.0.0', code: 7, msg: 'bad config', details: 'x' }), {
+    cniVersion: '1.0.0',
+    code: 7,
+    msg: 'bad config',
+    details: 'x',
+  });
   assert.equal(parseErrorObject({ msg: 'no code' }), undefined);
 });

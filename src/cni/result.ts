@@ -72,7 +72,6 @@ export interface ResultIssue {
 
 export type ParseOutcome = { ok: true; result: CniResult } | { ok: false; issues: ResultIssue[] };
 
-
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -103,11 +102,17 @@ export function cidrAddress(cidr: string): string {
  */
 export function parseResult(raw: unknown): ParseOutcome {
   const issues: ResultIssue[] = [];
-  const add = (path: string, code: ResultIssue['code'], message: string) => issues.push({ path, code, message });
-  if (!isObject(raw)) return { ok: false, issues: [{ path: '', code: 'invalid_type', message: 'result must be a JSON object' }] };
+  const add = (path: string, code: ResultIssue['code'], message: string) =>
+    issues.push({ path, code, message });
+  if (!isObject(raw))
+    return {
+      ok: false,
+      issues: [{ path: '', code: 'invalid_type', message: 'result must be a JSON object' }],
+    };
   const version = raw.cniVersion;
   if (typeof version !== 'string') add('cniVersion', 'missing', 'cniVersion must be a string');
-  else if (!isSupportedCniVersion(version)) add('cniVersion', 'unsupported_version', `unsupported result version ${version}`);
+  else if (!isSupportedCniVersion(version))
+    add('cniVersion', 'unsupported_version', `unsupported result version ${version}`);
   const legacy = typeof version === 'string' && !versionAtLeast(version, '1.0.0');
   const result: CniResult = { cniVersion: typeof version === 'string' ? version : '' };
 
@@ -118,14 +123,17 @@ export function parseResult(raw: unknown): ParseOutcome {
       raw.interfaces.forEach((it: unknown, i) => {
         const p = `interfaces[${i}]`;
         if (!isObject(it)) return add(p, 'invalid_type', 'interface must be an object');
-        if (typeof it.name !== 'string' || it.name === '') add(`${p}.name`, 'missing', 'interface name must be a non-empty string');
+        if (typeof it.name !== 'string' || it.name === '')
+          add(`${p}.name`, 'missing', 'interface name must be a non-empty string');
         const iface: CniInterface = { name: typeof it.name === 'string' ? it.name : '' };
         if (it.mac !== undefined && it.mac !== '') {
-          if (typeof it.mac !== 'string' || checkMacAddress(it.mac) !== undefined) add(`${p}.mac`, 'invalid_value', `invalid MAC ${JSON.stringify(it.mac)}`);
+          if (typeof it.mac !== 'string' || checkMacAddress(it.mac) !== undefined)
+            add(`${p}.mac`, 'invalid_value', `invalid MAC ${JSON.stringify(it.mac)}`);
           else iface.mac = normaliseMac(it.mac);
         }
         if (it.mtu !== undefined && it.mtu !== 0) {
-          if (!Number.isInteger(it.mtu) || (it.mtu as number) < 0) add(`${p}.mtu`, 'invalid_value', 'mtu must be a non-negative integer');
+          if (!Number.isInteger(it.mtu) || (it.mtu as number) < 0)
+            add(`${p}.mtu`, 'invalid_value', 'mtu must be a non-negative integer');
           else iface.mtu = it.mtu as number;
         }
         for (const key of ['sandbox', 'socketPath', 'pciID'] as const) {
@@ -148,21 +156,32 @@ export function parseResult(raw: unknown): ParseOutcome {
         if (!isObject(it)) return add(p, 'invalid_type', 'ip must be an object');
         const address = typeof it.address === 'string' ? it.address : '';
         const family = cidrFamily(address);
-        if (family === 0) add(`${p}.address`, 'invalid_value', `invalid CIDR address ${JSON.stringify(it.address)}`);
+        if (family === 0)
+          add(`${p}.address`, 'invalid_value', `invalid CIDR address ${JSON.stringify(it.address)}`);
         if (legacy) {
-          if (it.version !== '4' && it.version !== '6') add(`${p}.version`, 'missing', 'version must be "4" or "6" before 1.0.0');
-          else if (family !== 0 && it.version !== String(family)) add(`${p}.version`, 'invalid_value', `version ${it.version} does not match address ${address}`);
+          if (it.version !== '4' && it.version !== '6')
+            add(`${p}.version`, 'missing', 'version must be "4" or "6" before 1.0.0');
+          else if (family !== 0 && it.version !== String(family))
+            add(`${p}.version`, 'invalid_value', `version ${it.version} does not match address ${address}`);
         }
         const ip: CniIpConfig = { address };
         if (it.gateway !== undefined && it.gateway !== '') {
-          if (typeof it.gateway !== 'string' || ipFamily(it.gateway) === 0) add(`${p}.gateway`, 'invalid_value', `invalid gateway ${JSON.stringify(it.gateway)}`);
-          else if (family !== 0 && ipFamily(it.gateway) !== family) add(`${p}.gateway`, 'invalid_value', `gateway ${it.gateway} is not in the address family of ${address}`);
+          if (typeof it.gateway !== 'string' || ipFamily(it.gateway) === 0)
+            add(`${p}.gateway`, 'invalid_value', `invalid gateway ${JSON.stringify(it.gateway)}`);
+          else if (family !== 0 && ipFamily(it.gateway) !== family)
+            add(
+              `${p}.gateway`,
+              'invalid_value',
+              `gateway ${it.gateway} is not in the address family of ${address}`,
+            );
           else ip.gateway = it.gateway;
         }
         if (it.interface !== undefined && it.interface !== null) {
           const n = it.interface;
-          if (!Number.isInteger(n) || (n as number) < 0) add(`${p}.interface`, 'invalid_value', 'interface must be a non-negative integer index');
-          else if ((n as number) >= (result.interfaces?.length ?? 0)) add(`${p}.interface`, 'out_of_range', `interface index ${n as number} is outside interfaces[]`);
+          if (!Number.isInteger(n) || (n as number) < 0)
+            add(`${p}.interface`, 'invalid_value', 'interface must be a non-negative integer index');
+          else if ((n as number) >= (result.interfaces?.length ?? 0))
+            add(`${p}.interface`, 'out_of_range', `interface index ${n as number} is outside interfaces[]`);
           else ip.interface = n as number;
         }
         result.ips!.push(ip);
@@ -178,16 +197,19 @@ export function parseResult(raw: unknown): ParseOutcome {
         const p = `routes[${i}]`;
         if (!isObject(it)) return add(p, 'invalid_type', 'route must be an object');
         const dst = typeof it.dst === 'string' ? it.dst : '';
-        if (cidrFamily(dst) === 0) add(`${p}.dst`, 'invalid_value', `invalid route destination ${JSON.stringify(it.dst)}`);
+        if (cidrFamily(dst) === 0)
+          add(`${p}.dst`, 'invalid_value', `invalid route destination ${JSON.stringify(it.dst)}`);
         const route: CniRoute = { dst };
         if (it.gw !== undefined && it.gw !== '') {
-          if (typeof it.gw !== 'string' || ipFamily(it.gw) === 0) add(`${p}.gw`, 'invalid_value', `invalid gateway ${JSON.stringify(it.gw)}`);
+          if (typeof it.gw !== 'string' || ipFamily(it.gw) === 0)
+            add(`${p}.gw`, 'invalid_value', `invalid gateway ${JSON.stringify(it.gw)}`);
           else route.gw = it.gw;
         }
         for (const key of ['mtu', 'advmss', 'priority', 'table', 'scope'] as const) {
           const v = it[key];
           if (v === undefined || v === null) continue;
-          if (!Number.isInteger(v) || (v as number) < 0) add(`${p}.${key}`, 'invalid_value', `${key} must be a non-negative integer`);
+          if (!Number.isInteger(v) || (v as number) < 0)
+            add(`${p}.${key}`, 'invalid_value', `${key} must be a non-negative integer`);
           else route[key] = v as number;
         }
         result.routes!.push(route);
@@ -202,7 +224,8 @@ export function parseResult(raw: unknown): ParseOutcome {
       for (const key of ['nameservers', 'search', 'options'] as const) {
         const v = raw.dns[key];
         if (v === undefined || v === null) continue;
-        if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) add(`dns.${key}`, 'invalid_type', `${key} must be a list of strings`);
+        if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+          add(`dns.${key}`, 'invalid_type', `${key} must be a list of strings`);
         else dns[key] = v as string[];
       }
       if (raw.dns.domain !== undefined && raw.dns.domain !== '') {
@@ -254,7 +277,9 @@ export function encodeResult(result: CniResult, version: string): Record<string,
     out.routes = result.routes.map((r) => {
       const o: Record<string, unknown> = { dst: r.dst };
       if (r.gw !== undefined) o.gw = r.gw;
-      if (v110) for (const k of ['mtu', 'advmss', 'priority', 'table', 'scope'] as const) if (r[k] !== undefined) o[k] = r[k];
+      if (v110)
+        for (const k of ['mtu', 'advmss', 'priority', 'table', 'scope'] as const)
+          if (r[k] !== undefined) o[k] = r[k];
       return o;
     });
   }

@@ -6,8 +6,24 @@ import { VirtnetError } from '../errors/virtnet-error.js';
 import { faultPoint } from '../state/fault-point.js';
 import { versionAtLeast } from './cni-version.js';
 import type { NetworkConfList, PluginConf } from './net-conf.js';
-import { DEFAULT_PLUGIN_TIMEOUT_MS, execPluginRaw, execPluginWithResult, resolveCniPath, type CniCommand, type PluginExecContext, type PluginExecRecord } from './plugin-exec.js';
-import { cachedResult, cacheEntry, listCache, readCache, removeCache, writeCache, type AttachmentKey } from './result-cache.js';
+import {
+  DEFAULT_PLUGIN_TIMEOUT_MS,
+  execPluginRaw,
+  execPluginWithResult,
+  resolveCniPath,
+  type CniCommand,
+  type PluginExecContext,
+  type PluginExecRecord,
+} from './plugin-exec.js';
+import {
+  cachedResult,
+  cacheEntry,
+  listCache,
+  readCache,
+  removeCache,
+  writeCache,
+  type AttachmentKey,
+} from './result-cache.js';
 import { convertResult, encodeResult, type CniResult } from './result.js';
 
 /** The runtime side of one attachment (libcni's RuntimeConf). */
@@ -46,11 +62,19 @@ export const CANCELLED_DEL_TIMEOUT_MS = 10_000;
 export function undoOptions<T extends { signal?: AbortSignal; pluginTimeoutMs?: number }>(opts: T): T {
   const { signal, ...rest } = opts;
   if (!signal?.aborted) return rest as T;
-  return { ...rest, pluginTimeoutMs: Math.min(opts.pluginTimeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS, CANCELLED_DEL_TIMEOUT_MS) } as T;
+  return {
+    ...rest,
+    pluginTimeoutMs: Math.min(opts.pluginTimeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS, CANCELLED_DEL_TIMEOUT_MS),
+  } as T;
 }
 
 /** The stdin configuration of one plugin of `list` (libcni buildOneConfig + injectRuntimeConfig). */
-export function pluginConfig(list: NetworkConfList, plugin: PluginConf, capabilityArgs: Record<string, unknown>, prevResult?: CniResult): Record<string, unknown> {
+export function pluginConfig(
+  list: NetworkConfList,
+  plugin: PluginConf,
+  capabilityArgs: Record<string, unknown>,
+  prevResult?: CniResult,
+): Record<string, unknown> {
   const conf: Record<string, unknown> = { ...plugin, name: list.name, cniVersion: list.cniVersion };
   delete conf.runtimeConfig;
   const runtimeConfig: Record<string, unknown> = {};
@@ -62,7 +86,11 @@ export function pluginConfig(list: NetworkConfList, plugin: PluginConf, capabili
   return conf;
 }
 
-function context(command: CniCommand, rt: RuntimeConf | undefined, opts: CniRuntimeOptions): PluginExecContext {
+function context(
+  command: CniCommand,
+  rt: RuntimeConf | undefined,
+  opts: CniRuntimeOptions,
+): PluginExecContext {
   const ctx: PluginExecContext = {
     command,
     cniPath: resolveCniPath(opts.cniPath),
@@ -88,7 +116,11 @@ function keyOf(list: NetworkConfList, rt: RuntimeConf): AttachmentKey {
  * returns it in the list's version. On failure everything is undone (DEL of the list, cache removed)
  * and the plugin's typed error is thrown.
  */
-export async function addNetworkList(list: NetworkConfList, rt: RuntimeConf, opts: CniRuntimeOptions): Promise<CniResult> {
+export async function addNetworkList(
+  list: NetworkConfList,
+  rt: RuntimeConf,
+  opts: CniRuntimeOptions,
+): Promise<CniResult> {
   const ctx = context('ADD', rt, opts);
   const caps = rt.capabilityArgs ?? {};
   let prev: CniResult | undefined;
@@ -112,10 +144,19 @@ export async function addNetworkList(list: NetworkConfList, rt: RuntimeConf, opt
  * Every plugin is tried even when one fails; the first error is thrown and the cache entry kept then,
  * so a retry can finish the job. `list` may be omitted to use the cached configuration.
  */
-export async function delNetworkList(list: NetworkConfList | undefined, rt: RuntimeConf, opts: CniRuntimeOptions): Promise<void> {
+export async function delNetworkList(
+  list: NetworkConfList | undefined,
+  rt: RuntimeConf,
+  opts: CniRuntimeOptions,
+): Promise<void> {
   const cached = list ? readCache(opts.cacheDir, keyOf(list, rt)) : undefined;
   const conf = list ?? cached?.config;
-  if (!conf) throw new VirtnetError('CNI_NO_CACHED_CONFIG', `no configuration and no cached attachment for ${rt.containerId}/${rt.ifname}`, { device: rt.ifname });
+  if (!conf)
+    throw new VirtnetError(
+      'CNI_NO_CACHED_CONFIG',
+      `no configuration and no cached attachment for ${rt.containerId}/${rt.ifname}`,
+      { device: rt.ifname },
+    );
   const ctx = context('DEL', { ...rt, args: rt.args ?? cached?.cniArgs }, opts);
   const caps = rt.capabilityArgs ?? cached?.capabilityArgs ?? {};
   const prev = versionAtLeast(conf.cniVersion, '0.4.0') ? cachedResult(cached) : undefined;
@@ -133,20 +174,38 @@ export async function delNetworkList(list: NetworkConfList | undefined, rt: Runt
 }
 
 /** Finds a cached attachment without knowing its network name (DEL after a restart, by container and ifname). */
-export function findCachedAttachment(opts: CniRuntimeOptions, containerId: string, ifname: string, networkName?: string) {
+export function findCachedAttachment(
+  opts: CniRuntimeOptions,
+  containerId: string,
+  ifname: string,
+  networkName?: string,
+) {
   if (networkName) return readCache(opts.cacheDir, { networkName, containerId, ifName: ifname });
   return listCache(opts.cacheDir).find((e) => e.containerId === containerId && e.ifName === ifname);
 }
 
 /** CHECK: verifies the attachment against the cached result (0.4.0 and later). */
-export async function checkNetworkList(list: NetworkConfList, rt: RuntimeConf, opts: CniRuntimeOptions): Promise<void> {
+export async function checkNetworkList(
+  list: NetworkConfList,
+  rt: RuntimeConf,
+  opts: CniRuntimeOptions,
+): Promise<void> {
   if (!versionAtLeast(list.cniVersion, '0.4.0')) {
-    throw new VirtnetError('CNI_CHECK_UNSUPPORTED', `network ${list.name} uses cniVersion ${list.cniVersion}; CHECK needs 0.4.0 or later`, { field: 'cniVersion' });
+    throw new VirtnetError(
+      'CNI_CHECK_UNSUPPORTED',
+      `network ${list.name} uses cniVersion ${list.cniVersion}; CHECK needs 0.4.0 or later`,
+      { field: 'cniVersion' },
+    );
   }
   if (list.disableCheck) return;
   const cached = readCache(opts.cacheDir, keyOf(list, rt));
   const prev = cachedResult(cached);
-  if (!prev) throw new VirtnetError('CNI_NO_CACHED_RESULT', `no cached result for network ${list.name}, container ${rt.containerId}, interface ${rt.ifname}: was ADD run?`, { device: rt.ifname });
+  if (!prev)
+    throw new VirtnetError(
+      'CNI_NO_CACHED_RESULT',
+      `no cached result for network ${list.name}, container ${rt.containerId}, interface ${rt.ifname}: was ADD run?`,
+      { device: rt.ifname },
+    );
   const ctx = context('CHECK', { ...rt, args: rt.args ?? cached?.cniArgs }, opts);
   const caps = rt.capabilityArgs ?? cached?.capabilityArgs ?? {};
   for (const plugin of list.plugins) {
@@ -155,16 +214,39 @@ export async function checkNetworkList(list: NetworkConfList, rt: RuntimeConf, o
 }
 
 /** The cached result of an attachment converted to the list's version, if any. */
-export function getCachedResult(list: NetworkConfList, rt: Pick<RuntimeConf, 'containerId' | 'ifname'>, opts: CniRuntimeOptions): CniResult | undefined {
-  return cachedResult(readCache(opts.cacheDir, { networkName: list.name, containerId: rt.containerId, ifName: rt.ifname }));
+export function getCachedResult(
+  list: NetworkConfList,
+  rt: Pick<RuntimeConf, 'containerId' | 'ifname'>,
+  opts: CniRuntimeOptions,
+): CniResult | undefined {
+  return cachedResult(
+    readCache(opts.cacheDir, { networkName: list.name, containerId: rt.containerId, ifName: rt.ifname }),
+  );
 }
 
 /** VERSION: what a plugin says it supports. */
-export async function pluginVersionInfo(type: string, cniVersion: string, opts: Omit<CniRuntimeOptions, 'cacheDir'>): Promise<{ cniVersion: string; supportedVersions: string[] }> {
-  const out = await execPluginRaw(type, { cniVersion }, context('VERSION', undefined, { ...opts, cacheDir: '' }));
+export async function pluginVersionInfo(
+  type: string,
+  cniVersion: string,
+  opts: Omit<CniRuntimeOptions, 'cacheDir'>,
+): Promise<{ cniVersion: string; supportedVersions: string[] }> {
+  const out = await execPluginRaw(
+    type,
+    { cniVersion },
+    context('VERSION', undefined, { ...opts, cacheDir: '' }),
+  );
   const o = out as { cniVersion?: unknown; supportedVersions?: unknown } | undefined;
-  if (!o || typeof o.cniVersion !== 'string' || !Array.isArray(o.supportedVersions) || o.supportedVersions.some((v) => typeof v !== 'string')) {
-    throw new VirtnetError('CNI_BAD_OUTPUT', `CNI plugin ${type} (VERSION) printed no valid version information`, { program: type, command: 'VERSION' });
+  if (
+    !o ||
+    typeof o.cniVersion !== 'string' ||
+    !Array.isArray(o.supportedVersions) ||
+    o.supportedVersions.some((v) => typeof v !== 'string')
+  ) {
+    throw new VirtnetError(
+      'CNI_BAD_OUTPUT',
+      `CNI plugin ${type} (VERSION) printed no valid version information`,
+      { program: type, command: 'VERSION' },
+    );
   }
   return { cniVersion: o.cniVersion, supportedVersions: o.supportedVersions as string[] };
 }
@@ -180,15 +262,24 @@ export async function statusNetworkList(list: NetworkConfList, opts: CniRuntimeO
  * GC (1.1.0): forgets cached attachments of `list` not in `valid` and tells every plugin which
  * attachments are still valid, so they release the rest (`cni.dev/valid-attachments`).
  */
-export async function gcNetworkList(list: NetworkConfList, valid: { containerId: string; ifname: string }[], opts: CniRuntimeOptions): Promise<void> {
+export async function gcNetworkList(
+  list: NetworkConfList,
+  valid: { containerId: string; ifname: string }[],
+  opts: CniRuntimeOptions,
+): Promise<void> {
   const keep = new Set(valid.map((v) => `${v.containerId}/${v.ifname}`));
   for (const entry of listCache(opts.cacheDir)) {
-    if (entry.networkName === list.name && !keep.has(`${entry.containerId}/${entry.ifName}`)) removeCache(opts.cacheDir, entry);
+    if (entry.networkName === list.name && !keep.has(`${entry.containerId}/${entry.ifName}`))
+      removeCache(opts.cacheDir, entry);
   }
   if (!versionAtLeast(list.cniVersion, '1.1.0') || list.disableGC) return;
   const ctx = context('GC', undefined, opts);
   const attachments = valid.map((v) => ({ containerID: v.containerId, ifname: v.ifname }));
   for (const plugin of list.plugins) {
-    await execPluginRaw(plugin.type, { ...pluginConfig(list, plugin, {}), 'cni.dev/valid-attachments': attachments }, ctx);
+    await execPluginRaw(
+      plugin.type,
+      { ...pluginConfig(list, plugin, {}), 'cni.dev/valid-attachments': attachments },
+      ctx,
+    );
   }
 }

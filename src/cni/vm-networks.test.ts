@@ -11,7 +11,14 @@ function vm(networks: NetworkSpec[], interfaces: Partial<InterfaceSpec>[] = []):
     name: 'vm1',
     namespace: 'ns1',
     networks,
-    interfaces: interfaces.map((i) => ({ name: 'x', binding: 'bridge', model: 'virtio', ports: [], state: 'up', ...i })),
+    interfaces: interfaces.map((i) => ({
+      name: 'x',
+      binding: 'bridge',
+      model: 'virtio',
+      ports: [],
+      state: 'up',
+      ...i,
+    })),
     networkInterfaceMultiqueue: false,
     autoattachPodInterface: true,
     vcpus: 1,
@@ -39,7 +46,9 @@ test('pod + Multus secondaries: eth0 and hashed names, annotation with namespace
 });
 
 test('Multus default network goes to eth0 through the default-network override', () => {
-  const out = podNetworksForVm(vm([{ name: 'test1', source: { kind: 'multus', networkName: 'macvlan-test', default: true } }]));
+  const out = podNetworksForVm(
+    vm([{ name: 'test1', source: { kind: 'multus', networkName: 'macvlan-test', default: true } }]),
+  );
   assert.deepEqual(out.interfaces, { test1: 'eth0' });
   assert.equal(out.defaultNetwork, 'macvlan-test');
   assert.equal(out.networks, undefined);
@@ -56,7 +65,11 @@ test('ordinal net1..N names are read from an existing network-status', () => {
     { name: 'ns1/b', interface: 'net1' },
     { name: 'ns1/r', interface: 'net2' },
   ];
-  assert.deepEqual(podNetworksForVm(spec, { networkStatus: status }).interfaces, { default: 'eth0', blue: 'net1', red: 'net2' });
+  assert.deepEqual(podNetworksForVm(spec, { networkStatus: status }).interfaces, {
+    default: 'eth0',
+    blue: 'net1',
+    red: 'net2',
+  });
 });
 
 test('Genie networks: list in order, eth0, eth1', () => {
@@ -72,22 +85,50 @@ test('Genie networks: list in order, eth0, eth1', () => {
 
 test('conflicts name the network field', () => {
   assert.throws(
-    () => podNetworksForVm(vm([{ name: 'a', source: { kind: 'pod' } }, { name: 'b', source: { kind: 'multus', networkName: 'x', default: true } }])),
+    () =>
+      podNetworksForVm(
+        vm([
+          { name: 'a', source: { kind: 'pod' } },
+          { name: 'b', source: { kind: 'multus', networkName: 'x', default: true } },
+        ]),
+      ),
     (e) => isVirtnetError(e, 'VM_NETWORKS_CONFLICT') && e.detail.field === 'spec.networks[1]',
   );
   assert.throws(
-    () => podNetworksForVm(vm([{ name: 'a', source: { kind: 'multus', networkName: 'x', default: false } }, { name: 'b', source: { kind: 'genie', networkName: 'g' } }])),
+    () =>
+      podNetworksForVm(
+        vm([
+          { name: 'a', source: { kind: 'multus', networkName: 'x', default: false } },
+          { name: 'b', source: { kind: 'genie', networkName: 'g' } },
+        ]),
+      ),
     (e) => isVirtnetError(e, 'VM_NETWORKS_CONFLICT') && e.detail.field === 'spec.networks[1]',
   );
 });
 
 test('a tap binding plugin adds its NetworkAttachmentDefinition as one more network whose interface is the tap', () => {
-  const spec = vm([{ name: 'default', source: { kind: 'pod' } }], [{ name: 'default', binding: 'plugin', bindingPlugin: 'tapper' }]);
-  const registered = { tapper: { domainAttachmentType: 'tap', networkAttachmentDefinition: 'plugins/tapper' } };
+  const spec = vm(
+    [{ name: 'default', source: { kind: 'pod' } }],
+    [{ name: 'default', binding: 'plugin', bindingPlugin: 'tapper' }],
+  );
+  const registered = {
+    tapper: { domainAttachmentType: 'tap', networkAttachmentDefinition: 'plugins/tapper' },
+  };
   const out = podNetworksForVm(spec, { bindingPlugins: registered });
   assert.deepEqual(Object.keys(out.pluginTaps), ['default']);
   assert.match(out.pluginTaps.default!, /^tap[0-9a-f]{11}$/);
-  assert.deepEqual(parseNetworksAnnotation(out.networks!), [{ name: 'tapper', namespace: 'plugins', interface: out.pluginTaps.default, cniArgs: { logicNetworkName: 'default' } }]);
+  assert.deepEqual(parseNetworksAnnotation(out.networks!), [
+    {
+      name: 'tapper',
+      namespace: 'plugins',
+      interface: out.pluginTaps.default,
+      cniArgs: { logicNetworkName: 'default' },
+    },
+  ]);
   assert.deepEqual(podNetworksForVm(spec).pluginTaps, {}, 'not registered: nothing asked for');
-  assert.deepEqual(podNetworksForVm(spec, { bindingPlugins: { tapper: { sidecarImage: 'x' } } }).pluginTaps, {}, 'not a tap plugin');
+  assert.deepEqual(
+    podNetworksForVm(spec, { bindingPlugins: { tapper: { sidecarImage: 'x' } } }).pluginTaps,
+    {},
+    'not a tap plugin',
+  );
 });

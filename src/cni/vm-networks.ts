@@ -44,11 +44,17 @@ function conflict(i: number, message: string): VirtnetError {
 
 function splitNamespace(vmNamespace: string, networkName: string): { namespace: string; name: string } {
   const slash = networkName.indexOf('/');
-  return slash >= 0 ? { namespace: networkName.slice(0, slash), name: networkName.slice(slash + 1) } : { namespace: vmNamespace, name: networkName };
+  return slash >= 0
+    ? { namespace: networkName.slice(0, slash), name: networkName.slice(slash + 1) }
+    : { namespace: vmNamespace, name: networkName };
 }
 
 /** The pod interface of a Multus secondary network: the hashed name, or the ordinal one the pod already uses. */
-function secondaryIfname(network: NetworkSpec, ordinal: number, status: readonly NetworkStatusEntry[] | undefined): string {
+function secondaryIfname(
+  network: NetworkSpec,
+  ordinal: number,
+  status: readonly NetworkStatusEntry[] | undefined,
+): string {
   const hashed = hashedPodIfname(network.name);
   if (!status) return hashed;
   const present = new Set(status.map((s) => s.interface));
@@ -61,10 +67,18 @@ function secondaryIfname(network: NetworkSpec, ordinal: number, status: readonly
  * Maps `spec.networks` to the pod's network request. `networkStatus` (an existing pod's) makes
  * secondary networks resolve to the ordinal names that pod actually has.
  */
-export function podNetworksForVm(spec: VmSpec, opts: { networkStatus?: readonly NetworkStatusEntry[]; bindingPlugins?: Record<string, BindingPluginConfig> } = {}): VmPodNetworks {
+export function podNetworksForVm(
+  spec: VmSpec,
+  opts: {
+    networkStatus?: readonly NetworkStatusEntry[];
+    bindingPlugins?: Record<string, BindingPluginConfig>;
+  } = {},
+): VmPodNetworks {
   const out: VmPodNetworks = { interfaces: {}, attachments: [], pluginTaps: {} };
   const absent = new Set(spec.interfaces.filter((i) => i.state === 'absent').map((i) => i.name));
-  const macOf = new Map(spec.interfaces.filter((i) => i.macAddress !== undefined).map((i) => [i.name, i.macAddress!]));
+  const macOf = new Map(
+    spec.interfaces.filter((i) => i.macAddress !== undefined).map((i) => [i.name, i.macAddress!]),
+  );
   const selections: NetworkSelection[] = [];
   const genie: string[] = [];
   let defaultAt: number | undefined;
@@ -73,44 +87,77 @@ export function podNetworksForVm(spec: VmSpec, opts: { networkStatus?: readonly 
     const src = net.source;
     const isDefault = src.kind === 'pod' || (src.kind === 'multus' && src.default);
     if (isDefault) {
-      if (defaultAt !== undefined) throw conflict(i, `networks ${spec.networks[defaultAt]!.name} and ${net.name} both claim the pod's default network`);
+      if (defaultAt !== undefined)
+        throw conflict(
+          i,
+          `networks ${spec.networks[defaultAt]!.name} and ${net.name} both claim the pod's default network`,
+        );
       defaultAt = i;
     }
-    if (src.kind === 'genie' && (selections.length > 0 || out.defaultNetwork !== undefined)) throw conflict(i, 'Genie and Multus networks cannot be mixed in one VM');
-    if (src.kind === 'multus' && genie.length > 0) throw conflict(i, 'Genie and Multus networks cannot be mixed in one VM');
+    if (src.kind === 'genie' && (selections.length > 0 || out.defaultNetwork !== undefined))
+      throw conflict(i, 'Genie and Multus networks cannot be mixed in one VM');
+    if (src.kind === 'multus' && genie.length > 0)
+      throw conflict(i, 'Genie and Multus networks cannot be mixed in one VM');
     let podInterface: string;
     if (src.kind === 'pod') {
-      if (genie.length > 0) throw conflict(i, 'a pod network cannot be combined with Genie networks (Genie chooses eth0)');
+      if (genie.length > 0)
+        throw conflict(i, 'a pod network cannot be combined with Genie networks (Genie chooses eth0)');
       podInterface = DEFAULT_POD_IFNAME;
     } else if (src.kind === 'multus' && src.default) {
-      out.defaultNetwork = src.namespace !== undefined ? `${src.namespace}/${src.networkName}` : src.networkName;
+      out.defaultNetwork =
+        src.namespace !== undefined ? `${src.namespace}/${src.networkName}` : src.networkName;
       podInterface = DEFAULT_POD_IFNAME;
     } else if (src.kind === 'multus') {
       ordinal++;
       podInterface = secondaryIfname(net, ordinal, opts.networkStatus);
       if (!absent.has(net.name)) {
-        const ref = src.namespace !== undefined ? { namespace: src.namespace, name: src.networkName } : splitNamespace(spec.namespace, src.networkName);
+        const ref =
+          src.namespace !== undefined
+            ? { namespace: src.namespace, name: src.networkName }
+            : splitNamespace(spec.namespace, src.networkName);
         const sel: NetworkSelection = { name: ref.name, namespace: ref.namespace, interface: podInterface };
         const mac = macOf.get(net.name);
         if (mac !== undefined) sel.mac = mac;
         selections.push(sel);
       }
     } else {
-      if (defaultAt !== undefined && spec.networks[defaultAt]!.source.kind === 'pod') throw conflict(i, 'Genie networks cannot be combined with a pod network (Genie chooses eth0)');
+      if (defaultAt !== undefined && spec.networks[defaultAt]!.source.kind === 'pod')
+        throw conflict(i, 'Genie networks cannot be combined with a pod network (Genie chooses eth0)');
       podInterface = genieIfname(genie.length);
       genie.push(src.networkName);
     }
     out.interfaces[net.name] = podInterface;
-    out.attachments.push({ network: net.name, podInterface, source: src.kind, default: isDefault || (src.kind === 'genie' && podInterface === DEFAULT_POD_IFNAME) });
+    out.attachments.push({
+      network: net.name,
+      podInterface,
+      source: src.kind,
+      default: isDefault || (src.kind === 'genie' && podInterface === DEFAULT_POD_IFNAME),
+    });
   });
   // Binding plugins that attach through a tap: their NAD's CNI plugin creates the tap in the pod,
   // asked for as one more Multus network whose interface is the tap (KubeVirt's network binding plugin API).
   for (const iface of spec.interfaces) {
-    const plugin = iface.binding === 'plugin' && iface.bindingPlugin !== undefined && Object.hasOwn(opts.bindingPlugins ?? {}, iface.bindingPlugin) ? opts.bindingPlugins![iface.bindingPlugin]! : undefined;
-    if (!plugin || plugin.domainAttachmentType !== 'tap' || !plugin.networkAttachmentDefinition || iface.state === 'absent') continue;
+    const plugin =
+      iface.binding === 'plugin' &&
+      iface.bindingPlugin !== undefined &&
+      Object.hasOwn(opts.bindingPlugins ?? {}, iface.bindingPlugin)
+        ? opts.bindingPlugins![iface.bindingPlugin]!
+        : undefined;
+    if (
+      !plugin ||
+      plugin.domainAttachmentType !== 'tap' ||
+      !plugin.networkAttachmentDefinition ||
+      iface.state === 'absent'
+    )
+      continue;
     const tap = pluginTapIfname(iface.name);
     const ref = splitNamespace(spec.namespace, plugin.networkAttachmentDefinition);
-    selections.push({ name: ref.name, namespace: ref.namespace, interface: tap, cniArgs: { logicNetworkName: iface.name } });
+    selections.push({
+      name: ref.name,
+      namespace: ref.namespace,
+      interface: tap,
+      cniArgs: { logicNetworkName: iface.name },
+    });
     out.pluginTaps[iface.name] = tap;
   }
   if (selections.length > 0) out.networks = formatNetworksAnnotation(selections);

@@ -11,19 +11,31 @@ export async function readDhcp4ServerConfig(path: string): Promise<Dhcp4ServerCo
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new VirtnetError('DHCP_CONFIG_UNREADABLE', `cannot read DHCP config ${path}: ${(err as Error).message}`, { path });
+    throw new VirtnetError(
+      'DHCP_CONFIG_UNREADABLE',
+      `cannot read DHCP config ${path}: ${(err as Error).message}`,
+      { path },
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new VirtnetError('DHCP_CONFIG_INVALID', `DHCP config ${path} is not JSON: ${(err as Error).message}`, { path });
+    throw new VirtnetError(
+      'DHCP_CONFIG_INVALID',
+      `DHCP config ${path} is not JSON: ${(err as Error).message}`,
+      { path },
+    );
   }
   const r = parseDhcp4ServerConfig(json);
   if (!r.ok) {
     const first = r.issues[0];
     const summary = r.issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
-    throw new VirtnetError('DHCP_CONFIG_INVALID', `invalid DHCP config ${path}: ${summary}`, { path, field: first?.path, issues: r.issues });
+    throw new VirtnetError('DHCP_CONFIG_INVALID', `invalid DHCP config ${path}: ${summary}`, {
+      path,
+      field: first?.path,
+      issues: r.issues,
+    });
   }
   return r.config;
 }

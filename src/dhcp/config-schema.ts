@@ -16,7 +16,9 @@ export interface ConfigIssue {
 
 const ipv4 = z.string().refine((s) => parseIpv4(s) !== undefined, 'not an IPv4 address (dotted quad)');
 const text = z.string().min(1).max(255);
-const ifname = z.string().regex(/^[A-Za-z0-9_.:-]{1,15}$/, 'not an interface name (1–15 bytes of [A-Za-z0-9_.:-])');
+const ifname = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,15}$/, 'not an interface name (1–15 bytes of [A-Za-z0-9_.:-])');
 const mac = z
   .string()
   .regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/, 'not a MAC address (aa:bb:cc:dd:ee:ff)')
@@ -47,7 +49,9 @@ const lease = z.object({
   ntpServers: z.array(ipv4),
   tftpServerName: text.optional(),
   bootFileName: text.optional(),
-  privateOptions: z.array(z.object({ code: z.number().int().min(PRIVATE_MIN).max(PRIVATE_MAX), value: text })),
+  privateOptions: z.array(
+    z.object({ code: z.number().int().min(PRIVATE_MIN).max(PRIVATE_MAX), value: text }),
+  ),
 });
 
 const config = z.object({ leases: z.array(lease) }).superRefine((cfg, ctx) => {
@@ -55,22 +59,37 @@ const config = z.object({ leases: z.array(lease) }).superRefine((cfg, ctx) => {
   const bridgeAddress = new Map<string, string>();
   cfg.leases.forEach((l, i) => {
     const seen = macs.get(l.clientMac);
-    if (seen !== undefined) ctx.addIssue({ code: 'custom', path: ['leases', i, 'clientMac'], message: `MAC ${l.clientMac} is already served by leases[${seen}]` });
+    if (seen !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['leases', i, 'clientMac'],
+        message: `MAC ${l.clientMac} is already served by leases[${seen}]`,
+      });
     macs.set(l.clientMac, i);
     const addr = bridgeAddress.get(l.bridge);
     if (addr !== undefined && addr !== l.serverAddress) {
-      ctx.addIssue({ code: 'custom', path: ['leases', i, 'serverAddress'], message: `bridge ${l.bridge} already has server address ${addr}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['leases', i, 'serverAddress'],
+        message: `bridge ${l.bridge} already has server address ${addr}`,
+      });
     }
     bridgeAddress.set(l.bridge, l.serverAddress);
   });
 });
 
 function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc === '' ? String(key) : `${acc}.${String(key)}`), '');
+  return path.reduce<string>(
+    (acc, key) =>
+      typeof key === 'number' ? `${acc}[${key}]` : acc === '' ? String(key) : `${acc}.${String(key)}`,
+    '',
+  );
 }
 
 /** Validates parsed JSON as a Dhcp4ServerConfig (MACs normalised to lower case). */
-export function parseDhcp4ServerConfig(input: unknown): { ok: true; config: Dhcp4ServerConfig } | { ok: false; issues: ConfigIssue[] } {
+export function parseDhcp4ServerConfig(
+  input: unknown,
+): { ok: true; config: Dhcp4ServerConfig } | { ok: false; issues: ConfigIssue[] } {
   const r = config.safeParse(input);
   if (r.success) return { ok: true, config: r.data };
   return { ok: false, issues: r.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) };

@@ -14,7 +14,9 @@ export function routesWithDefault(lease: Dhcp4Lease): Dhcp4Lease['classlessRoute
   const hasDefault = lease.classlessRoutes.some((r) => r.destination === '0.0.0.0/0');
   const router = lease.routers[0];
   // RFC 3442 §1: a client that receives option 121 ignores option 3, so the default route must be in 121.
-  return hasDefault || router === undefined ? lease.classlessRoutes : [...lease.classlessRoutes, { destination: '0.0.0.0/0', gateway: router }];
+  return hasDefault || router === undefined
+    ? lease.classlessRoutes
+    : [...lease.classlessRoutes, { destination: '0.0.0.0/0', gateway: router }];
 }
 
 /**
@@ -35,7 +37,10 @@ export function leaseConfigOptions(lease: Dhcp4Lease): ReadonlyMap<number, Uint8
   put('hostName', lease.hostname);
   put('domainName', lease.domainName);
   put('interfaceMtu', lease.mtuBytes);
-  put('broadcastAddress', lease.prefixLength < 31 ? formatIpv4(broadcastOf(address, lease.prefixLength)) : undefined);
+  put(
+    'broadcastAddress',
+    lease.prefixLength < 31 ? formatIpv4(broadcastOf(address, lease.prefixLength)) : undefined,
+  );
   put('ntpServers', lease.ntpServers.length > 0 ? lease.ntpServers : undefined);
   put('tftpServerName', lease.tftpServerName);
   put('bootfileName', lease.bootFileName);
@@ -54,7 +59,11 @@ export function leaseConfigOptions(lease: Dhcp4Lease): ReadonlyMap<number, Uint8
  * order, then everything else configured. The encoder drops from the end when space runs out, so
  * an unrequested option never displaces a requested one.
  */
-export function orderForRequest(required: ReadonlyMap<number, Uint8Array>, configured: ReadonlyMap<number, Uint8Array>, requested: readonly number[] | undefined): Map<number, Uint8Array> {
+export function orderForRequest(
+  required: ReadonlyMap<number, Uint8Array>,
+  configured: ReadonlyMap<number, Uint8Array>,
+  requested: readonly number[] | undefined,
+): Map<number, Uint8Array> {
   const out = new Map(required);
   for (const code of requested ?? []) {
     const data = configured.get(code);

@@ -3,7 +3,16 @@
 // NAK; DECLINE; RELEASE; INFORM; and where each reply goes (§4.1). Pure: message in, decision out.
 import type { Dhcp4Lease } from './server-config.js';
 import { parseIpv4 } from '../api/ipv4.js';
-import { BOOTREPLY, BOOTREQUEST, DEFAULT_MAX_PAYLOAD_BYTES, FLAG_BROADCAST, emptyMessage, optionValue, setOption, type Dhcp4Message } from './codec/message.js';
+import {
+  BOOTREPLY,
+  BOOTREQUEST,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  FLAG_BROADCAST,
+  emptyMessage,
+  optionValue,
+  setOption,
+  type Dhcp4Message,
+} from './codec/message.js';
 import { MessageType, OPTIONS, encodeOptionValue } from './codec/option-table.js';
 import { INFINITE_LEASE_SECONDS, leaseConfigOptions, orderForRequest } from './lease-options.js';
 
@@ -21,7 +30,13 @@ export type IgnoreReason = 'not-a-request' | 'bootp' | 'other-server' | 'server-
 
 /** What the server should do with one request. */
 export type Decision =
-  | { action: 'reply'; event: ReplyEvent; reply: Dhcp4Message; destination: ReplyDestination; maxPayloadBytes: number }
+  | {
+      action: 'reply';
+      event: ReplyEvent;
+      reply: Dhcp4Message;
+      destination: ReplyDestination;
+      maxPayloadBytes: number;
+    }
   | { action: 'record'; event: 'decline' | 'release'; detail: string }
   | { action: 'ignore'; reason: IgnoreReason };
 
@@ -52,8 +67,14 @@ function requiredOptions(type: number, lease: Dhcp4Lease, withLease: boolean): M
     put(OPTIONS.leaseTimeSeconds.code, encodeOptionValue('leaseTimeSeconds', lease.leaseSeconds));
     if (lease.leaseSeconds !== INFINITE_LEASE_SECONDS) {
       // RFC 2131 §4.4.5 defaults: T1 = 0.5 × lease, T2 = 0.875 × lease.
-      put(OPTIONS.renewalTimeSeconds.code, encodeOptionValue('renewalTimeSeconds', Math.floor(lease.leaseSeconds / 2)));
-      put(OPTIONS.rebindingTimeSeconds.code, encodeOptionValue('rebindingTimeSeconds', Math.floor((lease.leaseSeconds * 7) / 8)));
+      put(
+        OPTIONS.renewalTimeSeconds.code,
+        encodeOptionValue('renewalTimeSeconds', Math.floor(lease.leaseSeconds / 2)),
+      );
+      put(
+        OPTIONS.rebindingTimeSeconds.code,
+        encodeOptionValue('rebindingTimeSeconds', Math.floor((lease.leaseSeconds * 7) / 8)),
+      );
     }
   }
   return out;
@@ -78,8 +99,18 @@ function offerOrAck(request: Dhcp4Message, lease: Dhcp4Lease, type: number, even
   const reply = replySkeleton(request, lease);
   reply.yiaddr = lease.address;
   if (type === MessageType.ACK) reply.ciaddr = request.ciaddr;
-  reply.options = orderForRequest(requiredOptions(type, lease, true), leaseConfigOptions(lease), optionValue(request, 'parameterRequestList'));
-  return { action: 'reply', event, reply, destination: replyDestination(request, lease.address, false), maxPayloadBytes: clientMaxPayloadBytes(request) };
+  reply.options = orderForRequest(
+    requiredOptions(type, lease, true),
+    leaseConfigOptions(lease),
+    optionValue(request, 'parameterRequestList'),
+  );
+  return {
+    action: 'reply',
+    event,
+    reply,
+    destination: replyDestination(request, lease.address, false),
+    maxPayloadBytes: clientMaxPayloadBytes(request),
+  };
 }
 
 function nak(request: Dhcp4Message, lease: Dhcp4Lease, why: string): Decision {
@@ -88,7 +119,13 @@ function nak(request: Dhcp4Message, lease: Dhcp4Lease, why: string): Decision {
   reply.options = new Map(requiredOptions(MessageType.NAK, lease, false));
   setOption(reply, 'message', why);
   if (request.giaddr !== ZERO) reply.flags |= FLAG_BROADCAST;
-  return { action: 'reply', event: 'nak', reply, destination: replyDestination(request, ZERO, true), maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES };
+  return {
+    action: 'reply',
+    event: 'nak',
+    reply,
+    destination: replyDestination(request, ZERO, true),
+    maxPayloadBytes: DEFAULT_MAX_PAYLOAD_BYTES,
+  };
 }
 
 /** Decides the answer to `request` from the client that owns `lease` (matched by chaddr). */
@@ -106,28 +143,50 @@ export function respond(request: Dhcp4Message, lease: Dhcp4Lease): Decision {
         // SELECTING: the client picked a server; another server's REQUEST is none of our business.
         if (serverId !== lease.serverAddress) return { action: 'ignore', reason: 'other-server' };
         const wanted = requested ?? request.ciaddr;
-        return wanted === lease.address ? offerOrAck(request, lease, MessageType.ACK, 'ack') : nak(request, lease, `requested ${wanted}, this client's address is another`);
+        return wanted === lease.address
+          ? offerOrAck(request, lease, MessageType.ACK, 'ack')
+          : nak(request, lease, `requested ${wanted}, this client's address is another`);
       }
       if (request.ciaddr === ZERO) {
         // INIT-REBOOT: verify the remembered address.
         if (requested === undefined) return { action: 'ignore', reason: 'bad-request' };
-        return requested === lease.address ? offerOrAck(request, lease, MessageType.ACK, 'ack') : nak(request, lease, `requested ${requested}, this client's address is another`);
+        return requested === lease.address
+          ? offerOrAck(request, lease, MessageType.ACK, 'ack')
+          : nak(request, lease, `requested ${requested}, this client's address is another`);
       }
       // RENEWING (unicast) or REBINDING (broadcast): ciaddr is the address in use.
-      return request.ciaddr === lease.address ? offerOrAck(request, lease, MessageType.ACK, 'ack') : nak(request, lease, `address ${request.ciaddr} is not this client's`);
+      return request.ciaddr === lease.address
+        ? offerOrAck(request, lease, MessageType.ACK, 'ack')
+        : nak(request, lease, `address ${request.ciaddr} is not this client's`);
     }
     case MessageType.DECLINE:
-      if (serverId !== undefined && serverId !== lease.serverAddress) return { action: 'ignore', reason: 'other-server' };
-      return { action: 'record', event: 'decline', detail: `client reports ${requested ?? lease.address} in use` };
+      if (serverId !== undefined && serverId !== lease.serverAddress)
+        return { action: 'ignore', reason: 'other-server' };
+      return {
+        action: 'record',
+        event: 'decline',
+        detail: `client reports ${requested ?? lease.address} in use`,
+      };
     case MessageType.RELEASE:
-      if (serverId !== undefined && serverId !== lease.serverAddress) return { action: 'ignore', reason: 'other-server' };
+      if (serverId !== undefined && serverId !== lease.serverAddress)
+        return { action: 'ignore', reason: 'other-server' };
       return { action: 'record', event: 'release', detail: `client released ${request.ciaddr}` };
     case MessageType.INFORM: {
       // RFC 2131 §4.3.5: configuration only — no yiaddr, no lease time; sent to ciaddr.
       const reply = replySkeleton(request, lease);
       reply.ciaddr = request.ciaddr;
-      reply.options = orderForRequest(requiredOptions(MessageType.ACK, lease, false), leaseConfigOptions(lease), optionValue(request, 'parameterRequestList'));
-      return { action: 'reply', event: 'inform', reply, destination: replyDestination(request, ZERO, false), maxPayloadBytes: clientMaxPayloadBytes(request) };
+      reply.options = orderForRequest(
+        requiredOptions(MessageType.ACK, lease, false),
+        leaseConfigOptions(lease),
+        optionValue(request, 'parameterRequestList'),
+      );
+      return {
+        action: 'reply',
+        event: 'inform',
+        reply,
+        destination: replyDestination(request, ZERO, false),
+        maxPayloadBytes: clientMaxPayloadBytes(request),
+      };
     }
     default:
       return { action: 'ignore', reason: 'server-message' };

@@ -38,7 +38,9 @@ export interface Dhcp4ServerStats {
   droppedOptions: number;
 }
 
-type CounterName = { [K in keyof Dhcp4ServerStats]: Dhcp4ServerStats[K] extends number ? K : never }[keyof Dhcp4ServerStats];
+type CounterName = {
+  [K in keyof Dhcp4ServerStats]: Dhcp4ServerStats[K] extends number ? K : never;
+}[keyof Dhcp4ServerStats];
 
 /** Construction options; ports are injectable for tests. */
 export interface Dhcp4ServerOptions {
@@ -65,8 +67,20 @@ const REINDEX_MIN_MS = 1_000;
 
 function emptyStats(): Dhcp4ServerStats {
   return {
-    received: 0, malformed: 0, malformedByCode: {}, unknownClient: 0, wrongBridge: 0, ignored: 0,
-    offers: 0, acks: 0, naks: 0, informs: 0, declines: 0, releases: 0, sendErrors: 0, droppedOptions: 0,
+    received: 0,
+    malformed: 0,
+    malformedByCode: {},
+    unknownClient: 0,
+    wrongBridge: 0,
+    ignored: 0,
+    offers: 0,
+    acks: 0,
+    naks: 0,
+    informs: 0,
+    declines: 0,
+    releases: 0,
+    sendErrors: 0,
+    droppedOptions: 0,
   };
 }
 
@@ -102,7 +116,9 @@ export class Dhcp4Server {
     if (this.wildcard !== undefined) return;
     this.wildcard = this.inNamespace(() =>
       openUdpSocket({
-        address: '0.0.0.0', port: this.serverPort, broadcast: false,
+        address: '0.0.0.0',
+        port: this.serverPort,
+        broadcast: false,
         onPacket: (packet, from) => this.handle(packet, from),
       }),
     );
@@ -134,14 +150,17 @@ export class Dhcp4Server {
 
   private applyConfig(config: Dhcp4ServerConfig): void {
     const wanted = new Map<string, { bridge: string; address: string }>();
-    for (const l of config.leases) wanted.set(`${l.bridge}|${l.serverAddress}`, { bridge: l.bridge, address: l.serverAddress });
+    for (const l of config.leases)
+      wanted.set(`${l.bridge}|${l.serverAddress}`, { bridge: l.bridge, address: l.serverAddress });
     const added: Endpoint[] = [];
     try {
       this.inNamespace(() => {
         for (const [key, w] of wanted) {
           if (this.endpoints.has(key)) continue;
           const socket = openUdpSocket({
-            address: w.address, port: this.serverPort, broadcast: true,
+            address: w.address,
+            port: this.serverPort,
+            broadcast: true,
             onPacket: (packet, from) => this.handle(packet, from),
           });
           added.push({ ...w, socket });
@@ -209,7 +228,13 @@ export class Dhcp4Server {
     const decoded = decodeMessage(packet);
     if (!decoded.ok) {
       this.counters.malformedByCode[decoded.code] = (this.counters.malformedByCode[decoded.code] ?? 0) + 1;
-      this.count('malformed', { level: 'debug', event: 'malformed', code: decoded.code, message: decoded.message, bytes: packet.length });
+      this.count('malformed', {
+        level: 'debug',
+        event: 'malformed',
+        code: decoded.code,
+        message: decoded.message,
+        bytes: packet.length,
+      });
       return;
     }
     const request = decoded.value;
@@ -223,7 +248,13 @@ export class Dhcp4Server {
     const endpoint = this.endpoints.get(`${lease.bridge}|${lease.serverAddress}`);
     const ifindex = this.indexByBridge.get(lease.bridge);
     if (bridge !== lease.bridge || endpoint === undefined || ifindex === undefined) {
-      this.count('wrongBridge', { level: 'info', event: 'wrong-bridge', mac, bridge: bridge ?? `interface #${from.ifindex}`, expected: lease.bridge });
+      this.count('wrongBridge', {
+        level: 'info',
+        event: 'wrong-bridge',
+        mac,
+        bridge: bridge ?? `interface #${from.ifindex}`,
+        expected: lease.bridge,
+      });
       return;
     }
     const decision = respond(request, lease);
@@ -232,7 +263,12 @@ export class Dhcp4Server {
       return;
     }
     if (decision.action === 'record') {
-      this.count(decision.event === 'decline' ? 'declines' : 'releases', { level: 'info', event: decision.event, mac, detail: decision.detail });
+      this.count(decision.event === 'decline' ? 'declines' : 'releases', {
+        level: 'info',
+        event: decision.event,
+        mac,
+        detail: decision.detail,
+      });
       return;
     }
     const encoded = encodeMessage(decision.reply, { maxPayloadBytes: decision.maxPayloadBytes });
@@ -243,16 +279,35 @@ export class Dhcp4Server {
     const [address, port] = this.destination(decision.destination);
     const error = endpoint.socket.send(encoded.value.bytes, address, port, ifindex);
     if (error !== undefined) {
-      this.count('sendErrors', { level: 'error', event: 'send-failed', mac, to: `${address}:${port}`, message: error });
+      this.count('sendErrors', {
+        level: 'error',
+        event: 'send-failed',
+        mac,
+        to: `${address}:${port}`,
+        message: error,
+      });
       return;
     }
     const { droppedOptions } = encoded.value;
     this.counters.droppedOptions += droppedOptions.length;
     if (droppedOptions.length > 0) {
-      this.log({ level: 'warn', event: 'options-dropped', mac, codes: droppedOptions, maxPayloadBytes: decision.maxPayloadBytes });
+      this.log({
+        level: 'warn',
+        event: 'options-dropped',
+        mac,
+        codes: droppedOptions,
+        maxPayloadBytes: decision.maxPayloadBytes,
+      });
     }
     // OFFERs are routine (every DORA has one); the ACK/NAK/INFORM that settles a client is logged at info.
-    this.count(`${decision.event}s`, { level: decision.event === 'offer' ? 'debug' : 'info', event: decision.event, mac, address: decision.reply.yiaddr, to: `${address}:${port}`, xid: request.xid });
+    this.count(`${decision.event}s`, {
+      level: decision.event === 'offer' ? 'debug' : 'info',
+      event: decision.event,
+      mac,
+      address: decision.reply.yiaddr,
+      to: `${address}:${port}`,
+      xid: request.xid,
+    });
   }
 
   /**
@@ -261,7 +316,8 @@ export class Dhcp4Server {
    * yet is broadcast, which RFC 2131 §4.1 allows a server that cannot unicast without ARP.
    */
   private destination(destination: ReplyDestination): [string, number] {
-    if (destination.kind === 'unicast') return [destination.address, destination.port === 67 ? this.serverPort : this.clientPort];
+    if (destination.kind === 'unicast')
+      return [destination.address, destination.port === 67 ? this.serverPort : this.clientPort];
     return [this.broadcastAddress, this.clientPort];
   }
 }

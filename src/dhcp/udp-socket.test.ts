@@ -15,13 +15,20 @@ test('sockets report the arrival interface, send through a given one, and free t
   const received: { bytes: string; from: DatagramOrigin }[] = [];
   let arrived: () => void = () => undefined;
   const server = openUdpSocket({
-    address: '127.0.0.1', port: 0, broadcast: false,
+    address: '127.0.0.1',
+    port: 0,
+    broadcast: false,
     onPacket(bytes, from) {
       received.push({ bytes: Buffer.from(bytes).toString(), from });
       arrived();
     },
   });
-  const client = openUdpSocket({ address: '127.0.0.1', port: 0, broadcast: false, onPacket: () => undefined });
+  const client = openUdpSocket({
+    address: '127.0.0.1',
+    port: 0,
+    broadcast: false,
+    onPacket: () => undefined,
+  });
   try {
     let got = new Promise<void>((resolve) => (arrived = resolve));
     assert.equal(client.send(new TextEncoder().encode('hello'), '127.0.0.1', server.port()), undefined);
@@ -31,7 +38,10 @@ test('sockets report the arrival interface, send through a given one, and free t
     assert.equal(received[0]!.from.port, client.port());
     assert.equal(received[0]!.from.ifindex, loopbackIndex());
     got = new Promise<void>((resolve) => (arrived = resolve));
-    assert.equal(client.send(new TextEncoder().encode('via lo'), '127.0.0.1', server.port(), loopbackIndex()), undefined);
+    assert.equal(
+      client.send(new TextEncoder().encode('via lo'), '127.0.0.1', server.port(), loopbackIndex()),
+      undefined,
+    );
     await got;
     assert.equal(received[1]!.bytes, 'via lo');
     assert.match(client.send(Uint8Array.of(1), 'not-an-address', 9) ?? '', /not an IPv4 address/);

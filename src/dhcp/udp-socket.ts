@@ -7,8 +7,22 @@ import { loadNativeAddon } from '../exec/native-addon.js';
 import { parseIpv4 } from '../api/ipv4.js';
 
 interface Addon {
-  open(address: number, port: number, broadcast: boolean, buffer: Uint8Array, onPacket: (length: number, ifindex: number, source: number, port: number) => void): object;
-  send(handle: object, bytes: Uint8Array, length: number, address: number, port: number, ifindex: number, source: number): number;
+  open(
+    address: number,
+    port: number,
+    broadcast: boolean,
+    buffer: Uint8Array,
+    onPacket: (length: number, ifindex: number, source: number, port: number) => void,
+  ): object;
+  send(
+    handle: object,
+    bytes: Uint8Array,
+    length: number,
+    address: number,
+    port: number,
+    ifindex: number,
+    source: number,
+  ): number;
   port(handle: object): number;
   close(handle: object): void;
   ifindex(name: string): number;
@@ -53,7 +67,10 @@ const MAX_DATAGRAM = 65_535;
 
 function addon(): Addon {
   const loaded = loadNativeAddon<Addon>('udp-pktinfo');
-  if (loaded === null) throw new VirtnetError('NATIVE_ADDON_MISSING', 'the udp-pktinfo addon is not built (npm run build)', { addon: 'udp-pktinfo' });
+  if (loaded === null)
+    throw new VirtnetError('NATIVE_ADDON_MISSING', 'the udp-pktinfo addon is not built (npm run build)', {
+      addon: 'udp-pktinfo',
+    });
   return loaded;
 }
 
@@ -64,7 +81,11 @@ export function interfaceIndex(name: string): number | undefined {
 }
 
 function bindFailed(options: UdpSocketOptions, message: string, errno: string | undefined): VirtnetError {
-  return new VirtnetError('DHCP_BIND_FAILED', `cannot bind UDP ${options.address}:${options.port}: ${message}`, { address: options.address, port: options.port, errno });
+  return new VirtnetError(
+    'DHCP_BIND_FAILED',
+    `cannot bind UDP ${options.address}:${options.port}: ${message}`,
+    { address: options.address, port: options.port, errno },
+  );
 }
 
 /** Binds a socket in the calling thread's network namespace; throws DHCP_BIND_FAILED when it cannot. */
@@ -76,9 +97,15 @@ export function openUdpSocket(options: UdpSocketOptions): UdpSocket {
   const { onPacket } = options;
   let handle: object;
   try {
-    handle = native.open(bindAddress, options.port, options.broadcast, buffer, (length, ifindex, source, port) => {
-      onPacket(buffer.subarray(0, length), { address: source, port, ifindex });
-    });
+    handle = native.open(
+      bindAddress,
+      options.port,
+      options.broadcast,
+      buffer,
+      (length, ifindex, source, port) => {
+        onPacket(buffer.subarray(0, length), { address: source, port, ifindex });
+      },
+    );
   } catch (err) {
     const e = err as Error & { code?: string };
     throw bindFailed(options, e.message, e.code);

@@ -7,7 +7,11 @@ import { constants } from 'node:os';
 import { loadNativeAddon } from './native-addon.js';
 
 interface Addon {
-  spawn(argv: string[], env: string[], onExit: (status: number) => void): [number, number, number, number] | number;
+  spawn(
+    argv: string[],
+    env: string[],
+    onExit: (status: number) => void,
+  ): [number, number, number, number] | number;
 }
 
 const load = (): Addon | null => loadNativeAddon<Addon>('fast-spawn');
@@ -36,7 +40,9 @@ export class FastSpawnError extends Error {
   }
 }
 
-const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
+  Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]),
+);
 const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
 /**
@@ -44,18 +50,25 @@ const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(
  * own, writes `input` to its stdin and closes it. The program starts before this returns, in the
  * calling thread's network namespace.
  */
-export function fastSpawn(argv: readonly string[], env: NodeJS.ProcessEnv, input: string | Buffer | undefined): FastChild {
+export function fastSpawn(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  input: string | Buffer | undefined,
+): FastChild {
   const native = load();
   if (native === null) throw new FastSpawnError('ENOSYS', argv[0] ?? '');
   let onExit!: (status: number) => void;
   const exited = new Promise<number>((resolve) => (onExit = resolve)).then((status) => {
     // The wait status as <sys/wait.h> encodes it: low 7 bits a terminating signal, else bits 8-15 the exit code.
     const signal = status & 0x7f;
-    return signal === 0 ? { exitCode: (status >> 8) & 0xff, signal: null } : { exitCode: null, signal: SIGNAL_NAMES.get(signal) ?? null };
+    return signal === 0
+      ? { exitCode: (status >> 8) & 0xff, signal: null }
+      : { exitCode: null, signal: SIGNAL_NAMES.get(signal) ?? null };
   });
   const envList = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
   const started = native.spawn([...argv], envList, onExit);
-  if (typeof started === 'number') throw new FastSpawnError(ERRNO_NAMES.get(-started) ?? `errno ${-started}`, argv[0] ?? '');
+  if (typeof started === 'number')
+    throw new FastSpawnError(ERRNO_NAMES.get(-started) ?? `errno ${-started}`, argv[0] ?? '');
   const [pid, stdinFd, stdoutFd, stderrFd] = started;
   const stdin = new Socket({ fd: stdinFd, readable: false, writable: true });
   // A child that exits before reading its input raises EPIPE here; its exit status tells the story.

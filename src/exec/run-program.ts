@@ -29,7 +29,10 @@ export interface RunResult {
 
 /** The environment children get unless a caller passes one: enough to find programs, nothing else. */
 export function minimalEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', ...extra };
+  return {
+    PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    ...extra,
+  };
 }
 
 /**
@@ -53,8 +56,14 @@ function judge(argv: readonly string[], options: RunOptions, started: number, en
   const { exitCode, signal, stdout, stderr } = end;
   const detail = { program, argv: [...argv], exitCode, signal, stdout, stderr };
   if (end.cut === 'abort') throw new VirtnetError('EXEC_ABORTED', `${program} was cancelled`, detail);
-  if (end.cut === 'timeout') throw new VirtnetError('EXEC_TIMEOUT', `${program} did not finish within ${options.timeoutMs} ms`, detail);
-  if (exitCode === null) throw new VirtnetError('EXEC_SIGNALED', `${program} was killed by ${signal ?? 'a signal'}`, detail);
+  if (end.cut === 'timeout')
+    throw new VirtnetError(
+      'EXEC_TIMEOUT',
+      `${program} did not finish within ${options.timeoutMs} ms`,
+      detail,
+    );
+  if (exitCode === null)
+    throw new VirtnetError('EXEC_SIGNALED', `${program} was killed by ${signal ?? 'a signal'}`, detail);
   if (!(options.okExitCodes ?? [0]).includes(exitCode)) {
     const why = stderr.trim().split('\n').slice(-3).join(' ') || `exit status ${exitCode}`;
     throw new VirtnetError('EXEC_FAILED', `${program}: ${why}`, detail);
@@ -62,7 +71,12 @@ function judge(argv: readonly string[], options: RunOptions, started: number, en
   return { stdout, stderr, exitCode, durationMs: performance.now() - started };
 }
 
-function startFailure(argv: readonly string[], errno: string | undefined, message: string, cause: unknown): VirtnetError {
+function startFailure(
+  argv: readonly string[],
+  errno: string | undefined,
+  message: string,
+  cause: unknown,
+): VirtnetError {
   const code = errno === 'ENOENT' || errno === 'EACCES' ? 'EXEC_NOT_FOUND' : 'EXEC_FAILED';
   return new VirtnetError(code, `${argv[0]}: ${message}`, { program: argv[0], argv: [...argv] }, { cause });
 }
@@ -109,7 +123,12 @@ function killGroup(pid: number): void {
  * signal (the whole group is killed then). After the exit, output pipes a left-behind child still
  * holds are read for LINGER_AFTER_EXIT_MS, then that child's group is killed and the wait ends.
  */
-async function finish(argv: readonly string[], options: RunOptions, started: number, child: Started): Promise<RunResult> {
+async function finish(
+  argv: readonly string[],
+  options: RunOptions,
+  started: number,
+  child: Started,
+): Promise<RunResult> {
   const out = collect(child.stdout);
   const err = collect(child.stderr);
   let cut: Ending['cut'];
@@ -126,7 +145,10 @@ async function finish(argv: readonly string[], options: RunOptions, started: num
   const status = await child.exited;
   const piped = Promise.all([out.read, err.read]);
   let linger: NodeJS.Timeout | undefined;
-  const held = await Promise.race([piped.then(() => false), new Promise<boolean>((r) => (linger = setTimeout(() => r(true), LINGER_AFTER_EXIT_MS)))]);
+  const held = await Promise.race([
+    piped.then(() => false),
+    new Promise<boolean>((r) => (linger = setTimeout(() => r(true), LINGER_AFTER_EXIT_MS))),
+  ]);
   clearTimeout(linger);
   if (held) {
     killGroup(child.pid);
@@ -136,7 +158,12 @@ async function finish(argv: readonly string[], options: RunOptions, started: num
   const [stdout, stderr] = await piped;
   clearTimeout(timer);
   options.signal?.removeEventListener('abort', onAbort);
-  return judge(argv, options, started, { ...status, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8'), cut });
+  return judge(argv, options, started, {
+    ...status,
+    stdout: stdout.toString('utf8'),
+    stderr: stderr.toString('utf8'),
+    cut,
+  });
 }
 
 /**
@@ -178,7 +205,9 @@ function startForked(argv: readonly string[], options: RunOptions): Promise<Star
   return new Promise((resolve, reject) => {
     child.once('error', (e: NodeJS.ErrnoException) => reject(startFailure(argv, e.code, e.message, e)));
     child.once('spawn', () => {
-      const exited = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (exitCode, signal) => r({ exitCode, signal })));
+      const exited = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>((r) =>
+        child.once('exit', (exitCode, signal) => r({ exitCode, signal })),
+      );
       resolve({ pid: child.pid!, exited, stdout: child.stdout, stderr: child.stderr });
     });
   });

@@ -16,7 +16,12 @@ import { readSysctls } from './sysctl.js';
 import { parseResolvConf } from './resolv-conf.js';
 
 /** Pod-wide sysctls bindings may change; discovery reads them so a first apply needs no extra read. */
-export const POD_SYSCTLS = ['net/ipv4/conf/all/arp_ignore', 'net/ipv4/ip_forward', 'net/ipv4/conf/all/route_localnet', 'net/ipv6/conf/all/forwarding'];
+export const POD_SYSCTLS = [
+  'net/ipv4/conf/all/arp_ignore',
+  'net/ipv4/ip_forward',
+  'net/ipv4/conf/all/route_localnet',
+  'net/ipv6/conf/all/forwarding',
+];
 
 /** DNS as a CNI result reports it (`dns` of a CNI 0.3+/1.0 result). */
 export interface CniDns {
@@ -64,11 +69,19 @@ export async function discoverDns(netns: string, options: DiscoverOptions = {}):
   }
   const hostPath = options.hostResolvConf ?? '/etc/resolv.conf';
   const text = await readText(hostPath);
-  return text !== undefined ? parseResolvConf(text, hostPath) : { nameservers: [], search: [], options: [], source: 'none' };
+  return text !== undefined
+    ? parseResolvConf(text, hostPath)
+    : { nameservers: [], search: [], options: [], source: 'none' };
 }
 
 /** Turns an observed namespace state into the planner's view of the pod. */
-export function podFromState(state: NetnsState, netns: string, dns: DiscoveredDns, hostname?: string, sysctls?: Record<string, string>): DiscoveredPod {
+export function podFromState(
+  state: NetnsState,
+  netns: string,
+  dns: DiscoveredDns,
+  hostname?: string,
+  sysctls?: Record<string, string>,
+): DiscoveredPod {
   return {
     netns,
     interfaces: state.links
@@ -93,8 +106,10 @@ export function podFromState(state: NetnsState, netns: string, dns: DiscoveredDn
 /** Reads everything a planner needs about the pod in `netns`. Throws NETNS_NOT_FOUND. */
 export async function discoverPod(netns: string, options: DiscoverOptions = {}): Promise<DiscoveredPod> {
   const ref = parseNetnsRef(netns);
-  if (!netnsExists(ref)) throw new VirtnetError('NETNS_NOT_FOUND', `network namespace ${netns} not found`, { netns });
-  const hostnamePath = 'name' in ref ? `${options.etcNetnsDir ?? '/etc/netns'}/${ref.name}/hostname` : undefined;
+  if (!netnsExists(ref))
+    throw new VirtnetError('NETNS_NOT_FOUND', `network namespace ${netns} not found`, { netns });
+  const hostnamePath =
+    'name' in ref ? `${options.etcNetnsDir ?? '/etc/netns'}/${ref.name}/hostname` : undefined;
   const [state, dns, hostnameText, sysctlValues] = await Promise.all([
     readNetnsState(netns),
     discoverDns(netns, options),

@@ -88,4 +88,3 @@ export interface DiscoveredPod {
   /** Pod-wide sysctls bindings change (POD_SYSCTLS in discover.ts), `/`-separated keys → value. */
   sysctls?: Record<string, string>;
 }
-

@@ -25,7 +25,13 @@ export interface LinkAttrs {
   up?: boolean;
 }
 
-const KERNEL_KIND: Record<LinkKindSpec['type'], string> = { bridge: 'bridge', tap: 'tun', veth: 'veth', macvtap: 'macvtap', macvlan: 'macvlan' };
+const KERNEL_KIND: Record<LinkKindSpec['type'], string> = {
+  bridge: 'bridge',
+  tap: 'tun',
+  veth: 'veth',
+  macvtap: 'macvtap',
+  macvlan: 'macvlan',
+};
 
 function createLines(device: string, spec: LinkKindSpec): string[] {
   switch (spec.type) {
@@ -48,7 +54,9 @@ function createLines(device: string, spec: LinkKindSpec): string[] {
     }
     case 'macvtap':
     case 'macvlan':
-      return [`link add link ${assertIfName(spec.parent)} name ${device} type ${spec.type} mode ${spec.mode}`];
+      return [
+        `link add link ${assertIfName(spec.parent)} name ${device} type ${spec.type} mode ${spec.mode}`,
+      ];
   }
 }
 
@@ -58,9 +66,11 @@ export function setLinkLines(state: NetnsState, attrs: LinkAttrs): string[] {
   const link = findLink(state, device);
   const words: string[] = [];
   if (attrs.mac !== undefined && link?.mac !== assertMac(attrs.mac)) words.push('address', attrs.mac);
-  if (attrs.mtuBytes !== undefined && link?.mtuBytes !== attrs.mtuBytes) words.push('mtu', String(Math.trunc(attrs.mtuBytes)));
+  if (attrs.mtuBytes !== undefined && link?.mtuBytes !== attrs.mtuBytes)
+    words.push('mtu', String(Math.trunc(attrs.mtuBytes)));
   if (attrs.master === null && link?.master !== undefined) words.push('nomaster');
-  if (typeof attrs.master === 'string' && link?.master !== attrs.master) words.push('master', assertIfName(attrs.master));
+  if (typeof attrs.master === 'string' && link?.master !== attrs.master)
+    words.push('master', assertIfName(attrs.master));
   if (attrs.up !== undefined && link?.up !== attrs.up) words.push(attrs.up ? 'up' : 'down');
   return words.length === 0 ? [] : [`link set dev ${device} ${words.join(' ')}`];
 }
@@ -73,7 +83,11 @@ export function ensureLinkLines(state: NetnsState, spec: LinkKindSpec, attrs: Li
   const device = assertIfName(attrs.device);
   const link = findLink(state, device);
   if (link && link.kind !== KERNEL_KIND[spec.type]) {
-    throw new VirtnetError('LINK_EXISTS', `${device} exists as ${link.kind || 'a plain device'}, expected ${spec.type}`, { device });
+    throw new VirtnetError(
+      'LINK_EXISTS',
+      `${device} exists as ${link.kind || 'a plain device'}, expected ${spec.type}`,
+      { device },
+    );
   }
   const lines = link ? [] : createLines(device, spec);
   // A bridge's MAC must be pinned: otherwise it follows its lowest-numbered port (possibly the VM's MAC).
@@ -108,7 +122,11 @@ function hasAddress(state: NetnsState, device: string, cidr: string): boolean {
 }
 
 /** ensureAddress: adds the address (with its flags, broadcast, label and lifetimes) unless present. */
-export function addAddressLines(state: NetnsState, device: string, address: Omit<DiscoveredAddress, 'family'> & { family?: 4 | 6 }): string[] {
+export function addAddressLines(
+  state: NetnsState,
+  device: string,
+  address: Omit<DiscoveredAddress, 'family'> & { family?: 4 | 6 },
+): string[] {
   const cidr = assertIpOrCidr(cidrOf(address));
   if (hasAddress(state, assertIfName(device), cidr)) return [];
   const words = ['addr', 'add', cidr, 'dev', device];
@@ -116,14 +134,18 @@ export function addAddressLines(state: NetnsState, device: string, address: Omit
   if (address.label && address.label !== device) words.push('label', assertToken(address.label));
   if (address.scope && address.scope !== 'global') words.push('scope', assertToken(address.scope));
   for (const flag of address.flags) words.push(assertToken(flag));
-  if (address.validLifetimeSeconds !== undefined) words.push('valid_lft', String(address.validLifetimeSeconds));
-  if (address.preferredLifetimeSeconds !== undefined) words.push('preferred_lft', String(address.preferredLifetimeSeconds));
+  if (address.validLifetimeSeconds !== undefined)
+    words.push('valid_lft', String(address.validLifetimeSeconds));
+  if (address.preferredLifetimeSeconds !== undefined)
+    words.push('preferred_lft', String(address.preferredLifetimeSeconds));
   return [words.join(' ')];
 }
 
 /** ensureNoAddress: removes the address when present. */
 export function removeAddressLines(state: NetnsState, device: string, cidr: string): string[] {
-  return hasAddress(state, assertIfName(device), assertIpOrCidr(cidr)) ? [`addr del ${cidr} dev ${device}`] : [];
+  return hasAddress(state, assertIfName(device), assertIpOrCidr(cidr))
+    ? [`addr del ${cidr} dev ${device}`]
+    : [];
 }
 
 /** True when two routes are the same kernel entry (destination, table, metric, device, gateway). */
@@ -168,12 +190,16 @@ export function addRouteLines(state: NetnsState, route: DiscoveredRoute): string
 
 /** ensureNoRoute: deletes the route when present. */
 export function removeRouteLines(state: NetnsState, route: DiscoveredRoute): string[] {
-  return state.routes.some((r) => sameRoute(r, route)) ? [['route', 'del', ...routeSelector(route)].join(' ')] : [];
+  return state.routes.some((r) => sameRoute(r, route))
+    ? [['route', 'del', ...routeSelector(route)].join(' ')]
+    : [];
 }
 
 /** ensureNeighbour: a permanent neighbour entry (replace is idempotent by itself). */
 export function neighbourLines(device: string, address: string, mac: string): string[] {
-  return [`neigh replace ${assertIpOrCidr(address)} lladdr ${assertMac(mac)} dev ${assertIfName(device)} nud permanent`];
+  return [
+    `neigh replace ${assertIpOrCidr(address)} lladdr ${assertMac(mac)} dev ${assertIfName(device)} nud permanent`,
+  ];
 }
 
 /** Removes a neighbour entry (teardown; run with -force since it may be gone with its device). */

@@ -4,15 +4,39 @@ import { VirtnetError, isVirtnetError } from '../errors/virtnet-error.js';
 
 /** Codes for kernel/iproute2 failures, most specific first. */
 const PATTERNS: { re: RegExp; code: string; hint: string }[] = [
-  { re: /Cannot open network namespace|Invalid netns value|setting the network namespace .* failed|nsenter: cannot open |nsenter: reassociate to namespace/i, code: 'NETNS_NOT_FOUND', hint: 'network namespace not found' },
-  { re: /Unknown device type|Error: Unknown link kind|not supported by kernel|Object "tuntap" is unknown/i, code: 'KERNEL_FEATURE_MISSING', hint: 'the kernel lacks this device type' },
-  { re: /Cannot find device|No such device|does not exist|Device does not exist/i, code: 'NO_SUCH_DEVICE', hint: 'no such device' },
-  { re: /Operation not permitted|Permission denied/i, code: 'PERMISSION_DENIED', hint: 'needs CAP_NET_ADMIN' },
+  {
+    re: /Cannot open network namespace|Invalid netns value|setting the network namespace .* failed|nsenter: cannot open |nsenter: reassociate to namespace/i,
+    code: 'NETNS_NOT_FOUND',
+    hint: 'network namespace not found',
+  },
+  {
+    re: /Unknown device type|Error: Unknown link kind|not supported by kernel|Object "tuntap" is unknown/i,
+    code: 'KERNEL_FEATURE_MISSING',
+    hint: 'the kernel lacks this device type',
+  },
+  {
+    re: /Cannot find device|No such device|does not exist|Device does not exist/i,
+    code: 'NO_SUCH_DEVICE',
+    hint: 'no such device',
+  },
+  {
+    re: /Operation not permitted|Permission denied/i,
+    code: 'PERMISSION_DENIED',
+    hint: 'needs CAP_NET_ADMIN',
+  },
   { re: /Device or resource busy/i, code: 'DEVICE_BUSY', hint: 'device busy' },
-  { re: /Nexthop has invalid gateway|Network is unreachable/i, code: 'GATEWAY_UNREACHABLE', hint: 'gateway not reachable on the device' },
+  {
+    re: /Nexthop has invalid gateway|Network is unreachable/i,
+    code: 'GATEWAY_UNREACHABLE',
+    hint: 'gateway not reachable on the device',
+  },
   { re: /Cannot assign requested address/i, code: 'ADDRESS_NOT_FOUND', hint: 'address not present' },
   { re: /No such process|ESRCH/i, code: 'ROUTE_NOT_FOUND', hint: 'route or entry not present' },
-  { re: /Numerical result out of range|Invalid argument|invalid mtu|Error: argument .* is wrong/i, code: 'INVALID_ARGUMENT', hint: 'the kernel rejected a value' },
+  {
+    re: /Numerical result out of range|Invalid argument|invalid mtu|Error: argument .* is wrong/i,
+    code: 'INVALID_ARGUMENT',
+    hint: 'the kernel rejected a value',
+  },
 ];
 
 /** The object an `ip` command line works on, to refine "File exists". */
@@ -41,8 +65,14 @@ export function toIpError(err: unknown, netns: string | undefined, commands: rea
   const lineNo = lineMatch ? Number(lineMatch[1]) : undefined;
   const command = lineNo !== undefined ? (commands[lineNo - 1] ?? '') : commands.join(' ');
   const { code, hint } = classifyIpFailure(stderr, command);
-  const device = /\bdev(?:ice)?\s+(\S+)/.exec(command)?.[1] ?? /^link\s+(?:add|del|set)\s+(?:dev\s+)?(\S+)/.exec(command)?.[1];
-  const firstError = stderr.split('\n').find((l) => l.trim() !== '' && !l.startsWith('Command failed'))?.trim() ?? hint;
+  const device =
+    /\bdev(?:ice)?\s+(\S+)/.exec(command)?.[1] ??
+    /^link\s+(?:add|del|set)\s+(?:dev\s+)?(\S+)/.exec(command)?.[1];
+  const firstError =
+    stderr
+      .split('\n')
+      .find((l) => l.trim() !== '' && !l.startsWith('Command failed'))
+      ?.trim() ?? hint;
   return new VirtnetError(
     code,
     `${hint}: \`ip ${command}\`${netns ? ` in ${netns}` : ''}: ${firstError}`,

@@ -6,7 +6,17 @@ import { existsSync } from 'node:fs';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { runProgram } from '../exec/run-program.js';
 
-export const LINK_FEATURES = ['bridge', 'veth', 'tap', 'macvlan', 'macvtap', 'dummy', 'vlan', 'ipvlan', 'vxlan'] as const;
+export const LINK_FEATURES = [
+  'bridge',
+  'veth',
+  'tap',
+  'macvlan',
+  'macvtap',
+  'dummy',
+  'vlan',
+  'ipvlan',
+  'vxlan',
+] as const;
 export type LinkFeature = (typeof LINK_FEATURES)[number];
 export type DeviceFeature = 'vhost-net' | 'tun' | 'vfio' | 'kvm';
 export type KernelFeature = LinkFeature | DeviceFeature;
@@ -61,7 +71,8 @@ async function probe(): Promise<Map<KernelFeature, boolean>> {
   });
   const failed = new Set([...stderr.matchAll(/Command failed -:(\d+)/g)].map((m) => Number(m[1])));
   names.forEach((n, i) => features.set(n, !failed.has(i + 1)));
-  for (const [feature, path] of Object.entries(DEVICE_FILES) as [DeviceFeature, string][]) features.set(feature, existsSync(path));
+  for (const [feature, path] of Object.entries(DEVICE_FILES) as [DeviceFeature, string][])
+    features.set(feature, existsSync(path));
   return features;
 }
 
@@ -78,7 +89,9 @@ export async function hasKernelFeature(feature: KernelFeature): Promise<boolean>
 
 /** Why `feature` is unavailable (for test skips and error messages), or undefined when it is there. */
 export async function missingFeatureReason(feature: KernelFeature): Promise<string | undefined> {
-  return (await hasKernelFeature(feature)) ? undefined : `this kernel has no ${feature}: needed for ${PURPOSE[feature]}`;
+  return (await hasKernelFeature(feature))
+    ? undefined
+    : `this kernel has no ${feature}: needed for ${PURPOSE[feature]}`;
 }
 
 /** Throws KERNEL_FEATURE_MISSING naming the feature and what needs it. */

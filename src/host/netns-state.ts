@@ -48,7 +48,8 @@ const ADDRESS_FLAGS = ['noprefixroute', 'nodad', 'home', 'mngtmpaddr', 'autojoin
 type Json = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-const obj = (v: unknown): Json | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
+const obj = (v: unknown): Json | undefined =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 function parseAddress(a: Json): DiscoveredAddress | undefined {
@@ -113,7 +114,11 @@ function parseLink(l: Json): LinkState | undefined {
       persist: data.persist === true,
       ...(num(data.user) !== undefined ? { ownerUid: num(data.user) } : {}),
       ...(num(data.group) !== undefined ? { ownerGid: num(data.group) } : {}),
-      ...(str(data.group) !== undefined ? (/^\d+$/.test(str(data.group)!) ? { ownerGid: Number(data.group) } : { ownerGroupName: str(data.group) }) : {}),
+      ...(str(data.group) !== undefined
+        ? /^\d+$/.test(str(data.group)!)
+          ? { ownerGid: Number(data.group) }
+          : { ownerGroupName: str(data.group) }
+        : {}),
     };
   }
   if ((kind === 'macvlan' || kind === 'macvtap') && data) {
@@ -132,8 +137,20 @@ function parseRoute(r: Json): DiscoveredRoute | undefined {
   const gateway = str(r.gateway);
   // iproute2 omits the family; IPv6 routes always carry `pref`, and addresses give it away.
   const family: 4 | 6 = 'pref' in r || dst.includes(':') || (gateway ?? '').includes(':') ? 6 : 4;
-  const destination = dst === 'default' ? (family === 4 ? '0.0.0.0/0' : '::/0') : dst.includes('/') ? dst : `${dst}/${family === 4 ? 32 : 128}`;
-  const route: DiscoveredRoute = { family, destination, device: dev, flags: arr(r.flags).filter((f): f is string => typeof f === 'string') };
+  const destination =
+    dst === 'default'
+      ? family === 4
+        ? '0.0.0.0/0'
+        : '::/0'
+      : dst.includes('/')
+        ? dst
+        : `${dst}/${family === 4 ? 32 : 128}`;
+  const route: DiscoveredRoute = {
+    family,
+    destination,
+    device: dev,
+    flags: arr(r.flags).filter((f): f is string => typeof f === 'string'),
+  };
   if (gateway) route.gateway = gateway;
   const protocol = str(r.protocol);
   if (protocol) route.protocol = protocol;
@@ -153,7 +170,11 @@ function parseRoute(r: Json): DiscoveredRoute | undefined {
 }
 
 /** Parses `ip -j -d addr show` and `ip -j -d route show table all` output. */
-export function parseNetnsState(netns: string | undefined, addrJson: unknown, routeJson: unknown): NetnsState {
+export function parseNetnsState(
+  netns: string | undefined,
+  addrJson: unknown,
+  routeJson: unknown,
+): NetnsState {
   const links = arr(addrJson)
     .map((l) => obj(l))
     .filter((l): l is Json => l !== undefined)

@@ -30,12 +30,20 @@ const ERRNO: Record<number, string> = { 2: 'ENOENT', 1: 'EPERM', 13: 'EACCES', 2
  */
 export function inNetns<T>(nsPath: string, fn: () => T): T {
   const native = load();
-  if (native === null) throw new VirtnetError('NETNS_ENTER_FAILED', 'the netns-switch addon is not built (scripts/build-native.sh)', { netns: nsPath });
+  if (native === null)
+    throw new VirtnetError(
+      'NETNS_ENTER_FAILED',
+      'the netns-switch addon is not built (scripts/build-native.sh)',
+      { netns: nsPath },
+    );
   const rc = native.enter(nsPath);
   if (rc !== 0) {
     const errno = ERRNO[-rc] ?? `errno ${-rc}`;
     const code = errno === 'ENOENT' ? 'NETNS_NOT_FOUND' : 'NETNS_ENTER_FAILED';
-    throw new VirtnetError(code, `cannot enter network namespace ${nsPath}: ${errno}`, { netns: nsPath, errno });
+    throw new VirtnetError(code, `cannot enter network namespace ${nsPath}: ${errno}`, {
+      netns: nsPath,
+      errno,
+    });
   }
   try {
     return fn();

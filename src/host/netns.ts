@@ -13,7 +13,9 @@ export type NetnsRef = { name: string } | { path: string };
 /** Throws NETNS_INVALID_NAME unless `name` is safe to use as a file name and an argument. */
 export function assertNetnsName(name: string): void {
   if (!NAME_RE.test(name) || name === '.' || name === '..') {
-    throw new VirtnetError('NETNS_INVALID_NAME', `invalid network namespace name ${JSON.stringify(name)}`, { netns: name });
+    throw new VirtnetError('NETNS_INVALID_NAME', `invalid network namespace name ${JSON.stringify(name)}`, {
+      netns: name,
+    });
   }
 }
 
@@ -51,7 +53,8 @@ export function listNetns(): string[] {
 /** Creates a named namespace with `lo` up. Throws NETNS_EXISTS if it is already there. */
 export async function createNetns(name: string): Promise<void> {
   assertNetnsName(name);
-  if (netnsExists({ name })) throw new VirtnetError('NETNS_EXISTS', `network namespace ${name} already exists`, { netns: name });
+  if (netnsExists({ name }))
+    throw new VirtnetError('NETNS_EXISTS', `network namespace ${name} already exists`, { netns: name });
   await runProgram(['ip', 'netns', 'add', name], { timeoutMs: 10_000 });
   try {
     await runProgram(['ip', '-n', name, 'link', 'set', 'lo', 'up'], { timeoutMs: 10_000 });
@@ -67,7 +70,8 @@ export async function createNetns(name: string): Promise<void> {
  */
 export async function addNetns(name: string): Promise<void> {
   assertNetnsName(name);
-  if (netnsExists({ name })) throw new VirtnetError('NETNS_EXISTS', `network namespace ${name} already exists`, { netns: name });
+  if (netnsExists({ name }))
+    throw new VirtnetError('NETNS_EXISTS', `network namespace ${name} already exists`, { netns: name });
   await runProgram(['ip', 'netns', 'add', name], { timeoutMs: 10_000 });
 }
 

@@ -22,7 +22,9 @@ const NFT_TIMEOUT_MS = 15_000;
  * 12 munmap calls, 1.4 ms). A high mmap threshold and top pad keep it all in one heap: about 3 ms
  * of the ~25 ms a masquerade ruleset transaction took (bench/masquerade-apply.ts).
  */
-const NFT_ENV = minimalEnv({ GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=4194304:glibc.malloc.top_pad=8388608' });
+const NFT_ENV = minimalEnv({
+  GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=4194304:glibc.malloc.top_pad=8388608',
+});
 
 /** How nft is run; tests and benches wrap the real runner (e.g. to count), never replace nft. */
 export type ProgramRunner = (argv: readonly string[], options: RunOptions) => Promise<RunResult>;
@@ -55,7 +57,8 @@ function nftInvocation(netns: NetnsRef | undefined, args: string[]): { argv: str
 
 async function runNft(args: string[], options: NftOptions): Promise<RunResult> {
   const { argv, enter } = nftInvocation(options.netns, args);
-  const run = (): Promise<RunResult> => (options.runner ?? runProgram)(argv, { timeoutMs: NFT_TIMEOUT_MS, env: NFT_ENV });
+  const run = (): Promise<RunResult> =>
+    (options.runner ?? runProgram)(argv, { timeoutMs: NFT_TIMEOUT_MS, env: NFT_ENV });
   invocations += 1;
   try {
     // runProgram spawns before it returns its promise, so the child starts inside the namespace.

@@ -15,8 +15,18 @@ const SYSCTL_TIMEOUT_MS = 10_000;
 /** Throws INVALID_SYSCTL unless `key` is a net/... path whose segments are safe (device names allowed). */
 export function assertSysctlKey(key: string): string {
   const parts = key.split('/');
-  const ok = parts.length >= 2 && parts[0] === 'net' && parts.every((p) => p !== '' && p !== '.' && p !== '..' && (isLinuxInterfaceName(p) || /^[a-z0-9_]+$/.test(p)));
-  if (!ok) throw new VirtnetError('INVALID_SYSCTL', `invalid sysctl key ${JSON.stringify(key)} (net/... with / separators)`, { key });
+  const ok =
+    parts.length >= 2 &&
+    parts[0] === 'net' &&
+    parts.every(
+      (p) => p !== '' && p !== '.' && p !== '..' && (isLinuxInterfaceName(p) || /^[a-z0-9_]+$/.test(p)),
+    );
+  if (!ok)
+    throw new VirtnetError(
+      'INVALID_SYSCTL',
+      `invalid sysctl key ${JSON.stringify(key)} (net/... with / separators)`,
+      { key },
+    );
   return key;
 }
 
@@ -30,7 +40,10 @@ function nsPathOf(netns: string | undefined): string | undefined {
 }
 
 /** Reads `keys` inside `netns`; a key that does not exist maps to undefined. */
-export async function readSysctls(netns: string | undefined, keys: readonly string[]): Promise<Map<string, string | undefined>> {
+export async function readSysctls(
+  netns: string | undefined,
+  keys: readonly string[],
+): Promise<Map<string, string | undefined>> {
   const values = new Map<string, string | undefined>();
   if (keys.length === 0) return values;
   keys.forEach(assertSysctlKey);
@@ -42,22 +55,32 @@ export async function readSysctls(netns: string | undefined, keys: readonly stri
   }
   // -e: ignore unknown keys. sysctl prints keys with `.` separators and a device's own dots as `/`
   // (net.ipv4.conf.eth0/100.arp_ignore): swapping the two characters gives our form back.
-  const { stdout } = await runProgram([...nsenterArgv(netns), 'sysctl', '-e', ...keys], { timeoutMs: SYSCTL_TIMEOUT_MS });
+  const { stdout } = await runProgram([...nsenterArgv(netns), 'sysctl', '-e', ...keys], {
+    timeoutMs: SYSCTL_TIMEOUT_MS,
+  });
   const printed = new Map<string, string>();
   for (const line of stdout.split('\n')) {
     const m = /^(\S+) = ?(.*)$/.exec(line);
-    if (m) printed.set(m[1]!.replace(/[./]/g, (c) => (c === '.' ? '/' : '.')), m[2]!);
+    if (m)
+      printed.set(
+        m[1]!.replace(/[./]/g, (c) => (c === '.' ? '/' : '.')),
+        m[2]!,
+      );
   }
   for (const key of keys) values.set(key, printed.get(key));
   return values;
 }
 
 /** Writes `entries` inside `netns` in one spawn; a failure names the key (SYSCTL_FAILED). */
-export async function writeSysctls(netns: string | undefined, entries: readonly { key: string; value: string }[]): Promise<void> {
+export async function writeSysctls(
+  netns: string | undefined,
+  entries: readonly { key: string; value: string }[],
+): Promise<void> {
   if (entries.length === 0) return;
   for (const e of entries) {
     assertSysctlKey(e.key);
-    if (!/^[A-Za-z0-9 _.:-]*$/.test(e.value)) throw new VirtnetError('INVALID_SYSCTL', `invalid value for ${e.key}`, { key: e.key });
+    if (!/^[A-Za-z0-9 _.:-]*$/.test(e.value))
+      throw new VirtnetError('INVALID_SYSCTL', `invalid value for ${e.key}`, { key: e.key });
   }
   if (netns === undefined || netnsSwitchAvailable()) {
     inNetnsIfAny(nsPathOf(netns), () => {
@@ -66,11 +89,20 @@ export async function writeSysctls(netns: string | undefined, entries: readonly 
     return;
   }
   try {
-    await runProgram([...nsenterArgv(netns), 'sysctl', '-q', '-w', ...entries.map((e) => `${e.key}=${e.value}`)], { timeoutMs: SYSCTL_TIMEOUT_MS });
+    await runProgram(
+      [...nsenterArgv(netns), 'sysctl', '-q', '-w', ...entries.map((e) => `${e.key}=${e.value}`)],
+      { timeoutMs: SYSCTL_TIMEOUT_MS },
+    );
   } catch (err) {
-    const stderr = err instanceof VirtnetError && typeof err.detail.stderr === 'string' ? err.detail.stderr : '';
+    const stderr =
+      err instanceof VirtnetError && typeof err.detail.stderr === 'string' ? err.detail.stderr : '';
     const key = entries.find((e) => stderr.includes(`/proc/sys/${e.key}`))?.key;
-    throw new VirtnetError('SYSCTL_FAILED', `setting sysctl${key ? ` ${key}` : 's'} in ${netns ?? 'the current namespace'} failed: ${stderr.trim()}`, { netns, key }, { cause: err });
+    throw new VirtnetError(
+      'SYSCTL_FAILED',
+      `setting sysctl${key ? ` ${key}` : 's'} in ${netns ?? 'the current namespace'} failed: ${stderr.trim()}`,
+      { netns, key },
+      { cause: err },
+    );
   }
 }
 
@@ -88,6 +120,11 @@ function writeProcSys(netns: string | undefined, key: string, value: string): vo
     writeFileSync(`/proc/sys/${key}`, value);
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new VirtnetError('SYSCTL_FAILED', `setting sysctl ${key} in ${netns ?? 'the current namespace'} failed: ${why}`, { netns, key }, { cause: err });
+    throw new VirtnetError(
+      'SYSCTL_FAILED',
+      `setting sysctl ${key} in ${netns ?? 'the current namespace'} failed: ${why}`,
+      { netns, key },
+      { cause: err },
+    );
   }
 }

@@ -6,7 +6,8 @@ import { VirtnetError } from '../errors/virtnet-error.js';
 
 function assertSysfsPath(path: string): string {
   const p = normalize(path);
-  if (!p.startsWith('/sys/') || p !== path) throw new VirtnetError('INVALID_SYSFS_PATH', `refusing sysfs path ${JSON.stringify(path)}`, { path });
+  if (!p.startsWith('/sys/') || p !== path)
+    throw new VirtnetError('INVALID_SYSFS_PATH', `refusing sysfs path ${JSON.stringify(path)}`, { path });
   return p;
 }
 
@@ -16,7 +17,12 @@ export function writeSysfsAttribute(path: string, value: string): void {
     writeFileSync(assertSysfsPath(path), value);
   } catch (err) {
     if (err instanceof VirtnetError) throw err;
-    throw new VirtnetError('SYSFS_WRITE_FAILED', `writing ${JSON.stringify(value)} to ${path} failed: ${(err as Error).message}`, { path }, { cause: err });
+    throw new VirtnetError(
+      'SYSFS_WRITE_FAILED',
+      `writing ${JSON.stringify(value)} to ${path} failed: ${(err as Error).message}`,
+      { path },
+      { cause: err },
+    );
   }
 }
 

@@ -97,7 +97,11 @@ async function waitForSocket(path: string, exited: Promise<VmExit>, timeoutMs: n
  * Connects to QMP once QEMU listens: the socket file appears at bind(), a moment before listen(), so
  * a connect in between is refused — retry that (and only that) until QEMU exits or time runs out.
  */
-async function connectQmpWhenListening(path: string, exited: Promise<VmExit>, timeoutMs: number): Promise<QmpClient> {
+async function connectQmpWhenListening(
+  path: string,
+  exited: Promise<VmExit>,
+  timeoutMs: number,
+): Promise<QmpClient> {
   let gone = false;
   void exited.then(() => (gone = true));
   const deadline = Date.now() + timeoutMs;
@@ -105,7 +109,8 @@ async function connectQmpWhenListening(path: string, exited: Promise<VmExit>, ti
     try {
       return await connectQmp(path);
     } catch (err) {
-      const cause = err instanceof VirtnetError ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
+      const cause =
+        err instanceof VirtnetError ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
       if (gone || Date.now() > deadline || cause?.code !== 'ECONNREFUSED') throw err;
       await sleep(20);
     }

@@ -35,8 +35,11 @@ export class XmlElement {
     const pad = '  '.repeat(depth);
     const open = `${pad}<${this.name}${this.attributes.map(([k, v]) => ` ${k}="${escapeAttribute(v)}"`).join('')}`;
     if (this.children.length === 0) return `${open}/>`;
-    if (this.children.every((c) => typeof c === 'string')) return `${open}>${this.children.map((c) => escapeText(c)).join('')}</${this.name}>`;
-    const inner = this.children.map((c) => (typeof c === 'string' ? `${pad}  ${escapeText(c)}` : c.render(depth + 1)));
+    if (this.children.every((c) => typeof c === 'string'))
+      return `${open}>${this.children.map((c) => escapeText(c)).join('')}</${this.name}>`;
+    const inner = this.children.map((c) =>
+      typeof c === 'string' ? `${pad}  ${escapeText(c)}` : c.render(depth + 1),
+    );
     return `${open}>\n${inner.join('\n')}\n${pad}</${this.name}>`;
   }
 }
@@ -51,5 +54,9 @@ function escapeText(text: string): string {
 }
 
 function escapeAttribute(value: string): string {
-  return escapeText(value).replace(/"/g, '&quot;').replace(/\t/g, '&#x9;').replace(/\n/g, '&#xA;').replace(/\r/g, '&#xD;');
+  return escapeText(value)
+    .replace(/"/g, '&quot;')
+    .replace(/\t/g, '&#x9;')
+    .replace(/\n/g, '&#xA;')
+    .replace(/\r/g, '&#xD;');
 }

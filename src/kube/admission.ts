@@ -3,7 +3,12 @@
 // field path as a cause (so `kubectl apply` prints them all); mutation stores what `virtnet defaults`
 // shows, as a JSON patch of `spec`. A spec may not change after creation: the launcher pod was made
 // from it. Pure: review in, response out; the HTTPS server is webhook-server.ts.
-import { renderDefaultedDocument, validateVmDocument, type ClusterConfig, type SpecIssue } from '../api/index.js';
+import {
+  renderDefaultedDocument,
+  validateVmDocument,
+  type ClusterConfig,
+  type SpecIssue,
+} from '../api/index.js';
 import { diffToPatch, type JsonPatchOp } from './json-patch.js';
 import { VMI_GROUP, VMI_KIND } from './vmi-crd.js';
 
@@ -26,7 +31,14 @@ export interface StatusCause {
 export interface AdmissionResponse {
   uid: string;
   allowed: boolean;
-  status?: { metadata: Record<string, never>; status: 'Failure'; code: number; reason: string; message: string; details: { name?: string; group: string; kind: string; causes: StatusCause[] } };
+  status?: {
+    metadata: Record<string, never>;
+    status: 'Failure';
+    code: number;
+    reason: string;
+    message: string;
+    details: { name?: string; group: string; kind: string; causes: StatusCause[] };
+  };
   patchType?: 'JSONPatch';
   patch?: string;
   warnings?: string[];
@@ -69,7 +81,9 @@ function documentForValidation(req: AdmissionRequest): unknown {
 }
 
 function warningLines(warnings: readonly SpecIssue[]): string[] | undefined {
-  return warnings.length > 0 ? warnings.map((w) => (w.field ? `${w.field}: ${w.message}` : w.message)) : undefined;
+  return warnings.length > 0
+    ? warnings.map((w) => (w.field ? `${w.field}: ${w.message}` : w.message))
+    : undefined;
 }
 
 function refuse(req: AdmissionRequest, causes: StatusCause[]): AdmissionResponse {
@@ -97,13 +111,24 @@ export function validateAdmission(req: AdmissionRequest, cluster?: ClusterConfig
     const oldSpec = isObject(req.oldObject) ? req.oldObject.spec : undefined;
     // Metadata and finalizer updates leave the spec as it is; they never fail on the spec's rules.
     if (sameJson(spec, oldSpec)) return { uid: req.uid, allowed: true };
-    return refuse(req, [{ type: 'FieldValueForbidden', field: 'spec', message: 'the spec of a VirtualMachineInstance cannot change after creation (its launcher pod was made from it); delete and create it again' }]);
+    return refuse(req, [
+      {
+        type: 'FieldValueForbidden',
+        field: 'spec',
+        message:
+          'the spec of a VirtualMachineInstance cannot change after creation (its launcher pod was made from it); delete and create it again',
+      },
+    ]);
   }
   const result = validateVmDocument(documentForValidation(req), cluster);
   if (result.errors.length > 0) {
     return refuse(
       req,
-      result.errors.map((e) => ({ type: 'FieldValueInvalid', field: e.field, message: `${e.message} (${e.code})` })),
+      result.errors.map((e) => ({
+        type: 'FieldValueInvalid',
+        field: e.field,
+        message: `${e.message} (${e.code})`,
+      })),
     );
   }
   const warnings = warningLines(result.warnings);
@@ -123,11 +148,19 @@ export function mutateAdmission(req: AdmissionRequest, cluster?: ClusterConfig):
   if (req.operation !== 'CREATE' && req.operation !== 'UPDATE') return { uid: req.uid, allowed: true };
   const patch = defaultsPatch(documentForValidation(req), cluster);
   if (patch.length === 0) return { uid: req.uid, allowed: true };
-  return { uid: req.uid, allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') };
+  return {
+    uid: req.uid,
+    allowed: true,
+    patchType: 'JSONPatch',
+    patch: Buffer.from(JSON.stringify(patch)).toString('base64'),
+  };
 }
 
 /** Wraps a response for a review (the uid is the request's). */
-export function reviewResponse(review: AdmissionReview, decide: (req: AdmissionRequest) => AdmissionResponse): AdmissionReview {
+export function reviewResponse(
+  review: AdmissionReview,
+  decide: (req: AdmissionRequest) => AdmissionResponse,
+): AdmissionReview {
   if (!review.request) throw new TypeError('AdmissionReview without a request');
   return { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: decide(review.request) };
 }

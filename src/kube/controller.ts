@@ -7,7 +7,14 @@ import { makeInformer, type CoreV1Event, type KubernetesObject, type V1Pod } fro
 import { validateVmDocument, type VmSpec } from '../api/index.js';
 import { RESOURCE_NAME_ANNOTATION } from '../cni/nad.js';
 import { apiErrorCode, apiErrorText, MERGE_PATCH, type KubeClients } from './kube-client.js';
-import { launcherPod, launcherPodName, sriovResources, VMI_NAME_LABEL, type LauncherOptions, type VmiObject } from './launcher-pod.js';
+import {
+  launcherPod,
+  launcherPodName,
+  sriovResources,
+  VMI_NAME_LABEL,
+  type LauncherOptions,
+  type VmiObject,
+} from './launcher-pod.js';
 import { mergePatch } from './merge-patch.js';
 import { computeVmiStatus, type PodView, type VmiStatus } from './vmi-status.js';
 import { VMI_API_VERSION, VMI_GROUP, VMI_KIND, VMI_PLURAL, VMI_VERSION } from './vmi-crd.js';
@@ -40,16 +47,33 @@ export class VmiController {
     private readonly opts: ControllerOptions,
   ) {
     const ns = opts.namespace;
-    const vmiPath = ns ? `/apis/${VMI_GROUP}/${VMI_VERSION}/namespaces/${ns}/${VMI_PLURAL}` : `/apis/${VMI_GROUP}/${VMI_VERSION}/${VMI_PLURAL}`;
-    this.vmis = makeInformer<Vmi>(kube.config, vmiPath, () =>
-      (ns
-        ? kube.custom.listNamespacedCustomObject({ group: VMI_GROUP, version: VMI_VERSION, namespace: ns, plural: VMI_PLURAL })
-        : kube.custom.listClusterCustomObject({ group: VMI_GROUP, version: VMI_VERSION, plural: VMI_PLURAL })) as never,
+    const vmiPath = ns
+      ? `/apis/${VMI_GROUP}/${VMI_VERSION}/namespaces/${ns}/${VMI_PLURAL}`
+      : `/apis/${VMI_GROUP}/${VMI_VERSION}/${VMI_PLURAL}`;
+    this.vmis = makeInformer<Vmi>(
+      kube.config,
+      vmiPath,
+      () =>
+        (ns
+          ? kube.custom.listNamespacedCustomObject({
+              group: VMI_GROUP,
+              version: VMI_VERSION,
+              namespace: ns,
+              plural: VMI_PLURAL,
+            })
+          : kube.custom.listClusterCustomObject({
+              group: VMI_GROUP,
+              version: VMI_VERSION,
+              plural: VMI_PLURAL,
+            })) as never,
     );
     this.pods = makeInformer<V1Pod>(
       kube.config,
       ns ? `/api/v1/namespaces/${ns}/pods` : '/api/v1/pods',
-      () => (ns ? kube.core.listNamespacedPod({ namespace: ns, labelSelector: VMI_NAME_LABEL }) : kube.core.listPodForAllNamespaces({ labelSelector: VMI_NAME_LABEL })),
+      () =>
+        ns
+          ? kube.core.listNamespacedPod({ namespace: ns, labelSelector: VMI_NAME_LABEL })
+          : kube.core.listPodForAllNamespaces({ labelSelector: VMI_NAME_LABEL }),
       VMI_NAME_LABEL,
     );
     this.queue = new WorkQueue((key) => this.reconcile(key), {
@@ -58,7 +82,8 @@ export class VmiController {
       timeoutMs: 30_000,
       baseDelayMs: 100,
       maxDelayMs: 30_000,
-      onError: (key, err, retryInMs) => opts.log(`reconcile ${key} failed (retry in ${retryInMs} ms): ${apiErrorText(err)}`),
+      onError: (key, err, retryInMs) =>
+        opts.log(`reconcile ${key} failed (retry in ${retryInMs} ms): ${apiErrorText(err)}`),
     });
   }
 
@@ -106,25 +131,43 @@ export class VmiController {
     let pod = this.pods.get(podName, namespace);
     if (pod && !pod.metadata?.ownerReferences?.some((o) => o.uid === vmi.metadata.uid)) {
       // A pod of that name not made for this VMI (an older VMI of the same name): never touch it.
-      if (!pod.metadata?.deletionTimestamp) throw new Error(`pod ${podName} exists and does not belong to VMI uid ${vmi.metadata.uid}`);
+      if (!pod.metadata?.deletionTimestamp)
+        throw new Error(`pod ${podName} exists and does not belong to VMI uid ${vmi.metadata.uid}`);
       return;
     }
     if (vmi.metadata.deletionTimestamp) return this.finalize(vmi, pod);
     if (!vmi.metadata.finalizers?.includes(VMI_FINALIZER)) {
       // Go on with the object the patch returns (its new resourceVersion): waiting for the watch to
       // bring it back would add a round trip before the pod is created.
-      vmi = await this.patchVmi(vmi, { metadata: { resourceVersion: vmi.metadata.resourceVersion, finalizers: [...(vmi.metadata.finalizers ?? []), VMI_FINALIZER] } });
+      vmi = await this.patchVmi(vmi, {
+        metadata: {
+          resourceVersion: vmi.metadata.resourceVersion,
+          finalizers: [...(vmi.metadata.finalizers ?? []), VMI_FINALIZER],
+        },
+      });
     }
-    const validation = validateVmDocument({ apiVersion: vmi.apiVersion, kind: VMI_KIND, metadata: vmi.metadata, spec: vmi.spec });
+    const validation = validateVmDocument({
+      apiVersion: vmi.apiVersion,
+      kind: VMI_KIND,
+      metadata: vmi.metadata,
+      spec: vmi.spec,
+    });
     const previous = vmi.status as Partial<VmiStatus> | undefined;
     if (!validation.spec) {
       const message = validation.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
-      return this.writeStatus(vmi, { phase: 'Failed', reason: 'InvalidSpec', message, conditions: [{ type: 'Ready', status: 'False', reason: 'InvalidSpec', message }], interfaces: [] });
+      return this.writeStatus(vmi, {
+        phase: 'Failed',
+        reason: 'InvalidSpec',
+        message,
+        conditions: [{ type: 'Ready', status: 'False', reason: 'InvalidSpec', message }],
+        interfaces: [],
+      });
     }
     const terminal = previous?.phase === 'Succeeded' || previous?.phase === 'Failed';
     if (!pod && !previous?.launcherPod && !terminal) pod = await this.createPod(vmi, validation.spec);
     // The pod cache may lag behind a pod this controller just made: ask the API before calling it gone.
-    else if (!pod && previous?.launcherPod && !terminal) pod = await this.readPod(namespace, previous.launcherPod, vmi.metadata.uid);
+    else if (!pod && previous?.launcherPod && !terminal)
+      pod = await this.readPod(namespace, previous.launcherPod, vmi.metadata.uid);
     const status = computeVmiStatus(previous, validation.spec, pod as PodView | undefined, new Date());
     await this.writeStatus(vmi, status);
   }
@@ -161,12 +204,22 @@ export class VmiController {
     for (const ref of new Set(missing)) {
       const [namespace, name] = ref.split('/') as [string, string];
       try {
-        const nad = (await this.kube.custom.getNamespacedCustomObject({ group: 'k8s.cni.cncf.io', version: 'v1', namespace, plural: 'network-attachment-definitions', name })) as KubernetesObject;
+        const nad = (await this.kube.custom.getNamespacedCustomObject({
+          group: 'k8s.cni.cncf.io',
+          version: 'v1',
+          namespace,
+          plural: 'network-attachment-definitions',
+          name,
+        })) as KubernetesObject;
         const resource = nad.metadata?.annotations?.[RESOURCE_NAME_ANNOTATION];
-        if (resource === undefined) throw new Error(`NetworkAttachmentDefinition ${ref} has no ${RESOURCE_NAME_ANNOTATION} annotation, which an SR-IOV interface needs`);
+        if (resource === undefined)
+          throw new Error(
+            `NetworkAttachmentDefinition ${ref} has no ${RESOURCE_NAME_ANNOTATION} annotation, which an SR-IOV interface needs`,
+          );
         out.set(ref, resource);
       } catch (err) {
-        const text = apiErrorCode(err) === 404 ? `NetworkAttachmentDefinition ${ref} not found` : apiErrorText(err);
+        const text =
+          apiErrorCode(err) === 404 ? `NetworkAttachmentDefinition ${ref} not found` : apiErrorText(err);
         await this.event(vmi, 'Warning', 'NetworkNotReady', text);
         throw new Error(text, { cause: err });
       }
@@ -178,7 +231,11 @@ export class VmiController {
     if (pod) {
       if (!pod.metadata?.deletionTimestamp) {
         try {
-          await this.kube.core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: vmi.metadata.namespace, body: { preconditions: { uid: pod.metadata!.uid! } } });
+          await this.kube.core.deleteNamespacedPod({
+            name: pod.metadata!.name!,
+            namespace: vmi.metadata.namespace,
+            body: { preconditions: { uid: pod.metadata!.uid! } },
+          });
           await this.event(vmi, 'Normal', 'SuccessfulDelete', `Deleting launcher pod ${pod.metadata!.name!}`);
         } catch (err) {
           if (apiErrorCode(err) !== 404 && apiErrorCode(err) !== 409) throw err;
@@ -187,12 +244,24 @@ export class VmiController {
       return; // the pod's delete event brings the VMI back
     }
     if (!vmi.metadata.finalizers?.includes(VMI_FINALIZER)) return;
-    await this.patchVmi(vmi, { metadata: { resourceVersion: vmi.metadata.resourceVersion, finalizers: vmi.metadata.finalizers.filter((f) => f !== VMI_FINALIZER) } });
+    await this.patchVmi(vmi, {
+      metadata: {
+        resourceVersion: vmi.metadata.resourceVersion,
+        finalizers: vmi.metadata.finalizers.filter((f) => f !== VMI_FINALIZER),
+      },
+    });
   }
 
   private async patchVmi(vmi: Vmi, body: unknown): Promise<Vmi> {
     return (await this.kube.custom.patchNamespacedCustomObject(
-      { group: VMI_GROUP, version: VMI_VERSION, namespace: vmi.metadata.namespace, plural: VMI_PLURAL, name: vmi.metadata.name, body },
+      {
+        group: VMI_GROUP,
+        version: VMI_VERSION,
+        namespace: vmi.metadata.namespace,
+        plural: VMI_PLURAL,
+        name: vmi.metadata.name,
+        body,
+      },
       MERGE_PATCH,
     )) as Vmi;
   }
@@ -201,7 +270,14 @@ export class VmiController {
     const patch = mergePatch(vmi.status ?? {}, status);
     if (patch === undefined) return;
     await this.kube.custom.patchNamespacedCustomObjectStatus(
-      { group: VMI_GROUP, version: VMI_VERSION, namespace: vmi.metadata.namespace, plural: VMI_PLURAL, name: vmi.metadata.name, body: { metadata: { resourceVersion: vmi.metadata.resourceVersion }, status: patch } },
+      {
+        group: VMI_GROUP,
+        version: VMI_VERSION,
+        namespace: vmi.metadata.namespace,
+        plural: VMI_PLURAL,
+        name: vmi.metadata.name,
+        body: { metadata: { resourceVersion: vmi.metadata.resourceVersion }, status: patch },
+      },
       MERGE_PATCH,
     );
     const told = this.toldPhase.get(vmi.metadata.uid);
@@ -218,7 +294,13 @@ export class VmiController {
     const now = new Date();
     const body: CoreV1Event = {
       metadata: { generateName: `${vmi.metadata.name}.`, namespace: vmi.metadata.namespace },
-      involvedObject: { apiVersion: VMI_API_VERSION, kind: VMI_KIND, name: vmi.metadata.name, namespace: vmi.metadata.namespace, uid: vmi.metadata.uid },
+      involvedObject: {
+        apiVersion: VMI_API_VERSION,
+        kind: VMI_KIND,
+        name: vmi.metadata.name,
+        namespace: vmi.metadata.namespace,
+        uid: vmi.metadata.uid,
+      },
       type,
       reason,
       message,
@@ -232,7 +314,9 @@ export class VmiController {
     try {
       await this.kube.core.createNamespacedEvent({ namespace: vmi.metadata.namespace, body });
     } catch (err) {
-      this.opts.log(`event ${reason} on ${vmi.metadata.namespace}/${vmi.metadata.name} not recorded: ${apiErrorText(err)}`);
+      this.opts.log(
+        `event ${reason} on ${vmi.metadata.namespace}/${vmi.metadata.name} not recorded: ${apiErrorText(err)}`,
+      );
     }
   }
 }

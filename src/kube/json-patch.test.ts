@@ -7,7 +7,10 @@ import { mergePatch } from './merge-patch.js';
 function apply(doc: unknown, ops: ReturnType<typeof diffToPatch>): unknown {
   let root = structuredClone(doc);
   for (const op of ops) {
-    const tokens = op.path.split('/').slice(1).map((t) => t.replaceAll('~1', '/').replaceAll('~0', '~'));
+    const tokens = op.path
+      .split('/')
+      .slice(1)
+      .map((t) => t.replaceAll('~1', '/').replaceAll('~0', '~'));
     if (tokens.length === 0) {
       root = op.value;
       continue;
@@ -38,11 +41,18 @@ test('diffToPatch: nested keys added, replaced and removed; lists replaced whole
 });
 
 test('diffToPatch: an absent value at the path is added, not replaced', () => {
-  assert.deepEqual(diffToPatch(undefined, { x: 1 }, '/spec'), [{ op: 'add', path: '/spec', value: { x: 1 } }]);
+  assert.deepEqual(diffToPatch(undefined, { x: 1 }, '/spec'), [
+    { op: 'add', path: '/spec', value: { x: 1 } },
+  ]);
 });
 
 test('mergePatch: changed keys set, vanished keys null, equal objects give nothing', () => {
   assert.equal(mergePatch({ a: 1, b: [1] }, { a: 1, b: [1] }), undefined);
-  assert.deepEqual(mergePatch({ a: 1, b: { c: 1, d: 2 }, e: 'x' }, { a: 2, b: { c: 1 }, f: [1] }), { a: 2, b: { d: null }, e: null, f: [1] });
+  assert.deepEqual(mergePatch({ a: 1, b: { c: 1, d: 2 }, e: 'x' }, { a: 2, b: { c: 1 }, f: [1] }), {
+    a: 2,
+    b: { d: null },
+    e: null,
+    f: [1],
+  });
   assert.deepEqual(mergePatch({ list: [{ n: 1 }] }, { list: [{ n: 2 }] }), { list: [{ n: 2 }] });
 });

@@ -1,7 +1,15 @@
 // The one place virtnet talks to a Kubernetes API server (@kubernetes/client-node 1.4: 2.x needs Node
 // >= 22.19): the kubeconfig (in-cluster, $KUBECONFIG or ~/.kube/config), the typed API clients, patch
 // content types and API error codes. Only GA APIs of Kubernetes 1.20 are used.
-import { AdmissionregistrationV1Api, ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  AdmissionregistrationV1Api,
+  ApiException,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 
 export interface KubeClients {
   config: KubeConfig;
@@ -15,7 +23,12 @@ export function kubeClients(kubeconfigPath?: string): KubeClients {
   const config = new KubeConfig();
   if (kubeconfigPath !== undefined) config.loadFromFile(kubeconfigPath);
   else config.loadFromDefault();
-  return { config, core: config.makeApiClient(CoreV1Api), custom: config.makeApiClient(CustomObjectsApi), admission: config.makeApiClient(AdmissionregistrationV1Api) };
+  return {
+    config,
+    core: config.makeApiClient(CoreV1Api),
+    custom: config.makeApiClient(CustomObjectsApi),
+    admission: config.makeApiClient(AdmissionregistrationV1Api),
+  };
 }
 
 /** The HTTP status of an API error (404, 409...), undefined for anything else. */

@@ -1,10 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateVmDocument } from '../api/index.js';
-import { launcherPod, launcherPodName, nadReferences, sriovResources, type VmiObject } from './launcher-pod.js';
+import {
+  launcherPod,
+  launcherPodName,
+  nadReferences,
+  sriovResources,
+  type VmiObject,
+} from './launcher-pod.js';
 
-function vmiOf(spec: Record<string, unknown>, name = 'vm1'): { vmi: VmiObject; spec: NonNullable<ReturnType<typeof validateVmDocument>['spec']> } {
-  const vmi: VmiObject = { apiVersion: 'virtnet.io/v1alpha1', kind: 'VirtualMachineInstance', metadata: { name, namespace: 'ns1', uid: 'uid-1' }, spec };
+function vmiOf(
+  spec: Record<string, unknown>,
+  name = 'vm1',
+): { vmi: VmiObject; spec: NonNullable<ReturnType<typeof validateVmDocument>['spec']> } {
+  const vmi: VmiObject = {
+    apiVersion: 'virtnet.io/v1alpha1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name, namespace: 'ns1', uid: 'uid-1' },
+    spec,
+  };
   const r = validateVmDocument(vmi);
   assert.deepEqual(r.errors, []);
   return { vmi, spec: r.spec! };
@@ -12,12 +26,23 @@ function vmiOf(spec: Record<string, unknown>, name = 'vm1'): { vmi: VmiObject; s
 
 /** The parts of the generated Pod the tests read. */
 interface PodJson {
-  metadata: { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string | undefined>; ownerReferences: unknown[] };
+  metadata: {
+    name: string;
+    namespace: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string | undefined>;
+    ownerReferences: unknown[];
+  };
   spec: {
     terminationGracePeriodSeconds: number;
     nodeSelector?: unknown;
     restartPolicy: string;
-    containers: { image: string; imagePullPolicy: string; resources: unknown; securityContext: { privileged: boolean; capabilities: unknown } }[];
+    containers: {
+      image: string;
+      imagePullPolicy: string;
+      resources: unknown;
+      securityContext: { privileged: boolean; capabilities: unknown };
+    }[];
   };
 }
 type Selection = { name: string; namespace: string; interface: string };
@@ -45,20 +70,46 @@ const multusVmi = {
 
 test('the launcher pod: owned by the VMI, Multus selections with interface names and MACs, SR-IOV requests', () => {
   const { vmi, spec } = vmiOf(multusVmi);
-  const pod = launcherPod(vmi, spec, new Map([['ns1/sriov-a', 'intel.com/sriov_a']]), { image: 'img:1', imagePullPolicy: 'Never' }) as unknown as PodJson;
+  const pod = launcherPod(vmi, spec, new Map([['ns1/sriov-a', 'intel.com/sriov_a']]), {
+    image: 'img:1',
+    imagePullPolicy: 'Never',
+  }) as unknown as PodJson;
   assert.equal(pod.metadata.name, 'virtnet-launcher-vm1');
   assert.equal(pod.metadata.namespace, 'ns1');
-  assert.deepEqual(pod.metadata.ownerReferences, [{ apiVersion: 'virtnet.io/v1alpha1', kind: 'VirtualMachineInstance', name: 'vm1', uid: 'uid-1', controller: true, blockOwnerDeletion: true }]);
+  assert.deepEqual(pod.metadata.ownerReferences, [
+    {
+      apiVersion: 'virtnet.io/v1alpha1',
+      kind: 'VirtualMachineInstance',
+      name: 'vm1',
+      uid: 'uid-1',
+      controller: true,
+      blockOwnerDeletion: true,
+    },
+  ]);
   assert.equal(pod.metadata.labels['virtnet.io/vmi'], 'vm1');
   const selections = JSON.parse(pod.metadata.annotations['k8s.v1.cni.cncf.io/networks']!) as Selection[];
   assert.equal(selections.length, 3);
-  assert.deepEqual(selections[0], { name: 'data-net', namespace: 'other', interface: selections[0]!.interface, mac: '02:00:00:00:00:02' });
+  assert.deepEqual(selections[0], {
+    name: 'data-net',
+    namespace: 'other',
+    interface: selections[0]!.interface,
+    mac: '02:00:00:00:00:02',
+  });
   assert.match(selections[0].interface, /^pod[0-9a-f]{11}$/);
-  assert.deepEqual(selections.slice(1).map((s) => `${s.namespace}/${s.name}`), ['ns1/sriov-a', 'ns1/sriov-a']);
+  assert.deepEqual(
+    selections.slice(1).map((s) => `${s.namespace}/${s.name}`),
+    ['ns1/sriov-a', 'ns1/sriov-a'],
+  );
   assert.equal(pod.metadata.annotations['v1.multus-cni.io/default-network'], undefined);
   const c = pod.spec.containers[0]!;
-  assert.deepEqual(c.resources, { requests: { 'intel.com/sriov_a': '2' }, limits: { 'intel.com/sriov_a': '2' } });
-  assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE'] });
+  assert.deepEqual(c.resources, {
+    requests: { 'intel.com/sriov_a': '2' },
+    limits: { 'intel.com/sriov_a': '2' },
+  });
+  assert.deepEqual(c.securityContext.capabilities, {
+    drop: ['ALL'],
+    add: ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE'],
+  });
   assert.equal(c.securityContext.privileged, false);
   assert.equal(c.image, 'img:1');
   assert.equal(c.imagePullPolicy, 'Never');
@@ -68,19 +119,44 @@ test('the launcher pod: owned by the VMI, Multus selections with interface names
 });
 
 test('a Multus default network becomes the default-network override; Genie networks the cni annotation', () => {
-  const { vmi, spec } = vmiOf({ domain: { devices: { interfaces: [{ name: 'm', bridge: {} }] } }, networks: [{ name: 'm', multus: { networkName: 'ns2/flat', default: true } }] });
-  const pod = launcherPod(vmi, spec, new Map(), { image: 'i', imagePullPolicy: 'IfNotPresent' }) as unknown as PodJson;
+  const { vmi, spec } = vmiOf({
+    domain: { devices: { interfaces: [{ name: 'm', bridge: {} }] } },
+    networks: [{ name: 'm', multus: { networkName: 'ns2/flat', default: true } }],
+  });
+  const pod = launcherPod(vmi, spec, new Map(), {
+    image: 'i',
+    imagePullPolicy: 'IfNotPresent',
+  }) as unknown as PodJson;
   assert.equal(pod.metadata.annotations['v1.multus-cni.io/default-network'], 'ns2/flat');
   assert.equal(pod.metadata.annotations['k8s.v1.cni.cncf.io/networks'], undefined);
   assert.equal(pod.spec.terminationGracePeriodSeconds, 30);
-  const g = vmiOf({ domain: { devices: { interfaces: [{ name: 'a', bridge: {} }, { name: 'b', bridge: {} }] } }, networks: [{ name: 'a', genie: { networkName: 'flannel' } }, { name: 'b', genie: { networkName: 'ovs' } }] });
-  const gp = launcherPod(g.vmi, g.spec, new Map(), { image: 'i', imagePullPolicy: 'IfNotPresent' }) as unknown as PodJson;
+  const g = vmiOf({
+    domain: {
+      devices: {
+        interfaces: [
+          { name: 'a', bridge: {} },
+          { name: 'b', bridge: {} },
+        ],
+      },
+    },
+    networks: [
+      { name: 'a', genie: { networkName: 'flannel' } },
+      { name: 'b', genie: { networkName: 'ovs' } },
+    ],
+  });
+  const gp = launcherPod(g.vmi, g.spec, new Map(), {
+    image: 'i',
+    imagePullPolicy: 'IfNotPresent',
+  }) as unknown as PodJson;
   assert.equal(gp.metadata.annotations.cni, 'flannel,ovs');
 });
 
 test('SR-IOV interfaces whose NAD is unknown are reported, NAD references are namespaced', () => {
   const { spec } = vmiOf(multusVmi);
-  assert.deepEqual(sriovResources(spec, new Map()), { resources: {}, missing: ['ns1/sriov-a', 'ns1/sriov-a'] });
+  assert.deepEqual(sriovResources(spec, new Map()), {
+    resources: {},
+    missing: ['ns1/sriov-a', 'ns1/sriov-a'],
+  });
   assert.deepEqual(nadReferences(spec).sort(), ['ns1/sriov-a', 'other/data-net']);
 });
 

@@ -23,7 +23,16 @@ export const DEFAULT_GRACE_SECONDS = 30;
 export interface VmiObject {
   apiVersion?: string;
   kind?: string;
-  metadata: { name: string; namespace: string; uid: string; labels?: Record<string, string>; deletionTimestamp?: string; finalizers?: string[]; resourceVersion?: string; generation?: number };
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    labels?: Record<string, string>;
+    deletionTimestamp?: string;
+    finalizers?: string[];
+    resourceVersion?: string;
+    generation?: number;
+  };
   spec?: Json;
   status?: Json;
 }
@@ -43,7 +52,13 @@ export function nadReferences(spec: VmSpec): string[] {
     if (n.source.kind !== 'multus') continue;
     const { networkName, namespace } = n.source;
     const slash = networkName.indexOf('/');
-    refs.add(namespace !== undefined ? `${namespace}/${networkName}` : slash >= 0 ? networkName : `${spec.namespace}/${networkName}`);
+    refs.add(
+      namespace !== undefined
+        ? `${namespace}/${networkName}`
+        : slash >= 0
+          ? networkName
+          : `${spec.namespace}/${networkName}`,
+    );
   }
   return [...refs];
 }
@@ -54,7 +69,10 @@ function nadRef(spec: VmSpec, source: { networkName: string; namespace?: string 
 }
 
 /** Device-plugin resources for the VM's SR-IOV interfaces: one VF of its NAD's resource per interface. */
-export function sriovResources(spec: VmSpec, nads: NadResources): { resources: Record<string, number>; missing: string[] } {
+export function sriovResources(
+  spec: VmSpec,
+  nads: NadResources,
+): { resources: Record<string, number>; missing: string[] } {
   const resources: Record<string, number> = {};
   const missing: string[] = [];
   for (const iface of spec.interfaces) {
@@ -87,7 +105,8 @@ export function launcherPod(vmi: VmiObject, spec: VmSpec, nads: NadResources, op
   const networks = podNetworksForVm(spec);
   const annotations: Record<string, string> = {};
   if (networks.networks !== undefined) annotations[NETWORKS_ANNOTATION] = networks.networks;
-  if (networks.defaultNetwork !== undefined) annotations[DEFAULT_NETWORK_ANNOTATION] = networks.defaultNetwork;
+  if (networks.defaultNetwork !== undefined)
+    annotations[DEFAULT_NETWORK_ANNOTATION] = networks.defaultNetwork;
   if (networks.genie !== undefined) annotations[GENIE_ANNOTATION] = networks.genie;
   const { resources } = sriovResources(spec, nads);
   const deviceRequests = Object.fromEntries(Object.entries(resources).map(([k, n]) => [k, String(n)]));
@@ -99,9 +118,23 @@ export function launcherPod(vmi: VmiObject, spec: VmSpec, nads: NadResources, op
     metadata: {
       name: launcherPodName(vmi.metadata.name),
       namespace: vmi.metadata.namespace,
-      labels: { [VMI_NAME_LABEL]: vmi.metadata.name, [VMI_UID_LABEL]: vmi.metadata.uid, [LAUNCHER_COMPONENT_LABEL]: 'virtnet-launcher', 'app.kubernetes.io/part-of': 'virtnet' },
+      labels: {
+        [VMI_NAME_LABEL]: vmi.metadata.name,
+        [VMI_UID_LABEL]: vmi.metadata.uid,
+        [LAUNCHER_COMPONENT_LABEL]: 'virtnet-launcher',
+        'app.kubernetes.io/part-of': 'virtnet',
+      },
       annotations,
-      ownerReferences: [{ apiVersion: VMI_API_VERSION, kind: VMI_KIND, name: vmi.metadata.name, uid: vmi.metadata.uid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: VMI_API_VERSION,
+          kind: VMI_KIND,
+          name: vmi.metadata.name,
+          uid: vmi.metadata.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: {
       restartPolicy: 'Never',
@@ -122,7 +155,10 @@ export function launcherPod(vmi: VmiObject, spec: VmSpec, nads: NadResources, op
             { name: 'VIRTNET_VMI_NAMESPACE', value: vmi.metadata.namespace },
             { name: 'VIRTNET_VMI_UID', value: vmi.metadata.uid },
           ],
-          resources: Object.keys(deviceRequests).length > 0 ? { requests: deviceRequests, limits: deviceRequests } : {},
+          resources:
+            Object.keys(deviceRequests).length > 0
+              ? { requests: deviceRequests, limits: deviceRequests }
+              : {},
           securityContext: {
             privileged: false,
             allowPrivilegeEscalation: false,

@@ -12,38 +12,92 @@ const deployDir = join(import.meta.dirname, '..', '..', 'deploy');
 test('deploy/ holds exactly what `virtnet kube manifests` makes (regenerate with --write deploy)', () => {
   const files = manifestFiles();
   for (const f of files) {
-    const onDisk = parseAllDocuments(readFileSync(join(deployDir, f.file), 'utf8')).map((d) => d.toJS() as unknown);
+    const onDisk = parseAllDocuments(readFileSync(join(deployDir, f.file), 'utf8')).map(
+      (d) => d.toJS() as unknown,
+    );
     assert.deepEqual(onDisk, f.objects, `${f.file} is stale: run \`virtnet kube manifests --write deploy\``);
   }
   assert.deepEqual(parse(readFileSync(join(deployDir, 'kustomization.yaml'), 'utf8')), kustomization(files));
 });
 
-test('kubectl kustomize deploy/ builds the base', { skip: !existsSync('/usr/bin/kubectl') && 'no kubectl' }, () => {
-  const r = spawnSync('kubectl', ['kustomize', deployDir], { encoding: 'utf8', timeout: 30_000 });
-  assert.equal(r.status, 0, r.stderr);
-  const kinds = parseAllDocuments(r.stdout).map((d) => (d.toJS() as { kind: string }).kind);
-  for (const k of ['Namespace', 'CustomResourceDefinition', 'ServiceAccount', 'ClusterRole', 'Role', 'Service', 'Deployment', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) assert.ok(kinds.includes(k), k);
-});
+test(
+  'kubectl kustomize deploy/ builds the base',
+  { skip: !existsSync('/usr/bin/kubectl') && 'no kubectl' },
+  () => {
+    const r = spawnSync('kubectl', ['kustomize', deployDir], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const kinds = parseAllDocuments(r.stdout).map((d) => (d.toJS() as { kind: string }).kind);
+    for (const k of [
+      'Namespace',
+      'CustomResourceDefinition',
+      'ServiceAccount',
+      'ClusterRole',
+      'Role',
+      'Service',
+      'Deployment',
+      'MutatingWebhookConfiguration',
+      'ValidatingWebhookConfiguration',
+    ])
+      assert.ok(kinds.includes(k), k);
+  },
+);
 
 test('RBAC: each component has its own account; the webhook may read only its own Secret and configurations', () => {
-  const objects = manifestFiles().flatMap((f) => f.objects) as { kind: string; metadata: { name: string }; rules?: { resources: string[]; verbs: string[]; resourceNames?: string[] }[] }[];
+  const objects = manifestFiles().flatMap((f) => f.objects) as {
+    kind: string;
+    metadata: { name: string };
+    rules?: { resources: string[]; verbs: string[]; resourceNames?: string[] }[];
+  }[];
   const roles = objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role');
-  for (const r of roles) for (const rule of r.rules ?? []) assert.ok(!rule.verbs.includes('*') && !rule.resources.includes('*'), `${r.metadata.name}: no wildcards`);
-  const webhookRules = roles.filter((r) => r.metadata.name === 'virtnet-webhook').flatMap((r) => r.rules ?? []);
-  for (const rule of webhookRules) if (!rule.verbs.includes('create')) assert.ok(rule.resourceNames && rule.resourceNames.length > 0, 'reads are limited by name');
-  const controllerRules = roles.filter((r) => r.metadata.name === 'virtnet-controller').flatMap((r) => r.rules ?? []);
+  for (const r of roles)
+    for (const rule of r.rules ?? [])
+      assert.ok(
+        !rule.verbs.includes('*') && !rule.resources.includes('*'),
+        `${r.metadata.name}: no wildcards`,
+      );
+  const webhookRules = roles
+    .filter((r) => r.metadata.name === 'virtnet-webhook')
+    .flatMap((r) => r.rules ?? []);
+  for (const rule of webhookRules)
+    if (!rule.verbs.includes('create'))
+      assert.ok(rule.resourceNames && rule.resourceNames.length > 0, 'reads are limited by name');
+  const controllerRules = roles
+    .filter((r) => r.metadata.name === 'virtnet-controller')
+    .flatMap((r) => r.rules ?? []);
   assert.ok(!controllerRules.some((r) => r.resources.includes('secrets')), 'the controller reads no Secret');
 });
 
 test('the deployed CRD: a status subresource and schema, printer columns, and no value rules in spec', () => {
   type Schema = { properties: Record<string, Schema>; items: Schema; enum?: string[] };
-  type Version = { subresources: unknown; additionalPrinterColumns: { name: string }[]; schema: { openAPIV3Schema: Schema } };
+  type Version = {
+    subresources: unknown;
+    additionalPrinterColumns: { name: string }[];
+    schema: { openAPIV3Schema: Schema };
+  };
   const version = (vmiCrd() as unknown as { spec: { versions: Version[] } }).spec.versions[0]!;
   assert.deepEqual(version.subresources, { status: {} });
-  assert.deepEqual(version.additionalPrinterColumns.map((c) => c.name), ['Phase', 'Node', 'IP', 'Ready', 'Age']);
+  assert.deepEqual(
+    version.additionalPrinterColumns.map((c) => c.name),
+    ['Phase', 'Node', 'IP', 'Ready', 'Age'],
+  );
   const status = version.schema.openAPIV3Schema.properties.status!.properties;
-  assert.deepEqual(Object.keys(status.interfaces!.items.properties), ['name', 'mac', 'ipAddress', 'ipAddresses', 'interfaceName', 'infoSource']);
-  assert.deepEqual(status.phase!.enum, ['Pending', 'Scheduling', 'Scheduled', 'Running', 'Succeeded', 'Failed']);
+  assert.deepEqual(Object.keys(status.interfaces!.items.properties), [
+    'name',
+    'mac',
+    'ipAddress',
+    'ipAddresses',
+    'interfaceName',
+    'infoSource',
+  ]);
+  assert.deepEqual(status.phase!.enum, [
+    'Pending',
+    'Scheduling',
+    'Scheduled',
+    'Running',
+    'Succeeded',
+    'Failed',
+  ]);
   const spec = JSON.stringify(version.schema.openAPIV3Schema.properties.spec);
-  for (const k of ['"pattern"', '"enum"', '"minimum"', '"oneOf"']) assert.ok(!spec.includes(k), `${k} left in spec`);
+  for (const k of ['"pattern"', '"enum"', '"minimum"', '"oneOf"'])
+    assert.ok(!spec.includes(k), `${k} left in spec`);
 });

@@ -41,8 +41,16 @@ function rule(apiGroups: string[], resources: string[], verbs: string[], resourc
 }
 
 function rbac(namespace: string): Json[] {
-  const sa = (name: string): Json => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace, labels: labels(name) } });
-  const binding = (kind: 'ClusterRoleBinding' | 'RoleBinding', roleKind: 'ClusterRole' | 'Role', name: string): Json => ({
+  const sa = (name: string): Json => ({
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name, namespace, labels: labels(name) },
+  });
+  const binding = (
+    kind: 'ClusterRoleBinding' | 'RoleBinding',
+    roleKind: 'ClusterRole' | 'Role',
+    name: string,
+  ): Json => ({
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind,
     metadata: { name, ...(kind === 'RoleBinding' ? { namespace } : {}), labels: labels(name) },
@@ -67,7 +75,12 @@ function rbac(namespace: string): Json[] {
     },
     binding('ClusterRoleBinding', 'ClusterRole', CONTROLLER_NAME),
     // The controller reads its own pod once, to start launchers from the image it runs.
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: CONTROLLER_NAME, namespace, labels: labels(CONTROLLER_NAME) }, rules: [rule([''], ['pods'], ['get'])] },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: CONTROLLER_NAME, namespace, labels: labels(CONTROLLER_NAME) },
+      rules: [rule([''], ['pods'], ['get'])],
+    },
     binding('RoleBinding', 'Role', CONTROLLER_NAME),
     sa(WEBHOOK_NAME),
     {
@@ -76,7 +89,12 @@ function rbac(namespace: string): Json[] {
       metadata: { name: WEBHOOK_NAME, labels: labels(WEBHOOK_NAME) },
       rules: [
         // list and watch by name (fieldSelector metadata.name), to restore a lost caBundle.
-        rule(['admissionregistration.k8s.io'], ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'], ['get', 'list', 'watch', 'patch'], [WEBHOOK_CONFIGURATION]),
+        rule(
+          ['admissionregistration.k8s.io'],
+          ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'],
+          ['get', 'list', 'watch', 'patch'],
+          [WEBHOOK_CONFIGURATION],
+        ),
       ],
     },
     binding('ClusterRoleBinding', 'ClusterRole', WEBHOOK_NAME),
@@ -100,7 +118,14 @@ const RESTRICTED_CONTAINER = {
   capabilities: { drop: ['ALL'] },
 };
 
-function deployment(name: string, namespace: string, image: string, pullPolicy: string, args: string[], extra: Json): Json {
+function deployment(
+  name: string,
+  namespace: string,
+  image: string,
+  pullPolicy: string,
+  args: string[],
+  extra: Json,
+): Json {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -137,7 +162,10 @@ function deployment(name: string, namespace: string, image: string, pullPolicy: 
   };
 }
 
-function webhookConfiguration(kind: 'ValidatingWebhookConfiguration' | 'MutatingWebhookConfiguration', namespace: string): Json {
+function webhookConfiguration(
+  kind: 'ValidatingWebhookConfiguration' | 'MutatingWebhookConfiguration',
+  namespace: string,
+): Json {
   const mutating = kind === 'MutatingWebhookConfiguration';
   return {
     apiVersion: 'admissionregistration.k8s.io/v1',
@@ -146,8 +174,18 @@ function webhookConfiguration(kind: 'ValidatingWebhookConfiguration' | 'Mutating
     webhooks: [
       {
         name: mutating ? 'defaults.vmi.virtnet.io' : 'validate.vmi.virtnet.io',
-        clientConfig: { service: { namespace, name: WEBHOOK_NAME, path: mutating ? MUTATE_PATH : VALIDATE_PATH, port: 443 } },
-        rules: [{ apiGroups: [VMI_GROUP], apiVersions: [VMI_VERSION], operations: ['CREATE', 'UPDATE'], resources: [VMI_PLURAL], scope: 'Namespaced' }],
+        clientConfig: {
+          service: { namespace, name: WEBHOOK_NAME, path: mutating ? MUTATE_PATH : VALIDATE_PATH, port: 443 },
+        },
+        rules: [
+          {
+            apiGroups: [VMI_GROUP],
+            apiVersions: [VMI_VERSION],
+            operations: ['CREATE', 'UPDATE'],
+            resources: [VMI_PLURAL],
+            scope: 'Namespaced',
+          },
+        ],
         admissionReviewVersions: ['v1'],
         sideEffects: 'None',
         failurePolicy: 'Fail',
@@ -165,7 +203,10 @@ export function manifestFiles(opts: ManifestOptions = {}): ManifestFile[] {
   const pullPolicy = opts.imagePullPolicy ?? 'IfNotPresent';
   const probe = { httpGet: { scheme: 'HTTPS', path: '/readyz', port: WEBHOOK_PORT }, periodSeconds: 2 };
   return [
-    { file: 'namespace.yaml', objects: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: PART_OF } }] },
+    {
+      file: 'namespace.yaml',
+      objects: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: PART_OF } }],
+    },
     { file: 'crds.yaml', objects: [vmiCrd(), nadCrd()] },
     { file: 'rbac.yaml', objects: rbac(namespace) },
     {
@@ -175,21 +216,38 @@ export function manifestFiles(opts: ManifestOptions = {}): ManifestFile[] {
           apiVersion: 'v1',
           kind: 'Service',
           metadata: { name: WEBHOOK_NAME, namespace, labels: labels(WEBHOOK_NAME) },
-          spec: { selector: { 'app.kubernetes.io/name': WEBHOOK_NAME }, ports: [{ name: 'https', port: 443, targetPort: WEBHOOK_PORT, protocol: 'TCP' }] },
+          spec: {
+            selector: { 'app.kubernetes.io/name': WEBHOOK_NAME },
+            ports: [{ name: 'https', port: 443, targetPort: WEBHOOK_PORT, protocol: 'TCP' }],
+          },
         },
-        deployment(WEBHOOK_NAME, namespace, image, pullPolicy, ['kube', 'webhook', '--port', String(WEBHOOK_PORT)], {
-          ports: [{ name: 'https', containerPort: WEBHOOK_PORT, protocol: 'TCP' }],
-          readinessProbe: probe,
-        }),
+        deployment(
+          WEBHOOK_NAME,
+          namespace,
+          image,
+          pullPolicy,
+          ['kube', 'webhook', '--port', String(WEBHOOK_PORT)],
+          {
+            ports: [{ name: 'https', containerPort: WEBHOOK_PORT, protocol: 'TCP' }],
+            readinessProbe: probe,
+          },
+        ),
         webhookConfiguration('MutatingWebhookConfiguration', namespace),
         webhookConfiguration('ValidatingWebhookConfiguration', namespace),
       ],
     },
-    { file: 'controller.yaml', objects: [deployment(CONTROLLER_NAME, namespace, image, pullPolicy, ['kube', 'controller'], {})] },
+    {
+      file: 'controller.yaml',
+      objects: [deployment(CONTROLLER_NAME, namespace, image, pullPolicy, ['kube', 'controller'], {})],
+    },
   ];
 }
 
 /** deploy/kustomization.yaml. */
 export function kustomization(files: readonly ManifestFile[]): Json {
-  return { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: files.map((f) => f.file) };
+  return {
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    resources: files.map((f) => f.file),
+  };
 }

@@ -7,7 +7,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** The merge patch turning `before` into `after`; undefined when they are equal. */
 export function mergePatch(before: unknown, after: unknown): unknown {
-  if (!isObject(before) || !isObject(after)) return JSON.stringify(before) === JSON.stringify(after) ? undefined : after;
+  if (!isObject(before) || !isObject(after))
+    return JSON.stringify(before) === JSON.stringify(after) ? undefined : after;
   const patch: Record<string, unknown> = {};
   for (const key of Object.keys(before)) if (!(key in after) || after[key] === undefined) patch[key] = null;
   for (const [key, value] of Object.entries(after)) {

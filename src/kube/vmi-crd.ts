@@ -40,9 +40,11 @@ function statusSchema(): Json {
     properties: {
       name: str('The interface name in spec.domain.devices.interfaces.'),
       mac: str("The guest NIC's MAC address."),
-      ipAddress: str('The primary address: the one handed to the guest, or for masquerade the pod address the VM is reached through.'),
+      ipAddress: str(
+        'The primary address: the one handed to the guest, or for masquerade the pod address the VM is reached through.',
+      ),
       ipAddresses: { type: 'array', items: { type: 'string' } },
-      interfaceName: str("The pod interface the NIC is wired to (eth0, pod<hash>, net1)."),
+      interfaceName: str('The pod interface the NIC is wired to (eth0, pod<hash>, net1).'),
       infoSource: { type: 'string', enum: [...INFO_SOURCES], description: 'Where the addresses come from.' },
     },
   };
@@ -54,7 +56,12 @@ function statusSchema(): Json {
       message: str(),
       nodeName: str(),
       launcherPod: str('The name of the launcher pod in the VMI namespace.'),
-      conditions: { type: 'array', items: condition, 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] },
+      conditions: {
+        type: 'array',
+        items: condition,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['type'],
+      },
       interfaces: { type: 'array', items: iface },
     },
   };
@@ -63,13 +70,30 @@ function statusSchema(): Json {
 /** The VMI's openAPIV3Schema: the validated network spec (other spec fields preserved) and the status. */
 export function vmiOpenApiSchema(): Json {
   const schema = crdOpenApiSchema();
-  schema.description = 'virtnet.io/v1alpha1 VirtualMachineInstance: a KubeVirt v1 VMI spec, and its status as virtnet sees it.';
+  schema.description =
+    'virtnet.io/v1alpha1 VirtualMachineInstance: a KubeVirt v1 VMI spec, and its status as virtnet sees it.';
   (schema.properties as Json).status = statusSchema();
   return schema;
 }
 
 /** Value constraints the admission webhook checks (with every error's full path) instead of the schema. */
-const VALUE_KEYWORDS = new Set(['pattern', 'enum', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength', 'minItems', 'maxItems', 'format', 'oneOf', 'anyOf', 'allOf', 'not']);
+const VALUE_KEYWORDS = new Set([
+  'pattern',
+  'enum',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'minLength',
+  'maxLength',
+  'minItems',
+  'maxItems',
+  'format',
+  'oneOf',
+  'anyOf',
+  'allOf',
+  'not',
+]);
 
 /**
  * The schema with only structure and types left. The apiserver checks a CRD schema after the mutating
@@ -82,7 +106,10 @@ export function typesOnly(node: unknown): unknown {
   const out: Json = {};
   for (const [k, v] of Object.entries(node as Json)) {
     if (VALUE_KEYWORDS.has(k)) continue;
-    out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as Json).map(([p, sub]) => [p, typesOnly(sub)])) : typesOnly(v);
+    out[k] =
+      k === 'properties'
+        ? Object.fromEntries(Object.entries(v as Json).map(([p, sub]) => [p, typesOnly(sub)]))
+        : typesOnly(v);
   }
   return out;
 }
@@ -98,7 +125,14 @@ export function vmiCrd(): Json {
     metadata: { name: VMI_CRD_NAME, labels: { 'app.kubernetes.io/part-of': 'virtnet' } },
     spec: {
       group: VMI_GROUP,
-      names: { kind: VMI_KIND, listKind: `${VMI_KIND}List`, plural: VMI_PLURAL, singular: 'virtualmachineinstance', shortNames: ['vmi', 'vmis'], categories: ['all', 'virtnet'] },
+      names: {
+        kind: VMI_KIND,
+        listKind: `${VMI_KIND}List`,
+        plural: VMI_PLURAL,
+        singular: 'virtualmachineinstance',
+        shortNames: ['vmi', 'vmis'],
+        categories: ['all', 'virtnet'],
+      },
       scope: 'Namespaced',
       versions: [
         {
@@ -128,7 +162,12 @@ export function nadCrd(): Json {
     metadata: { name: 'network-attachment-definitions.k8s.cni.cncf.io' },
     spec: {
       group: 'k8s.cni.cncf.io',
-      names: { kind: 'NetworkAttachmentDefinition', plural: 'network-attachment-definitions', singular: 'network-attachment-definition', shortNames: ['net-attach-def'] },
+      names: {
+        kind: 'NetworkAttachmentDefinition',
+        plural: 'network-attachment-definitions',
+        singular: 'network-attachment-definition',
+        shortNames: ['net-attach-def'],
+      },
       scope: 'Namespaced',
       versions: [
         {
@@ -143,7 +182,15 @@ export function nadCrd(): Json {
                 apiVersion: { type: 'string' },
                 kind: { type: 'string' },
                 metadata: { type: 'object' },
-                spec: { type: 'object', properties: { config: { type: 'string', description: 'A CNI configuration or configuration list, as JSON.' } } },
+                spec: {
+                  type: 'object',
+                  properties: {
+                    config: {
+                      type: 'string',
+                      description: 'A CNI configuration or configuration list, as JSON.',
+                    },
+                  },
+                },
               },
             },
           },

@@ -8,12 +8,26 @@ const spec = validateVmDocument({
   kind: 'VirtualMachineInstance',
   metadata: { name: 'vm1', namespace: 'ns1' },
   spec: {
-    domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, { name: 'data', bridge: {} }] } },
-    networks: [{ name: 'default', pod: {} }, { name: 'data', multus: { networkName: 'data-net' } }],
+    domain: {
+      devices: {
+        interfaces: [
+          { name: 'default', masquerade: {} },
+          { name: 'data', bridge: {} },
+        ],
+      },
+    },
+    networks: [
+      { name: 'default', pod: {} },
+      { name: 'data', multus: { networkName: 'data-net' } },
+    ],
   },
 }).spec!;
 
-const pod = (status: PodView['status'], nodeName?: string, annotations?: Record<string, string>): PodView => ({
+const pod = (
+  status: PodView['status'],
+  nodeName?: string,
+  annotations?: Record<string, string>,
+): PodView => ({
   metadata: { name: 'virtnet-launcher-vm1', ...(annotations ? { annotations } : {}) },
   spec: nodeName ? { nodeName } : {},
   status,
@@ -21,14 +35,32 @@ const pod = (status: PodView['status'], nodeName?: string, annotations?: Record<
 
 test('phases follow the pod: none → Pending, unscheduled → Scheduling, on a node → Scheduled', () => {
   assert.equal(computeVmiStatus(undefined, spec, undefined, now).phase, 'Pending');
-  const s1 = computeVmiStatus(undefined, spec, pod({ phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes' }] }), now);
+  const s1 = computeVmiStatus(
+    undefined,
+    spec,
+    pod({
+      phase: 'Pending',
+      conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes' }],
+    }),
+    now,
+  );
   assert.equal(s1.phase, 'Scheduling');
   assert.equal(s1.reason, 'Unschedulable');
   assert.equal(s1.launcherPod, 'virtnet-launcher-vm1');
-  const s2 = computeVmiStatus(s1, spec, pod({ phase: 'Running', podIPs: [{ ip: '10.1.0.5' }] }, 'node1'), now);
+  const s2 = computeVmiStatus(
+    s1,
+    spec,
+    pod({ phase: 'Running', podIPs: [{ ip: '10.1.0.5' }] }, 'node1'),
+    now,
+  );
   assert.equal(s2.phase, 'Scheduled');
   assert.equal(s2.nodeName, 'node1');
-  assert.deepEqual(s2.conditions[0], { type: 'Ready', status: 'False', reason: 'LauncherPodRunning', lastTransitionTime: '2026-01-01T00:00:00Z' });
+  assert.deepEqual(s2.conditions[0], {
+    type: 'Ready',
+    status: 'False',
+    reason: 'LauncherPodRunning',
+    lastTransitionTime: '2026-01-01T00:00:00Z',
+  });
 });
 
 test('interfaces: the pod IP for the pod network (masquerade says so), Multus status for secondaries', () => {
@@ -36,15 +68,41 @@ test('interfaces: the pod IP for the pod network (masquerade says so), Multus st
     { name: 'cbr0', interface: 'eth0', ips: ['10.1.0.5'], default: true },
     { name: 'ns1/data-net', interface: 'net1', ips: ['192.168.5.9'], mac: '02:11:22:33:44:55' },
   ]);
-  const s = computeVmiStatus(undefined, spec, pod({ phase: 'Running', podIPs: [{ ip: '10.1.0.5' }, { ip: 'fd00::5' }] }, 'node1', { 'k8s.v1.cni.cncf.io/network-status': status }), now);
+  const s = computeVmiStatus(
+    undefined,
+    spec,
+    pod({ phase: 'Running', podIPs: [{ ip: '10.1.0.5' }, { ip: 'fd00::5' }] }, 'node1', {
+      'k8s.v1.cni.cncf.io/network-status': status,
+    }),
+    now,
+  );
   assert.deepEqual(s.interfaces, [
-    { name: 'default', interfaceName: 'eth0', ipAddress: '10.1.0.5', ipAddresses: ['10.1.0.5', 'fd00::5'], infoSource: 'masquerade-pod' },
-    { name: 'data', interfaceName: 'net1', mac: '02:11:22:33:44:55', ipAddress: '192.168.5.9', ipAddresses: ['192.168.5.9'], infoSource: 'multus-status' },
+    {
+      name: 'default',
+      interfaceName: 'eth0',
+      ipAddress: '10.1.0.5',
+      ipAddresses: ['10.1.0.5', 'fd00::5'],
+      infoSource: 'masquerade-pod',
+    },
+    {
+      name: 'data',
+      interfaceName: 'net1',
+      mac: '02:11:22:33:44:55',
+      ipAddress: '192.168.5.9',
+      ipAddresses: ['192.168.5.9'],
+      infoSource: 'multus-status',
+    },
   ]);
 });
 
 test('addresses the node side reported are kept', () => {
-  const prev = { phase: 'Running' as const, conditions: [], interfaces: [{ name: 'data', ipAddress: '192.168.5.77', ipAddresses: ['192.168.5.77'], infoSource: 'guest-dhcp' }] };
+  const prev = {
+    phase: 'Running' as const,
+    conditions: [],
+    interfaces: [
+      { name: 'data', ipAddress: '192.168.5.77', ipAddresses: ['192.168.5.77'], infoSource: 'guest-dhcp' },
+    ],
+  };
   const s = computeVmiStatus(prev, spec, pod({ phase: 'Running' }, 'node1'), now);
   assert.equal(s.phase, 'Running');
   assert.equal(s.conditions[0]!.status, 'True');
@@ -52,14 +110,38 @@ test('addresses the node side reported are kept', () => {
 });
 
 test('a pod that fails or disappears makes the VMI Failed with the reason; terminal phases stay', () => {
-  const failed = computeVmiStatus(undefined, spec, pod({ phase: 'Failed', containerStatuses: [{ name: 'launcher', state: { terminated: { reason: 'Error', exitCode: 3 } } }] }, 'node1'), now);
+  const failed = computeVmiStatus(
+    undefined,
+    spec,
+    pod(
+      {
+        phase: 'Failed',
+        containerStatuses: [{ name: 'launcher', state: { terminated: { reason: 'Error', exitCode: 3 } } }],
+      },
+      'node1',
+    ),
+    now,
+  );
   assert.equal(failed.phase, 'Failed');
   assert.equal(failed.reason, 'LauncherPodFailed');
   assert.equal(failed.message, 'Error, exit code 3');
-  const gone = computeVmiStatus({ phase: 'Scheduled', launcherPod: 'virtnet-launcher-vm1', conditions: [], interfaces: [] }, spec, undefined, now);
+  const gone = computeVmiStatus(
+    { phase: 'Scheduled', launcherPod: 'virtnet-launcher-vm1', conditions: [], interfaces: [] },
+    spec,
+    undefined,
+    now,
+  );
   assert.equal(gone.phase, 'Failed');
   assert.equal(gone.reason, 'LauncherPodDisappeared');
-  const deleting = computeVmiStatus({ phase: 'Scheduled', conditions: [], interfaces: [] }, spec, { ...pod({ phase: 'Succeeded' }, 'node1'), metadata: { name: 'virtnet-launcher-vm1', deletionTimestamp: '2026-01-01T00:00:00Z' } }, now);
+  const deleting = computeVmiStatus(
+    { phase: 'Scheduled', conditions: [], interfaces: [] },
+    spec,
+    {
+      ...pod({ phase: 'Succeeded' }, 'node1'),
+      metadata: { name: 'virtnet-launcher-vm1', deletionTimestamp: '2026-01-01T00:00:00Z' },
+    },
+    now,
+  );
   assert.equal(deleting.phase, 'Failed');
   assert.equal(deleting.reason, 'LauncherPodDeleted');
   const later = computeVmiStatus(gone, spec, pod({ phase: 'Running' }, 'node1'), now);

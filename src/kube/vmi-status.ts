@@ -46,7 +46,10 @@ export interface PodView {
     podIPs?: { ip: string }[];
     podIP?: string;
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
-    containerStatuses?: { name: string; state?: { terminated?: { reason?: string; message?: string; exitCode?: number } } }[];
+    containerStatuses?: {
+      name: string;
+      state?: { terminated?: { reason?: string; message?: string; exitCode?: number } };
+    }[];
   };
 }
 
@@ -72,11 +75,17 @@ function podIps(pod: PodView): string[] {
 function terminationText(pod: PodView): string | undefined {
   const t = pod.status?.containerStatuses?.map((c) => c.state?.terminated).find((x) => x !== undefined);
   if (!t) return pod.status?.message ?? pod.status?.reason;
-  return [t.reason, t.exitCode !== undefined ? `exit code ${t.exitCode}` : undefined, t.message].filter((x) => x !== undefined && x !== '').join(', ');
+  return [t.reason, t.exitCode !== undefined ? `exit code ${t.exitCode}` : undefined, t.message]
+    .filter((x) => x !== undefined && x !== '')
+    .join(', ');
 }
 
 /** The interfaces as the pod shows them, merged with entries the node side already reported. */
-function interfaceStatuses(spec: VmSpec | undefined, pod: PodView | undefined, previous: readonly VmiInterfaceStatus[]): VmiInterfaceStatus[] {
+function interfaceStatuses(
+  spec: VmSpec | undefined,
+  pod: PodView | undefined,
+  previous: readonly VmiInterfaceStatus[],
+): VmiInterfaceStatus[] {
   if (!spec) return [...previous];
   const status = pod ? networkStatusOf(pod) : undefined;
   let mapping: Record<string, string> = {};
@@ -88,7 +97,9 @@ function interfaceStatuses(spec: VmSpec | undefined, pod: PodView | undefined, p
   const out: VmiInterfaceStatus[] = [];
   for (const iface of spec.interfaces) {
     if (iface.state === 'absent') continue;
-    const reported = previous.find((p) => p.name === iface.name && p.infoSource !== undefined && NODE_SOURCES.has(p.infoSource));
+    const reported = previous.find(
+      (p) => p.name === iface.name && p.infoSource !== undefined && NODE_SOURCES.has(p.infoSource),
+    );
     if (reported) {
       out.push(reported);
       continue;
@@ -124,14 +135,27 @@ function interfaceStatuses(spec: VmSpec | undefined, pod: PodView | undefined, p
   return out;
 }
 
-function phaseOf(pod: PodView | undefined, previous: Partial<VmiStatus>): Pick<VmiStatus, 'phase' | 'reason' | 'message'> {
+function phaseOf(
+  pod: PodView | undefined,
+  previous: Partial<VmiStatus>,
+): Pick<VmiStatus, 'phase' | 'reason' | 'message'> {
   if (!pod) {
-    if (previous.launcherPod) return { phase: 'Failed', reason: 'LauncherPodDisappeared', message: `launcher pod ${previous.launcherPod} was deleted` };
+    if (previous.launcherPod)
+      return {
+        phase: 'Failed',
+        reason: 'LauncherPodDisappeared',
+        message: `launcher pod ${previous.launcherPod} was deleted`,
+      };
     return { phase: 'Pending', reason: 'LauncherPodNotCreated' };
   }
   // Deleted by someone else while the VMI lives (the controller only deletes it for a deleted VMI): its
   // launcher will exit cleanly on SIGTERM, which must not read as the VM having finished.
-  if (pod.metadata.deletionTimestamp) return { phase: 'Failed', reason: 'LauncherPodDeleted', message: `launcher pod ${pod.metadata.name} was deleted` };
+  if (pod.metadata.deletionTimestamp)
+    return {
+      phase: 'Failed',
+      reason: 'LauncherPodDeleted',
+      message: `launcher pod ${pod.metadata.name} was deleted`,
+    };
   switch (pod.status?.phase) {
     case 'Succeeded':
       return { phase: 'Succeeded', reason: 'LauncherPodSucceeded' };
@@ -141,11 +165,17 @@ function phaseOf(pod: PodView | undefined, previous: Partial<VmiStatus>): Pick<V
     }
     case 'Running':
       // The node side moves the VMI to Running once the VM boots; until then the launcher holds the slot.
-      return previous.phase === 'Running' ? { phase: 'Running' } : { phase: 'Scheduled', reason: 'LauncherPodRunning' };
+      return previous.phase === 'Running'
+        ? { phase: 'Running' }
+        : { phase: 'Scheduled', reason: 'LauncherPodRunning' };
     default: {
       if (!pod.spec?.nodeName) {
         const c = pod.status?.conditions?.find((x) => x.type === 'PodScheduled' && x.status === 'False');
-        return { phase: 'Scheduling', reason: c?.reason ?? 'WaitingForScheduler', ...(c?.message ? { message: c.message } : {}) };
+        return {
+          phase: 'Scheduling',
+          reason: c?.reason ?? 'WaitingForScheduler',
+          ...(c?.message ? { message: c.message } : {}),
+        };
       }
       return { phase: 'Scheduled', reason: 'LauncherPodStarting' };
     }
@@ -153,20 +183,40 @@ function phaseOf(pod: PodView | undefined, previous: Partial<VmiStatus>): Pick<V
 }
 
 /** The status to store, given the current one, the VMI's validated spec and its launcher pod (if any). */
-export function computeVmiStatus(previous: Partial<VmiStatus> | undefined, spec: VmSpec | undefined, pod: PodView | undefined, now: Date): VmiStatus {
+export function computeVmiStatus(
+  previous: Partial<VmiStatus> | undefined,
+  spec: VmSpec | undefined,
+  pod: PodView | undefined,
+  now: Date,
+): VmiStatus {
   const prev = previous ?? {};
   // Terminal phases stay: a VMI is not restarted, and its pod's later deletion is expected.
   if (prev.phase !== undefined && TERMINAL.has(prev.phase)) {
-    return { phase: prev.phase, ...(prev.reason ? { reason: prev.reason } : {}), ...(prev.message ? { message: prev.message } : {}), ...(prev.nodeName ? { nodeName: prev.nodeName } : {}), ...(prev.launcherPod ? { launcherPod: prev.launcherPod } : {}), conditions: prev.conditions ?? [], interfaces: prev.interfaces ?? [] };
+    return {
+      phase: prev.phase,
+      ...(prev.reason ? { reason: prev.reason } : {}),
+      ...(prev.message ? { message: prev.message } : {}),
+      ...(prev.nodeName ? { nodeName: prev.nodeName } : {}),
+      ...(prev.launcherPod ? { launcherPod: prev.launcherPod } : {}),
+      conditions: prev.conditions ?? [],
+      interfaces: prev.interfaces ?? [],
+    };
   }
   const phase = phaseOf(pod, prev);
   const nodeName = pod?.spec?.nodeName ?? prev.nodeName;
   const launcherPod = pod?.metadata.name ?? prev.launcherPod;
   const ready = phase.phase === 'Running';
-  const readyCondition: VmiCondition = { type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'VMRunning' : (phase.reason ?? phase.phase) };
+  const readyCondition: VmiCondition = {
+    type: 'Ready',
+    status: ready ? 'True' : 'False',
+    reason: ready ? 'VMRunning' : (phase.reason ?? phase.phase),
+  };
   if (phase.message !== undefined) readyCondition.message = phase.message;
   const old = prev.conditions?.find((c) => c.type === 'Ready');
-  readyCondition.lastTransitionTime = old && old.status === readyCondition.status && old.lastTransitionTime ? old.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z');
+  readyCondition.lastTransitionTime =
+    old && old.status === readyCondition.status && old.lastTransitionTime
+      ? old.lastTransitionTime
+      : now.toISOString().replace(/\.\d+Z$/, 'Z');
   return {
     ...phase,
     ...(nodeName ? { nodeName } : {}),

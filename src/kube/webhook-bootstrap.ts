@@ -19,9 +19,13 @@ function fromSecret(s: V1Secret): WebhookTls | undefined {
 /** The webhook's TLS material from its Secret, made and stored first if there is none. */
 export async function ensureWebhookTls(kube: KubeClients, namespace: string): Promise<WebhookTls> {
   try {
-    const existing = fromSecret(await kube.core.readNamespacedSecret({ name: WEBHOOK_TLS_SECRET, namespace }));
+    const existing = fromSecret(
+      await kube.core.readNamespacedSecret({ name: WEBHOOK_TLS_SECRET, namespace }),
+    );
     if (existing) return existing;
-    throw new Error(`Secret ${namespace}/${WEBHOOK_TLS_SECRET} lacks ca.crt, tls.crt or tls.key; delete it to have it made again`);
+    throw new Error(
+      `Secret ${namespace}/${WEBHOOK_TLS_SECRET} lacks ca.crt, tls.crt or tls.key; delete it to have it made again`,
+    );
   } catch (err) {
     if (apiErrorCode(err) !== 404) throw err;
   }
@@ -30,7 +34,11 @@ export async function ensureWebhookTls(kube: KubeClients, namespace: string): Pr
   try {
     await kube.core.createNamespacedSecret({
       namespace,
-      body: { metadata: { name: WEBHOOK_TLS_SECRET, namespace, labels: { 'app.kubernetes.io/part-of': 'virtnet' } }, type: 'kubernetes.io/tls', data: { 'ca.crt': b64(tls.caCert), 'tls.crt': b64(tls.tlsCert), 'tls.key': b64(tls.tlsKey) } },
+      body: {
+        metadata: { name: WEBHOOK_TLS_SECRET, namespace, labels: { 'app.kubernetes.io/part-of': 'virtnet' } },
+        type: 'kubernetes.io/tls',
+        data: { 'ca.crt': b64(tls.caCert), 'tls.crt': b64(tls.tlsCert), 'tls.key': b64(tls.tlsKey) },
+      },
     });
     return tls;
   } catch (err) {
@@ -45,10 +53,15 @@ interface WebhookConfig {
 }
 
 /** JSON patch ops setting `caBundle` on each webhook served by this Service; none when all are set. */
-export function caBundlePatch(config: WebhookConfig, namespace: string, caBundle: string): { op: 'add'; path: string; value: string }[] {
+export function caBundlePatch(
+  config: WebhookConfig,
+  namespace: string,
+  caBundle: string,
+): { op: 'add'; path: string; value: string }[] {
   return (config.webhooks ?? []).flatMap((w, i) => {
     const svc = w.clientConfig?.service;
-    if (svc?.name !== WEBHOOK_NAME || svc.namespace !== namespace || w.clientConfig?.caBundle === caBundle) return [];
+    if (svc?.name !== WEBHOOK_NAME || svc.namespace !== namespace || w.clientConfig?.caBundle === caBundle)
+      return [];
     return [{ op: 'add' as const, path: `/webhooks/${i}/clientConfig/caBundle`, value: caBundle }];
   });
 }
@@ -59,10 +72,12 @@ export async function publishCaBundle(kube: KubeClients, namespace: string, caCe
   const api = kube.admission;
   const mutating = await api.readMutatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION });
   const mPatch = caBundlePatch(mutating, namespace, caBundle);
-  if (mPatch.length > 0) await api.patchMutatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION, body: mPatch }, JSON_PATCH);
+  if (mPatch.length > 0)
+    await api.patchMutatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION, body: mPatch }, JSON_PATCH);
   const validating = await api.readValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION });
   const vPatch = caBundlePatch(validating, namespace, caBundle);
-  if (vPatch.length > 0) await api.patchValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION, body: vPatch }, JSON_PATCH);
+  if (vPatch.length > 0)
+    await api.patchValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION, body: vPatch }, JSON_PATCH);
 }
 
 const CONFIG_PATHS = {
@@ -71,7 +86,12 @@ const CONFIG_PATHS = {
 } as const;
 
 /** Watches both configurations and restores the caBundle when an event shows it missing or wrong. */
-export function keepCaBundle(kube: KubeClients, namespace: string, caCert: string, log: (msg: string) => void): { stop: () => void } {
+export function keepCaBundle(
+  kube: KubeClients,
+  namespace: string,
+  caCert: string,
+  log: (msg: string) => void,
+): { stop: () => void } {
   const caBundle = Buffer.from(caCert).toString('base64');
   const watch = new Watch(kube.config);
   const aborts: AbortController[] = [];
@@ -80,8 +100,10 @@ export function keepCaBundle(kube: KubeClients, namespace: string, caCert: strin
     const ops = caBundlePatch(config, namespace, caBundle);
     if (ops.length === 0) return;
     const api = kube.admission;
-    if (kind === 'MutatingWebhookConfiguration') await api.patchMutatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION, body: ops }, JSON_PATCH);
-    else await api.patchValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION, body: ops }, JSON_PATCH);
+    if (kind === 'MutatingWebhookConfiguration')
+      await api.patchMutatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION, body: ops }, JSON_PATCH);
+    else
+      await api.patchValidatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION, body: ops }, JSON_PATCH);
     log(`caBundle restored on ${kind} ${WEBHOOK_CONFIGURATION}`);
   };
   const start = (kind: keyof typeof CONFIG_PATHS): void => {
@@ -91,7 +113,10 @@ export function keepCaBundle(kube: KubeClients, namespace: string, caCert: strin
         CONFIG_PATHS[kind],
         { fieldSelector: `metadata.name=${WEBHOOK_CONFIGURATION}` },
         (phase, obj) => {
-          if (phase === 'ADDED' || phase === 'MODIFIED') patchFor(kind, obj as WebhookConfig).catch((err: unknown) => log(`restoring caBundle on ${kind} failed: ${apiErrorText(err)}`));
+          if (phase === 'ADDED' || phase === 'MODIFIED')
+            patchFor(kind, obj as WebhookConfig).catch((err: unknown) =>
+              log(`restoring caBundle on ${kind} failed: ${apiErrorText(err)}`),
+            );
         },
         // The apiserver ends watches now and then; resume (a new watch lists the object again).
         () => setTimeout(() => start(kind), 1000).unref(),

@@ -15,16 +15,34 @@ const YEAR_MS = 365 * 24 * 3600 * 1000;
 
 /** The names the apiserver dials a Service by. */
 export function serviceDnsNames(service: string, namespace: string): string[] {
-  return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`];
+  return [
+    service,
+    `${service}.${namespace}`,
+    `${service}.${namespace}.svc`,
+    `${service}.${namespace}.svc.cluster.local`,
+  ];
 }
 
-function rsaKeys(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string } {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'pkcs1', format: 'pem' } });
+function rsaKeys(): {
+  privateKey: forge.pki.rsa.PrivateKey;
+  publicKey: forge.pki.rsa.PublicKey;
+  pem: string;
+} {
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  });
   const key = forge.pki.privateKeyFromPem(privateKey);
   return { privateKey: key, publicKey: forge.pki.setRsaPublicKey(key.n, key.e), pem: privateKey };
 }
 
-function certificate(subject: string, publicKey: forge.pki.rsa.PublicKey, now: Date, years: number): forge.pki.Certificate {
+function certificate(
+  subject: string,
+  publicKey: forge.pki.rsa.PublicKey,
+  now: Date,
+  years: number,
+): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
   // A positive 16-byte serial (high bit clear).
@@ -58,5 +76,9 @@ export function makeWebhookTls(service: string, namespace: string, now = new Dat
     { name: 'subjectAltName', altNames: names.map((value) => ({ type: 2, value })) },
   ]);
   cert.sign(ca.privateKey, forge.md.sha256.create());
-  return { caCert: forge.pki.certificateToPem(caCert), tlsCert: forge.pki.certificateToPem(cert), tlsKey: server.pem };
+  return {
+    caCert: forge.pki.certificateToPem(caCert),
+    tlsCert: forge.pki.certificateToPem(cert),
+    tlsKey: server.pem,
+  };
 }

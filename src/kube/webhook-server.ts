@@ -31,7 +31,10 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 function send(res: ServerResponse, code: number, body: unknown): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': typeof body === 'string' ? 'text/plain' : 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(code, {
+    'Content-Type': typeof body === 'string' ? 'text/plain' : 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -46,7 +49,11 @@ export async function startWebhookServer(opts: WebhookServerOptions): Promise<Se
     readBody(req)
       .then((text) => {
         const review = JSON.parse(text) as AdmissionReview;
-        send(res, 200, reviewResponse(review, (r) => handler(r, opts.cluster)));
+        send(
+          res,
+          200,
+          reviewResponse(review, (r) => handler(r, opts.cluster)),
+        );
       })
       .catch((err: unknown) => {
         opts.log?.(`bad admission request on ${path}: ${err instanceof Error ? err.message : String(err)}`);

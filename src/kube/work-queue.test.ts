@@ -6,10 +6,13 @@ test('a key queued several times while waiting runs once; an add while it runs r
   const runs: string[] = [];
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
-  const q = new WorkQueue(async (k) => {
-    runs.push(k);
-    if (runs.length === 1) await gate;
-  }, { concurrency: 1 });
+  const q = new WorkQueue(
+    async (k) => {
+      runs.push(k);
+      if (runs.length === 1) await gate;
+    },
+    { concurrency: 1 },
+  );
   q.add('a');
   q.add('b');
   q.add('b');
@@ -43,12 +46,15 @@ test('a failing key is retried with exponential backoff until it succeeds, then 
 test('no two runs of one key overlap, with several workers', async () => {
   let inFlight = 0;
   let maxInFlight = 0;
-  const q = new WorkQueue(async () => {
-    inFlight++;
-    maxInFlight = Math.max(maxInFlight, inFlight);
-    await new Promise((r) => setTimeout(r, 5));
-    inFlight--;
-  }, { concurrency: 4 });
+  const q = new WorkQueue(
+    async () => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+    },
+    { concurrency: 4 },
+  );
   for (let i = 0; i < 20; i++) q.add('same');
   await new Promise((r) => setTimeout(r, 2));
   q.add('same');
@@ -64,7 +70,12 @@ test('a run that never ends fails after timeoutMs and frees its worker', async (
       calls++;
       return k === 'stuck' && calls === 1 ? new Promise<void>(() => undefined) : Promise.resolve();
     },
-    { concurrency: 1, timeoutMs: 20, baseDelayMs: 5, onError: (k, e) => errors.push(`${k}: ${(e as Error).message}`) },
+    {
+      concurrency: 1,
+      timeoutMs: 20,
+      baseDelayMs: 5,
+      onError: (k, e) => errors.push(`${k}: ${(e as Error).message}`),
+    },
   );
   q.add('stuck');
   q.add('next');

@@ -48,13 +48,19 @@ async function startOne(stateDir: string, vm: string): Promise<DhcpPhaseServer |
   const vmDir = vmStateDir(stateDir, vm);
   const record = readNetworkRecord(vmDir);
   if (record?.status !== 'applied') {
-    throw new VirtnetError('NETWORK_PHASE_MISSING', `VM ${vm} has no applied network in ${stateDir}; run virtnet up --phase network first`, { vm });
+    throw new VirtnetError(
+      'NETWORK_PHASE_MISSING',
+      `VM ${vm} has no applied network in ${stateDir}; run virtnet up --phase network first`,
+      { vm },
+    );
   }
   if (!record.plan.interfaces.some((i) => i.dhcp4)) return undefined;
   const configPath = join(vmDir, DHCP4_CONFIG_FILE);
   const config = await readDhcp4ServerConfig(configPath);
   const nsPath = netnsPath(parseNetnsRef(record.plan.netns));
-  const inNamespace = isCurrentNetns(nsPath) ? <T>(fn: () => T): T => fn() : <T>(fn: () => T): T => inNetns(nsPath, fn);
+  const inNamespace = isCurrentNetns(nsPath)
+    ? <T>(fn: () => T): T => fn()
+    : <T>(fn: () => T): T => inNetns(nsPath, fn);
   const logFile = jsonLinesLog(join(vmDir, DHCP4_LOG_FILE));
   const server = new Dhcp4Server(config, { log: logFile.log, inNamespace });
   try {
@@ -85,7 +91,10 @@ async function startOne(stateDir: string, vm: string): Promise<DhcpPhaseServer |
 }
 
 /** Starts the DHCP server of each VM that has leases; VMs without (pure L2) get none. All or nothing. */
-export async function startDhcpPhase(stateDir: string, vmNames: readonly string[]): Promise<DhcpPhaseServer[]> {
+export async function startDhcpPhase(
+  stateDir: string,
+  vmNames: readonly string[],
+): Promise<DhcpPhaseServer[]> {
   const servers: DhcpPhaseServer[] = [];
   try {
     for (const vm of vmNames) {

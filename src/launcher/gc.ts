@@ -68,7 +68,12 @@ export async function collectVm(stateDir: string, record: RunRecord): Promise<Co
     }
   };
   await attempt('bindings', () => teardown(stateDir, record.vm));
-  await attempt('pod', () => deletePod(record.pod, stateDir, { onDelFailure: 'keep-attachments', ...(record.runId !== undefined ? { owner: record.runId } : {}) }));
+  await attempt('pod', () =>
+    deletePod(record.pod, stateDir, {
+      onDelFailure: 'keep-attachments',
+      ...(record.runId !== undefined ? { owner: record.runId } : {}),
+    }),
+  );
   await removeIdleHostBridges(record);
   rmSync(vmDir, { recursive: true, force: true });
   return out;
@@ -99,7 +104,9 @@ export async function collectGarbage(stateDir: string): Promise<CollectedVm[]> {
   for (const pod of listPods(stateDir)) {
     if (pod.status !== 'deleting' || skip.has(pod.name)) continue;
     const out: CollectedVm = { pod: pod.name, killedQemu: false, errors: [] };
-    await deletePod(pod.name, stateDir, { onDelFailure: 'keep-attachments' }).catch((err: unknown) => out.errors.push(`pod: ${err instanceof Error ? err.message : String(err)}`));
+    await deletePod(pod.name, stateDir, { onDelFailure: 'keep-attachments' }).catch((err: unknown) =>
+      out.errors.push(`pod: ${err instanceof Error ? err.message : String(err)}`),
+    );
     done.push(out);
   }
   return done;

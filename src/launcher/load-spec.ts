@@ -40,7 +40,8 @@ export interface FileOutcome {
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  for await (const chunk of process.stdin)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -49,24 +50,57 @@ export async function readSpecText(path: string): Promise<string> {
   try {
     return path === '-' ? await readStdin() : await readFile(path, 'utf8');
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as NodeJS.ErrnoException).code === 'EISDIR' ? 'is a directory' : err instanceof Error ? err.message : String(err);
-    throw new VirtnetError('USAGE_FILE_UNREADABLE', `cannot read ${path}: ${reason}`, { file: path }, { cause: err });
+    const reason =
+      (err as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'no such file'
+        : (err as NodeJS.ErrnoException).code === 'EISDIR'
+          ? 'is a directory'
+          : err instanceof Error
+            ? err.message
+            : String(err);
+    throw new VirtnetError(
+      'USAGE_FILE_UNREADABLE',
+      `cannot read ${path}: ${reason}`,
+      { file: path },
+      { cause: err },
+    );
   }
 }
 
 /** Validates every document of `text` (named `file` in issues). */
-export function validateSpecText(text: string, file: string, clusterConfig: ClusterConfig = DEFAULT_CLUSTER_CONFIG, options: ValidateOptions = {}): FileOutcome {
+export function validateSpecText(
+  text: string,
+  file: string,
+  clusterConfig: ClusterConfig = DEFAULT_CLUSTER_CONFIG,
+  options: ValidateOptions = {},
+): FileOutcome {
   const parsed = parseSpecDocuments(text, file);
   const documents = parsed.documents.flatMap((doc): DocumentOutcome[] => {
     if (doc.errors.length === 0 && isListDocument(doc.value)) {
       return listItemDocuments(doc).map((item, i) => {
         const r = validateVmDocument(item, clusterConfig, options);
         const prefix = (list: SpecIssue[]) => list.map((issue) => prefixIssue(issue, i));
-        return { index: item.index, ...(r.spec ? { spec: r.spec } : {}), errors: prefix(r.errors), warnings: prefix(r.warnings), ignored: r.ignored === true, value: item.value };
+        return {
+          index: item.index,
+          ...(r.spec ? { spec: r.spec } : {}),
+          errors: prefix(r.errors),
+          warnings: prefix(r.warnings),
+          ignored: r.ignored === true,
+          value: item.value,
+        };
       });
     }
     const r = validateVmDocument(doc, clusterConfig, options);
-    return [{ index: doc.index, ...(r.spec ? { spec: r.spec } : {}), errors: r.errors, warnings: r.warnings, ignored: r.ignored === true, value: doc.value }];
+    return [
+      {
+        index: doc.index,
+        ...(r.spec ? { spec: r.spec } : {}),
+        errors: r.errors,
+        warnings: r.warnings,
+        ignored: r.ignored === true,
+        value: doc.value,
+      },
+    ];
   });
   const errors = [...parsed.errors, ...documents.flatMap((d) => d.errors)];
   const warnings = documents.flatMap((d) => d.warnings);
@@ -75,19 +109,36 @@ export function validateSpecText(text: string, file: string, clusterConfig: Clus
 }
 
 /** Reads and validates every VM document of `path` (`-` for stdin). */
-export async function loadVmSpecs(path: string, clusterConfig: ClusterConfig = DEFAULT_CLUSTER_CONFIG, options: ValidateOptions = {}): Promise<FileOutcome> {
+export async function loadVmSpecs(
+  path: string,
+  clusterConfig: ClusterConfig = DEFAULT_CLUSTER_CONFIG,
+  options: ValidateOptions = {},
+): Promise<FileOutcome> {
   return validateSpecText(await readSpecText(path), path, clusterConfig, options);
 }
 
 /** The one valid VM of `path`; throws SPEC_INVALID (first error's field, all issues in detail) otherwise. */
-export async function loadVmSpec(path: string, clusterConfig: ClusterConfig = DEFAULT_CLUSTER_CONFIG, options: ValidateOptions = {}): Promise<VmSpec> {
+export async function loadVmSpec(
+  path: string,
+  clusterConfig: ClusterConfig = DEFAULT_CLUSTER_CONFIG,
+  options: ValidateOptions = {},
+): Promise<VmSpec> {
   const outcome = await loadVmSpecs(path, clusterConfig, options);
   const first = outcome.errors[0];
   if (first) {
     const where = first.line !== undefined ? `${path}:${first.line}:${first.column}: ` : `${path}: `;
-    throw new VirtnetError('SPEC_INVALID', `${where}${first.message}${outcome.errors.length > 1 ? ` (and ${outcome.errors.length - 1} more; run virtnet validate)` : ''}`, { field: first.field, file: path, issues: outcome.errors });
+    throw new VirtnetError(
+      'SPEC_INVALID',
+      `${where}${first.message}${outcome.errors.length > 1 ? ` (and ${outcome.errors.length - 1} more; run virtnet validate)` : ''}`,
+      { field: first.field, file: path, issues: outcome.errors },
+    );
   }
-  if (outcome.specs.length !== 1) throw new VirtnetError('SPEC_INVALID', `${path} holds ${outcome.specs.length} VMs; exactly one is needed here`, { file: path });
+  if (outcome.specs.length !== 1)
+    throw new VirtnetError(
+      'SPEC_INVALID',
+      `${path} holds ${outcome.specs.length} VMs; exactly one is needed here`,
+      { file: path },
+    );
   return outcome.specs[0]!;
 }
 
@@ -104,5 +155,9 @@ export async function loadClusterConfig(path?: string): Promise<ClusterConfig> {
   }
   const first = issues[0];
   const where = first?.line !== undefined ? `${path}:${first.line}:${first.column}: ` : `${path}: `;
-  throw new VirtnetError('USAGE_CLUSTER_CONFIG_INVALID', `${where}${first ? `${first.field ? `${first.field}: ` : ''}${first.message}` : 'empty cluster configuration'}`, { file: path, field: first?.field ?? '' });
+  throw new VirtnetError(
+    'USAGE_CLUSTER_CONFIG_INVALID',
+    `${where}${first ? `${first.field ? `${first.field}: ` : ''}${first.message}` : 'empty cluster configuration'}`,
+    { file: path, field: first?.field ?? '' },
+  );
 }

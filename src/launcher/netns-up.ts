@@ -21,7 +21,11 @@ export interface NetnsService {
  * The DHCP phase of `up` for `vmNames`. When both phases run and serving cannot start, the networks
  * just set up are torn down (the caller's setup failed as a whole).
  */
-export async function serveNetns(stateDir: string, vmNames: readonly string[], phase: UpPhase): Promise<NetnsService> {
+export async function serveNetns(
+  stateDir: string,
+  vmNames: readonly string[],
+  phase: UpPhase,
+): Promise<NetnsService> {
   const ownsNetworks = phase === undefined;
   let servers;
   try {

@@ -39,7 +39,13 @@ export function sameNetns(a: string, b: string): boolean {
  * Plans every VM against one discovery (throws PLAN_INVALID with all issues); `planOptions.stateDir`
  * is the state dir the plans will be applied with (VM files such as passt's socket go there).
  */
-export async function planVms(specs: VmSpec[], cluster: ClusterConfig, netns: string, discover: DiscoverOptions = {}, planOptions: Pick<PlanOptions, 'tapOwner' | 'stateDir'> = {}): Promise<VmNetworkPlan[]> {
+export async function planVms(
+  specs: VmSpec[],
+  cluster: ClusterConfig,
+  netns: string,
+  discover: DiscoverOptions = {},
+  planOptions: Pick<PlanOptions, 'tapOwner' | 'stateDir'> = {},
+): Promise<VmNetworkPlan[]> {
   const pod = await discoverPod(netns, discover);
   const plans: VmNetworkPlan[] = [];
   for (const spec of specs) {
@@ -48,7 +54,11 @@ export async function planVms(specs: VmSpec[], cluster: ClusterConfig, netns: st
     const result = planVmNetwork(spec, cluster, pod, { ...planOptions, ...(sriov ? { sriov } : {}) });
     if (!result.ok) {
       const first = result.issues[0]!;
-      throw new VirtnetError('PLAN_INVALID', `VM ${spec.name}: ${first.message}${result.issues.length > 1 ? ` (and ${result.issues.length - 1} more)` : ''}`, { field: first.field, issues: result.issues, vm: spec.name });
+      throw new VirtnetError(
+        'PLAN_INVALID',
+        `VM ${spec.name}: ${first.message}${result.issues.length > 1 ? ` (and ${result.issues.length - 1} more)` : ''}`,
+        { field: first.field, issues: result.issues, vm: spec.name },
+      );
     }
     plans.push(result.plan);
   }
@@ -57,7 +67,12 @@ export async function planVms(specs: VmSpec[], cluster: ClusterConfig, netns: st
     for (const iface of plan.interfaces) {
       for (const dev of [...iface.createdDevices, ...(iface.podInterface ? [iface.podInterface] : [])]) {
         const other = claimed.get(dev);
-        if (other && other !== plan.vm.name) throw new VirtnetError('PLAN_INVALID', `VMs ${other} and ${plan.vm.name} both need pod device ${dev}`, { device: dev });
+        if (other && other !== plan.vm.name)
+          throw new VirtnetError(
+            'PLAN_INVALID',
+            `VMs ${other} and ${plan.vm.name} both need pod device ${dev}`,
+            { device: dev },
+          );
         claimed.set(dev, plan.vm.name);
       }
     }
@@ -73,23 +88,38 @@ export async function runNetworkPhase(options: NetworkPhaseOptions): Promise<Net
     const record = readNetworkRecord(vmStateDir(stateDir, spec.name));
     if (!record) continue;
     if (!sameNetns(record.plan.netns, netns)) {
-      throw new VirtnetError('VM_ALREADY_UP', `VM ${spec.name} is already set up in ${record.plan.netns}; run virtnet down --netns ${record.plan.netns}`, { vm: spec.name });
+      throw new VirtnetError(
+        'VM_ALREADY_UP',
+        `VM ${spec.name} is already set up in ${record.plan.netns}; run virtnet down --netns ${record.plan.netns}`,
+        { vm: spec.name },
+      );
     }
     resumedPlans.set(spec.name, record.plan);
   }
   const fresh = specs.filter((s) => !resumedPlans.has(s.name));
   const cniDns = options.discover?.cniDns ?? podCniDns(stateDir, netns);
   const discover: DiscoverOptions = { ...options.discover, ...(cniDns ? { cniDns } : {}) };
-  const plans = fresh.length > 0 ? await planVms(fresh, options.cluster, netns, discover, { stateDir, ...(options.tapOwner ? { tapOwner: options.tapOwner } : {}) }) : [];
+  const plans =
+    fresh.length > 0
+      ? await planVms(fresh, options.cluster, netns, discover, {
+          stateDir,
+          ...(options.tapOwner ? { tapOwner: options.tapOwner } : {}),
+        })
+      : [];
   const done: NetworkPhaseVm[] = [];
   try {
     for (const spec of specs) {
       const resumed = resumedPlans.get(spec.name);
       const plan = resumed ?? plans.find((p) => p.vm.name === spec.name)!;
-      done.push({ plan, applied: await applyPlan(plan, { stateDir, phase: 'network' }), resumed: resumed !== undefined });
+      done.push({
+        plan,
+        applied: await applyPlan(plan, { stateDir, phase: 'network' }),
+        resumed: resumed !== undefined,
+      });
     }
   } catch (err) {
-    for (const vm of done.reverse()) if (!vm.resumed) await teardown(stateDir, vm.plan.vm.name).catch(() => undefined);
+    for (const vm of done.reverse())
+      if (!vm.resumed) await teardown(stateDir, vm.plan.vm.name).catch(() => undefined);
     throw err;
   }
   return done;

@@ -6,19 +6,27 @@ export function formatPlanText(plan: VmNetworkPlan): string {
   const out: string[] = [`VM ${plan.vm.namespace}/${plan.vm.name} in network namespace ${plan.netns}`];
   for (const note of plan.notes) out.push(`  ${note.level}: ${note.message} [${note.code}]`);
   for (const iface of plan.interfaces) {
-    out.push(`  interface ${iface.name}: ${iface.binding} on network ${iface.network}${iface.podInterface ? ` via pod interface ${iface.podInterface}` : ''}`);
-    for (const step of iface.steps) out.push(`    ${step.phase === 'network' ? '' : `[${step.phase}] `}${step.summary}`);
+    out.push(
+      `  interface ${iface.name}: ${iface.binding} on network ${iface.network}${iface.podInterface ? ` via pod interface ${iface.podInterface}` : ''}`,
+    );
+    for (const step of iface.steps)
+      out.push(`    ${step.phase === 'network' ? '' : `[${step.phase}] `}${step.summary}`);
     const nic = iface.nic;
     const backend =
       nic.backend.kind === 'tap'
         ? `tap ${nic.backend.tapName} (${nic.backend.queues} queue${nic.backend.queues === 1 ? '' : 's'})`
         : nic.backend.kind;
-    out.push(`    VM NIC ${nic.alias}: ${nic.model} ${nic.mac}${nic.mtuBytes ? ` mtu ${nic.mtuBytes}` : ''}, ${backend}, link ${nic.linkState}, guest config ${nic.guestConfig.kind}`);
+    out.push(
+      `    VM NIC ${nic.alias}: ${nic.model} ${nic.mac}${nic.mtuBytes ? ` mtu ${nic.mtuBytes}` : ''}, ${backend}, link ${nic.linkState}, guest config ${nic.guestConfig.kind}`,
+    );
     const l = iface.dhcp4;
     if (l) {
-      const parts = [`${l.address}/${l.prefixLength} to ${l.clientMac} on ${l.bridge} (server ${l.serverAddress})`];
+      const parts = [
+        `${l.address}/${l.prefixLength} to ${l.clientMac} on ${l.bridge} (server ${l.serverAddress})`,
+      ];
       if (l.routers.length) parts.push(`router ${l.routers.join(',')}`);
-      if (l.classlessRoutes.length) parts.push(`routes ${l.classlessRoutes.map((r) => `${r.destination} via ${r.gateway}`).join(', ')}`);
+      if (l.classlessRoutes.length)
+        parts.push(`routes ${l.classlessRoutes.map((r) => `${r.destination} via ${r.gateway}`).join(', ')}`);
       if (l.dnsServers.length) parts.push(`dns ${l.dnsServers.join(',')}`);
       if (l.searchDomains.length) parts.push(`search ${l.searchDomains.join(',')}`);
       if (l.hostname) parts.push(`hostname ${l.hostname}`);

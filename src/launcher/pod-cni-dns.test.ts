@@ -14,7 +14,18 @@ test('pod DNS: resolv.conf of the pod, else the CNI result, else the host', asyn
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const stateDir = join(dir, 'state');
   mkdirSync(join(stateDir, 'pods', 'p1', 'attachments'), { recursive: true });
-  const attachment = { seq: 1, name: 'def', source: 'default', ifname: 'eth0', default: true, list: {}, cniArgs: [], capabilityArgs: {}, state: 'ready', result: { cniVersion: '1.0.0', dns: { nameservers: ['10.1.0.10'], search: ['cni.local'] } } } as unknown as PodAttachment;
+  const attachment = {
+    seq: 1,
+    name: 'def',
+    source: 'default',
+    ifname: 'eth0',
+    default: true,
+    list: {},
+    cniArgs: [],
+    capabilityArgs: {},
+    state: 'ready',
+    result: { cniVersion: '1.0.0', dns: { nameservers: ['10.1.0.10'], search: ['cni.local'] } },
+  } as unknown as PodAttachment;
   writeAttachment(stateDir, 'p1', attachment);
   const cniDns = podCniDns(stateDir, 'p1');
   assert.deepEqual(cniDns, { nameservers: ['10.1.0.10'], search: ['cni.local'] });
@@ -22,8 +33,16 @@ test('pod DNS: resolv.conf of the pod, else the CNI result, else the host', asyn
   const host = join(dir, 'host-resolv.conf');
   writeFileSync(host, 'nameserver 192.0.2.53\n');
   const etc = join(dir, 'etc-netns');
-  assert.equal((await discoverDns('p1', { etcNetnsDir: etc, hostResolvConf: host })).nameservers[0], '192.0.2.53');
-  assert.deepEqual(await discoverDns('p1', { etcNetnsDir: etc, hostResolvConf: host, cniDns: cniDns }), { nameservers: ['10.1.0.10'], search: ['cni.local'], options: [], source: 'cni-result' });
+  assert.equal(
+    (await discoverDns('p1', { etcNetnsDir: etc, hostResolvConf: host })).nameservers[0],
+    '192.0.2.53',
+  );
+  assert.deepEqual(await discoverDns('p1', { etcNetnsDir: etc, hostResolvConf: host, cniDns: cniDns }), {
+    nameservers: ['10.1.0.10'],
+    search: ['cni.local'],
+    options: [],
+    source: 'cni-result',
+  });
   mkdirSync(join(etc, 'p1'), { recursive: true });
   writeFileSync(join(etc, 'p1', 'resolv.conf'), 'nameserver 10.96.0.10\nsearch a.svc\n');
   const own = await discoverDns('p1', { etcNetnsDir: etc, hostResolvConf: host, cniDns: cniDns });

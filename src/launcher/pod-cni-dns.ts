@@ -4,7 +4,8 @@ import { readAttachments } from '../cni/pod-store.js';
 import type { CniDns } from '../host/discover.js';
 import { parseNetnsRef } from '../host/netns.js';
 
-const strings = (v: unknown): string[] | undefined => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v) : undefined);
+const strings = (v: unknown): string[] | undefined =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined;
 
 /** The default network's CNI result DNS of pod `netns` in `stateDir`, if recorded and non-empty. */
 export function podCniDns(stateDir: string, netns: string): CniDns | undefined {

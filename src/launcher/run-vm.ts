@@ -29,7 +29,14 @@ import { faultPoint } from '../state/fault-point.js';
 import { collectVm, removeIdleHostBridges } from './gc.js';
 import { runNetworkPhase } from './network-phase.js';
 import { processStartTime } from '../host/processes.js';
-import { ownerAlive, readRunRecord, writeRunRecord, type RunNicStatus, type RunRecord, type RunTimings } from './run-record.js';
+import {
+  ownerAlive,
+  readRunRecord,
+  writeRunRecord,
+  type RunNicStatus,
+  type RunRecord,
+  type RunTimings,
+} from './run-record.js';
 import { vmStateDir } from '../apply/vm-record.js';
 import { tryLockVm, type VmLock } from './vm-lock.js';
 
@@ -80,7 +87,8 @@ export function defaultPodName(vm: string): string {
 
 function linkType(plan: VmNetworkPlan, device: string): string | undefined {
   for (const iface of plan.interfaces) {
-    for (const step of iface.steps) if (step.kind === 'link.create' && step.device === device) return step.link.type;
+    for (const step of iface.steps)
+      if (step.kind === 'link.create' && step.device === device) return step.link.type;
   }
   return undefined;
 }
@@ -117,7 +125,12 @@ function hostBridgesOf(podName: string, stateDir: string): string[] {
 function bootOf(options: RunVmOptions, hostname: string): Promise<VmBoot> | VmBoot {
   if (options.disk) return { kind: 'disk', diskPath: options.disk.path, format: options.disk.format };
   if (options.kernel) {
-    return { kind: 'kernel', kernelPath: options.kernel.kernelPath, initrdPath: options.kernel.initrdPath, cmdline: options.kernel.cmdline ?? 'console=ttyS0' };
+    return {
+      kind: 'kernel',
+      kernelPath: options.kernel.kernelPath,
+      initrdPath: options.kernel.initrdPath,
+      cmdline: options.kernel.cmdline ?? 'console=ttyS0',
+    };
   }
   return ensureGuest({ log: options.log }).then((image) => guestBoot(image, { hostname }));
 }
@@ -128,7 +141,9 @@ const QEMU_STOP_LIMIT_MS = 10_000;
 /** Stops QEMU gracefully, but never waits longer than QEMU_STOP_LIMIT_MS: then it is killed by PID. */
 async function stopQemu(vm: RunningVm): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<'limit'>((resolve) => (timer = setTimeout(() => resolve('limit'), QEMU_STOP_LIMIT_MS)));
+  const limit = new Promise<'limit'>(
+    (resolve) => (timer = setTimeout(() => resolve('limit'), QEMU_STOP_LIMIT_MS)),
+  );
   const outcome = await Promise.race([vm.stop({ graceMs: QEMU_STOP_GRACE_MS }), limit]);
   clearTimeout(timer);
   if (outcome === 'limit') {
@@ -143,7 +158,8 @@ async function stopQemu(vm: RunningVm): Promise<void> {
 
 /** Throws RUN_CANCELLED once `signal` fired: nothing more is started after a SIGTERM. */
 function throwIfCancelled(signal: AbortSignal | undefined, vm: string): void {
-  if (signal?.aborted) throw new VirtnetError('RUN_CANCELLED', `the run of ${vm} was cancelled during setup`, { vm });
+  if (signal?.aborted)
+    throw new VirtnetError('RUN_CANCELLED', `the run of ${vm} was cancelled during setup`, { vm });
 }
 
 /** Starts VM `options.spec` with its pod and wiring; on any failure everything created is undone. */
@@ -154,18 +170,31 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
   const lock = await tryLockVm(stateDir, spec.name);
   if (!lock) {
     const holder = readRunRecord(stateDir, spec.name);
-    throw new VirtnetError('VM_ALREADY_RUNNING', `VM ${spec.name} is already running or being cleaned up${holder && ownerAlive(holder) ? ` (virtnet pid ${holder.pid})` : ''}`, { field: 'metadata.name', vm: spec.name });
+    throw new VirtnetError(
+      'VM_ALREADY_RUNNING',
+      `VM ${spec.name} is already running or being cleaned up${holder && ownerAlive(holder) ? ` (virtnet pid ${holder.pid})` : ''}`,
+      { field: 'metadata.name', vm: spec.name },
+    );
   }
   faultPoint('run.locked');
   try {
     const existing = readRunRecord(stateDir, spec.name);
     if (existing && ownerAlive(existing)) {
-      throw new VirtnetError('VM_ALREADY_RUNNING', `VM ${spec.name} is already running (virtnet pid ${existing.pid})`, { field: 'metadata.name', vm: spec.name });
+      throw new VirtnetError(
+        'VM_ALREADY_RUNNING',
+        `VM ${spec.name} is already running (virtnet pid ${existing.pid})`,
+        { field: 'metadata.name', vm: spec.name },
+      );
     }
     if (existing) {
       log(`cleaning up what a previous run of ${spec.name} left behind`);
       const collected = await collectVm(stateDir, existing);
-      if (collected.errors.length > 0) throw new VirtnetError('RUN_LEFTOVERS', `VM ${spec.name}: what a previous run left cannot be removed: ${collected.errors.join('; ')}`, { vm: spec.name });
+      if (collected.errors.length > 0)
+        throw new VirtnetError(
+          'RUN_LEFTOVERS',
+          `VM ${spec.name}: what a previous run left cannot be removed: ${collected.errors.join('; ')}`,
+          { vm: spec.name },
+        );
     }
     throwIfCancelled(signal, spec.name);
     return await setUp(options, lock);
@@ -239,7 +268,13 @@ async function setUp(options: RunVmOptions, lock: VmLock): Promise<VmRun> {
     for (const s of dhcp) s.stop();
     await attempt('bindings', () => teardown(stateDir, spec.name));
     // Only the pod this run created (its owner is this run); a failed DEL stays recorded for gc.
-    await attempt('pod', () => deletePod(podName, stateDir, { ...undoOptions({ ...cni, ...(signal ? { signal } : {}) }), owner: record.runId, onDelFailure: 'keep-attachments' }));
+    await attempt('pod', () =>
+      deletePod(podName, stateDir, {
+        ...undoOptions({ ...cni, ...(signal ? { signal } : {}) }),
+        owner: record.runId,
+        onDelFailure: 'keep-attachments',
+      }),
+    );
     await removeIdleHostBridges(record);
     // What could not be removed stays recorded: the run record (its owner gone once we exit) tells
     // `virtnet status` and `virtnet gc` to finish the job.
@@ -248,7 +283,16 @@ async function setUp(options: RunVmOptions, lock: VmLock): Promise<VmRun> {
     lock.release();
     return problems;
   };
-  const timings: RunTimings = { podCreateMs: 0, cniPluginMs: 0, bindingApplyMs: 0, dhcpStartMs: 0, seedMs: 0, beforeQemuMs: 0, qemuStartMs: 0, qemuUpAtEpochMs: 0 };
+  const timings: RunTimings = {
+    podCreateMs: 0,
+    cniPluginMs: 0,
+    bindingApplyMs: 0,
+    dhcpStartMs: 0,
+    seedMs: 0,
+    beforeQemuMs: 0,
+    qemuStartMs: 0,
+    qemuUpAtEpochMs: 0,
+  };
   let mark = performance.now();
   const lap = (): number => {
     const now = performance.now();
@@ -282,8 +326,14 @@ async function setUp(options: RunVmOptions, lock: VmLock): Promise<VmRun> {
     throwIfCancelled(signal, spec.name);
 
     log('applying bindings');
-    const [network] = await runNetworkPhase({ specs: [spec], cluster: options.cluster, netns: podName, stateDir });
-    if (!network) throw new VirtnetError('RUN_NO_PLAN', `no network plan for VM ${spec.name}`, { vm: spec.name });
+    const [network] = await runNetworkPhase({
+      specs: [spec],
+      cluster: options.cluster,
+      netns: podName,
+      stateDir,
+    });
+    if (!network)
+      throw new VirtnetError('RUN_NO_PLAN', `no network plan for VM ${spec.name}`, { vm: spec.name });
     record.nics = nicStatuses(network.plan);
     timings.bindingApplyMs = lap();
     save('bindings-applied');
@@ -300,11 +350,21 @@ async function setUp(options: RunVmOptions, lock: VmLock): Promise<VmRun> {
     const nics = network.plan.interfaces.map((i) => i.nic);
     // The NoCloud seed carries what DHCP cannot (static addresses: SR-IOV, macvtap, IPv6 fallbacks) and
     // everything for a cloud-init disk image; virtnet's own guest with DHCP-only NICs needs none of it.
-    const needsSeed = options.disk !== undefined || options.kernel !== undefined || nics.some((n) => n.guestConfig.kind === 'static' || (n.guestConfig.kind === 'dhcp' && n.guestConfig.staticFallback !== undefined));
+    const needsSeed =
+      options.disk !== undefined ||
+      options.kernel !== undefined ||
+      nics.some(
+        (n) =>
+          n.guestConfig.kind === 'static' ||
+          (n.guestConfig.kind === 'dhcp' && n.guestConfig.staticFallback !== undefined),
+      );
     let isoPath: string | undefined;
     if (needsSeed) {
       isoPath = join(runDir, 'cidata.iso');
-      await writeCidataIso(buildNoCloudFiles({ instanceId: `${spec.namespace}.${spec.name}`, hostname, nics }), isoPath);
+      await writeCidataIso(
+        buildNoCloudFiles({ instanceId: `${spec.namespace}.${spec.name}`, hostname, nics }),
+        isoPath,
+      );
     }
     timings.seedMs = lap();
     const machine: VmMachine = {
@@ -344,7 +404,11 @@ async function setUp(options: RunVmOptions, lock: VmLock): Promise<VmRun> {
     timings.cniPluginMs = Math.round(timings.cniPluginMs * 10) / 10;
     record.timings = timings;
     record.qemuPid = vm.pid;
-    record.files = { domainXml: vm.files.domainXml, qemuArgv: vm.files.qemuArgv, consoleLog: vm.files.consoleLog };
+    record.files = {
+      domainXml: vm.files.domainXml,
+      qemuArgv: vm.files.qemuArgv,
+      consoleLog: vm.files.consoleLog,
+    };
     record.phase = 'running';
     save('running');
     throwIfCancelled(signal, spec.name);

@@ -31,7 +31,9 @@ export function vmLockPath(stateDir: string, vm: string): string {
 /** flock(1) on `fd` without waiting: true when locked, false when another holder has it. */
 function flockNonBlocking(fd: number): Promise<boolean> {
   return new Promise((resolve, reject) => {
-    const child = startProgram(['flock', '--exclusive', '--nonblock', '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
+    const child = startProgram(['flock', '--exclusive', '--nonblock', '3'], {
+      stdio: ['ignore', 'ignore', 'pipe', fd],
+    });
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     const timer = setTimeout(() => child.kill('SIGKILL'), FLOCK_TIMEOUT_MS);

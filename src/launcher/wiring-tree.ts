@@ -22,7 +22,12 @@ export function renderWiringTree(run: Pick<RunRecord, 'vm' | 'pod' | 'netns' | '
     const last = i === run.nics.length - 1;
     const branch = last ? '└─ ' : '├─ ';
     const pad = last ? '   ' : '│  ';
-    const chain = [nic.podInterface ? `${nic.podInterface} (pod NIC, network ${nic.network})` : `(no pod NIC, network ${nic.network})`, ...nic.devices];
+    const chain = [
+      nic.podInterface
+        ? `${nic.podInterface} (pod NIC, network ${nic.network})`
+        : `(no pod NIC, network ${nic.network})`,
+      ...nic.devices,
+    ];
     lines.push(`${branch}${chain[0]}`);
     let indent = pad;
     for (const dev of chain.slice(1)) {

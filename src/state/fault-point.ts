@@ -44,7 +44,14 @@ export function faultPoint(name: string): void {
     if (f.point !== name || f.occurrence !== n) continue;
     if (f.action === 'kill') process.kill(process.pid, 'SIGKILL');
     if (f.action === 'term') process.kill(process.pid, 'SIGTERM');
-    if (f.action === 'hold') Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(process.env.VIRTNET_FAULT_HOLD_MS ?? DEFAULT_HOLD_MS));
-    if (f.action === 'fail') throw new VirtnetError('FAULT_INJECTED', `injected failure at ${name}:${n}`, { point: name });
+    if (f.action === 'hold')
+      Atomics.wait(
+        new Int32Array(new SharedArrayBuffer(4)),
+        0,
+        0,
+        Number(process.env.VIRTNET_FAULT_HOLD_MS ?? DEFAULT_HOLD_MS),
+      );
+    if (f.action === 'fail')
+      throw new VirtnetError('FAULT_INJECTED', `injected failure at ${name}:${n}`, { point: name });
   }
 }

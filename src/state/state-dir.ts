@@ -19,7 +19,12 @@ export function vmDirOf(stateDir: string, vmName: string): string {
 }
 
 /** Paths of the state dir's parts. */
-export function stateLayout(stateDir: string): { pods: string; cniResults: string; vms: string; proxy: string } {
+export function stateLayout(stateDir: string): {
+  pods: string;
+  cniResults: string;
+  vms: string;
+  proxy: string;
+} {
   return {
     pods: join(stateDir, 'pods'),
     cniResults: join(stateDir, 'cni', 'results'),

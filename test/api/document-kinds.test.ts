@@ -15,7 +15,8 @@ const VMI_SPEC = `      domain:
       networks: [{name: default, pod: {}}, {name: red, multus: {networkName: red}}]`;
 
 /** The start of a VirtualMachine whose spec continues below. */
-const VM_HEAD = 'apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: {name: vm}\nspec:\n  runStrategy: Always\n';
+const VM_HEAD =
+  'apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: {name: vm}\nspec:\n  runStrategy: Always\n';
 
 function validate(text: string): VmValidationResult {
   return validateVmDocument(parseSpecDocuments(text, 'k.yaml').documents[0]);
@@ -35,7 +36,13 @@ spec:
 ${VMI_SPEC}
 `);
   assert.deepEqual(codes(r.errors), []);
-  assert.deepEqual(r.spec?.interfaces.map((i) => [i.name, i.binding]), [['default', 'masquerade'], ['red', 'bridge']]);
+  assert.deepEqual(
+    r.spec?.interfaces.map((i) => [i.name, i.binding]),
+    [
+      ['default', 'masquerade'],
+      ['red', 'bridge'],
+    ],
+  );
   assert.equal(r.spec?.kind, 'VirtualMachineInstanceReplicaSet');
 });
 
@@ -56,22 +63,43 @@ spec:
 `);
   assert.deepEqual(codes(r.errors), []);
   assert.deepEqual(codes(r.warnings), []);
-  assert.deepEqual(r.spec?.networks.map((n) => n.source.kind), ['pod', 'multus']);
+  assert.deepEqual(
+    r.spec?.networks.map((n) => n.source.kind),
+    ['pod', 'multus'],
+  );
 });
 
 test('other KubeVirt and CDI kinds in the file are skipped with a note, the VMs still validated', () => {
-  const text = ['DataVolume', 'VirtualMachineInstancetype', 'VirtualMachinePreference', 'VirtualMachineInstancePreset', 'PersistentVolumeClaim']
+  const text = [
+    'DataVolume',
+    'VirtualMachineInstancetype',
+    'VirtualMachinePreference',
+    'VirtualMachineInstancePreset',
+    'PersistentVolumeClaim',
+  ]
     .map((kind) => `apiVersion: x/v1\nkind: ${kind}\nmetadata: {name: a}\n`)
-    .concat([`apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstance\nmetadata: {name: v}\nspec:\n${VMI_SPEC.replace(/^ {4}/gm, '')}\n`])
+    .concat([
+      `apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstance\nmetadata: {name: v}\nspec:\n${VMI_SPEC.replace(/^ {4}/gm, '')}\n`,
+    ])
     .join('---\n');
   const outcome = validateSpecText(text, 'mixed.yaml');
   assert.equal(outcome.valid, true, JSON.stringify(outcome.errors));
   assert.equal(outcome.specs.length, 1);
   assert.equal(outcome.warnings.filter((w) => w.code === 'DOCUMENT_IGNORED').length, 5);
   // A future KubeVirt kind too: anything of a kubevirt.io API group.
-  assert.equal(validateSpecText('apiVersion: snapshot.kubevirt.io/v1beta1\nkind: VirtualMachineSnapshotContent\n', 's.yaml').valid, true);
-  assert.equal(validateSpecText('apiVersion: apps/v1\nkind: Deployment\n', 'd.yaml').errors[0]?.code, 'KIND_UNSUPPORTED');
-  const typo = validateSpecText('apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstanse\n', 't.yaml').errors[0];
+  assert.equal(
+    validateSpecText(
+      'apiVersion: snapshot.kubevirt.io/v1beta1\nkind: VirtualMachineSnapshotContent\n',
+      's.yaml',
+    ).valid,
+    true,
+  );
+  assert.equal(
+    validateSpecText('apiVersion: apps/v1\nkind: Deployment\n', 'd.yaml').errors[0]?.code,
+    'KIND_UNSUPPORTED',
+  );
+  const typo = validateSpecText('apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstanse\n', 't.yaml')
+    .errors[0];
   assert.equal(typo?.code, 'KIND_UNSUPPORTED', 'a misspelt VM kind is not skipped');
   assert.match(typo.message, /did you mean VirtualMachineInstance\?/);
 });
@@ -81,8 +109,14 @@ test('misplaced structure is an error, not a VM with the default interface', () 
   spec:
 ${VMI_SPEC.replace(/^ {2}/gm, '')}
 `);
-  assert.deepEqual(codes(topTemplate.errors).sort(), ['FIELD_REQUIRED spec.template', 'MISPLACED_FIELD template']);
-  assert.match(topTemplate.errors.find((e) => e.code === 'MISPLACED_FIELD')!.message, /belongs at spec\.template/);
+  assert.deepEqual(codes(topTemplate.errors).sort(), [
+    'FIELD_REQUIRED spec.template',
+    'MISPLACED_FIELD template',
+  ]);
+  assert.match(
+    topTemplate.errors.find((e) => e.code === 'MISPLACED_FIELD')!.message,
+    /belongs at spec\.template/,
+  );
   const underDomain = validate(`apiVersion: kubevirt.io/v1
 kind: VirtualMachineInstance
 metadata: {name: vmi}
@@ -91,8 +125,14 @@ spec:
     interfaces: [{name: default, masquerade: {}}]
   networks: [{name: default, pod: {}}]
 `);
-  assert.ok(codes(underDomain.errors).includes('MISPLACED_FIELD spec.domain.interfaces'), codes(underDomain.errors).join());
-  assert.match(underDomain.errors.find((e) => e.code === 'MISPLACED_FIELD')!.message, /spec\.domain\.devices\.interfaces/);
+  assert.ok(
+    codes(underDomain.errors).includes('MISPLACED_FIELD spec.domain.interfaces'),
+    codes(underDomain.errors).join(),
+  );
+  assert.match(
+    underDomain.errors.find((e) => e.code === 'MISPLACED_FIELD')!.message,
+    /spec\.domain\.devices\.interfaces/,
+  );
   const vmDomain = validate(`apiVersion: kubevirt.io/v1
 kind: VirtualMachine
 metadata: {name: vm}
@@ -115,7 +155,11 @@ test('unknown keys get a "did you mean" at every level, not only in interfaces a
         resource: {}
       network: []
 `);
-  assert.deepEqual(codes(r.warnings).sort(), ['UNKNOWN_FIELD spec.template.spec.domain.devices.interface', 'UNKNOWN_FIELD spec.template.spec.domain.resource', 'UNKNOWN_FIELD spec.template.spec.network']);
+  assert.deepEqual(codes(r.warnings).sort(), [
+    'UNKNOWN_FIELD spec.template.spec.domain.devices.interface',
+    'UNKNOWN_FIELD spec.template.spec.domain.resource',
+    'UNKNOWN_FIELD spec.template.spec.network',
+  ]);
   assert.ok(r.warnings.every((w) => /did you mean/.test(w.message)));
 });
 
@@ -129,9 +173,15 @@ test('defaults never rewrites binding: {name: passt} into the discontinued passt
     const doc = parseSpecDocuments(text, 'p.yaml').documents[0]!;
     const r = validateVmDocument(doc);
     assert.deepEqual(codes(r.errors), []);
-    const out = renderDefaultedDocument(doc.value, r.spec!) as { spec: { domain: { devices: { interfaces: Record<string, unknown>[] } } } };
+    const out = renderDefaultedDocument(doc.value, r.spec!) as {
+      spec: { domain: { devices: { interfaces: Record<string, unknown>[] } } };
+    };
     const iface = out.spec.domain.devices.interfaces[0]!;
-    assert.deepEqual({ ...iface, name: undefined, model: undefined }, { ...rendered, name: undefined, model: undefined }, binding);
+    assert.deepEqual(
+      { ...iface, name: undefined, model: undefined },
+      { ...rendered, name: undefined, model: undefined },
+      binding,
+    );
     assert.ok(!('passt' in iface));
   }
 });

@@ -7,7 +7,12 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { DEFAULT_CLUSTER_CONFIG, parseSpecDocuments, validateVmDocument, type SpecDocument } from '../../src/api/index.js';
+import {
+  DEFAULT_CLUSTER_CONFIG,
+  parseSpecDocuments,
+  validateVmDocument,
+  type SpecDocument,
+} from '../../src/api/index.js';
 import { parseWithPositions } from '../../src/api/parse-documents.js';
 import { jsonSpecValue } from '../../src/api/json-spec-value.js';
 import { blockYamlValues } from '../../src/api/block-yaml-values.js';
@@ -23,7 +28,10 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-const specFiles = [...filesUnder(join(repo, 'test', 'fixtures', 'specs')), ...filesUnder(join(repo, 'examples'))];
+const specFiles = [
+  ...filesUnder(join(repo, 'test', 'fixtures', 'specs')),
+  ...filesUnder(join(repo, 'examples')),
+];
 
 /** Every path into `value`, and one missing child under each map (located at its nearest ancestor). */
 function pathsOf(value: unknown, prefix: FieldPath = []): FieldPath[] {
@@ -39,7 +47,8 @@ function pathsOf(value: unknown, prefix: FieldPath = []): FieldPath[] {
 /** What `yaml` reads from `text`: the values, when there is no issue at all. */
 function yamlReading(text: string): { values: unknown[]; clean: boolean } {
   const full = parseWithPositions(text, 'f');
-  const clean = full.errors.length === 0 && full.documents.every((d) => d.errors.length === 0 && d.warnings.length === 0);
+  const clean =
+    full.errors.length === 0 && full.documents.every((d) => d.errors.length === 0 && d.warnings.length === 0);
   return { values: full.documents.map((d) => d.value), clean };
 }
 
@@ -59,8 +68,13 @@ test('every spec fixture and example: same documents, values, issues and positio
     assert.equal(quick.documents.length, full.documents.length, file);
     quick.documents.forEach((q, i) => {
       const f = full.documents[i]!;
-      assert.deepStrictEqual([q.index, q.count, q.value, q.errors, q.warnings], [f.index, f.count, f.value, f.errors, f.warnings], file);
-      for (const path of pathsOf(f.value)) assert.deepEqual(q.locate(path), f.locate(path), `${file} ${path.join('.')}`);
+      assert.deepStrictEqual(
+        [q.index, q.count, q.value, q.errors, q.warnings],
+        [f.index, f.count, f.value, f.errors, f.warnings],
+        file,
+      );
+      for (const path of pathsOf(f.value))
+        assert.deepEqual(q.locate(path), f.locate(path), `${file} ${path.join('.')}`);
       assert.deepStrictEqual(validated(q), validated(f), file);
     });
   }
@@ -72,7 +86,9 @@ test('a JSON text with a duplicate key is left to yaml, which reports it', () =>
   const text = '{"kind": "VM", "spec": {"a": 1, "b": {}, "\\u0061": 2}}';
   assert.equal(jsonSpecValue(text), undefined);
   assert.equal(parseSpecDocuments(text, 'f.json').documents[0]!.errors[0]!.code, 'YAML_DUPLICATE_KEY');
-  assert.deepEqual(jsonSpecValue('{"a": {"b": 1}, "b": [{"a": 2}], "c": "\\"a\\": 3"}'), { value: { a: { b: 1 }, b: [{ a: 2 }], c: '"a": 3' } });
+  assert.deepEqual(jsonSpecValue('{"a": {"b": 1}, "b": [{"a": 2}], "c": "\\"a\\": 3"}'), {
+    value: { a: { b: 1 }, b: [{ a: 2 }], c: '"a": 3' },
+  });
 });
 
 test('a YAML text outside the block subset is left to yaml', () => {
@@ -99,21 +115,136 @@ test('a YAML text outside the block subset is left to yaml', () => {
     'é: 1\n',
   ];
   for (const text of outside) assert.equal(blockYamlValues(text), undefined, text);
-  assert.deepEqual(blockYamlValues('- {name: n1, multus: {networkName: ns/n1}}\n- [a, 1, {b: ~}] # c\n'), [[{ name: 'n1', multus: { networkName: 'ns/n1' } }, ['a', 1, { b: null }]]]);
-  assert.deepEqual(blockYamlValues('# c\n---\na: 1 # c\nb:\n- x\n-   y: "q"\n    z: \'it\'\'s\'\nc: {}\n---\n\n---\n- 0x1F\n- .5\n- ~\n'), [{ a: 1, b: ['x', { y: 'q', z: "it's" }], c: {} }, [31, 0.5, null]]);
+  assert.deepEqual(blockYamlValues('- {name: n1, multus: {networkName: ns/n1}}\n- [a, 1, {b: ~}] # c\n'), [
+    [{ name: 'n1', multus: { networkName: 'ns/n1' } }, ['a', 1, { b: null }]],
+  ]);
+  assert.deepEqual(
+    blockYamlValues(
+      "# c\n---\na: 1 # c\nb:\n- x\n-   y: \"q\"\n    z: 'it''s'\nc: {}\n---\n\n---\n- 0x1F\n- .5\n- ~\n",
+    ),
+    [{ a: 1, b: ['x', { y: 'q', z: "it's" }], c: {} }, [31, 0.5, null]],
+  );
 });
 
 // Lines assembled from the pieces of the subset and of its edges, at random indentations.
-const goodValue = fc.constantFrom('a', 'x y', '1', '"q"', "'s''t'", '{}', '[]', '~', ' # c', '1.50', '-x', 'a:b', '{a: 1}', '{ }', '{name: n1, multus: {networkName: ns/n1}}', '[a, 1, {b: .5}]', "{'k': 'v', \"q\": [ ]}", '{a: 1} # c');
+const goodValue = fc.constantFrom(
+  'a',
+  'x y',
+  '1',
+  '"q"',
+  "'s''t'",
+  '{}',
+  '[]',
+  '~',
+  ' # c',
+  '1.50',
+  '-x',
+  'a:b',
+  '{a: 1}',
+  '{ }',
+  '{name: n1, multus: {networkName: ns/n1}}',
+  '[a, 1, {b: .5}]',
+  "{'k': 'v', \"q\": [ ]}",
+  '{a: 1} # c',
+);
 const edgeValue = fc.constantFrom(
-  'a', 'x y', 'true', 'False', '1', '-1', '+2', '0o17', '0x1f', '1e3', '1.50', '.5', '-.inf', '.NaN', '~', 'null', 'a:b', '02:00:00:00:00:01', '10.0.2.0/24', '-x', '(a)', 'a,b',
-  '"q"', '""', "'s''t'", "''", '"a: b"', '{}', '[]', '{a: 1}', '{a:1}', '{a: 1,}', '{a: b c}', '[a: 1]', '{a: 1}x', '{a: 02:00}', '{a: {a: 1}, a: 2}', '{1: a}', '{a: -}', '{', ']', '}', '&x', '*x', '!t', '|', '>', '<<', '?', '#', ' # c', ': ', ':', '-', '...', '%', '"', "'", ',', '@', '`', ' ', '\\',
+  'a',
+  'x y',
+  'true',
+  'False',
+  '1',
+  '-1',
+  '+2',
+  '0o17',
+  '0x1f',
+  '1e3',
+  '1.50',
+  '.5',
+  '-.inf',
+  '.NaN',
+  '~',
+  'null',
+  'a:b',
+  '02:00:00:00:00:01',
+  '10.0.2.0/24',
+  '-x',
+  '(a)',
+  'a,b',
+  '"q"',
+  '""',
+  "'s''t'",
+  "''",
+  '"a: b"',
+  '{}',
+  '[]',
+  '{a: 1}',
+  '{a:1}',
+  '{a: 1,}',
+  '{a: b c}',
+  '[a: 1]',
+  '{a: 1}x',
+  '{a: 02:00}',
+  '{a: {a: 1}, a: 2}',
+  '{1: a}',
+  '{a: -}',
+  '{',
+  ']',
+  '}',
+  '&x',
+  '*x',
+  '!t',
+  '|',
+  '>',
+  '<<',
+  '?',
+  '#',
+  ' # c',
+  ': ',
+  ':',
+  '-',
+  '...',
+  '%',
+  '"',
+  "'",
+  ',',
+  '@',
+  '`',
+  ' ',
+  '\\',
 );
 const valuePiece = fc.oneof({ weight: 4, arbitrary: goodValue }, { weight: 1, arbitrary: edgeValue });
-const keyPiece = fc.constantFrom('', '', 'a: ', 'b: ', 'a:', 'name: ', 'k8s.io/x: ', '"q": ', "'k': ", '"a b":', '__proto__: ', 'true: ', '1: ', 'a:b: ', '<<: ', 'a :', '? ');
+const keyPiece = fc.constantFrom(
+  '',
+  '',
+  'a: ',
+  'b: ',
+  'a:',
+  'name: ',
+  'k8s.io/x: ',
+  '"q": ',
+  "'k': ",
+  '"a b":',
+  '__proto__: ',
+  'true: ',
+  '1: ',
+  'a:b: ',
+  '<<: ',
+  'a :',
+  '? ',
+);
 const seqPiece = fc.constantFrom('', '', '- ', '-   ', '- - ', '-');
 const line = fc.oneof(
-  { weight: 8, arbitrary: fc.tuple(fc.constantFrom(0, 0, 2, 2, 4, 4, 6, 1, 3), seqPiece, keyPiece, fc.array(valuePiece, { maxLength: 2 })).map(([indent, seq, key, value]) => ' '.repeat(indent) + seq + key + value.join('')) },
+  {
+    weight: 8,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom(0, 0, 2, 2, 4, 4, 6, 1, 3),
+        seqPiece,
+        keyPiece,
+        fc.array(valuePiece, { maxLength: 2 }),
+      )
+      .map(([indent, seq, key, value]) => ' '.repeat(indent) + seq + key + value.join('')),
+  },
   { weight: 1, arbitrary: fc.constantFrom('---', '', '# c', '  # c', '--- a', '-- -') },
 );
 const yamlText = fc.array(line, { maxLength: 8 }).map((lines) => lines.join('\n'));
@@ -138,7 +269,18 @@ test('generated YAML: when the fast reader answers, yaml reads the same values w
 /** A generated value written as a block-style spec would be: maps and sequences by indentation. */
 function blockText(value: unknown, indent = 0): string[] {
   const pad = ' '.repeat(indent);
-  const inline = (v: unknown): string | undefined => (Array.isArray(v) ? (v.length === 0 ? '[]' : undefined) : typeof v === 'object' && v !== null ? (Object.keys(v).length === 0 ? '{}' : undefined) : typeof v === 'string' ? JSON.stringify(v) : String(v));
+  const inline = (v: unknown): string | undefined =>
+    Array.isArray(v)
+      ? v.length === 0
+        ? '[]'
+        : undefined
+      : typeof v === 'object' && v !== null
+        ? Object.keys(v).length === 0
+          ? '{}'
+          : undefined
+        : typeof v === 'string'
+          ? JSON.stringify(v)
+          : String(v);
   if (Array.isArray(value))
     return value.flatMap((v) => {
       const one = inline(v);
@@ -148,11 +290,16 @@ function blockText(value: unknown, indent = 0): string[] {
     });
   return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => {
     const one = inline(v);
-    return one !== undefined ? [`${pad}${k}: ${one}`] : [`${pad}${k}:`, ...blockText(v, Array.isArray(v) ? indent : indent + 2)];
+    return one !== undefined
+      ? [`${pad}${k}: ${one}`]
+      : [`${pad}${k}:`, ...blockText(v, Array.isArray(v) ? indent : indent + 2)];
   });
 }
 
-const scalarValue = fc.oneof(fc.constantFrom(null, true, false, 0, 7, -3, 1.5, ''), fc.stringMatching(/^[a-z0-9 .:/-]{0,8}$/));
+const scalarValue = fc.oneof(
+  fc.constantFrom(null, true, false, 0, 7, -3, 1.5, ''),
+  fc.stringMatching(/^[a-z0-9 .:/-]{0,8}$/),
+);
 const key = fc.stringMatching(/^[a-z][a-z0-9.-]{0,5}$/);
 const tree = fc.letrec((tie) => ({
   node: fc.oneof({ depthSize: 'small' }, scalarValue, tie('map'), tie('seq')),
@@ -176,11 +323,13 @@ test('generated block-style specs: the fast reader reads them, as yaml does', ()
 });
 
 test('generated JSON: when JSON.parse is used, yaml reads the same value with no issue', () => {
-  const jsonText = fc.tuple(fc.jsonValue({ maxDepth: 4 }), fc.constantFrom(0, 1, 2), fc.boolean()).map(([v, indent, dup]) => {
-    let text = JSON.stringify({ kind: 'VM', spec: v }, null, indent);
-    if (dup) text = text.replace(/"kind": ?"VM"/, '"kind": "VM", "spec": 1');
-    return text;
-  });
+  const jsonText = fc
+    .tuple(fc.jsonValue({ maxDepth: 4 }), fc.constantFrom(0, 1, 2), fc.boolean())
+    .map(([v, indent, dup]) => {
+      let text = JSON.stringify({ kind: 'VM', spec: v }, null, indent);
+      if (dup) text = text.replace(/"kind": ?"VM"/, '"kind": "VM", "spec": 1');
+      return text;
+    });
   fc.assert(
     fc.property(jsonText, (text) => {
       const fast = jsonSpecValue(text);
@@ -195,11 +344,23 @@ test('generated JSON: when JSON.parse is used, yaml reads the same value with no
 
 test('40,000 interfaces and networks validate through the fast path (YAML and JSON)', () => {
   const n = 40_000;
-  const interfaces = Array.from({ length: n }, (_, i) => (i === 0 ? { name: 'n0', masquerade: {} } : { name: `n${i}`, bridge: {} }));
-  const networks = Array.from({ length: n }, (_, i) => (i === 0 ? { name: 'n0', pod: {} } : { name: `n${i}`, multus: { networkName: `net${i}` } }));
-  const vm = { apiVersion: 'kubevirt.io/v1', kind: 'VirtualMachineInstance', metadata: { name: 'big' }, spec: { domain: { devices: { interfaces } }, networks } };
+  const interfaces = Array.from({ length: n }, (_, i) =>
+    i === 0 ? { name: 'n0', masquerade: {} } : { name: `n${i}`, bridge: {} },
+  );
+  const networks = Array.from({ length: n }, (_, i) =>
+    i === 0 ? { name: 'n0', pod: {} } : { name: `n${i}`, multus: { networkName: `net${i}` } },
+  );
+  const vm = {
+    apiVersion: 'kubevirt.io/v1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name: 'big' },
+    spec: { domain: { devices: { interfaces } }, networks },
+  };
   const yamlSpec = `${blockText(vm).join('\n')}\n`;
-  for (const [text, file] of [[yamlSpec, 'big.yaml'], [JSON.stringify(vm), 'big.json']] as const) {
+  for (const [text, file] of [
+    [yamlSpec, 'big.yaml'],
+    [JSON.stringify(vm), 'big.json'],
+  ] as const) {
     const doc = parseSpecDocuments(text, file).documents[0]!;
     assert.deepStrictEqual(doc.value, vm, file);
     const result = validateVmDocument(doc, DEFAULT_CLUSTER_CONFIG);

@@ -50,15 +50,26 @@ test('seed 001 direct becomes macvtap on the pod interface eth0', () => {
 
 test('seed 004 PXE example: seed-form boot fields fold into dhcpOptions, boot order kept', () => {
   const vm = validate('seed004-03-vm.yaml').specs[0]!;
-  assert.deepEqual(vm.interfaces[0]!.dhcpOptions, { bootFileName: 'default_image.bin', tftpServerName: 'tftp.example.com', ntpServers: [], privateOptions: [] });
-  assert.deepEqual(vm.interfaces.map((i) => i.bootOrder), [1, 2]);
+  assert.deepEqual(vm.interfaces[0]!.dhcpOptions, {
+    bootFileName: 'default_image.bin',
+    tftpServerName: 'tftp.example.com',
+    ntpServers: [],
+    privateOptions: [],
+  });
+  assert.deepEqual(
+    vm.interfaces.map((i) => i.bootOrder),
+    [1, 2],
+  );
   assert.deepEqual(vm.networks[1]!.source, { kind: 'multus', networkName: 'ovs-vlan-100', default: false });
 });
 
 test('seed 004 defaulting: no interfaces gives the default pod bridge; autoattach false gives none', () => {
   const multiqueue = validate('seed004-16-vm.yaml').specs[0]!;
   assert.equal(multiqueue.networkInterfaceMultiqueue, true);
-  assert.deepEqual(multiqueue.interfaces.map((i) => [i.name, i.binding, i.model]), [['default', 'bridge', 'virtio']]);
+  assert.deepEqual(
+    multiqueue.interfaces.map((i) => [i.name, i.binding, i.model]),
+    [['default', 'bridge', 'virtio']],
+  );
   assert.deepEqual(multiqueue.networks, [{ name: 'default', source: { kind: 'pod' } }]);
   const none = validate('seed004-10-vm.yaml').specs[0]!;
   assert.deepEqual([none.interfaces, none.networks, none.autoattachPodInterface], [[], [], false]);
@@ -66,9 +77,20 @@ test('seed 004 defaulting: no interfaces gives the default pod bridge; autoattac
 
 test("the seed's kubevirt-config ConfigMap forbids bridge on the pod network only", async () => {
   const cluster = await loadClusterConfig(seedConfigMap);
-  assert.deepEqual(cluster, { ...DEFAULT_CLUSTER_CONFIG, permitBridgeInterfaceOnPodNetwork: false, defaultNetworkInterface: 'bridge' });
+  assert.deepEqual(cluster, {
+    ...DEFAULT_CLUSTER_CONFIG,
+    permitBridgeInterfaceOnPodNetwork: false,
+    defaultNetworkInterface: 'bridge',
+  });
   const defaulted = validate('seed004-16-vm.yaml', cluster);
-  assert.deepEqual(defaulted.errors.map((e) => [e.code, e.field]), [['BRIDGE_ON_POD_FORBIDDEN', 'spec.domain.devices.interfaces']]);
-  assert.equal(validate('seed004-11-vm.yaml', cluster).valid, true, 'bridge on a Multus network stays allowed');
+  assert.deepEqual(
+    defaulted.errors.map((e) => [e.code, e.field]),
+    [['BRIDGE_ON_POD_FORBIDDEN', 'spec.domain.devices.interfaces']],
+  );
+  assert.equal(
+    validate('seed004-11-vm.yaml', cluster).valid,
+    true,
+    'bridge on a Multus network stays allowed',
+  );
   assert.equal(validate('seed004-14-vm.yaml', cluster).valid, true, 'masquerade is fine');
 });

@@ -53,13 +53,26 @@ test('every invalid spec reports its code at its field, with a position', async 
       const outcome = validateSpecText(text, file, cluster);
       assert.equal(outcome.valid, false);
       const got = outcome.errors.map((e) => `${e.code} ${e.field}`);
-      for (const e of exp.errors) assert.ok(got.includes(`${e.code} ${e.field}`), `expected ${e.code} at "${e.field}", got:\n  ${got.join('\n  ')}`);
+      for (const e of exp.errors)
+        assert.ok(
+          got.includes(`${e.code} ${e.field}`),
+          `expected ${e.code} at "${e.field}", got:\n  ${got.join('\n  ')}`,
+        );
       for (const e of outcome.errors) {
         assert.ok(e.code in ISSUE_CODES, `${e.code} is a documented code`);
-        assert.ok(Number.isInteger(e.line) && e.line! >= 1 && Number.isInteger(e.column) && e.column! >= 1, `${e.code} at ${e.field} has line:column`);
-        assert.ok(e.message.length > 0 && !e.message.includes('Invalid input'), `message for people: ${e.message}`);
+        assert.ok(
+          Number.isInteger(e.line) && e.line! >= 1 && Number.isInteger(e.column) && e.column! >= 1,
+          `${e.code} at ${e.field} has line:column`,
+        );
+        assert.ok(
+          e.message.length > 0 && !e.message.includes('Invalid input'),
+          `message for people: ${e.message}`,
+        );
       }
-      assert.equal(outcome.specs.length, outcome.documents.filter((d) => d.errors.length === 0 && !d.ignored).length);
+      assert.equal(
+        outcome.specs.length,
+        outcome.documents.filter((d) => d.errors.length === 0 && !d.ignored).length,
+      );
     });
   }
 });
@@ -74,7 +87,11 @@ test('every valid spec validates, with the declared warnings', async (t) => {
       assert.deepEqual(outcome.errors, [], 'no errors');
       assert.ok(outcome.specs.length >= 1);
       const got = outcome.warnings.map((w) => `${w.code} ${w.field}`);
-      for (const w of exp.warnings) assert.ok(got.includes(`${w.code} ${w.field}`), `expected warning ${w.code} at ${w.field}, got ${got.join(', ')}`);
+      for (const w of exp.warnings)
+        assert.ok(
+          got.includes(`${w.code} ${w.field}`),
+          `expected warning ${w.code} at ${w.field}, got ${got.join(', ')}`,
+        );
     });
   }
 });

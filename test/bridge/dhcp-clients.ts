@@ -1,14 +1,26 @@
 // Real DHCP clients (udhcpc, dhclient, dhcpcd) run in a guest namespace: each reports what it got
 // through a script that dumps its environment, so the tests see the client's own view of the lease.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 export type DhcpClient = 'udhcpc' | 'dhclient' | 'dhcpcd';
 
 /** Which clients are installed (a missing one is skipped with a reason). */
 export function clientMissing(client: DhcpClient): string | undefined {
-  const paths = { udhcpc: ['/sbin/udhcpc', '/usr/sbin/udhcpc', '/usr/bin/udhcpc'], dhclient: ['/sbin/dhclient', '/usr/sbin/dhclient'], dhcpcd: ['/sbin/dhcpcd', '/usr/sbin/dhcpcd'] }[client];
+  const paths = {
+    udhcpc: ['/sbin/udhcpc', '/usr/sbin/udhcpc', '/usr/bin/udhcpc'],
+    dhclient: ['/sbin/dhclient', '/usr/sbin/dhclient'],
+    dhcpcd: ['/sbin/dhcpcd', '/usr/sbin/dhcpcd'],
+  }[client];
   return paths.some((p) => existsSync(p)) ? undefined : `${client} is not installed`;
 }
 
@@ -57,7 +69,12 @@ export function killProcessesIn(netns: string): void {
 }
 
 /** Runs `client` once on `ifname` in `netns`; resolves with the lease it reports. */
-export async function runClient(client: DhcpClient, netns: string, ifname: string, dir: string): Promise<ClientLease> {
+export async function runClient(
+  client: DhcpClient,
+  netns: string,
+  ifname: string,
+  dir: string,
+): Promise<ClientLease> {
   const out = join(dir, `${client}-${ifname}`);
   const script = join(dir, `${client}-${ifname}.sh`);
   // Written then renamed: the test polls for the file and must never read it half-written.
@@ -66,7 +83,30 @@ export async function runClient(client: DhcpClient, netns: string, ifname: strin
   let argv: string[];
   let done: string;
   if (client === 'udhcpc') {
-    argv = ['udhcpc', '-i', ifname, '-n', '-q', '-f', '-t', '10', '-T', '1', '-s', script, '-O', 'mtu', '-O', 'staticroutes', '-O', 'search', '-O', 'hostname', '-O', 'domain'];
+    argv = [
+      'udhcpc',
+      '-i',
+      ifname,
+      '-n',
+      '-q',
+      '-f',
+      '-t',
+      '10',
+      '-T',
+      '1',
+      '-s',
+      script,
+      '-O',
+      'mtu',
+      '-O',
+      'staticroutes',
+      '-O',
+      'search',
+      '-O',
+      'hostname',
+      '-O',
+      'domain',
+    ];
     done = `${out}.bound`;
   } else if (client === 'dhclient') {
     const conf = join(dir, 'dhclient.conf');
@@ -78,11 +118,34 @@ export async function runClient(client: DhcpClient, netns: string, ifname: strin
         '',
       ].join('\n'),
     );
-    argv = ['dhclient', '-1', '-cf', conf, '-sf', script, '-lf', join(dir, `dhclient-${ifname}.lease`), '-pf', join(dir, `dhclient-${ifname}.pid`), ifname];
+    argv = [
+      'dhclient',
+      '-1',
+      '-cf',
+      conf,
+      '-sf',
+      script,
+      '-lf',
+      join(dir, `dhclient-${ifname}.lease`),
+      '-pf',
+      join(dir, `dhclient-${ifname}.pid`),
+      ifname,
+    ];
     done = `${out}.BOUND`;
   } else {
     // --test: dhcpcd calls the script with reason TEST on the offer and changes nothing.
-    argv = ['dhcpcd', '-T', '-4', '-c', script, '-o', 'domain_search,classless_static_routes,interface_mtu,host_name,domain_name', '-t', '15', ifname];
+    argv = [
+      'dhcpcd',
+      '-T',
+      '-4',
+      '-c',
+      script,
+      '-o',
+      'domain_search,classless_static_routes,interface_mtu,host_name,domain_name',
+      '-t',
+      '15',
+      ifname,
+    ];
     done = `${out}.TEST`;
   }
   // dhclient and dhcpcd daemonise helpers; stdio ignored so nothing holds our pipes. The caller kills
@@ -125,5 +188,9 @@ export async function runClient(client: DhcpClient, netns: string, ifname: strin
 
 /** Runs a command in a namespace and returns stdout. */
 export function inNs(netns: string, argv: string[], input?: string): string {
-  return execFileSync('ip', ['netns', 'exec', netns, ...argv], { encoding: 'utf8', input: input ?? '', timeout: 15_000 });
+  return execFileSync('ip', ['netns', 'exec', netns, ...argv], {
+    encoding: 'utf8',
+    input: input ?? '',
+    timeout: 15_000,
+  });
 }

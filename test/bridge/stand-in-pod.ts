@@ -24,25 +24,72 @@ export async function createPod(
   sb: Sandbox,
   net: string,
   suffix: string,
-  opts: { ifname?: string; cidr?: string; gateway?: string; routes?: string[]; mtuBytes?: number; ipv6?: string } = {},
+  opts: {
+    ifname?: string;
+    cidr?: string;
+    gateway?: string;
+    routes?: string[];
+    mtuBytes?: number;
+    ipv6?: string;
+  } = {},
 ): Promise<string> {
   const pod = await sb.netns(suffix);
   const ifname = opts.ifname ?? 'eth0';
   const peer = `v${suffix}`.slice(0, 15);
-  ip('-n', pod, 'link', 'add', ifname, 'mtu', String(opts.mtuBytes ?? 1500), 'type', 'veth', 'peer', 'name', peer, 'mtu', String(opts.mtuBytes ?? 1500), 'netns', net);
+  ip(
+    '-n',
+    pod,
+    'link',
+    'add',
+    ifname,
+    'mtu',
+    String(opts.mtuBytes ?? 1500),
+    'type',
+    'veth',
+    'peer',
+    'name',
+    peer,
+    'mtu',
+    String(opts.mtuBytes ?? 1500),
+    'netns',
+    net,
+  );
   ip('-n', net, 'link', 'set', peer, 'master', 'br0', 'up');
   if (opts.cidr) ip('-n', pod, 'addr', 'add', opts.cidr, 'dev', ifname);
   if (opts.ipv6) ip('-n', pod, 'addr', 'add', opts.ipv6, 'dev', ifname, 'nodad');
   ip('-n', pod, 'link', 'set', ifname, 'up');
   if (opts.gateway) ip('-n', pod, 'route', 'add', 'default', 'via', opts.gateway, 'dev', ifname);
-  for (const r of opts.routes ?? []) ip('-n', pod, 'route', 'add', r, 'via', opts.gateway ?? '', 'dev', ifname);
+  for (const r of opts.routes ?? [])
+    ip('-n', pod, 'route', 'add', r, 'via', opts.gateway ?? '', 'dev', ifname);
   return pod;
 }
 
 /** A guest namespace whose `eth0` (MAC `mac`) is a veth whose peer `peerName` is enslaved to `bridge` in `pod`. */
-export async function createGuest(sb: Sandbox, pod: string, bridge: string, mac: string, suffix = 'guest', peerName = 'vmport0'): Promise<string> {
+export async function createGuest(
+  sb: Sandbox,
+  pod: string,
+  bridge: string,
+  mac: string,
+  suffix = 'guest',
+  peerName = 'vmport0',
+): Promise<string> {
   const guest = await sb.netns(suffix);
-  ip('-n', guest, 'link', 'add', 'eth0', 'address', mac, 'type', 'veth', 'peer', 'name', peerName, 'netns', pod);
+  ip(
+    '-n',
+    guest,
+    'link',
+    'add',
+    'eth0',
+    'address',
+    mac,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    peerName,
+    'netns',
+    pod,
+  );
   ip('-n', pod, 'link', 'set', peerName, 'master', bridge, 'up');
   ip('-n', guest, 'link', 'set', 'eth0', 'up');
   return guest;
@@ -50,9 +97,11 @@ export async function createGuest(sb: Sandbox, pod: string, bridge: string, mac:
 
 /** `ip -j -d` addr/route/link of a namespace, once IPv6 DAD has settled (tentative flags come and go). */
 export async function snapshot(netns: string): Promise<{ addr: unknown; route: unknown; link: unknown }> {
-  for (let i = 0; i < 100 && ip('-n', netns, 'addr').includes('tentative'); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 100 && ip('-n', netns, 'addr').includes('tentative'); i++)
+    await new Promise((r) => setTimeout(r, 50));
   // Bridge timers (gc_timer, hello_timer, ...) count down on their own: not state, dropped.
-  const parse = (text: string): unknown => JSON.parse(text, (key, value: unknown) => (key.endsWith('_timer') ? undefined : value));
+  const parse = (text: string): unknown =>
+    JSON.parse(text, (key, value: unknown) => (key.endsWith('_timer') ? undefined : value));
   return {
     addr: parse(ip('-n', netns, '-j', '-d', 'addr', 'show')),
     route: parse(ip('-n', netns, '-j', '-d', 'route', 'show', 'table', 'all')),

@@ -17,7 +17,12 @@ export function subnetBytes(sb: Sandbox, salt = 0): [number, number] {
 /** A per-test /24 and /64: `10.A.B.0/24`, `fd00:A:B::/64` (salt picks another one). */
 export function testSubnets(sb: Sandbox, salt = 0): { v4: string; v6: string; gw4: string; prefix4: string } {
   const [a, b] = subnetBytes(sb, salt);
-  return { v4: `10.${a}.${b}.0/24`, v6: `fd00:${a.toString(16)}:${b.toString(16)}::/64`, gw4: `10.${a}.${b}.1`, prefix4: `10.${a}.${b}.` };
+  return {
+    v4: `10.${a}.${b}.0/24`,
+    v6: `fd00:${a.toString(16)}:${b.toString(16)}::/64`,
+    gw4: `10.${a}.${b}.1`,
+    prefix4: `10.${a}.${b}.`,
+  };
 }
 
 /** Deletes a host link if it exists (bridges the bridge plugin created). */
@@ -33,7 +38,18 @@ export function writeConf(dir: string, file: string, conf: unknown): string {
 }
 
 /** A bridge + host-local conflist on a bridge named after the sandbox; the bridge is deleted at test end. */
-export function bridgeConflist(sb: Sandbox, opts: { name: string; bridgeSuffix: string; salt?: number; cniVersion?: string; v6?: boolean; extraPlugins?: unknown[]; ipamExtra?: Record<string, unknown> }): Record<string, unknown> {
+export function bridgeConflist(
+  sb: Sandbox,
+  opts: {
+    name: string;
+    bridgeSuffix: string;
+    salt?: number;
+    cniVersion?: string;
+    v6?: boolean;
+    extraPlugins?: unknown[];
+    ipamExtra?: Record<string, unknown>;
+  },
+): Record<string, unknown> {
   const bridge = `${sb.prefix}${opts.bridgeSuffix}`;
   sb.defer(() => deleteHostLink(bridge));
   const s = testSubnets(sb, opts.salt ?? 0);
@@ -47,7 +63,13 @@ export function bridgeConflist(sb: Sandbox, opts: { name: string; bridgeSuffix: 
         type: 'bridge',
         bridge,
         isGateway: true,
-        ipam: { type: 'host-local', ranges, routes: [{ dst: '0.0.0.0/0' }], dataDir: join(sb.dir, 'ipam'), ...opts.ipamExtra },
+        ipam: {
+          type: 'host-local',
+          ranges,
+          routes: [{ dst: '0.0.0.0/0' }],
+          dataDir: join(sb.dir, 'ipam'),
+          ...opts.ipamExtra,
+        },
       },
       ...(opts.extraPlugins ?? []),
     ],
@@ -74,7 +96,16 @@ export async function linksIn(ns: string): Promise<string[]> {
 export function makeTestConfDir(sb: Sandbox, names: string[] = ['podnet']): string {
   const dir = join(sb.dir, 'net.d');
   names.forEach((name, i) => {
-    writeConf(dir, `${10 + i}-${name}.conflist`, bridgeConflist(sb, { name, bridgeSuffix: `n${i}`, salt: i, extraPlugins: [{ type: 'tuning', capabilities: { mac: true } }] }));
+    writeConf(
+      dir,
+      `${10 + i}-${name}.conflist`,
+      bridgeConflist(sb, {
+        name,
+        bridgeSuffix: `n${i}`,
+        salt: i,
+        extraPlugins: [{ type: 'tuning', capabilities: { mac: true } }],
+      }),
+    );
   });
   return dir;
 }

@@ -23,30 +23,102 @@ function parseEnv(text: string): Record<string, string> {
 }
 
 /** busybox udhcpc, one DORA in the foreground; the `bound` environment, or undefined without a lease. */
-export async function udhcpc(sb: Sandbox, netns: string, ifname: string, extraArgs: string[] = []): Promise<Record<string, string> | undefined> {
-  const hook = script(sb, `udhcpc-${ifname}.sh`, '[ "$1" = bound ] && env | grep -v "^PATH=" | sed "s/^/ENV:/"; exit 0');
+export async function udhcpc(
+  sb: Sandbox,
+  netns: string,
+  ifname: string,
+  extraArgs: string[] = [],
+): Promise<Record<string, string> | undefined> {
+  const hook = script(
+    sb,
+    `udhcpc-${ifname}.sh`,
+    '[ "$1" = bound ] && env | grep -v "^PATH=" | sed "s/^/ENV:/"; exit 0',
+  );
   const r = await runProgram(
-    ['ip', 'netns', 'exec', netns, 'udhcpc', '-i', ifname, '-f', '-q', '-n', '-t', '3', '-T', '1', '-s', hook,
-      '-O', 'mtu', '-O', 'search', '-O', 'staticroutes', '-O', 'ntpsrv', '-O', '240', ...extraArgs],
+    [
+      'ip',
+      'netns',
+      'exec',
+      netns,
+      'udhcpc',
+      '-i',
+      ifname,
+      '-f',
+      '-q',
+      '-n',
+      '-t',
+      '3',
+      '-T',
+      '1',
+      '-s',
+      hook,
+      '-O',
+      'mtu',
+      '-O',
+      'search',
+      '-O',
+      'staticroutes',
+      '-O',
+      'ntpsrv',
+      '-O',
+      '240',
+      ...extraArgs,
+    ],
     { timeoutMs: 20_000, okExitCodes: [0, 1] },
   );
   if (r.exitCode !== 0) return undefined;
-  return parseEnv(r.stdout.split('\n').filter((l) => l.startsWith('ENV:')).map((l) => l.slice(4)).join('\n'));
+  return parseEnv(
+    r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('ENV:'))
+      .map((l) => l.slice(4))
+      .join('\n'),
+  );
 }
 
 /** ISC dhclient, one attempt; the `BOUND` environment (new_*), or undefined without a lease. */
-export async function dhclient(sb: Sandbox, netns: string, ifname: string): Promise<Record<string, string> | undefined> {
+export async function dhclient(
+  sb: Sandbox,
+  netns: string,
+  ifname: string,
+): Promise<Record<string, string> | undefined> {
   const envFile = join(sb.dir, `dhclient-${ifname}.env`);
-  const hook = script(sb, `dhclient-${ifname}.sh`, `[ "$reason" = BOUND ] && env | grep '^new_' > ${envFile}; exit 0`);
+  const hook = script(
+    sb,
+    `dhclient-${ifname}.sh`,
+    `[ "$reason" = BOUND ] && env | grep '^new_' > ${envFile}; exit 0`,
+  );
   const pidFile = join(sb.dir, `dhclient-${ifname}.pid`);
   const conf = join(sb.dir, `dhclient-${ifname}.conf`);
-  writeFileSync(conf, 'option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;\ntimeout 8;\nretry 1;\nrequest subnet-mask, broadcast-address, routers, domain-name, domain-name-servers, domain-search, host-name, interface-mtu, rfc3442-classless-static-routes, ntp-servers;\n');
+  writeFileSync(
+    conf,
+    'option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;\ntimeout 8;\nretry 1;\nrequest subnet-mask, broadcast-address, routers, domain-name, domain-name-servers, domain-search, host-name, interface-mtu, rfc3442-classless-static-routes, ntp-servers;\n',
+  );
   try {
     // -1: try once; after a lease dhclient daemonises, so it is stopped by its PID file below.
-    await runProgram(['ip', 'netns', 'exec', netns, 'dhclient', '-1', '-cf', conf, '-sf', hook, '-lf', join(sb.dir, `dhclient-${ifname}.leases`), '-pf', pidFile, ifname], {
-      timeoutMs: 20_000,
-      okExitCodes: [0, 2],
-    });
+    await runProgram(
+      [
+        'ip',
+        'netns',
+        'exec',
+        netns,
+        'dhclient',
+        '-1',
+        '-cf',
+        conf,
+        '-sf',
+        hook,
+        '-lf',
+        join(sb.dir, `dhclient-${ifname}.leases`),
+        '-pf',
+        pidFile,
+        ifname,
+      ],
+      {
+        timeoutMs: 20_000,
+        okExitCodes: [0, 2],
+      },
+    );
   } finally {
     if (existsSync(pidFile)) {
       const pid = Number(readFileSync(pidFile, 'utf8').trim());
@@ -64,24 +136,78 @@ export async function dhclient(sb: Sandbox, netns: string, ifname: string): Prom
 }
 
 /** dhcpcd, oneshot IPv4 without ARP probing; the `BOUND` environment (new_*), or undefined. */
-export async function dhcpcd(sb: Sandbox, netns: string, ifname: string): Promise<Record<string, string> | undefined> {
+export async function dhcpcd(
+  sb: Sandbox,
+  netns: string,
+  ifname: string,
+): Promise<Record<string, string> | undefined> {
   const envFile = join(sb.dir, `dhcpcd-${ifname}.env`);
-  const hook = script(sb, `dhcpcd-${ifname}.sh`, `[ "$reason" = BOUND ] && env | grep '^new_' > ${envFile}; exit 0`);
+  const hook = script(
+    sb,
+    `dhcpcd-${ifname}.sh`,
+    `[ "$reason" = BOUND ] && env | grep '^new_' > ${envFile}; exit 0`,
+  );
   const conf = join(sb.dir, `dhcpcd-${ifname}.conf`);
-  writeFileSync(conf, 'option domain_name_servers, domain_name, domain_search, host_name\noption classless_static_routes, interface_mtu, ntp_servers\n');
+  writeFileSync(
+    conf,
+    'option domain_name_servers, domain_name, domain_search, host_name\noption classless_static_routes, interface_mtu, ntp_servers\n',
+  );
   // dhcpcd keeps its lease under /var/lib/dhcpcd by interface name; the name is unique to this sandbox.
   sb.defer(() => rmSync(`/var/lib/dhcpcd/${ifname}.lease`, { force: true }));
-  await runProgram(['ip', 'netns', 'exec', netns, 'dhcpcd', '-f', conf, '-c', hook, '-4', '-1', '-B', '-A', '-t', '10', ifname], {
-    timeoutMs: 25_000,
-    okExitCodes: [0, 1],
-  });
+  await runProgram(
+    [
+      'ip',
+      'netns',
+      'exec',
+      netns,
+      'dhcpcd',
+      '-f',
+      conf,
+      '-c',
+      hook,
+      '-4',
+      '-1',
+      '-B',
+      '-A',
+      '-t',
+      '10',
+      ifname,
+    ],
+    {
+      timeoutMs: 25_000,
+      okExitCodes: [0, 1],
+    },
+  );
   return existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : undefined;
 }
 
 /** A tcpdump capture of DHCP traffic on one interface; `stop()` returns "src > dst" per packet. */
-export async function captureDhcp(sb: Sandbox, netns: string, ifname: string): Promise<{ stop(): Promise<string[]> }> {
+export async function captureDhcp(
+  sb: Sandbox,
+  netns: string,
+  ifname: string,
+): Promise<{ stop(): Promise<string[]> }> {
   const file = join(sb.dir, `cap-${netns}-${ifname}.pcap`);
-  const child = startProgram(['ip', 'netns', 'exec', netns, 'tcpdump', '--immediate-mode', '-Z', 'root', '-i', ifname, '-n', '-U', '-w', file, 'udp port 67 or udp port 68'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = startProgram(
+    [
+      'ip',
+      'netns',
+      'exec',
+      netns,
+      'tcpdump',
+      '--immediate-mode',
+      '-Z',
+      'root',
+      '-i',
+      ifname,
+      '-n',
+      '-U',
+      '-w',
+      file,
+      'udp port 67 or udp port 68',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   sb.trackPid(child.pid);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('tcpdump did not start')), 10_000);

@@ -8,9 +8,20 @@ import type { Dhcp4Lease } from '../../src/dhcp/server-config.js';
 import { mutate, rng } from './mutate.js';
 
 const lease: Dhcp4Lease = {
-  clientMac: '02:aa:bb:cc:dd:01', bridge: 'br0', serverAddress: '169.254.75.10', address: '10.88.0.5', prefixLength: 16,
-  routers: ['10.88.0.1'], classlessRoutes: [{ destination: '10.96.0.0/12', gateway: '10.88.0.1' }], dnsServers: ['10.96.0.10'],
-  searchDomains: ['svc.cluster.local'], hostname: 'vm', mtuBytes: 1450, leaseSeconds: 3600, ntpServers: [], privateOptions: [{ code: 240, value: 'x' }],
+  clientMac: '02:aa:bb:cc:dd:01',
+  bridge: 'br0',
+  serverAddress: '169.254.75.10',
+  address: '10.88.0.5',
+  prefixLength: 16,
+  routers: ['10.88.0.1'],
+  classlessRoutes: [{ destination: '10.96.0.0/12', gateway: '10.88.0.1' }],
+  dnsServers: ['10.96.0.10'],
+  searchDomains: ['svc.cluster.local'],
+  hostname: 'vm',
+  mtuBytes: 1450,
+  leaseSeconds: 3600,
+  ntpServers: [],
+  privateOptions: [{ code: 240, value: 'x' }],
 };
 
 test('100,000 mutated packets never throw', () => {
@@ -37,5 +48,6 @@ test('100,000 mutated packets never throw', () => {
   // The corpus exercises both paths: many packets still parse, and every failure class occurs.
   assert.ok(decoded > 10_000, `only ${decoded} decoded`);
   assert.ok(answered > 1_000, `only ${answered} answered`);
-  for (const code of ['TRUNCATED', 'BAD_COOKIE', 'BAD_OP', 'OPTION_OVERRUN']) assert.ok(failures.has(code), `no ${code}`);
+  for (const code of ['TRUNCATED', 'BAD_COOKIE', 'BAD_OP', 'OPTION_OVERRUN'])
+    assert.ok(failures.has(code), `no ${code}`);
 });

@@ -15,8 +15,18 @@ function fixture(name: string): Uint8Array {
 }
 
 const lease: Dhcp4Lease = {
-  clientMac: '02:aa:bb:cc:dd:01', bridge: 'br0', serverAddress: '169.254.75.10', address: '10.88.0.5', prefixLength: 16,
-  routers: ['10.88.0.1'], classlessRoutes: [], dnsServers: ['10.96.0.10'], searchDomains: [], leaseSeconds: 86400, ntpServers: [], privateOptions: [],
+  clientMac: '02:aa:bb:cc:dd:01',
+  bridge: 'br0',
+  serverAddress: '169.254.75.10',
+  address: '10.88.0.5',
+  prefixLength: 16,
+  routers: ['10.88.0.1'],
+  classlessRoutes: [],
+  dnsServers: ['10.96.0.10'],
+  searchDomains: [],
+  leaseSeconds: 86400,
+  ntpServers: [],
+  privateOptions: [],
 };
 
 test('udhcpc DISCOVER and REQUEST decode to the captured fields', () => {
@@ -47,7 +57,10 @@ test('dhclient DISCOVER and REQUEST decode to the captured fields', () => {
   assert.equal(discover.value.xid, 2753594640);
   assert.equal(clientMac(discover.value), '02:aa:bb:cc:dd:01');
   assert.equal(optionValue(discover.value, 'messageType'), MessageType.DISCOVER);
-  assert.deepEqual(optionValue(discover.value, 'parameterRequestList'), [1, 28, 2, 3, 15, 6, 119, 12, 44, 47, 26, 121, 42]);
+  assert.deepEqual(
+    optionValue(discover.value, 'parameterRequestList'),
+    [1, 28, 2, 3, 15, 6, 119, 12, 44, 47, 26, 121, 42],
+  );
   const request = decodeMessage(fixture('dhclient-request'));
   assert.ok(request.ok);
   assert.equal(optionValue(request.value, 'requestedIpAddress'), '10.88.0.5');
@@ -62,7 +75,11 @@ test('the captured packets re-encode byte for byte', () => {
     const encoded = encodeMessage(decoded.value, { maxPayloadBytes: original.length, allowOverload: false });
     assert.ok(encoded.ok);
     // Both clients end their options with END and zero-pad; the encoder does the same.
-    assert.deepEqual(Buffer.from(encoded.value.bytes.subarray(0, original.length)).toString('hex'), Buffer.from(original).toString('hex'), name);
+    assert.deepEqual(
+      Buffer.from(encoded.value.bytes.subarray(0, original.length)).toString('hex'),
+      Buffer.from(original).toString('hex'),
+      name,
+    );
   }
 });
 

@@ -3,8 +3,14 @@
 // for a seed, so a failure reproduces. Shared by the codec fuzz and the on-the-wire fuzz.
 import { readFileSync } from 'node:fs';
 
-export const seeds = ['udhcpc-discover', 'udhcpc-request', 'dhclient-discover', 'dhclient-request'].map((name) =>
-  Uint8Array.from(Buffer.from(readFileSync(new URL(`./fixtures/${name}.hex`, import.meta.url), 'utf8').replace(/\s+/g, ''), 'hex')),
+export const seeds = ['udhcpc-discover', 'udhcpc-request', 'dhclient-discover', 'dhclient-request'].map(
+  (name) =>
+    Uint8Array.from(
+      Buffer.from(
+        readFileSync(new URL(`./fixtures/${name}.hex`, import.meta.url), 'utf8').replace(/\s+/g, ''),
+        'hex',
+      ),
+    ),
 );
 
 /** xorshift32: deterministic, so a failure reproduces. */
@@ -36,7 +42,8 @@ export function mutate(next: () => number): Uint8Array {
     p = q;
   } else if (kind === 3) {
     // Corrupt the options area: lengths and codes, including option 52 overload into garbage fields.
-    for (let i = 0, n = 1 + (next() % 6); i < n; i++) p[240 + (next() % (p.length - 240))] = next() % 4 === 0 ? 52 : next() & 0xff;
+    for (let i = 0, n = 1 + (next() % 6); i < n; i++)
+      p[240 + (next() % (p.length - 240))] = next() % 4 === 0 ? 52 : next() & 0xff;
     for (let i = 44; i < 236; i++) if (next() % 3 === 0) p[i] = next() & 0xff;
   } else if (kind === 4) {
     p = new Uint8Array(next() % 700).map(() => next() & 0xff);
@@ -47,4 +54,3 @@ export function mutate(next: () => number): Uint8Array {
   }
   return p;
 }
-

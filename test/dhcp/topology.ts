@@ -25,19 +25,42 @@ export async function addBridge(pod: string, bridge: string, serverAddress: stri
 }
 
 /** A guest namespace whose interface `ifname` (MAC `mac`) is plugged into `bridge` of `pod`. */
-export async function addGuest(sb: Sandbox, pod: string, bridge: string, suffix: string, mac: string): Promise<{ netns: string; ifname: string }> {
+export async function addGuest(
+  sb: Sandbox,
+  pod: string,
+  bridge: string,
+  suffix: string,
+  mac: string,
+): Promise<{ netns: string; ifname: string }> {
   const netns = await sb.netns(suffix);
   // Unique interface names: dhcpcd keys its pid and lease files in /run and /var/lib by interface name.
   const ifname = `${sb.prefix}${suffix}`.slice(0, 15);
   const port = `p${suffix}`.slice(0, 15);
-  await ip('-n', netns, 'link', 'add', ifname, 'address', mac, 'type', 'veth', 'peer', 'name', port, 'netns', pod);
+  await ip(
+    '-n',
+    netns,
+    'link',
+    'add',
+    ifname,
+    'address',
+    mac,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    port,
+    'netns',
+    pod,
+  );
   await ip('-n', pod, 'link', 'set', port, 'master', bridge, 'up');
   await ip('-n', netns, 'link', 'set', ifname, 'up');
   return { netns, ifname };
 }
 
 /** A lease with every option set, for client tests. */
-export function fullLease(over: Partial<Dhcp4Lease> & Pick<Dhcp4Lease, 'clientMac' | 'bridge' | 'serverAddress' | 'address'>): Dhcp4Lease {
+export function fullLease(
+  over: Partial<Dhcp4Lease> & Pick<Dhcp4Lease, 'clientMac' | 'bridge' | 'serverAddress' | 'address'>,
+): Dhcp4Lease {
   return {
     prefixLength: 24,
     routers: ['10.244.1.1'],
@@ -65,7 +88,12 @@ export function writeConfig(sb: Sandbox, config: Dhcp4ServerConfig, name = 'dhcp
  * Serves `config` from this (the test's) process with sockets in namespace `pod`, as a VM's virtnet
  * process does; stopped at sandbox cleanup. `log` receives the server's records.
  */
-export function serveDhcp(sb: Sandbox, pod: string, config: Dhcp4ServerConfig, log?: (record: Dhcp4LogRecord) => void): Dhcp4Server {
+export function serveDhcp(
+  sb: Sandbox,
+  pod: string,
+  config: Dhcp4ServerConfig,
+  log?: (record: Dhcp4LogRecord) => void,
+): Dhcp4Server {
   const path = netnsPath({ name: pod });
   const server = new Dhcp4Server(config, { inNamespace: (fn) => inNetns(path, fn), ...(log ? { log } : {}) });
   server.start();

@@ -62,23 +62,56 @@ export function faultWorld(sb: Sandbox, extraPlugins: unknown[] = []): FaultWorl
   const pidDir = join(sb.dir, 'pids');
   mkdirSync(pidDir, { recursive: true });
   const confDir = setPlugins(sb, extraPlugins);
-  return { sb, stateDir: join(sb.dir, 'state'), confDir, pod: `${sb.prefix}vm`, bridge: `${sb.prefix}pn`, pidDir };
+  return {
+    sb,
+    stateDir: join(sb.dir, 'state'),
+    confDir,
+    pod: `${sb.prefix}vm`,
+    bridge: `${sb.prefix}pn`,
+    pidDir,
+  };
 }
 
 /** (Re)writes the default network of the sandbox's world: bridge + host-local, then `extraPlugins`. */
 export function setPlugins(sb: Sandbox, extraPlugins: unknown[]): string {
-  return writeConf(join(sb.dir, 'net.d'), '10-pod.conflist', bridgeConflist(sb, { name: 'podnet', bridgeSuffix: 'pn', extraPlugins }));
+  return writeConf(
+    join(sb.dir, 'net.d'),
+    '10-pod.conflist',
+    bridgeConflist(sb, { name: 'podnet', bridgeSuffix: 'pn', extraPlugins }),
+  );
 }
 
 let traceSeq = 0;
 
 /** Starts `virtnet run` of `spec` in `w` with `env` (VIRTNET_FAULT...); killed at sandbox cleanup. */
-export function startFaultRun(w: FaultWorld, spec: string, opts: { env?: NodeJS.ProcessEnv; args?: string[]; pod?: string } = {}): FaultRun {
+export function startFaultRun(
+  w: FaultWorld,
+  spec: string,
+  opts: { env?: NodeJS.ProcessEnv; args?: string[]; pod?: string } = {},
+): FaultRun {
   const file = join(w.sb.dir, `vm-${++traceSeq}.yaml`);
   writeFileSync(file, spec);
   const trace = join(w.sb.dir, `trace-${traceSeq}`);
-  const argv = [CLI, 'run', '--state-dir', w.stateDir, '--cni-conf-dir', w.confDir, '--cni-path', `${join(w.sb.dir, 'bin')}:/opt/cni/bin:/usr/lib/cni`, '--pod', opts.pod ?? w.pod, '--accel', 'tcg', ...(opts.args ?? []), file];
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VIRTNET_FAULT_TRACE: trace, ...opts.env } });
+  const argv = [
+    CLI,
+    'run',
+    '--state-dir',
+    w.stateDir,
+    '--cni-conf-dir',
+    w.confDir,
+    '--cni-path',
+    `${join(w.sb.dir, 'bin')}:/opt/cni/bin:/usr/lib/cni`,
+    '--pod',
+    opts.pod ?? w.pod,
+    '--accel',
+    'tcg',
+    ...(opts.args ?? []),
+    file,
+  ];
+  const child = spawn(process.execPath, argv, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, VIRTNET_FAULT_TRACE: trace, ...opts.env },
+  });
   let stdout = '';
   let stderr = '';
   let onRunning: () => void = () => undefined;
@@ -90,7 +123,11 @@ export function startFaultRun(w: FaultWorld, spec: string, opts: { env?: NodeJS.
   child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   const ended = new Promise<RunEnd>((resolve) => {
     child.on('close', (code, signal) => {
-      const lines = existsSync(trace) ? readFileSync(trace, 'utf8').split('\n').filter((l) => l !== '') : [];
+      const lines = existsSync(trace)
+        ? readFileSync(trace, 'utf8')
+            .split('\n')
+            .filter((l) => l !== '')
+        : [];
       resolve({ code, signal, stdout, stderr, trace: lines });
     });
   });
@@ -102,7 +139,12 @@ export function startFaultRun(w: FaultWorld, spec: string, opts: { env?: NodeJS.
       await ended;
     }
   });
-  const up = Promise.race([running, ended.then((e) => Promise.reject(new Error(`virtnet run ended (${e.code ?? e.signal}) before QEMU was up:\n${e.stderr}`)))]);
+  const up = Promise.race([
+    running,
+    ended.then((e) =>
+      Promise.reject(new Error(`virtnet run ended (${e.code ?? e.signal}) before QEMU was up:\n${e.stderr}`)),
+    ),
+  ]);
   // A trial that never waits for QEMU does not leave an unhandled rejection behind.
   up.catch(() => undefined);
   return {
@@ -156,19 +198,28 @@ function alive(pid: number): boolean {
 export async function leftovers(w: FaultWorld): Promise<string[]> {
   const left: string[] = [];
   for (const ns of listNetns().filter((n) => n.startsWith(w.sb.prefix))) left.push(`namespace ${ns}`);
-  const links = JSON.parse((await runProgram(['ip', '-j', 'link', 'show'], { timeoutMs: 10_000 })).stdout) as { ifname: string; master?: string }[];
+  const links = JSON.parse(
+    (await runProgram(['ip', '-j', 'link', 'show'], { timeoutMs: 10_000 })).stdout,
+  ) as { ifname: string; master?: string }[];
   // The default network's bridge belongs to the user's CNI configuration and stays; nothing may be plugged into it.
-  for (const l of links) if ((l.ifname.startsWith(w.sb.prefix) && l.ifname !== w.bridge) || l.master === w.bridge) left.push(`link ${l.ifname}`);
-  const tables = JSON.parse((await runProgram(['nft', '-j', 'list', 'tables'], { timeoutMs: 10_000 })).stdout) as { nftables: { table?: { name: string } }[] };
-  for (const t of tables.nftables) if (t.table?.name.includes(w.sb.prefix)) left.push(`nft table ${t.table.name}`);
+  for (const l of links)
+    if ((l.ifname.startsWith(w.sb.prefix) && l.ifname !== w.bridge) || l.master === w.bridge)
+      left.push(`link ${l.ifname}`);
+  const tables = JSON.parse(
+    (await runProgram(['nft', '-j', 'list', 'tables'], { timeoutMs: 10_000 })).stdout,
+  ) as { nftables: { table?: { name: string } }[] };
+  for (const t of tables.nftables)
+    if (t.table?.name.includes(w.sb.prefix)) left.push(`nft table ${t.table.name}`);
   for (const pid of entries('/proc').filter((p) => /^\d+$/.test(p))) {
-    if (cmdline(pid).includes(w.sb.dir)) left.push(`process ${pid}: ${cmdline(pid).split('\0').slice(0, 3).join(' ')}`);
+    if (cmdline(pid).includes(w.sb.dir))
+      left.push(`process ${pid}: ${cmdline(pid).split('\0').slice(0, 3).join(' ')}`);
   }
   for (const f of entries(w.pidDir)) {
     const pid = Number(readFileSync(join(w.pidDir, f), 'utf8'));
     if (alive(pid)) left.push(`plugin child ${pid} (${f})`);
   }
-  for (const part of ['vms', 'pods', 'locks', join('cni', 'results')]) for (const e of entries(join(w.stateDir, part))) left.push(`record ${part}/${e}`);
+  for (const part of ['vms', 'pods', 'locks', join('cni', 'results')])
+    for (const e of entries(join(w.stateDir, part))) left.push(`record ${part}/${e}`);
   for (const ip of allocatedIps(w.sb, 'podnet')) left.push(`IP allocation ${ip}`);
   return left;
 }

@@ -12,7 +12,14 @@ const LAB_SCRIPT = join(REPO, 'scripts', 'k8s-lab.sh');
 /** The lab's names on the host (scripts/k8s-lab/cluster.sh). */
 export const LAB_BRIDGE = 'vnlab0';
 export const LAB_NFT_TABLE = 'virtnet_lab';
-export const KUBELET_SYSCTLS = ['vm.overcommit_memory', 'vm.panic_on_oom', 'kernel.panic', 'kernel.panic_on_oops', 'kernel.keys.root_maxkeys', 'kernel.keys.root_maxbytes'];
+export const KUBELET_SYSCTLS = [
+  'vm.overcommit_memory',
+  'vm.panic_on_oom',
+  'kernel.panic',
+  'kernel.panic_on_oops',
+  'kernel.keys.root_maxkeys',
+  'kernel.keys.root_maxbytes',
+];
 
 export interface Lab {
   kubeconfig: string;
@@ -22,7 +29,13 @@ export interface Lab {
 }
 
 function run(argv: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}) {
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', input: opts.input, timeout: opts.timeoutMs ?? 60_000, env: opts.env ?? process.env, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(argv[0]!, argv.slice(1), {
+    encoding: 'utf8',
+    input: opts.input,
+    timeout: opts.timeoutMs ?? 60_000,
+    env: opts.env ?? process.env,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
@@ -41,7 +54,11 @@ export function labUp(): Lab {
   const [kc, ctr] = lines.slice(-2);
   assert.match(kc ?? '', /^KUBECONFIG=\//);
   assert.match(ctr ?? '', /^CONTAINERD_ADDRESS=\//);
-  return { kubeconfig: kc!.slice('KUBECONFIG='.length), containerdAddress: ctr!.slice('CONTAINERD_ADDRESS='.length), startedHere };
+  return {
+    kubeconfig: kc!.slice('KUBECONFIG='.length),
+    containerdAddress: ctr!.slice('CONTAINERD_ADDRESS='.length),
+    startedHere,
+  };
 }
 
 export function labDown(): void {
@@ -51,7 +68,9 @@ export function labDown(): void {
 
 /** kubectl against the lab; `check` asserts success. */
 export function kubectl(lab: Lab, args: string[], opts: { input?: string; check?: boolean } = {}) {
-  const r = run(['kubectl', '--kubeconfig', lab.kubeconfig, ...args], { ...(opts.input !== undefined ? { input: opts.input } : {}) });
+  const r = run(['kubectl', '--kubeconfig', lab.kubeconfig, ...args], {
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+  });
   if (opts.check !== false) assert.equal(r.code, 0, `kubectl ${args.join(' ')}:\n${r.stderr}`);
   return r;
 }
@@ -88,10 +107,13 @@ export interface LabFootprint {
 
 /** The network namespaces of the lab's pod sandboxes, from containerd's own container records. */
 function labNetns(containerdAddress: string): string[] {
-  const ctr = (args: string[]) => run(['ctr', '--address', containerdAddress, '--namespace', 'k8s.io', ...args]);
+  const ctr = (args: string[]) =>
+    run(['ctr', '--address', containerdAddress, '--namespace', 'k8s.io', ...args]);
   const out = new Set<string>();
   for (const id of ctr(['containers', 'ls', '-q']).stdout.split('\n').filter(Boolean)) {
-    const info = JSON.parse(ctr(['containers', 'info', id]).stdout || '{}') as { Spec?: { linux?: { namespaces?: { type: string; path?: string }[] } } };
+    const info = JSON.parse(ctr(['containers', 'info', id]).stdout || '{}') as {
+      Spec?: { linux?: { namespaces?: { type: string; path?: string }[] } };
+    };
     const path = info.Spec?.linux?.namespaces?.find((n) => n.type === 'network')?.path;
     if (path?.startsWith('/var/run/netns/')) out.add(path);
   }
@@ -102,14 +124,17 @@ export function labFootprint(lab: Lab): LabFootprint {
   const daemonPids: number[] = [];
   const shimPids: number[] = [];
   const pidDir = join(LAB_DIR, 'pids');
-  for (const f of existsSync(pidDir) ? readdirSync(pidDir) : []) daemonPids.push(Number(readFileSync(join(pidDir, f), 'utf8').trim()));
+  for (const f of existsSync(pidDir) ? readdirSync(pidDir) : [])
+    daemonPids.push(Number(readFileSync(join(pidDir, f), 'utf8').trim()));
   const shimDir = join(LAB_DIR, 'containerd', 'state', 'io.containerd.runtime.v2.task', 'k8s.io');
   for (const id of existsSync(shimDir) ? readdirSync(shimDir) : []) {
     const f = join(shimDir, id, 'shim.pid');
     if (existsSync(f)) shimPids.push(Number(readFileSync(f, 'utf8').trim()));
   }
   const netns = labNetns(lab.containerdAddress);
-  const links = JSON.parse(run(['ip', '-j', 'link', 'show', 'master', LAB_BRIDGE]).stdout || '[]') as { ifname: string }[];
+  const links = JSON.parse(run(['ip', '-j', 'link', 'show', 'master', LAB_BRIDGE]).stdout || '[]') as {
+    ifname: string;
+  }[];
   return { daemonPids: daemonPids.sort(), shimPids, netns, hostVeths: links.map((l) => l.ifname) };
 }
 
@@ -124,7 +149,9 @@ const DAEMON_PATHS = ['/var/log/pods', '/var/log/containers', '/var/lib/kubelet'
 
 export function hostState(): HostState {
   return {
-    sysctls: Object.fromEntries(KUBELET_SYSCTLS.map((s) => [s, readFileSync(`/proc/sys/${s.replaceAll('.', '/')}`, 'utf8').trim()])),
+    sysctls: Object.fromEntries(
+      KUBELET_SYSCTLS.map((s) => [s, readFileSync(`/proc/sys/${s.replaceAll('.', '/')}`, 'utf8').trim()]),
+    ),
     paths: Object.fromEntries(DAEMON_PATHS.map((p) => [p, existsSync(p)])),
   };
 }

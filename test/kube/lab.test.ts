@@ -8,15 +8,45 @@ import { existsSync } from 'node:fs';
 import type { CoreV1EventList, V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { VmiCondition, VmiInterfaceStatus } from '../../src/kube/vmi-status.js';
 import { kubeClients, MERGE_PATCH } from '../../src/kube/kube-client.js';
-import { getJson, hostState, kubectl, LAB_BRIDGE, LAB_DIR, LAB_NFT_TABLE, labDown, labFootprint, labUp, linkExists, mountsUnder, nftTableExists, waitFor, type HostState, type Lab, type LabFootprint } from './lab-cluster.js';
+import {
+  getJson,
+  hostState,
+  kubectl,
+  LAB_BRIDGE,
+  LAB_DIR,
+  LAB_NFT_TABLE,
+  labDown,
+  labFootprint,
+  labUp,
+  linkExists,
+  mountsUnder,
+  nftTableExists,
+  waitFor,
+  type HostState,
+  type Lab,
+  type LabFootprint,
+} from './lab-cluster.js';
 
-const skip = process.env.VIRTNET_SKIP_K8S_LAB === '1' ? 'VIRTNET_SKIP_K8S_LAB=1' : process.getuid?.() !== 0 ? 'needs root' : false;
+const skip =
+  process.env.VIRTNET_SKIP_K8S_LAB === '1'
+    ? 'VIRTNET_SKIP_K8S_LAB=1'
+    : process.getuid?.() !== 0
+      ? 'needs root'
+      : false;
 const NODE = 'virtnet-lab';
 
 interface Vmi {
   metadata: { uid: string; finalizers?: string[] };
   spec: { domain: { devices: { interfaces: unknown[] } }; networks: { name: string }[] };
-  status?: { phase?: string; reason?: string; nodeName?: string; launcherPod?: string; conditions: VmiCondition[]; interfaces: VmiInterfaceStatus[]; undeclared?: unknown };
+  status?: {
+    phase?: string;
+    reason?: string;
+    nodeName?: string;
+    launcherPod?: string;
+    conditions: VmiCondition[];
+    interfaces: VmiInterfaceStatus[];
+    undeclared?: unknown;
+  };
 }
 interface WebhookConfiguration {
   webhooks: { failurePolicy: string; clientConfig: { caBundle: string } }[];
@@ -29,7 +59,12 @@ const podGet = (lab: Lab, name: string) => getJson<V1Pod>(lab, ['-n', ns, 'pod',
 const ns = `vntest-${randomBytes(3).toString('hex')}`;
 
 function vmiYaml(name: string, spec: Record<string, unknown>): string {
-  return JSON.stringify({ apiVersion: 'virtnet.io/v1alpha1', kind: 'VirtualMachineInstance', metadata: { name, namespace: ns }, spec });
+  return JSON.stringify({
+    apiVersion: 'virtnet.io/v1alpha1',
+    kind: 'VirtualMachineInstance',
+    metadata: { name, namespace: ns },
+    spec,
+  });
 }
 
 describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
@@ -42,7 +77,11 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
     lab = labUp();
     kubectl(lab, ['create', 'namespace', ns]);
     // The namespace's default ServiceAccount (made by the controller-manager) before any pod.
-    return waitFor('default service account', 60_000, () => (kubectl(lab, ['-n', ns, 'get', 'serviceaccount', 'default'], { check: false }).code === 0 ? true : undefined));
+    return waitFor('default service account', 60_000, () =>
+      kubectl(lab, ['-n', ns, 'get', 'serviceaccount', 'default'], { check: false }).code === 0
+        ? true
+        : undefined,
+    );
   });
 
   after(() => {
@@ -54,7 +93,12 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
   test('the node is Ready and virtnet runs: both components available, webhooks configured with a caBundle', () => {
     const node = getJson<V1Node>(lab, ['node', NODE])!;
     assert.equal(node.status!.conditions!.find((c) => c.type === 'Ready')!.status, 'True');
-    for (const d of ['virtnet-controller', 'virtnet-webhook']) assert.equal(getJson<V1Deployment>(lab, ['-n', 'virtnet-system', 'deployment', d])!.status!.availableReplicas, 1, d);
+    for (const d of ['virtnet-controller', 'virtnet-webhook'])
+      assert.equal(
+        getJson<V1Deployment>(lab, ['-n', 'virtnet-system', 'deployment', d])!.status!.availableReplicas,
+        1,
+        d,
+      );
     for (const kind of ['validatingwebhookconfiguration', 'mutatingwebhookconfiguration']) {
       const cfg = getJson<WebhookConfiguration>(lab, [kind, 'virtnet'])!;
       assert.equal(cfg.webhooks[0]!.failurePolicy, 'Fail');
@@ -63,22 +107,54 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
   });
 
   test('a webhook configuration that loses its caBundle gets it back from the webhook', async () => {
-    const before = getJson<WebhookConfiguration>(lab, ['validatingwebhookconfiguration', 'virtnet'])!.webhooks[0]!.clientConfig.caBundle;
-    kubectl(lab, ['patch', 'validatingwebhookconfiguration', 'virtnet', '--type=json', '-p', '[{"op":"remove","path":"/webhooks/0/clientConfig/caBundle"}]']);
-    await waitFor('caBundle restored', 30_000, () => (getJson<WebhookConfiguration>(lab, ['validatingwebhookconfiguration', 'virtnet'])!.webhooks[0]!.clientConfig.caBundle === before ? true : undefined));
+    const before = getJson<WebhookConfiguration>(lab, ['validatingwebhookconfiguration', 'virtnet'])!
+      .webhooks[0]!.clientConfig.caBundle;
+    kubectl(lab, [
+      'patch',
+      'validatingwebhookconfiguration',
+      'virtnet',
+      '--type=json',
+      '-p',
+      '[{"op":"remove","path":"/webhooks/0/clientConfig/caBundle"}]',
+    ]);
+    await waitFor('caBundle restored', 30_000, () =>
+      getJson<WebhookConfiguration>(lab, ['validatingwebhookconfiguration', 'virtnet'])!.webhooks[0]!
+        .clientConfig.caBundle === before
+        ? true
+        : undefined,
+    );
   });
 
   test('kubectl apply of a VMI creates its launcher pod with the network annotations, owner and grace period', async () => {
     kubectl(lab, ['apply', '-f', '-'], {
       input: vmiYaml('vm-multus', {
         terminationGracePeriodSeconds: 2,
-        domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, { name: 'data', bridge: {}, macAddress: '02:00:00:00:00:2a' }] } },
-        networks: [{ name: 'default', pod: {} }, { name: 'data', multus: { networkName: 'data-net' } }],
+        domain: {
+          devices: {
+            interfaces: [
+              { name: 'default', masquerade: {} },
+              { name: 'data', bridge: {}, macAddress: '02:00:00:00:00:2a' },
+            ],
+          },
+        },
+        networks: [
+          { name: 'default', pod: {} },
+          { name: 'data', multus: { networkName: 'data-net' } },
+        ],
       }),
     });
     const vmi = vmiGet(lab, 'vm-multus')!;
     const pod = await waitFor('launcher pod', 30_000, () => podGet(lab, 'virtnet-launcher-vm-multus'));
-    assert.deepEqual(pod.metadata!.ownerReferences, [{ apiVersion: 'virtnet.io/v1alpha1', kind: 'VirtualMachineInstance', name: 'vm-multus', uid: vmi.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+    assert.deepEqual(pod.metadata!.ownerReferences, [
+      {
+        apiVersion: 'virtnet.io/v1alpha1',
+        kind: 'VirtualMachineInstance',
+        name: 'vm-multus',
+        uid: vmi.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ]);
     const selections = JSON.parse(pod.metadata!.annotations!['k8s.v1.cni.cncf.io/networks']!) as Selection[];
     assert.equal(selections.length, 1);
     assert.equal(selections[0]!.name, 'data-net');
@@ -93,8 +169,28 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
   });
 
   test('a Multus default network and Genie networks become their annotations on the launcher pod', async () => {
-    kubectl(lab, ['apply', '-f', '-'], { input: vmiYaml('vm-mdefault', { domain: { devices: { interfaces: [{ name: 'flat', bridge: {} }] } }, networks: [{ name: 'flat', multus: { networkName: 'other/flat', default: true } }] }) });
-    kubectl(lab, ['apply', '-f', '-'], { input: vmiYaml('vm-genie', { domain: { devices: { interfaces: [{ name: 'a', bridge: {} }, { name: 'b', bridge: {} }] } }, networks: [{ name: 'a', genie: { networkName: 'flannel' } }, { name: 'b', genie: { networkName: 'ovs' } }] }) });
+    kubectl(lab, ['apply', '-f', '-'], {
+      input: vmiYaml('vm-mdefault', {
+        domain: { devices: { interfaces: [{ name: 'flat', bridge: {} }] } },
+        networks: [{ name: 'flat', multus: { networkName: 'other/flat', default: true } }],
+      }),
+    });
+    kubectl(lab, ['apply', '-f', '-'], {
+      input: vmiYaml('vm-genie', {
+        domain: {
+          devices: {
+            interfaces: [
+              { name: 'a', bridge: {} },
+              { name: 'b', bridge: {} },
+            ],
+          },
+        },
+        networks: [
+          { name: 'a', genie: { networkName: 'flannel' } },
+          { name: 'b', genie: { networkName: 'ovs' } },
+        ],
+      }),
+    });
     const m = await waitFor('launcher pod', 30_000, () => podGet(lab, 'virtnet-launcher-vm-mdefault'));
     assert.equal(m.metadata!.annotations!['v1.multus-cni.io/default-network'], 'other/flat');
     assert.equal(m.metadata!.annotations!['k8s.v1.cni.cncf.io/networks'], undefined);
@@ -115,14 +211,47 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
   });
 
   test('a restarted controller resumes: running VMIs keep their phase, new ones get pods', async () => {
-    await waitFor('vm-multus Scheduled', 60_000, () => (vmiGet(lab, 'vm-multus')?.status?.phase === 'Scheduled' ? true : undefined));
+    await waitFor('vm-multus Scheduled', 60_000, () =>
+      vmiGet(lab, 'vm-multus')?.status?.phase === 'Scheduled' ? true : undefined,
+    );
     // The old controller gone (kubectl waits), then its replacement ready.
-    kubectl(lab, ['-n', 'virtnet-system', 'delete', 'pod', '-l', 'app.kubernetes.io/name=virtnet-controller']);
-    await waitFor('a new controller pod', 60_000, () => (kubectl(lab, ['-n', 'virtnet-system', 'get', 'pod', '-l', 'app.kubernetes.io/name=virtnet-controller', '-o', 'name']).stdout.trim() ? true : undefined));
-    kubectl(lab, ['-n', 'virtnet-system', 'wait', '--for=condition=Ready', 'pod', '-l', 'app.kubernetes.io/name=virtnet-controller', '--timeout=120s']);
+    kubectl(lab, [
+      '-n',
+      'virtnet-system',
+      'delete',
+      'pod',
+      '-l',
+      'app.kubernetes.io/name=virtnet-controller',
+    ]);
+    await waitFor('a new controller pod', 60_000, () =>
+      kubectl(lab, [
+        '-n',
+        'virtnet-system',
+        'get',
+        'pod',
+        '-l',
+        'app.kubernetes.io/name=virtnet-controller',
+        '-o',
+        'name',
+      ]).stdout.trim()
+        ? true
+        : undefined,
+    );
+    kubectl(lab, [
+      '-n',
+      'virtnet-system',
+      'wait',
+      '--for=condition=Ready',
+      'pod',
+      '-l',
+      'app.kubernetes.io/name=virtnet-controller',
+      '--timeout=120s',
+    ]);
     // A pod change makes the new controller reconcile vm-multus.
     kubectl(lab, ['-n', ns, 'label', 'pod', 'virtnet-launcher-vm-multus', 'after-restart=yes']);
-    kubectl(lab, ['apply', '-f', '-'], { input: vmiYaml('vm-after', { terminationGracePeriodSeconds: 1, domain: { devices: {} } }) });
+    kubectl(lab, ['apply', '-f', '-'], {
+      input: vmiYaml('vm-after', { terminationGracePeriodSeconds: 1, domain: { devices: {} } }),
+    });
     await waitFor('vm-after launcher pod', 60_000, () => podGet(lab, 'virtnet-launcher-vm-after'));
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(vmiGet(lab, 'vm-multus')!.status!.phase, 'Scheduled');
@@ -138,25 +267,56 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
     assert.equal(vmi.status!.nodeName, NODE);
     assert.equal(vmi.status!.launcherPod, 'virtnet-launcher-vm-multus');
     assert.ok(vmi.metadata.finalizers!.includes('virtnet.io/launcher-pod'));
-    assert.deepEqual(vmi.status!.interfaces[0], { name: 'default', interfaceName: 'eth0', ipAddress: pod.status!.podIP, ipAddresses: [pod.status!.podIP], infoSource: 'masquerade-pod' });
+    assert.deepEqual(vmi.status!.interfaces[0], {
+      name: 'default',
+      interfaceName: 'eth0',
+      ipAddress: pod.status!.podIP,
+      ipAddresses: [pod.status!.podIP],
+      infoSource: 'masquerade-pod',
+    });
     assert.equal(vmi.status!.interfaces[1]!.mac, '02:00:00:00:00:2a');
     assert.equal(vmi.status!.conditions.find((c) => c.type === 'Ready')!.status, 'False');
-    const columns = kubectl(lab, ['-n', ns, 'get', 'vmi', 'vm-multus', '--no-headers']).stdout.trim().split(/\s+/);
+    const columns = kubectl(lab, ['-n', ns, 'get', 'vmi', 'vm-multus', '--no-headers'])
+      .stdout.trim()
+      .split(/\s+/);
     assert.deepEqual(columns.slice(0, 4), ['vm-multus', 'Scheduled', NODE, pod.status!.podIP]);
-    const events = getJson<CoreV1EventList>(lab, ['-n', ns, 'events', '--field-selector', 'involvedObject.name=vm-multus'])!;
-    assert.ok(events.items.some((e) => e.reason === 'SuccessfulCreate' && e.source?.component === 'virtnet-controller'), 'a SuccessfulCreate event');
+    const events = getJson<CoreV1EventList>(lab, [
+      '-n',
+      ns,
+      'events',
+      '--field-selector',
+      'involvedObject.name=vm-multus',
+    ])!;
+    assert.ok(
+      events.items.some(
+        (e) => e.reason === 'SuccessfulCreate' && e.source?.component === 'virtnet-controller',
+      ),
+      'a SuccessfulCreate event',
+    );
   });
 
   test('an invalid VMI is refused by kubectl apply with every field path, and nothing is stored', () => {
     const r = kubectl(lab, ['apply', '-f', '-'], {
       check: false,
       input: vmiYaml('vm-bad', {
-        domain: { devices: { interfaces: [{ name: 'default', masquerade: {}, macAddress: 'zz:00:00:00:00:01' }, { name: 'data', bridge: {}, model: 'rtl9999', ports: [{ port: 70000 }] }] } },
+        domain: {
+          devices: {
+            interfaces: [
+              { name: 'default', masquerade: {}, macAddress: 'zz:00:00:00:00:01' },
+              { name: 'data', bridge: {}, model: 'rtl9999', ports: [{ port: 70000 }] },
+            ],
+          },
+        },
         networks: [{ name: 'default', pod: {} }],
       }),
     });
     assert.notEqual(r.code, 0);
-    for (const field of ['spec.domain.devices.interfaces[0].macAddress', 'spec.domain.devices.interfaces[1].model', 'spec.domain.devices.interfaces[1].name', 'spec.domain.devices.interfaces[1].ports[0].port']) {
+    for (const field of [
+      'spec.domain.devices.interfaces[0].macAddress',
+      'spec.domain.devices.interfaces[1].model',
+      'spec.domain.devices.interfaces[1].name',
+      'spec.domain.devices.interfaces[1].ports[0].port',
+    ]) {
       assert.ok(r.stderr.includes(field), `${field} in:\n${r.stderr}`);
     }
     assert.equal(vmiGet(lab, 'vm-bad'), undefined);
@@ -165,21 +325,47 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
   test('defaults appear on the stored object; server-side dry-run shows them without storing', () => {
     kubectl(lab, ['apply', '-f', '-'], { input: vmiYaml('vm-defaults', { domain: { devices: {} } }) });
     const stored = vmiGet(lab, 'vm-defaults')!;
-    assert.deepEqual(stored.spec.domain.devices.interfaces, [{ name: 'default', bridge: {}, model: 'virtio' }]);
+    assert.deepEqual(stored.spec.domain.devices.interfaces, [
+      { name: 'default', bridge: {}, model: 'virtio' },
+    ]);
     assert.deepEqual(stored.spec.networks, [{ name: 'default', pod: {} }]);
     // Applying the same manifest again is no change (the defaults are stable).
-    assert.match(kubectl(lab, ['apply', '-f', '-'], { input: vmiYaml('vm-defaults', { domain: { devices: {} } }) }).stdout, /unchanged|configured/);
-    const dry = JSON.parse(kubectl(lab, ['create', '--dry-run=server', '-o', 'json', '-f', '-'], { input: vmiYaml('vm-dry', { domain: { devices: {} } }) }).stdout);
+    assert.match(
+      kubectl(lab, ['apply', '-f', '-'], { input: vmiYaml('vm-defaults', { domain: { devices: {} } }) })
+        .stdout,
+      /unchanged|configured/,
+    );
+    const dry = JSON.parse(
+      kubectl(lab, ['create', '--dry-run=server', '-o', 'json', '-f', '-'], {
+        input: vmiYaml('vm-dry', { domain: { devices: {} } }),
+      }).stdout,
+    );
     assert.equal(dry.spec.networks[0].name, 'default');
     assert.equal(vmiGet(lab, 'vm-dry'), undefined);
   });
 
-  test('status writes survive: declared fields are stored, the node side\'s addresses are kept by the controller', async () => {
-    await waitFor('vm-defaults Scheduled', 60_000, () => (vmiGet(lab, 'vm-defaults')?.status?.phase === 'Scheduled' ? true : undefined));
-    const reported = { name: 'default', mac: '02:00:00:00:00:77', ipAddress: '10.213.0.250', ipAddresses: ['10.213.0.250'], interfaceName: 'eth0', infoSource: 'guest-dhcp' };
+  test("status writes survive: declared fields are stored, the node side's addresses are kept by the controller", async () => {
+    await waitFor('vm-defaults Scheduled', 60_000, () =>
+      vmiGet(lab, 'vm-defaults')?.status?.phase === 'Scheduled' ? true : undefined,
+    );
+    const reported = {
+      name: 'default',
+      mac: '02:00:00:00:00:77',
+      ipAddress: '10.213.0.250',
+      ipAddresses: ['10.213.0.250'],
+      interfaceName: 'eth0',
+      infoSource: 'guest-dhcp',
+    };
     // Through the API (kubectl patch --subresource needs kubectl >= 1.24; Debian's is 1.20).
     await kubeClients(lab.kubeconfig).custom.patchNamespacedCustomObjectStatus(
-      { group: 'virtnet.io', version: 'v1alpha1', namespace: ns, plural: 'virtualmachineinstances', name: 'vm-defaults', body: { status: { interfaces: [reported], undeclared: 'pruned' } } },
+      {
+        group: 'virtnet.io',
+        version: 'v1alpha1',
+        namespace: ns,
+        plural: 'virtualmachineinstances',
+        name: 'vm-defaults',
+        body: { status: { interfaces: [reported], undeclared: 'pruned' } },
+      },
       MERGE_PATCH,
     );
     const v = vmiGet(lab, 'vm-defaults')!;
@@ -191,15 +377,40 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
     assert.deepEqual(vmiGet(lab, 'vm-defaults')!.status!.interfaces, [reported]);
   });
 
-  test('an SR-IOV interface requests its NAD\'s resource; with no such device the VMI stays Scheduling', async () => {
+  test("an SR-IOV interface requests its NAD's resource; with no such device the VMI stays Scheduling", async () => {
     kubectl(lab, ['apply', '-f', '-'], {
-      input: JSON.stringify({ apiVersion: 'k8s.cni.cncf.io/v1', kind: 'NetworkAttachmentDefinition', metadata: { name: 'sriov-a', namespace: ns, annotations: { 'k8s.v1.cni.cncf.io/resourceName': 'example.com/sriov_a' } }, spec: { config: '{"cniVersion":"0.4.0","type":"sriov","name":"sriov-a"}' } }),
+      input: JSON.stringify({
+        apiVersion: 'k8s.cni.cncf.io/v1',
+        kind: 'NetworkAttachmentDefinition',
+        metadata: {
+          name: 'sriov-a',
+          namespace: ns,
+          annotations: { 'k8s.v1.cni.cncf.io/resourceName': 'example.com/sriov_a' },
+        },
+        spec: { config: '{"cniVersion":"0.4.0","type":"sriov","name":"sriov-a"}' },
+      }),
     });
     kubectl(lab, ['apply', '-f', '-'], {
-      input: vmiYaml('vm-sriov', { domain: { devices: { interfaces: [{ name: 'default', masquerade: {} }, { name: 'vf', sriov: {} }] } }, networks: [{ name: 'default', pod: {} }, { name: 'vf', multus: { networkName: 'sriov-a' } }] }),
+      input: vmiYaml('vm-sriov', {
+        domain: {
+          devices: {
+            interfaces: [
+              { name: 'default', masquerade: {} },
+              { name: 'vf', sriov: {} },
+            ],
+          },
+        },
+        networks: [
+          { name: 'default', pod: {} },
+          { name: 'vf', multus: { networkName: 'sriov-a' } },
+        ],
+      }),
     });
     const pod = await waitFor('SR-IOV launcher pod', 30_000, () => podGet(lab, 'virtnet-launcher-vm-sriov'));
-    assert.deepEqual(pod.spec!.containers[0]!.resources, { requests: { 'example.com/sriov_a': '1' }, limits: { 'example.com/sriov_a': '1' } });
+    assert.deepEqual(pod.spec!.containers[0]!.resources, {
+      requests: { 'example.com/sriov_a': '1' },
+      limits: { 'example.com/sriov_a': '1' },
+    });
     const vmi = await waitFor('VMI Scheduling', 60_000, () => {
       const v = vmiGet(lab, 'vm-sriov');
       return v?.status?.phase === 'Scheduling' ? v : undefined;
@@ -209,7 +420,9 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
 
   test('deleting a VMI removes its launcher pod, then the VMI', async () => {
     kubectl(lab, ['-n', ns, 'delete', 'vmi', 'vm-multus', '--wait=false']);
-    await waitFor('launcher pod gone', 60_000, () => (podGet(lab, 'virtnet-launcher-vm-multus') === undefined ? true : undefined));
+    await waitFor('launcher pod gone', 60_000, () =>
+      podGet(lab, 'virtnet-launcher-vm-multus') === undefined ? true : undefined,
+    );
     await waitFor('VMI gone', 30_000, () => (vmiGet(lab, 'vm-multus') === undefined ? true : undefined));
   });
 
@@ -232,7 +445,8 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
     assert.equal(footprint.daemonPids.length, 6, `daemons recorded: ${footprint.daemonPids.join(' ')}`);
     assert.ok(footprint.netns.length > 0 && footprint.hostVeths.length > 0, 'pods had namespaces and veths');
     labDown();
-    for (const pid of [...footprint.daemonPids, ...footprint.shimPids]) assert.ok(!existsSync(`/proc/${pid}`), `process ${pid} still runs`);
+    for (const pid of [...footprint.daemonPids, ...footprint.shimPids])
+      assert.ok(!existsSync(`/proc/${pid}`), `process ${pid} still runs`);
     for (const n of footprint.netns) assert.ok(!existsSync(n), `${n} left behind`);
     for (const v of footprint.hostVeths) assert.ok(!linkExists(v), `${v} left behind`);
     assert.ok(!linkExists(LAB_BRIDGE), 'bridge left behind');

@@ -11,14 +11,22 @@ import layersPlugin from '../../lint/layers-plugin.js';
 const fixtures = join(import.meta.dirname, 'fixtures');
 
 /** Lints a fixture tree with `rules` applied to `files`; messages by file relative to the tree. */
-async function lint(tree: string, rules: Linter.RulesRecord, files = ['**/*.ts']): Promise<Map<string, string[]>> {
+async function lint(
+  tree: string,
+  rules: Linter.RulesRecord,
+  files = ['**/*.ts'],
+): Promise<Map<string, string[]>> {
   const cwd = join(fixtures, tree);
   const eslint = new ESLint({
     cwd,
     ignore: false,
     overrideConfigFile: true,
     overrideConfig: [
-      { files: ['**/*.ts'], languageOptions: { parser: tseslint.parser }, plugins: { virtnet: layersPlugin } },
+      {
+        files: ['**/*.ts'],
+        languageOptions: { parser: tseslint.parser },
+        plugins: { virtnet: layersPlugin },
+      },
       { files, rules },
     ],
   });
@@ -34,7 +42,9 @@ async function lint(tree: string, rules: Linter.RulesRecord, files = ['**/*.ts']
 }
 
 test('layers: an upward import between folders is an error, a downward one is not', async () => {
-  const found = await lint('layers', { 'virtnet/layers': ['error', { srcDir: 'src', order: [['low'], ['high']] }] });
+  const found = await lint('layers', {
+    'virtnet/layers': ['error', { srcDir: 'src', order: [['low'], ['high']] }],
+  });
   assert.deepEqual([...found.keys()], ['src/low/upward.ts']);
   assert.match(found.get('src/low/upward.ts')![0]!, /virtnet\/layers: src\/low may not import src\/high/);
 });
@@ -47,14 +57,21 @@ test('layers: a folder missing from the layer order is an error', async () => {
 test('no-folder-cycle: an import that closes a cycle between folders is an error on both sides', async () => {
   const found = await lint('cycle', { 'virtnet/no-folder-cycle': ['error', { srcDir: 'src' }] });
   assert.deepEqual([...found.keys()].sort(), ['src/left/a.ts', 'src/right/b.ts']);
-  assert.match(found.get('src/left/a.ts')![0]!, /import cycle between folders: src\/left → src\/right → src\/left/);
+  assert.match(
+    found.get('src/left/a.ts')![0]!,
+    /import cycle between folders: src\/left → src\/right → src\/left/,
+  );
 });
 
 test('pure: I/O imported directly or through another module is an error; a type import is not', async () => {
-  const found = await lint('pure', { 'virtnet/pure': ['error', { ioModules: ['node:fs'] }] }, ['src/planners/**/*.ts']);
+  const found = await lint('pure', { 'virtnet/pure': ['error', { ioModules: ['node:fs'] }] }, [
+    'src/planners/**/*.ts',
+  ]);
   assert.deepEqual([...found.keys()].sort(), ['src/planners/direct.ts', 'src/planners/indirect.ts']);
   assert.deepEqual(found.get('src/planners/direct.ts'), ['virtnet/pure: pure module: no I/O (node:fs)']);
-  assert.deepEqual(found.get('src/planners/indirect.ts'), ['virtnet/pure: pure module: ../io/read-config.js reaches I/O (src/io/read-config.ts → node:fs)']);
+  assert.deepEqual(found.get('src/planners/indirect.ts'), [
+    'virtnet/pure: pure module: ../io/read-config.js reaches I/O (src/io/read-config.ts → node:fs)',
+  ]);
 });
 
 test('the real tree passes the layer, cycle and purity rules', async () => {

@@ -18,24 +18,45 @@ const READY_MS = 150_000;
 
 /** What a peer gets from `ip:port` when it sends `input` (empty when refused or silent). */
 async function talk(ns: string, ip: string, port: number, input: string): Promise<string> {
-  const res = await runProgram(['ip', 'netns', 'exec', ns, 'nc', '-w', '3', ip, String(port)], { timeoutMs: 15_000, input }).catch(() => ({ stdout: '' }));
+  const res = await runProgram(['ip', 'netns', 'exec', ns, 'nc', '-w', '3', ip, String(port)], {
+    timeoutMs: 15_000,
+    input,
+  }).catch(() => ({ stdout: '' }));
   return res.stdout;
 }
 
 /** The VM pod's eth0 address from its network-status. */
 function podIp(run: RunChild): string {
-  const pod = JSON.parse(readFileSync(join(run.stateDir, 'pods', run.pod, 'pod.json'), 'utf8')) as { annotations: Record<string, string> };
-  const status = JSON.parse(pod.annotations['k8s.v1.cni.cncf.io/network-status']!) as { interface: string; ips: string[] }[];
+  const pod = JSON.parse(readFileSync(join(run.stateDir, 'pods', run.pod, 'pod.json'), 'utf8')) as {
+    annotations: Record<string, string>;
+  };
+  const status = JSON.parse(pod.annotations['k8s.v1.cni.cncf.io/network-status']!) as {
+    interface: string;
+    ips: string[];
+  }[];
   return status[0]!.ips[0]!;
 }
 
 /** Inbound through the pod IP: declared 80 answers HTTP, undeclared 7 (where the guest also listens) does not echo. */
-async function assertOnlyDeclaredInbound(sb: Sandbox, run: RunChild, confDir: string, t: { after(fn: () => unknown): void }): Promise<PodState> {
+async function assertOnlyDeclaredInbound(
+  sb: Sandbox,
+  run: RunChild,
+  confDir: string,
+  t: { after(fn: () => unknown): void },
+): Promise<PodState> {
   const peer = await createPod({ name: `${sb.prefix}peer`, stateDir: run.stateDir, cniConfDir: confDir });
   t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
   const ip = podIp(run);
-  assert.match(await talk(peer.netns, ip, 80, 'GET / HTTP/1.0\r\n\r\n'), /^HTTP\/1\.[01] 200/, 'declared port 80 reaches the guest');
-  assert.equal(await talk(peer.netns, ip, 7, 'echo-probe\n'), '', 'undeclared port 7 does not reach the guest');
+  assert.match(
+    await talk(peer.netns, ip, 80, 'GET / HTTP/1.0\r\n\r\n'),
+    /^HTTP\/1\.[01] 200/,
+    'declared port 80 reaches the guest',
+  );
+  assert.equal(
+    await talk(peer.netns, ip, 7, 'echo-probe\n'),
+    '',
+    'undeclared port 7 does not reach the guest',
+  );
   return peer;
 }
 
@@ -45,7 +66,11 @@ async function assertOutboundFromPodIp(sb: Sandbox, run: RunChild, peer: PodStat
   const stopListener = await listenForGuest(sb, peer.netns, 9000);
   try {
     const response = await guestConnect(peer.netns, podIp(run), 80, peerIp, 9000);
-    assert.equal(peerAddressOf(response), podIp(run), "the guest's outbound connection leaves from the pod IP");
+    assert.equal(
+      peerAddressOf(response),
+      podIp(run),
+      "the guest's outbound connection leaves from the pod IP",
+    );
     // Nothing listens on 9001: the probe reports the refused connection instead of hanging.
     assert.match(await guestConnect(peer.netns, podIp(run), 80, peerIp, 9001), /^HTTP\/1\.[01] 502/);
   } finally {
@@ -68,96 +93,130 @@ function passtPids(socket: string): number[] {
     .map(Number);
 }
 
-test('slirp: QEMU DHCP on vmNetworkCIDR, hostfwd for exactly the declared port at the pod IP', { skip: needsRoot(), timeout: READY_MS + 60_000 }, async (t) => {
-  const sb = sandbox(t);
-  const confDir = defaultNetwork(sb);
-  const run = startRun(
-    sb,
-    `apiVersion: kubevirt.io/v1
+test(
+  'slirp: QEMU DHCP on vmNetworkCIDR, hostfwd for exactly the declared port at the pod IP',
+  { skip: needsRoot(), timeout: READY_MS + 60_000 },
+  async (t) => {
+    const sb = sandbox(t);
+    const confDir = defaultNetwork(sb);
+    const run = startRun(
+      sb,
+      `apiVersion: kubevirt.io/v1
 kind: VirtualMachineInstance
 metadata: {name: slirpvm}
 spec:
   domain: {devices: {interfaces: [{name: default, slirp: {}, ports: [{port: 80}]}]}}
   networks: [{name: default, pod: {vmNetworkCIDR: 10.11.0.0/24}}]
 `,
-    ['--cni-conf-dir', confDir],
-  );
-  const status = await run.status;
-  assert.equal(status.guestReady, true);
-  const nic = status.nics[0]!;
-  assert.equal(nic.binding, 'slirp');
-  assert.equal(nic.guest!.ipv4, '10.11.0.15/24', 'QEMU DHCP serves the guest from vmNetworkCIDR');
-  assert.equal(nic.guest!.gateway4, '10.11.0.2');
-  const argv = JSON.parse(readFileSync(status.files.qemuArgv!, 'utf8')) as string[];
-  await runProgram(['virt-xml-validate', status.files.domainXml!, 'domain'], { timeoutMs: 30_000 });
-  assert.ok(argv.some((a) => a.startsWith('user,') && a.includes('hostfwd=tcp::80-:80') && !a.includes(':7-')), argv.join(' '));
-  await assertOutboundFromPodIp(sb, run, await assertOnlyDeclaredInbound(sb, run, confDir, t));
-  await stopRun(run, 'slirpvm');
-});
+      ['--cni-conf-dir', confDir],
+    );
+    const status = await run.status;
+    assert.equal(status.guestReady, true);
+    const nic = status.nics[0]!;
+    assert.equal(nic.binding, 'slirp');
+    assert.equal(nic.guest!.ipv4, '10.11.0.15/24', 'QEMU DHCP serves the guest from vmNetworkCIDR');
+    assert.equal(nic.guest!.gateway4, '10.11.0.2');
+    const argv = JSON.parse(readFileSync(status.files.qemuArgv!, 'utf8')) as string[];
+    await runProgram(['virt-xml-validate', status.files.domainXml!, 'domain'], { timeoutMs: 30_000 });
+    assert.ok(
+      argv.some((a) => a.startsWith('user,') && a.includes('hostfwd=tcp::80-:80') && !a.includes(':7-')),
+      argv.join(' '),
+    );
+    await assertOutboundFromPodIp(sb, run, await assertOnlyDeclaredInbound(sb, run, confDir, t));
+    await stopRun(run, 'slirpvm');
+  },
+);
 
-test('passt: the guest gets the pod IP from passt, only the declared port reaches it; its socket is in the VM state dir; passt and socket go with the VM', { skip: needsRoot(), timeout: READY_MS + 60_000 }, async (t) => {
-  const sb = sandbox(t);
-  const confDir = defaultNetwork(sb);
-  const run = startRun(
-    sb,
-    `apiVersion: kubevirt.io/v1
+test(
+  'passt: the guest gets the pod IP from passt, only the declared port reaches it; its socket is in the VM state dir; passt and socket go with the VM',
+  { skip: needsRoot(), timeout: READY_MS + 60_000 },
+  async (t) => {
+    const sb = sandbox(t);
+    const confDir = defaultNetwork(sb);
+    const run = startRun(
+      sb,
+      `apiVersion: kubevirt.io/v1
 kind: VirtualMachineInstance
 metadata: {name: passtvm}
 spec:
   domain: {devices: {interfaces: [{name: default, passt: {}, ports: [{port: 80}]}]}}
   networks: [{name: default, pod: {}}]
 `,
-    ['--cni-conf-dir', confDir],
-  );
-  const status = await run.status;
-  assert.equal(status.guestReady, true);
-  const nic = status.nics[0]!;
-  assert.equal(nic.binding, 'passt');
-  assert.equal(addressOf(nic.guest!.ipv4!), podIp(run), 'the guest sees the pod IP');
-  const argv = JSON.parse(readFileSync(status.files.qemuArgv!, 'utf8')) as string[];
-  const socket = /addr\.path=([^,]+)/.exec(argv.find((a) => a.startsWith('stream,')) ?? '')?.[1];
-  assert.equal(socket, join(run.stateDir, 'vms', 'passtvm', 'passt-default.sock'), "passt's socket is in the VM's state dir");
-  assert.ok(existsSync(socket), `passt socket ${socket}`);
-  const passtPid = passtPids(socket)[0];
-  assert.ok(passtPid !== undefined, 'passt runs');
-  sb.trackPid(passtPid);
-  // It runs as uid 0 to enter the private state dir, but without a single capability.
-  assert.match(readFileSync(`/proc/${passtPid}/status`, 'utf8'), /^CapEff:\s*0+$/m, 'passt holds no capabilities');
-  assert.equal(statSync(`/proc/${passtPid}/ns/net`).ino, statSync(`/run/netns/${run.pod}`).ino, 'passt runs in the pod namespace');
-  await runProgram(['virt-xml-validate', status.files.domainXml!, 'domain'], { timeoutMs: 30_000 });
-  await assertOutboundFromPodIp(sb, run, await assertOnlyDeclaredInbound(sb, run, confDir, t));
-  await stopRun(run, 'passtvm');
-  assert.deepEqual(passtPids(socket), [], 'passt stopped with the VM');
-  assert.ok(!existsSync(socket), 'passt socket removed');
-});
+      ['--cni-conf-dir', confDir],
+    );
+    const status = await run.status;
+    assert.equal(status.guestReady, true);
+    const nic = status.nics[0]!;
+    assert.equal(nic.binding, 'passt');
+    assert.equal(addressOf(nic.guest!.ipv4!), podIp(run), 'the guest sees the pod IP');
+    const argv = JSON.parse(readFileSync(status.files.qemuArgv!, 'utf8')) as string[];
+    const socket = /addr\.path=([^,]+)/.exec(argv.find((a) => a.startsWith('stream,')) ?? '')?.[1];
+    assert.equal(
+      socket,
+      join(run.stateDir, 'vms', 'passtvm', 'passt-default.sock'),
+      "passt's socket is in the VM's state dir",
+    );
+    assert.ok(existsSync(socket), `passt socket ${socket}`);
+    const passtPid = passtPids(socket)[0];
+    assert.ok(passtPid !== undefined, 'passt runs');
+    sb.trackPid(passtPid);
+    // It runs as uid 0 to enter the private state dir, but without a single capability.
+    assert.match(
+      readFileSync(`/proc/${passtPid}/status`, 'utf8'),
+      /^CapEff:\s*0+$/m,
+      'passt holds no capabilities',
+    );
+    assert.equal(
+      statSync(`/proc/${passtPid}/ns/net`).ino,
+      statSync(`/run/netns/${run.pod}`).ino,
+      'passt runs in the pod namespace',
+    );
+    await runProgram(['virt-xml-validate', status.files.domainXml!, 'domain'], { timeoutMs: 30_000 });
+    await assertOutboundFromPodIp(sb, run, await assertOnlyDeclaredInbound(sb, run, confDir, t));
+    await stopRun(run, 'passtvm');
+    assert.deepEqual(passtPids(socket), [], 'passt stopped with the VM');
+    assert.ok(!existsSync(socket), 'passt socket removed');
+  },
+);
 
-test('macvtap: the guest takes the pod IP by cloud-init on a macvtap over eth0 and a peer pod on the bridge network reaches it', { skip: needsRoot(), timeout: READY_MS + 60_000 }, async (t) => {
-  const sb = sandbox(t);
-  const confDir = defaultNetwork(sb);
-  const run = startRun(
-    sb,
-    `apiVersion: kubevirt.io/v1
+test(
+  'macvtap: the guest takes the pod IP by cloud-init on a macvtap over eth0 and a peer pod on the bridge network reaches it',
+  { skip: needsRoot(), timeout: READY_MS + 60_000 },
+  async (t) => {
+    const sb = sandbox(t);
+    const confDir = defaultNetwork(sb);
+    const run = startRun(
+      sb,
+      `apiVersion: kubevirt.io/v1
 kind: VirtualMachineInstance
 metadata: {name: mvtvm}
 spec:
   domain: {devices: {interfaces: [{name: default, macvtap: {}}]}}
   networks: [{name: default, pod: {}}]
 `,
-    ['--cni-conf-dir', confDir],
-  );
-  const status = await run.status;
-  assert.equal(status.guestReady, true);
-  const nic = status.nics[0]!;
-  assert.equal(nic.binding, 'macvtap');
-  const ip = podIp(run);
-  assert.equal(addressOf(nic.guest!.ipv4!), ip, 'the guest has the pod IP');
-  assert.equal(nic.guest!.dhcp, 'static');
-  assert.equal(nic.guest!.mac, nic.mac);
-  await runProgram(['virt-xml-validate', status.files.domainXml!, 'domain'], { timeoutMs: 30_000 });
-  assert.match(readFileSync(status.files.domainXml!, 'utf8'), /<interface type="direct">\s*<mac address="[^"]+"\/>\s*<source dev="eth0" mode="bridge"\/>\s*<target dev="mvt-eth0" managed="no"\/>/);
-  const peer = await createPod({ name: `${sb.prefix}peer`, stateDir: run.stateDir, cniConfDir: confDir });
-  t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
-  assert.match(await talk(peer.netns, ip, 80, 'GET / HTTP/1.0\r\n\r\n'), /^HTTP\/1\.[01] 200/);
-  assert.equal(await talk(peer.netns, ip, 7, 'macvtap-echo\n'), 'macvtap-echo\n', 'echo round trip through the macvtap');
-  await stopRun(run, 'mvtvm');
-});
+      ['--cni-conf-dir', confDir],
+    );
+    const status = await run.status;
+    assert.equal(status.guestReady, true);
+    const nic = status.nics[0]!;
+    assert.equal(nic.binding, 'macvtap');
+    const ip = podIp(run);
+    assert.equal(addressOf(nic.guest!.ipv4!), ip, 'the guest has the pod IP');
+    assert.equal(nic.guest!.dhcp, 'static');
+    assert.equal(nic.guest!.mac, nic.mac);
+    await runProgram(['virt-xml-validate', status.files.domainXml!, 'domain'], { timeoutMs: 30_000 });
+    assert.match(
+      readFileSync(status.files.domainXml!, 'utf8'),
+      /<interface type="direct">\s*<mac address="[^"]+"\/>\s*<source dev="eth0" mode="bridge"\/>\s*<target dev="mvt-eth0" managed="no"\/>/,
+    );
+    const peer = await createPod({ name: `${sb.prefix}peer`, stateDir: run.stateDir, cniConfDir: confDir });
+    t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
+    assert.match(await talk(peer.netns, ip, 80, 'GET / HTTP/1.0\r\n\r\n'), /^HTTP\/1\.[01] 200/);
+    assert.equal(
+      await talk(peer.netns, ip, 7, 'macvtap-echo\n'),
+      'macvtap-echo\n',
+      'echo round trip through the macvtap',
+    );
+    await stopRun(run, 'mvtvm');
+  },
+);

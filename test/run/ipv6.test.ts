@@ -37,7 +37,9 @@ async function withIpv6(run: RunChild, onLinkOnly: string[] = []): Promise<RunRe
   for (
     let i = 0;
     i < 60 &&
-    !status.nics.every((n) => (n.guest?.ipv6.length ?? 0) > 0 && (onLinkOnly.includes(n.name) || n.guest?.gateway6));
+    !status.nics.every(
+      (n) => (n.guest?.ipv6.length ?? 0) > 0 && (onLinkOnly.includes(n.name) || n.guest?.gateway6),
+    );
     i++
   ) {
     await new Promise((r) => setTimeout(r, 1000));
@@ -90,7 +92,10 @@ spec:
     );
     const status = await withIpv6(run);
     const guest = status.nics[0]!.guest!;
-    assert.ok(guest.ipv6.map(addressOf).includes('fd10:0:2::2'), `masquerade guest IPv6: ${guest.ipv6.join(',')}`);
+    assert.ok(
+      guest.ipv6.map(addressOf).includes('fd10:0:2::2'),
+      `masquerade guest IPv6: ${guest.ipv6.join(',')}`,
+    );
     assert.ok(guest.gateway6, 'the guest has an IPv6 default route');
     const peer = await createPod({ name: `${sb.prefix}peer`, stateDir: run.stateDir, cniConfDir: confDir });
     t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
@@ -157,22 +162,55 @@ spec:
     );
     const status = await withIpv6(run, ['red']);
     const byName = (name: string) => status.nics.find((n) => n.name === name)!.guest!;
-    for (const [nic, network] of [['default', 'podnet'], ['red', 'red']] as const) {
+    for (const [nic, network] of [
+      ['default', 'podnet'],
+      ['red', 'red'],
+    ] as const) {
       const guest = byName(nic);
       const delegated = podIpv6(run, network);
-      assert.ok(guest.ipv6.map(addressOf).includes(delegated), `NIC ${nic} IPv6 ${guest.ipv6.join(',')} has the pod's ${delegated} (${network})`);
+      assert.ok(
+        guest.ipv6.map(addressOf).includes(delegated),
+        `NIC ${nic} IPv6 ${guest.ipv6.join(',')} has the pod's ${delegated} (${network})`,
+      );
     }
-    assert.ok(byName('default').gateway6, 'the pod network (IPv6 default route in the pod) gives an IPv6 default route');
-    assert.equal(byName('red').gateway6, undefined, 'red gave the pod no IPv6 route: the guest gets none there either');
-    const peer = await createPod({ name: `${sb.prefix}peer`, stateDir: run.stateDir, cniConfDir: confDir, nadFiles: [nads], networks: 'red' });
+    assert.ok(
+      byName('default').gateway6,
+      'the pod network (IPv6 default route in the pod) gives an IPv6 default route',
+    );
+    assert.equal(
+      byName('red').gateway6,
+      undefined,
+      'red gave the pod no IPv6 route: the guest gets none there either',
+    );
+    const peer = await createPod({
+      name: `${sb.prefix}peer`,
+      stateDir: run.stateDir,
+      cniConfDir: confDir,
+      nadFiles: [nads],
+      networks: 'red',
+    });
     t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
     const guestRed = podIpv6(run, 'red');
-    assert.match(await httpStatus(peer.netns, guestRed), /^HTTP\/1\.[01] 200/, 'the peer reaches the guest at its Multus IPv6');
-    const peerRed = peer.networkStatus.find((s) => s.name.endsWith('red'))!.ips!.map(addressOf).find((ip) => ip.includes(':'))!;
+    assert.match(
+      await httpStatus(peer.netns, guestRed),
+      /^HTTP\/1\.[01] 200/,
+      'the peer reaches the guest at its Multus IPv6',
+    );
+    const peerRed = peer.networkStatus
+      .find((s) => s.name.endsWith('red'))!
+      .ips!.map(addressOf)
+      .find((ip) => ip.includes(':'))!;
     await listenForGuest(sb, peer.netns, 9006, 6);
-    const from = peerAddressOf(await guestConnect(peer.netns, guestRed, 80, peerRed, 9006)).replace(/^\[|\]$/g, '');
+    const from = peerAddressOf(await guestConnect(peer.netns, guestRed, 80, peerRed, 9006)).replace(
+      /^\[|\]$/g,
+      '',
+    );
     // socat prints the address uncompressed.
-    assert.equal(formatIpv6(parseIpv6(from)!), guestRed, 'the guest reaches the peer over the Multus network from its delegated IPv6');
+    assert.equal(
+      formatIpv6(parseIpv6(from)!),
+      guestRed,
+      'the guest reaches the peer over the Multus network from its delegated IPv6',
+    );
     await stopRun(run, 'msix');
   },
 );

@@ -29,14 +29,22 @@ export interface RunChild {
 
 /** A conf dir for the default network on a bridge and subnet of this sandbox. */
 export function defaultNetwork(sb: Sandbox): string {
-  return writeConf(join(sb.dir, 'net.d'), '10-pod.conflist', bridgeConflist(sb, { name: 'podnet', bridgeSuffix: 'pn' }));
+  return writeConf(
+    join(sb.dir, 'net.d'),
+    '10-pod.conflist',
+    bridgeConflist(sb, { name: 'podnet', bridgeSuffix: 'pn' }),
+  );
 }
 
 /**
  * Writes NetworkAttachmentDefinitions for bridge networks `names` (salted subnets 1, 2, ...);
  * `extra` adds to each conflist (`{ v6: true }`: dual-stack host-local ranges).
  */
-export function bridgeNads(sb: Sandbox, names: string[], extra: { v6?: boolean; ipamExtra?: Record<string, unknown> } = {}): string {
+export function bridgeNads(
+  sb: Sandbox,
+  names: string[],
+  extra: { v6?: boolean; ipamExtra?: Record<string, unknown> } = {},
+): string {
   const file = join(sb.dir, 'nads.yaml');
   const docs = names.map((name, i) => {
     const conf = bridgeConflist(sb, { name, bridgeSuffix: `n${i + 1}`, salt: i + 1, ...extra });
@@ -52,9 +60,26 @@ export function startRun(sb: Sandbox, specYaml: string, extraArgs: string[] = []
   writeFileSync(specFile, specYaml);
   const pod = `${sb.prefix}vm`;
   const stateDir = join(sb.dir, 'state');
-  const child = spawn(process.execPath, [CLI, 'run', '-o', 'json', '--state-dir', stateDir, '--pod', pod, '--accel', 'tcg', specFile, ...extraArgs], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'run',
+      '-o',
+      'json',
+      '--state-dir',
+      stateDir,
+      '--pod',
+      pod,
+      '--accel',
+      'tcg',
+      specFile,
+      ...extraArgs,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   const lineWaiters: { re: RegExp; resolve: (l: string) => void }[] = [];
@@ -68,15 +93,20 @@ export function startRun(sb: Sandbox, specYaml: string, extraArgs: string[] = []
       }
     }
   });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
-    child.on('exit', (code, signal) => setImmediate(() => resolve({ code, signal, stderr })));
-  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(
+    (resolve) => {
+      child.on('exit', (code, signal) => setImmediate(() => resolve({ code, signal, stderr })));
+    },
+  );
   // A test that fails half-way still stops the run the way a user would (SIGTERM, so it tears down
   // its pod, DHCP server, helper processes and QEMU); SIGKILL and gc only if that does not finish.
   sb.defer(async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
-    const stopped = await Promise.race([exit.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 30_000))]);
+    const stopped = await Promise.race([
+      exit.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 30_000)),
+    ]);
     if (!stopped) {
       child.kill('SIGKILL');
       await exit;
@@ -89,7 +119,9 @@ export function startRun(sb: Sandbox, specYaml: string, extraArgs: string[] = []
       const nl = stdout.indexOf('\n');
       if (nl >= 0) resolve(JSON.parse(stdout.slice(0, nl)) as RunRecord);
     });
-    void exit.then((e) => reject(new Error(`virtnet run exited (${e.code ?? e.signal}) before its status line:\n${e.stderr}`)));
+    void exit.then((e) =>
+      reject(new Error(`virtnet run exited (${e.code ?? e.signal}) before its status line:\n${e.stderr}`)),
+    );
   });
   // A test that stops the run early never awaits the status: that is not an unhandled rejection.
   status.catch(() => undefined);

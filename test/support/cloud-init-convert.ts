@@ -7,11 +7,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Converts `networkConfig` for Debian into `outputKind`; returns the rendered files' text. */
-export function netConvert(t: { after: (fn: () => void) => void }, networkConfig: string, outputKind: 'netplan' | 'eni' | 'networkd'): string {
+export function netConvert(
+  t: { after: (fn: () => void) => void },
+  networkConfig: string,
+  outputKind: 'netplan' | 'eni' | 'networkd',
+): string {
   const dir = mkdtempSync(join(tmpdir(), 'vnci-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'network-config'), networkConfig);
-  const r = spawnSync('cloud-init', ['devel', 'net-convert', '-p', join(dir, 'network-config'), '-k', 'yaml', '-d', join(dir, 'out'), '-D', 'debian', '-O', outputKind], { encoding: 'utf8' });
+  const r = spawnSync(
+    'cloud-init',
+    [
+      'devel',
+      'net-convert',
+      '-p',
+      join(dir, 'network-config'),
+      '-k',
+      'yaml',
+      '-d',
+      join(dir, 'out'),
+      '-D',
+      'debian',
+      '-O',
+      outputKind,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
   const all = `${r.stdout}\n${r.stderr}`;
   assert.doesNotMatch(all, /WARNING/, `cloud-init warned:\n${all}\n${networkConfig}`);

@@ -9,10 +9,17 @@ import { inNetns } from '../../src/host/netns-switch.js';
 import { netnsPath } from '../../src/host/netns.js';
 
 const [configPath, netns, logPath] = process.argv.slice(2);
-if (configPath === undefined || netns === undefined) throw new Error('usage: dhcp-server-child CONFIG NETNS [LOG]');
+if (configPath === undefined || netns === undefined)
+  throw new Error('usage: dhcp-server-child CONFIG NETNS [LOG]');
 const path = netnsPath({ name: netns });
-const log = logPath === undefined ? undefined : (record: object): void => appendFileSync(logPath, `${JSON.stringify(record)}\n`);
-const server = new Dhcp4Server(await readDhcp4ServerConfig(configPath), { inNamespace: (fn) => inNetns(path, fn), ...(log ? { log } : {}) });
+const log =
+  logPath === undefined
+    ? undefined
+    : (record: object): void => appendFileSync(logPath, `${JSON.stringify(record)}\n`);
+const server = new Dhcp4Server(await readDhcp4ServerConfig(configPath), {
+  inNamespace: (fn) => inNetns(path, fn),
+  ...(log ? { log } : {}),
+});
 server.start();
 process.stdout.write('ready\n');
 process.once('SIGTERM', () => {

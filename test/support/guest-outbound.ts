@@ -12,10 +12,23 @@ export const PEER_REPLY = /^peer=(\S+) got=(.*)$/m;
  * Starts `socat` listening on TCP `port` (IPv4, or IPv6 with `family` 6) in `ns`, killed at sandbox
  * cleanup; resolves once it listens. Returns a stop function that kills it by PID.
  */
-export async function listenForGuest(sb: Sandbox, ns: string, port: number, family: 4 | 6 = 4): Promise<() => void> {
+export async function listenForGuest(
+  sb: Sandbox,
+  ns: string,
+  port: number,
+  family: 4 | 6 = 4,
+): Promise<() => void> {
   // Reads the line before answering so the reply never races an unread line (which would be an RST).
   const child = startProgram(
-    ['ip', 'netns', 'exec', ns, 'socat', `TCP${family}-LISTEN:${port},reuseaddr,fork`, 'SYSTEM:read line; echo "peer=$SOCAT_PEERADDR got=$line"'],
+    [
+      'ip',
+      'netns',
+      'exec',
+      ns,
+      'socat',
+      `TCP${family}-LISTEN:${port},reuseaddr,fork`,
+      'SYSTEM:read line; echo "peer=$SOCAT_PEERADDR got=$line"',
+    ],
     { stdio: 'ignore' },
   );
   sb.trackPid(child.pid);
@@ -23,7 +36,9 @@ export async function listenForGuest(sb: Sandbox, ns: string, port: number, fami
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
   for (let i = 0; i < 50; i++) {
-    const res = await runProgram(['ip', 'netns', 'exec', ns, 'ss', '-Hltn', `sport = :${port}`], { timeoutMs: 10_000 });
+    const res = await runProgram(['ip', 'netns', 'exec', ns, 'ss', '-Hltn', `sport = :${port}`], {
+      timeoutMs: 10_000,
+    });
     if (res.stdout.trim() !== '') return stop;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -35,7 +50,13 @@ export async function listenForGuest(sb: Sandbox, ns: string, port: number, fami
  * From namespace `ns`, asks the guest's HTTP server at `guestIp:httpPort` to connect to
  * `host:port`; returns the HTTP response (status line, headers, body), or '' when nothing answered.
  */
-export async function guestConnect(ns: string, guestIp: string, httpPort: number, host: string, port: number): Promise<string> {
+export async function guestConnect(
+  ns: string,
+  guestIp: string,
+  httpPort: number,
+  host: string,
+  port: number,
+): Promise<string> {
   const request = `GET /cgi-bin/connect?host=${encodeURIComponent(host)}&port=${port} HTTP/1.0\r\n\r\n`;
   // The probe bounds itself at ~5 s in the guest; -w 15 leaves room for TCG.
   const argv = ['ip', 'netns', 'exec', ns, 'nc', '-w', '15', guestIp, String(httpPort)];

@@ -44,7 +44,10 @@ export function serverAddress(interfaceIndex: number): string {
  * derived from the original so re-planning gives the same answer.
  */
 export function handoverMac(originalMac: string, podInterface: string): string {
-  const bytes = createHash('sha256').update(`virtnet-handover/${podInterface}/${originalMac}`).digest().subarray(0, 6);
+  const bytes = createHash('sha256')
+    .update(`virtnet-handover/${podInterface}/${originalMac}`)
+    .digest()
+    .subarray(0, 6);
   bytes[0] = (bytes[0]! & 0xfc) | 0x02;
   return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':');
 }

@@ -2,15 +2,37 @@
 // multiqueue, pure L2, IPv6 note, and the issues it reports with their spec fields.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_CLUSTER_CONFIG, type InterfaceSpec, type NetworkSpec, type VmSpec } from '../../api/types.js';
+import {
+  DEFAULT_CLUSTER_CONFIG,
+  type InterfaceSpec,
+  type NetworkSpec,
+  type VmSpec,
+} from '../../api/types.js';
 import type { DiscoveredInterface, DiscoveredPod } from '../plan-types.js';
 import { planVmNetwork } from '../planner.js';
 import { bridgeName, handoverMac, tapName } from './bridge-names.js';
 
-const iface = (name: string, extra: Partial<InterfaceSpec> = {}): InterfaceSpec => ({ name, binding: 'bridge', model: 'virtio', ports: [], state: 'up', ...extra });
+const iface = (name: string, extra: Partial<InterfaceSpec> = {}): InterfaceSpec => ({
+  name,
+  binding: 'bridge',
+  model: 'virtio',
+  ports: [],
+  state: 'up',
+  ...extra,
+});
 
 function vm(extra: Partial<VmSpec> = {}): VmSpec {
-  return { kind: 'VirtualMachineInstance', name: 'vm1', namespace: 'default', networks: [{ name: 'default', source: { kind: 'pod' } }], interfaces: [iface('default')], networkInterfaceMultiqueue: false, autoattachPodInterface: true, vcpus: 1, ...extra };
+  return {
+    kind: 'VirtualMachineInstance',
+    name: 'vm1',
+    namespace: 'default',
+    networks: [{ name: 'default', source: { kind: 'pod' } }],
+    interfaces: [iface('default')],
+    networkInterfaceMultiqueue: false,
+    autoattachPodInterface: true,
+    vcpus: 1,
+    ...extra,
+  };
 }
 
 function podIf(name: string, extra: Partial<DiscoveredInterface> = {}): DiscoveredInterface {
@@ -23,16 +45,50 @@ function podIf(name: string, extra: Partial<DiscoveredInterface> = {}): Discover
     up: true,
     addresses: [{ family: 4, address: '10.244.0.5', prefixLength: 24, scope: 'global', flags: [] }],
     routes: [
-      { family: 4, destination: '0.0.0.0/0', gateway: '10.244.0.1', device: name, protocol: 'boot', scope: 'global', flags: [] },
-      { family: 4, destination: '10.244.0.0/24', device: name, protocol: 'kernel', scope: 'link', prefsrc: '10.244.0.5', flags: [] },
-      { family: 4, destination: '10.96.0.0/12', gateway: '10.244.0.1', device: name, protocol: 'boot', scope: 'global', flags: [] },
+      {
+        family: 4,
+        destination: '0.0.0.0/0',
+        gateway: '10.244.0.1',
+        device: name,
+        protocol: 'boot',
+        scope: 'global',
+        flags: [],
+      },
+      {
+        family: 4,
+        destination: '10.244.0.0/24',
+        device: name,
+        protocol: 'kernel',
+        scope: 'link',
+        prefsrc: '10.244.0.5',
+        flags: [],
+      },
+      {
+        family: 4,
+        destination: '10.96.0.0/12',
+        gateway: '10.244.0.1',
+        device: name,
+        protocol: 'boot',
+        scope: 'global',
+        flags: [],
+      },
     ],
     ...extra,
   };
 }
 
 function pod(interfaces: DiscoveredInterface[]): DiscoveredPod {
-  return { netns: 'p1', interfaces, dns: { nameservers: ['10.96.0.10', 'fd00::10'], search: ['default.svc.cluster.local', 'svc.cluster.local'], options: ['ndots:5'], source: 'test' }, sysctls: { 'net/ipv4/conf/all/arp_ignore': '0' } };
+  return {
+    netns: 'p1',
+    interfaces,
+    dns: {
+      nameservers: ['10.96.0.10', 'fd00::10'],
+      search: ['default.svc.cluster.local', 'svc.cluster.local'],
+      options: ['ndots:5'],
+      source: 'test',
+    },
+    sysctls: { 'net/ipv4/conf/all/arp_ignore': '0' },
+  };
 }
 
 test('names are deterministic, KubeVirt-like and within IFNAMSIZ', () => {
@@ -85,34 +141,82 @@ test('bridge plan: IP, routes, DNS, MTU and MAC move to the VM', () => {
     'nft.ruleset:eth0/dhcp-guard',
   ]);
   const handover = p.steps.find((s) => s.kind === 'link.set');
-  assert.ok(handover?.kind === 'link.set' && handover.mac === handoverMac('0a:58:0a:f4:00:05', 'eth0') && handover.master === 'k6t-eth0');
+  assert.ok(
+    handover?.kind === 'link.set' &&
+      handover.mac === handoverMac('0a:58:0a:f4:00:05', 'eth0') &&
+      handover.master === 'k6t-eth0',
+  );
 });
 
 test('custom MAC: the pod interface keeps its own; multiqueue is one queue per vCPU capped at 256', () => {
-  const r = planVmNetwork(vm({ interfaces: [iface('default', { macAddress: 'de:ad:00:00:be:af' })], networkInterfaceMultiqueue: true, vcpus: 300 }), DEFAULT_CLUSTER_CONFIG, pod([podIf('eth0')]));
+  const r = planVmNetwork(
+    vm({
+      interfaces: [iface('default', { macAddress: 'de:ad:00:00:be:af' })],
+      networkInterfaceMultiqueue: true,
+      vcpus: 300,
+    }),
+    DEFAULT_CLUSTER_CONFIG,
+    pod([podIf('eth0')]),
+  );
   assert.ok(r.ok);
   const p = r.plan.interfaces[0]!;
   assert.equal(p.nic.mac, 'de:ad:00:00:be:af');
   const set = p.steps.find((s) => s.kind === 'link.set');
   assert.ok(set?.kind === 'link.set' && set.mac === undefined);
   assert.deepEqual(p.nic.backend, { kind: 'tap', tapName: 'tap0', queues: 256 });
-  const e1000 = planVmNetwork(vm({ interfaces: [iface('default', { model: 'e1000' })], networkInterfaceMultiqueue: true, vcpus: 4 }), DEFAULT_CLUSTER_CONFIG, pod([podIf('eth0')]));
+  const e1000 = planVmNetwork(
+    vm({ interfaces: [iface('default', { model: 'e1000' })], networkInterfaceMultiqueue: true, vcpus: 4 }),
+    DEFAULT_CLUSTER_CONFIG,
+    pod([podIf('eth0')]),
+  );
   assert.ok(e1000.ok);
-  assert.deepEqual(e1000.plan.interfaces[0]!.nic.backend, { kind: 'tap', tapName: 'tap0', queues: 1 }, 'multiqueue is virtio only');
+  assert.deepEqual(
+    e1000.plan.interfaces[0]!.nic.backend,
+    { kind: 'tap', tapName: 'tap0', queues: 1 },
+    'multiqueue is virtio only',
+  );
 });
 
 test('no IPv4: pure L2 without DHCPv4; IPv6 is delegated by DHCPv6 + RA, the pod forwarding for the VM', () => {
-  const route = { family: 6 as const, destination: '::/0', gateway: 'fd00::1', device: 'eth0', metric: 1024, protocol: 'boot', flags: [] };
-  const r = planVmNetwork(vm(), DEFAULT_CLUSTER_CONFIG, pod([podIf('eth0', { addresses: [{ family: 6, address: 'fd00::5', prefixLength: 64, scope: 'global', flags: [] }], routes: [route, { family: 6, destination: 'fd00::/64', device: 'eth0', protocol: 'kernel', metric: 256, flags: [] }] })]));
+  const route = {
+    family: 6 as const,
+    destination: '::/0',
+    gateway: 'fd00::1',
+    device: 'eth0',
+    metric: 1024,
+    protocol: 'boot',
+    flags: [],
+  };
+  const r = planVmNetwork(
+    vm(),
+    DEFAULT_CLUSTER_CONFIG,
+    pod([
+      podIf('eth0', {
+        addresses: [{ family: 6, address: 'fd00::5', prefixLength: 64, scope: 'global', flags: [] }],
+        routes: [
+          route,
+          { family: 6, destination: 'fd00::/64', device: 'eth0', protocol: 'kernel', metric: 256, flags: [] },
+        ],
+      }),
+    ]),
+  );
   assert.ok(r.ok);
   const p = r.plan.interfaces[0]!;
   assert.equal(p.dhcp4, undefined);
   assert.deepEqual(p.notes.map((n) => n.code).sort(), ['PURE_L2']);
   const ids = p.steps.map((s) => s.id);
-  assert.ok(ids.indexOf('eth0/addr6/fd00::5/64') < ids.indexOf('eth0/link'), 'the address leaves before the interface is enslaved');
-  assert.ok(ids.includes('eth0/route6/main/::/0/1024') && !ids.some((i) => i.includes('fd00::/64/256')), 'only explicit routes are removed');
+  assert.ok(
+    ids.indexOf('eth0/addr6/fd00::5/64') < ids.indexOf('eth0/link'),
+    'the address leaves before the interface is enslaved',
+  );
+  assert.ok(
+    ids.includes('eth0/route6/main/::/0/1024') && !ids.some((i) => i.includes('fd00::/64/256')),
+    'only explicit routes are removed',
+  );
   const sr = p.steps.find((s) => s.id === 'eth0/subnet-router');
-  assert.ok(sr?.kind === 'addr.add' && sr.address === 'fd00::/64' && sr.noDad === true && sr.device === 'k6t-eth0');
+  assert.ok(
+    sr?.kind === 'addr.add' && sr.address === 'fd00::/64' && sr.noDad === true && sr.device === 'k6t-eth0',
+  );
   const moved = p.steps.find((s) => s.kind === 'route.add');
   assert.ok(moved?.kind === 'route.add');
   assert.deepEqual(moved.route, { ...route, device: 'k6t-eth0' });
@@ -129,15 +233,38 @@ test('no IPv4: pure L2 without DHCPv4; IPv6 is delegated by DHCPv6 + RA, the pod
 });
 
 test('IPv6 on two networks: each bridge gets its own dnsmasq; one without IPv6 routes is on-link only (RA lifetime 0, no forwarding for it)', () => {
-  const v6 = (address: string): DiscoveredInterface['addresses'][number] => ({ family: 6, address, prefixLength: 64, scope: 'global', flags: [] });
-  const route = { family: 6 as const, destination: '::/0', gateway: 'fd00::1', device: 'eth0', metric: 1024, protocol: 'boot', flags: [] };
+  const v6 = (address: string): DiscoveredInterface['addresses'][number] => ({
+    family: 6,
+    address,
+    prefixLength: 64,
+    scope: 'global',
+    flags: [],
+  });
+  const route = {
+    family: 6 as const,
+    destination: '::/0',
+    gateway: 'fd00::1',
+    device: 'eth0',
+    metric: 1024,
+    protocol: 'boot',
+    flags: [],
+  };
   const networks: NetworkSpec[] = [
     { name: 'default', source: { kind: 'pod' } },
     { name: 'red', source: { kind: 'multus', networkName: 'red', default: false } },
   ];
   const spec = vm({ networks, interfaces: networks.map((n) => iface(n.name)) });
-  const net1 = podIf('podb1f51a511f1', { index: 3, mac: '0a:58:0a:f5:00:07', addresses: [v6('fd00:1::7')], routes: [] });
-  const r = planVmNetwork(spec, DEFAULT_CLUSTER_CONFIG, pod([podIf('eth0', { addresses: [v6('fd00::5')], routes: [route] }), net1]));
+  const net1 = podIf('podb1f51a511f1', {
+    index: 3,
+    mac: '0a:58:0a:f5:00:07',
+    addresses: [v6('fd00:1::7')],
+    routes: [],
+  });
+  const r = planVmNetwork(
+    spec,
+    DEFAULT_CLUSTER_CONFIG,
+    pod([podIf('eth0', { addresses: [v6('fd00::5')], routes: [route] }), net1]),
+  );
   assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
   const [eth0, red] = r.plan.interfaces;
   const dnsmasq = (p: typeof eth0) => p!.steps.find((s) => s.kind === 'process.start');
@@ -145,13 +272,27 @@ test('IPv6 on two networks: each bridge gets its own dnsmasq; one without IPv6 r
   const b = dnsmasq(red);
   assert.ok(a?.kind === 'process.start' && b?.kind === 'process.start');
   assert.notEqual(a.name, b.name, 'one helper process name per bridge');
-  assert.ok(a.argv.includes('--interface=k6t-eth0') && a.argv.includes('--ra-param=k6t-eth0,mtu:1450,high,60,1800'));
-  assert.ok(b.argv.includes('--interface=k6t-b1f51a511f1') && b.argv.includes('--dhcp-range=fd00:1::,static,64,86400'));
-  assert.ok(b.argv.includes('--ra-param=k6t-b1f51a511f1,mtu:1450,60,0'), 'no default router where the pod had no IPv6 route');
+  assert.ok(
+    a.argv.includes('--interface=k6t-eth0') && a.argv.includes('--ra-param=k6t-eth0,mtu:1450,high,60,1800'),
+  );
+  assert.ok(
+    b.argv.includes('--interface=k6t-b1f51a511f1') &&
+      b.argv.includes('--dhcp-range=fd00:1::,static,64,86400'),
+  );
+  assert.ok(
+    b.argv.includes('--ra-param=k6t-b1f51a511f1,mtu:1450,60,0'),
+    'no default router where the pod had no IPv6 route',
+  );
   assert.ok(b.argv.includes('--dhcp-host=0a:58:0a:f5:00:07,[fd00:1::7]'));
-  assert.deepEqual(red!.notes.map((n) => n.code), ['PURE_L2', 'IPV6_ON_LINK_ONLY']);
+  assert.deepEqual(
+    red!.notes.map((n) => n.code),
+    ['PURE_L2', 'IPV6_ON_LINK_ONLY'],
+  );
   assert.ok(!red!.steps.some((s) => s.kind === 'sysctl.set' || s.kind === 'route.add'));
-  assert.deepEqual(r.plan.interfaces.flatMap((i) => i.steps.filter((s) => s.kind === 'nft.ruleset').map((s) => s.id)), ['eth0/dhcp-guard', 'podb1f51a511f1/dhcp-guard']);
+  assert.deepEqual(
+    r.plan.interfaces.flatMap((i) => i.steps.filter((s) => s.kind === 'nft.ruleset').map((s) => s.id)),
+    ['eth0/dhcp-guard', 'podb1f51a511f1/dhcp-guard'],
+  );
   assert.equal(r.plan.interfaces.flatMap((i) => i.steps).filter((s) => s.id === 'ipv6-forwarding').length, 1);
 });
 
@@ -164,16 +305,26 @@ test('three networks: each pod interface is looked up; missing ones are issues w
   const spec = vm({ networks, interfaces: networks.map((n) => iface(n.name)) });
   const r0 = planVmNetwork(spec, DEFAULT_CLUSTER_CONFIG, pod([podIf('eth0')]));
   assert.ok(!r0.ok, 'missing Multus pod interfaces are issues');
-  assert.deepEqual(r0.issues.map((i) => [i.code, i.field]), [
-    ['POD_INTERFACE_NOT_FOUND', 'spec.domain.devices.interfaces[1]'],
-    ['POD_INTERFACE_NOT_FOUND', 'spec.domain.devices.interfaces[2]'],
-  ]);
+  assert.deepEqual(
+    r0.issues.map((i) => [i.code, i.field]),
+    [
+      ['POD_INTERFACE_NOT_FOUND', 'spec.domain.devices.interfaces[1]'],
+      ['POD_INTERFACE_NOT_FOUND', 'spec.domain.devices.interfaces[2]'],
+    ],
+  );
 });
 
 test('issues: bridge on the pod network forbidden by the cluster, pod interface already bridged', () => {
-  const forbidden = planVmNetwork(vm(), { ...DEFAULT_CLUSTER_CONFIG, permitBridgeInterfaceOnPodNetwork: false }, pod([podIf('eth0')]));
+  const forbidden = planVmNetwork(
+    vm(),
+    { ...DEFAULT_CLUSTER_CONFIG, permitBridgeInterfaceOnPodNetwork: false },
+    pod([podIf('eth0')]),
+  );
   assert.ok(!forbidden.ok);
-  assert.deepEqual(forbidden.issues.map((i) => [i.code, i.field]), [['BRIDGE_ON_POD_NETWORK_FORBIDDEN', 'spec.domain.devices.interfaces[0].bridge']]);
+  assert.deepEqual(
+    forbidden.issues.map((i) => [i.code, i.field]),
+    [['BRIDGE_ON_POD_NETWORK_FORBIDDEN', 'spec.domain.devices.interfaces[0].bridge']],
+  );
   const used = planVmNetwork(vm(), DEFAULT_CLUSTER_CONFIG, pod([podIf('eth0', { master: 'k6t-eth0' })]));
   assert.ok(!used.ok);
   assert.equal(used.issues[0]!.code, 'POD_INTERFACE_IN_USE');

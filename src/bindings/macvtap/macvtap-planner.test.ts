@@ -7,10 +7,27 @@ import type { DiscoveredInterface, DiscoveredPod } from '../plan-types.js';
 import { planVmNetwork } from '../planner.js';
 import { macvtapMac, macvtapName } from './macvtap-planner.js';
 
-const iface = (extra: Partial<InterfaceSpec> = {}): InterfaceSpec => ({ name: 'default', binding: 'macvtap', model: 'virtio', ports: [], state: 'up', ...extra });
+const iface = (extra: Partial<InterfaceSpec> = {}): InterfaceSpec => ({
+  name: 'default',
+  binding: 'macvtap',
+  model: 'virtio',
+  ports: [],
+  state: 'up',
+  ...extra,
+});
 
 function vm(i: InterfaceSpec = iface(), extra: Partial<VmSpec> = {}): VmSpec {
-  return { kind: 'VirtualMachineInstance', name: 'vm1', namespace: 'default', networks: [{ name: 'default', source: { kind: 'pod' } }], interfaces: [i], networkInterfaceMultiqueue: false, autoattachPodInterface: true, vcpus: 1, ...extra };
+  return {
+    kind: 'VirtualMachineInstance',
+    name: 'vm1',
+    namespace: 'default',
+    networks: [{ name: 'default', source: { kind: 'pod' } }],
+    interfaces: [i],
+    networkInterfaceMultiqueue: false,
+    autoattachPodInterface: true,
+    vcpus: 1,
+    ...extra,
+  };
 }
 
 function eth0(extra: Partial<DiscoveredInterface> = {}): DiscoveredInterface {
@@ -26,15 +43,43 @@ function eth0(extra: Partial<DiscoveredInterface> = {}): DiscoveredInterface {
       { family: 6, address: 'fe80::1', prefixLength: 64, scope: 'link', flags: [] },
     ],
     routes: [
-      { family: 4, destination: '0.0.0.0/0', gateway: '10.244.0.1', device: 'eth0', protocol: 'boot', scope: 'global', flags: [] },
-      { family: 4, destination: '10.244.0.0/24', device: 'eth0', protocol: 'kernel', scope: 'link', prefsrc: '10.244.0.5', flags: [] },
-      { family: 4, destination: '10.96.0.0/12', gateway: '10.244.0.1', device: 'eth0', protocol: 'boot', scope: 'global', flags: [] },
+      {
+        family: 4,
+        destination: '0.0.0.0/0',
+        gateway: '10.244.0.1',
+        device: 'eth0',
+        protocol: 'boot',
+        scope: 'global',
+        flags: [],
+      },
+      {
+        family: 4,
+        destination: '10.244.0.0/24',
+        device: 'eth0',
+        protocol: 'kernel',
+        scope: 'link',
+        prefsrc: '10.244.0.5',
+        flags: [],
+      },
+      {
+        family: 4,
+        destination: '10.96.0.0/12',
+        gateway: '10.244.0.1',
+        device: 'eth0',
+        protocol: 'boot',
+        scope: 'global',
+        flags: [],
+      },
     ],
     ...extra,
   };
 }
 
-const pod = (i: DiscoveredInterface = eth0()): DiscoveredPod => ({ netns: 'p1', interfaces: [i], dns: { nameservers: ['10.96.0.10'], search: ['default.svc.cluster.local'], options: [], source: 'test' } });
+const pod = (i: DiscoveredInterface = eth0()): DiscoveredPod => ({
+  netns: 'p1',
+  interfaces: [i],
+  dns: { nameservers: ['10.96.0.10'], search: ['default.svc.cluster.local'], options: [], source: 'test' },
+});
 
 test('macvtap: bridge mode by default, the pod address and routes move to the guest by cloud-init', () => {
   const r = planVmNetwork(vm(), DEFAULT_CLUSTER_CONFIG, pod());
@@ -42,25 +87,51 @@ test('macvtap: bridge mode by default, the pod address and routes move to the gu
   const p = r.plan.interfaces[0]!;
   const mac = macvtapMac('virtnet-macvtap/default/vm1/default');
   assert.deepEqual(p.createdDevices, ['mvt-eth0']);
-  assert.deepEqual(p.steps.map((s) => s.kind), ['route.remove', 'route.remove', 'addr.remove', 'link.create']);
+  assert.deepEqual(
+    p.steps.map((s) => s.kind),
+    ['route.remove', 'route.remove', 'addr.remove', 'link.create'],
+  );
   const create = p.steps.at(-1)!;
   assert.ok(create.kind === 'link.create');
   assert.deepEqual(create.link, { type: 'macvtap', parent: 'eth0', mode: 'bridge' });
   assert.equal(create.mac, mac);
   assert.equal(create.mtuBytes, 1450);
   assert.equal(p.nic.mac, mac);
-  assert.deepEqual(p.nic.backend, { kind: 'macvtap', device: 'mvt-eth0', parent: 'eth0', mode: 'bridge', queues: 1 });
+  assert.deepEqual(p.nic.backend, {
+    kind: 'macvtap',
+    device: 'mvt-eth0',
+    parent: 'eth0',
+    mode: 'bridge',
+    queues: 1,
+  });
   assert.deepEqual(p.nic.guestConfig, {
     kind: 'static',
-    config: { addresses: ['10.244.0.5/24'], gateway4: '10.244.0.1', routes: [{ destination: '10.96.0.0/12', gateway: '10.244.0.1' }], dnsServers: ['10.96.0.10'], searchDomains: ['default.svc.cluster.local'] },
+    config: {
+      addresses: ['10.244.0.5/24'],
+      gateway4: '10.244.0.1',
+      routes: [{ destination: '10.96.0.0/12', gateway: '10.244.0.1' }],
+      dnsServers: ['10.96.0.10'],
+      searchDomains: ['default.svc.cluster.local'],
+    },
   });
   assert.equal(p.dhcp4, undefined);
   assert.ok(p.notes.some((n) => n.code === 'MACVTAP_HOST_ISOLATION'));
 });
 
 test('macvtap: modes map to the kernel names, macAddress wins, multiqueue is one queue per vCPU', () => {
-  for (const [mode, kernel] of [['vepa', 'vepa'], ['private', 'private'], ['passthrough', 'passthru']] as const) {
-    const r = planVmNetwork(vm(iface({ macvtapMode: mode, macAddress: '02:00:00:aa:bb:cc' }), { networkInterfaceMultiqueue: true, vcpus: 4 }), DEFAULT_CLUSTER_CONFIG, pod());
+  for (const [mode, kernel] of [
+    ['vepa', 'vepa'],
+    ['private', 'private'],
+    ['passthrough', 'passthru'],
+  ] as const) {
+    const r = planVmNetwork(
+      vm(iface({ macvtapMode: mode, macAddress: '02:00:00:aa:bb:cc' }), {
+        networkInterfaceMultiqueue: true,
+        vcpus: 4,
+      }),
+      DEFAULT_CLUSTER_CONFIG,
+      pod(),
+    );
     assert.ok(r.ok, mode);
     const p = r.plan.interfaces[0]!;
     const create = p.steps.at(-1)!;
@@ -77,17 +148,33 @@ test('macvtap: no address leaves the NIC to the network; bad pod interfaces and 
   const bare = planVmNetwork(vm(), DEFAULT_CLUSTER_CONFIG, pod(eth0({ addresses: [], routes: [] })));
   assert.ok(bare.ok);
   assert.deepEqual(bare.plan.interfaces[0]!.nic.guestConfig, { kind: 'dhcp' });
-  assert.deepEqual(bare.plan.interfaces[0]!.steps.map((s) => s.kind), ['link.create']);
+  assert.deepEqual(
+    bare.plan.interfaces[0]!.steps.map((s) => s.kind),
+    ['link.create'],
+  );
   const cases: [DiscoveredPod, InterfaceSpec, string, string][] = [
     [{ ...pod(), interfaces: [] }, iface(), 'POD_INTERFACE_NOT_FOUND', 'spec.domain.devices.interfaces[0]'],
     [pod(eth0({ master: 'br0' })), iface(), 'POD_INTERFACE_IN_USE', 'spec.domain.devices.interfaces[0]'],
     [pod(eth0({ kind: 'bridge' })), iface(), 'POD_INTERFACE_UNSUITABLE', 'spec.domain.devices.interfaces[0]'],
-    [pod(eth0()), iface({ macAddress: '0a:58:0a:f4:00:05' }), 'MACVTAP_MAC_COLLISION', 'spec.domain.devices.interfaces[0].macAddress'],
-    [{ ...pod(), interfaces: [eth0(), { ...eth0(), name: 'mvt-eth0', index: 3, kind: 'macvtap' }] }, iface(), 'DEVICE_NAME_TAKEN', 'spec.domain.devices.interfaces[0]'],
+    [
+      pod(eth0()),
+      iface({ macAddress: '0a:58:0a:f4:00:05' }),
+      'MACVTAP_MAC_COLLISION',
+      'spec.domain.devices.interfaces[0].macAddress',
+    ],
+    [
+      { ...pod(), interfaces: [eth0(), { ...eth0(), name: 'mvt-eth0', index: 3, kind: 'macvtap' }] },
+      iface(),
+      'DEVICE_NAME_TAKEN',
+      'spec.domain.devices.interfaces[0]',
+    ],
   ];
   for (const [p, i, code, field] of cases) {
     const r = planVmNetwork(vm(i), DEFAULT_CLUSTER_CONFIG, p);
     assert.ok(!r.ok, code);
-    assert.deepEqual(r.issues.map((x) => [x.code, x.field]), [[code, field]]);
+    assert.deepEqual(
+      r.issues.map((x) => [x.code, x.field]),
+      [[code, field]],
+    );
   }
 });

@@ -16,14 +16,22 @@
 // sends everything to the external switch; `passthrough` gives the single macvtap the whole device. Pure.
 import type { InterfaceSpec, MacvtapMode, NetworkSpec } from '../../api/types.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
-import type { BindingContext, BindingModule, DiscoveredInterface, DiscoveredRoute, InterfacePlan, LinkDevice, PlanNote, PlanStep } from '../plan-types.js';
+import type {
+  BindingContext,
+  BindingModule,
+  DiscoveredInterface,
+  DiscoveredRoute,
+  InterfacePlan,
+  LinkDevice,
+  PlanNote,
+  PlanStep,
+} from '../plan-types.js';
 import { fnv1aHex, stableMac } from '../stable-hash.js';
 import type { GuestStaticConfig, VmNic } from '../vm-nic.js';
 import { nicFrontend } from '../nic-frontend.js';
 
 const IFNAMSIZ_MAX = 15;
 const MAX_QUEUES = 256;
-
 
 /** The macvtap's name on pod interface `podInterface`: `mvt-eth0`, hashed when longer than 15 bytes. */
 export function macvtapName(podInterface: string): string {
@@ -43,7 +51,13 @@ function kernelMode(mode: MacvtapMode): Extract<LinkDevice, { type: 'macvtap' | 
 
 /** Routes through the pod interface the kernel does not recreate when the addresses come back. */
 function explicitRoutes(pod: DiscoveredInterface): DiscoveredRoute[] {
-  return pod.routes.filter((r) => r.protocol !== 'kernel' && r.protocol !== 'ra' && (r.type ?? 'unicast') === 'unicast' && !r.destination.startsWith('fe80:'));
+  return pod.routes.filter(
+    (r) =>
+      r.protocol !== 'kernel' &&
+      r.protocol !== 'ra' &&
+      (r.type ?? 'unicast') === 'unicast' &&
+      !r.destination.startsWith('fe80:'),
+  );
 }
 
 /** The guest's static configuration: the pod interface's global addresses, its main-table routes, DNS. */
@@ -66,25 +80,55 @@ export function macvtapGuestConfig(pod: DiscoveredInterface, ctx: BindingContext
 }
 
 /** Plans one `macvtap: {}` interface. Throws VirtnetError with the spec field at fault. */
-export function planMacvtap(iface: InterfaceSpec, network: NetworkSpec, pod: DiscoveredInterface | undefined, ctx: BindingContext): InterfacePlan {
+export function planMacvtap(
+  iface: InterfaceSpec,
+  network: NetworkSpec,
+  pod: DiscoveredInterface | undefined,
+  ctx: BindingContext,
+): InterfacePlan {
   const field = ctx.fieldPath;
   if (!pod) {
-    throw new VirtnetError('POD_INTERFACE_NOT_FOUND', `interface ${iface.name}: the pod has no interface for network ${network.name}`, { field: iface.sourceDevice ? `${field}.sourceDevice` : field });
+    throw new VirtnetError(
+      'POD_INTERFACE_NOT_FOUND',
+      `interface ${iface.name}: the pod has no interface for network ${network.name}`,
+      { field: iface.sourceDevice ? `${field}.sourceDevice` : field },
+    );
   }
-  if (pod.master) throw new VirtnetError('POD_INTERFACE_IN_USE', `pod interface ${pod.name} is enslaved to ${pod.master} and cannot be a macvtap lower device`, { field, device: pod.name });
+  if (pod.master)
+    throw new VirtnetError(
+      'POD_INTERFACE_IN_USE',
+      `pod interface ${pod.name} is enslaved to ${pod.master} and cannot be a macvtap lower device`,
+      { field, device: pod.name },
+    );
   if (['bridge', 'tun', 'macvtap', 'lo'].includes(pod.kind) || pod.name === 'lo') {
-    throw new VirtnetError('POD_INTERFACE_UNSUITABLE', `pod interface ${pod.name} is a ${pod.kind || 'loopback'} device and cannot carry a macvtap`, { field, device: pod.name });
+    throw new VirtnetError(
+      'POD_INTERFACE_UNSUITABLE',
+      `pod interface ${pod.name} is a ${pod.kind || 'loopback'} device and cannot carry a macvtap`,
+      { field, device: pod.name },
+    );
   }
   const device = macvtapName(pod.name);
   if (ctx.pod.interfaces.some((i) => i.name === device)) {
-    throw new VirtnetError('DEVICE_NAME_TAKEN', `device ${device} already exists in the pod (another plan applied? run virtnet down)`, { field, device });
+    throw new VirtnetError(
+      'DEVICE_NAME_TAKEN',
+      `device ${device} already exists in the pod (another plan applied? run virtnet down)`,
+      { field, device },
+    );
   }
   const mode = iface.macvtapMode ?? 'bridge';
-  const mac = iface.macAddress ?? macvtapMac(`virtnet-macvtap/${ctx.vm.namespace}/${ctx.vm.name}/${iface.name}`);
+  const mac =
+    iface.macAddress ?? macvtapMac(`virtnet-macvtap/${ctx.vm.namespace}/${ctx.vm.name}/${iface.name}`);
   if (mac === pod.mac && mode !== 'passthrough') {
-    throw new VirtnetError('MACVTAP_MAC_COLLISION', `interface ${iface.name}: macAddress ${mac} is the pod interface's own MAC; the lower device would swallow the guest's frames`, { field: `${field}.macAddress` });
+    throw new VirtnetError(
+      'MACVTAP_MAC_COLLISION',
+      `interface ${iface.name}: macAddress ${mac} is the pod interface's own MAC; the lower device would swallow the guest's frames`,
+      { field: `${field}.macAddress` },
+    );
   }
-  const queues = ctx.vm.networkInterfaceMultiqueue && iface.model === 'virtio' ? Math.max(1, Math.min(ctx.vm.vcpus, MAX_QUEUES)) : 1;
+  const queues =
+    ctx.vm.networkInterfaceMultiqueue && iface.model === 'virtio'
+      ? Math.max(1, Math.min(ctx.vm.vcpus, MAX_QUEUES))
+      : 1;
   const notes: PlanNote[] = [
     {
       level: 'info',
@@ -93,15 +137,32 @@ export function planMacvtap(iface: InterfaceSpec, network: NetworkSpec, pod: Dis
     },
   ];
   if (ctx.vm.networkInterfaceMultiqueue && iface.model !== 'virtio') {
-    notes.push({ level: 'warning', code: 'MULTIQUEUE_VIRTIO_ONLY', message: `interface ${iface.name}: multiqueue needs model virtio; using one queue` });
+    notes.push({
+      level: 'warning',
+      code: 'MULTIQUEUE_VIRTIO_ONLY',
+      message: `interface ${iface.name}: multiqueue needs model virtio; using one queue`,
+    });
   }
   const p = pod.name;
   const steps: PlanStep[] = [];
   for (const route of explicitRoutes(pod)) {
-    steps.push({ id: `${iface.name}/route/${route.table ?? 'main'}/${route.destination}/${route.metric ?? 0}`, phase: 'network', kind: 'route.remove', route, summary: `remove route ${route.destination}${route.gateway ? ` via ${route.gateway}` : ''} dev ${p} (moves to the guest)` });
+    steps.push({
+      id: `${iface.name}/route/${route.table ?? 'main'}/${route.destination}/${route.metric ?? 0}`,
+      phase: 'network',
+      kind: 'route.remove',
+      route,
+      summary: `remove route ${route.destination}${route.gateway ? ` via ${route.gateway}` : ''} dev ${p} (moves to the guest)`,
+    });
   }
   for (const address of pod.addresses.filter((a) => a.scope === 'global')) {
-    steps.push({ id: `${iface.name}/addr/${address.address}/${address.prefixLength}`, phase: 'network', kind: 'addr.remove', device: p, address, summary: `remove ${address.address}/${address.prefixLength} from ${p} (moves to the guest)` });
+    steps.push({
+      id: `${iface.name}/addr/${address.address}/${address.prefixLength}`,
+      phase: 'network',
+      kind: 'addr.remove',
+      device: p,
+      address,
+      summary: `remove ${address.address}/${address.prefixLength} from ${p} (moves to the guest)`,
+    });
   }
   steps.push({
     id: `${iface.name}/macvtap`,
@@ -116,7 +177,11 @@ export function planMacvtap(iface: InterfaceSpec, network: NetworkSpec, pod: Dis
   });
   const guest = macvtapGuestConfig(pod, ctx);
   if (guest.addresses.length === 0) {
-    notes.push({ level: 'info', code: 'MACVTAP_NO_ADDRESS', message: `${p} has no global address: the guest NIC is left to the network's own DHCP` });
+    notes.push({
+      level: 'info',
+      code: 'MACVTAP_NO_ADDRESS',
+      message: `${p} has no global address: the guest NIC is left to the network's own DHCP`,
+    });
   }
   const nic: VmNic = {
     ...nicFrontend(iface),
@@ -125,7 +190,17 @@ export function planMacvtap(iface: InterfaceSpec, network: NetworkSpec, pod: Dis
     backend: { kind: 'macvtap', device, parent: p, mode, queues },
     guestConfig: guest.addresses.length > 0 ? { kind: 'static', config: guest } : { kind: 'dhcp' },
   };
-  return { name: iface.name, network: network.name, binding: 'macvtap', podInterface: p, podInterfaceBefore: pod, createdDevices: [device], steps, nic, notes };
+  return {
+    name: iface.name,
+    network: network.name,
+    binding: 'macvtap',
+    podInterface: p,
+    podInterfaceBefore: pod,
+    createdDevices: [device],
+    steps,
+    nic,
+    notes,
+  };
 }
 
 /** The macvtap binding module. */

@@ -8,11 +8,7 @@ import type { InterfaceSpec, NetworkSpec, PortSpec } from '../../api/types.js';
 import type { Dhcp4Lease } from '../../dhcp/server-config.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import type { NftFamily } from '../../host/nft-json.js';
-import {
-  buildMasqueradeRuleset,
-  masqueradeTableName,
-  type MasqueradeTable,
-} from './nft-ruleset.js';
+import { buildMasqueradeRuleset, masqueradeTableName, type MasqueradeTable } from './nft-ruleset.js';
 import type {
   BindingContext,
   DiscoveredInterface,
@@ -38,7 +34,6 @@ export const MASQUERADE_BRIDGE_MAC = '02:00:00:00:00:00';
 export const DEFAULT_LEASE_SECONDS = 86_400;
 const IFNAMSIZ_MAX = 15;
 const MAX_QUEUES = 256;
-
 
 /** `<prefix><podif>`, or `<prefix><hash>` when that exceeds 15 bytes. */
 function deviceName(prefix: string, podInterface: string): string {

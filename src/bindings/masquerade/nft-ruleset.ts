@@ -68,8 +68,7 @@ export function masqueradeTableName(vmName: string): string {
 }
 
 function assertTable(table: MasqueradeTable): void {
-  const addrOk = (a: string): boolean =>
-    table.family === 'ip' ? isIPv4(a) : isIPv6(a);
+  const addrOk = (a: string): boolean => (table.family === 'ip' ? isIPv4(a) : isIPv6(a));
   if (!isVirtnetTable(table.name)) {
     throw new VirtnetError(
       'NFT_INVALID_NAME',

@@ -3,26 +3,82 @@
 // sun_path, and the issues with their spec fields.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_CLUSTER_CONFIG, type InterfaceSpec, type NetworkSpec, type VmSpec } from '../../api/types.js';
+import {
+  DEFAULT_CLUSTER_CONFIG,
+  type InterfaceSpec,
+  type NetworkSpec,
+  type VmSpec,
+} from '../../api/types.js';
 import type { DiscoveredInterface, DiscoveredPod } from '../plan-types.js';
 import { planVmNetwork } from '../planner.js';
 import { MAX_SOCKET_PATH_BYTES, passtArgv, passtSocketPath } from './passt-planner.js';
 
-const iface = (extra: Partial<InterfaceSpec> = {}): InterfaceSpec => ({ name: 'default', binding: 'passt', model: 'virtio', ports: [], state: 'up', ...extra });
+const iface = (extra: Partial<InterfaceSpec> = {}): InterfaceSpec => ({
+  name: 'default',
+  binding: 'passt',
+  model: 'virtio',
+  ports: [],
+  state: 'up',
+  ...extra,
+});
 
-function vm(i: InterfaceSpec = iface(), network: NetworkSpec = { name: 'default', source: { kind: 'pod' } }): VmSpec {
-  return { kind: 'VirtualMachineInstance', name: 'vm1', namespace: 'default', networks: [network], interfaces: [i], networkInterfaceMultiqueue: false, autoattachPodInterface: true, vcpus: 1 };
+function vm(
+  i: InterfaceSpec = iface(),
+  network: NetworkSpec = { name: 'default', source: { kind: 'pod' } },
+): VmSpec {
+  return {
+    kind: 'VirtualMachineInstance',
+    name: 'vm1',
+    namespace: 'default',
+    networks: [network],
+    interfaces: [i],
+    networkInterfaceMultiqueue: false,
+    autoattachPodInterface: true,
+    vcpus: 1,
+  };
 }
 
-const eth0 = (extra: Partial<DiscoveredInterface> = {}): DiscoveredInterface => ({ name: 'eth0', index: 2, kind: 'veth', mac: '0a:58:0a:f4:00:05', mtuBytes: 1450, up: true, addresses: [{ family: 4, address: '10.244.0.5', prefixLength: 24, scope: 'global', flags: [] }], routes: [], ...extra });
-const pod = (i: DiscoveredInterface = eth0()): DiscoveredPod => ({ netns: 'p1', interfaces: [i], dns: { nameservers: [], search: [], options: [], source: 'test' } });
+const eth0 = (extra: Partial<DiscoveredInterface> = {}): DiscoveredInterface => ({
+  name: 'eth0',
+  index: 2,
+  kind: 'veth',
+  mac: '0a:58:0a:f4:00:05',
+  mtuBytes: 1450,
+  up: true,
+  addresses: [{ family: 4, address: '10.244.0.5', prefixLength: 24, scope: 'global', flags: [] }],
+  routes: [],
+  ...extra,
+});
+const pod = (i: DiscoveredInterface = eth0()): DiscoveredPod => ({
+  netns: 'p1',
+  interfaces: [i],
+  dns: { nameservers: [], search: [], options: [], source: 'test' },
+});
 
 test('passt: socket cleanup, then passt in the pod forwarding the declared ports; QEMU gets the socket', () => {
-  const r = planVmNetwork(vm(iface({ ports: [{ port: 80, protocol: 'TCP' }, { port: 7, protocol: 'TCP' }] })), DEFAULT_CLUSTER_CONFIG, pod(), { stateDir: '/srv/virtnet' });
+  const r = planVmNetwork(
+    vm(
+      iface({
+        ports: [
+          { port: 80, protocol: 'TCP' },
+          { port: 7, protocol: 'TCP' },
+        ],
+      }),
+    ),
+    DEFAULT_CLUSTER_CONFIG,
+    pod(),
+    { stateDir: '/srv/virtnet' },
+  );
   assert.ok(r.ok);
   const p = r.plan.interfaces[0]!;
   const socket = '/srv/virtnet/vms/vm1/passt-default.sock';
-  assert.deepEqual(p.steps.map((s) => [s.id, s.kind]), [['default/passt-socket', 'host.command'], ['default/passt', 'process.start']]);
+  assert.deepEqual(
+    p.steps.map((s) => [s.id, s.kind]),
+    [
+      ['default/passt-socket', 'host.command'],
+      ['default/passt', 'process.start'],
+    ],
+  );
   const clean = p.steps[0]!;
   assert.ok(clean.kind === 'host.command');
   assert.deepEqual(clean.argv, ['rm', '-f', '--', socket]);
@@ -31,8 +87,31 @@ test('passt: socket cleanup, then passt in the pod forwarding the declared ports
   assert.ok(start.kind === 'process.start');
   assert.equal(start.inNetns, true);
   assert.equal(start.readyPath, socket);
-  assert.deepEqual(start.argv, ['passt', '--foreground', '--quiet', '--socket', socket, '--runas', '0:0', '--interface', 'eth0', '--mtu', '1450', '--tcp-ports', '7,80', '--udp-ports', 'none']);
-  assert.deepEqual(p.nic.backend, { kind: 'passt', socketPath: socket, ports: [{ port: 80, protocol: 'TCP' }, { port: 7, protocol: 'TCP' }] });
+  assert.deepEqual(start.argv, [
+    'passt',
+    '--foreground',
+    '--quiet',
+    '--socket',
+    socket,
+    '--runas',
+    '0:0',
+    '--interface',
+    'eth0',
+    '--mtu',
+    '1450',
+    '--tcp-ports',
+    '7,80',
+    '--udp-ports',
+    'none',
+  ]);
+  assert.deepEqual(p.nic.backend, {
+    kind: 'passt',
+    socketPath: socket,
+    ports: [
+      { port: 80, protocol: 'TCP' },
+      { port: 7, protocol: 'TCP' },
+    ],
+  });
   assert.equal(p.nic.mac, '0a:58:0a:f4:00:05', 'the guest may use the pod MAC');
   assert.deepEqual(p.nic.guestConfig, { kind: 'dhcp' });
   assert.equal(p.dhcp4, undefined);
@@ -44,17 +123,26 @@ test('passt: every port when none are declared; UDP-only declarations close TCP'
   assert.deepEqual(all.slice(-4), ['--tcp-ports', 'all', '--udp-ports', 'all']);
   const udp = passtArgv({ socketPath: '/tmp/s.sock', ports: [{ port: 53, protocol: 'UDP' }] });
   assert.deepEqual(udp.slice(-4), ['--tcp-ports', 'none', '--udp-ports', '53']);
-  assert.deepEqual(passtArgv({ socketPath: '/tmp/s.sock', ports: [], runAs: { uid: 107, gid: 108 } }).slice(3, 7), ['--socket', '/tmp/s.sock', '--runas', '107:108']);
+  assert.deepEqual(
+    passtArgv({ socketPath: '/tmp/s.sock', ports: [], runAs: { uid: 107, gid: 108 } }).slice(3, 7),
+    ['--socket', '/tmp/s.sock', '--runas', '107:108'],
+  );
 });
 
 test('passt socket path: the default state dir without one; a hash for a long interface name; a typed error when nothing fits', () => {
   const plain = planVmNetwork(vm(), DEFAULT_CLUSTER_CONFIG, pod());
   assert.ok(plain.ok);
-  assert.deepEqual(plain.plan.interfaces[0]!.nic.backend, { kind: 'passt', socketPath: '/var/lib/virtnet/vms/vm1/passt-default.sock' });
+  assert.deepEqual(plain.plan.interfaces[0]!.nic.backend, {
+    kind: 'passt',
+    socketPath: '/var/lib/virtnet/vms/vm1/passt-default.sock',
+  });
   const owner = planVmNetwork(vm(), DEFAULT_CLUSTER_CONFIG, pod(), { tapOwner: { uid: 107, gid: 108 } });
   assert.ok(owner.ok);
   const start = owner.plan.interfaces[0]!.steps.find((s) => s.kind === 'process.start');
-  assert.ok(start?.kind === 'process.start' && start.argv.join(' ').includes('--runas 107:108'), 'a non-root hypervisor runs passt as itself');
+  assert.ok(
+    start?.kind === 'process.start' && start.argv.join(' ').includes('--runas 107:108'),
+    'a non-root hypervisor runs passt as itself',
+  );
 
   const longName = `n${'x'.repeat(90)}`;
   const hashed = passtSocketPath('/var/lib/virtnet/vms/vm1', longName);
@@ -62,9 +150,16 @@ test('passt socket path: the default state dir without one; a hash for a long in
   assert.equal(hashed, passtSocketPath('/var/lib/virtnet/vms/vm1', longName), 'deterministic');
   assert.notEqual(hashed, passtSocketPath('/var/lib/virtnet/vms/vm1', `${longName}y`));
   const longIface = iface({ name: longName });
-  const r = planVmNetwork(vm(longIface, { name: longName, source: { kind: 'pod' } }), DEFAULT_CLUSTER_CONFIG, pod());
+  const r = planVmNetwork(
+    vm(longIface, { name: longName, source: { kind: 'pod' } }),
+    DEFAULT_CLUSTER_CONFIG,
+    pod(),
+  );
   assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
-  assert.ok(r.plan.interfaces[0]!.nic.backend.kind === 'passt' && r.plan.interfaces[0]!.nic.backend.socketPath === hashed);
+  assert.ok(
+    r.plan.interfaces[0]!.nic.backend.kind === 'passt' &&
+      r.plan.interfaces[0]!.nic.backend.socketPath === hashed,
+  );
 
   const deep = `/${'d'.repeat(70)}`;
   assert.equal(passtSocketPath(`${deep}/vms/vm1`, 'default'), `${deep}/vms/vm1/passt-default.sock`);
@@ -73,18 +168,31 @@ test('passt socket path: the default state dir without one; a hash for a long in
   assert.equal(passtSocketPath(`${tooDeep}/vms/vm1`, 'default'), undefined);
   const bad = planVmNetwork(vm(), DEFAULT_CLUSTER_CONFIG, pod(), { stateDir: tooDeep });
   assert.ok(!bad.ok);
-  assert.deepEqual(bad.issues.map((i) => [i.code, i.field]), [['PASST_SOCKET_PATH_TOO_LONG', 'spec.domain.devices.interfaces[0]']]);
+  assert.deepEqual(
+    bad.issues.map((i) => [i.code, i.field]),
+    [['PASST_SOCKET_PATH_TOO_LONG', 'spec.domain.devices.interfaces[0]']],
+  );
   assert.match(bad.issues[0]!.message, /over the 107 bytes a unix socket allows/);
 });
 
 test('passt: no pod interface, no address, or a non-pod network are issues naming the field', () => {
   const none = planVmNetwork(vm(), DEFAULT_CLUSTER_CONFIG, { ...pod(), interfaces: [] });
   assert.ok(!none.ok);
-  assert.deepEqual(none.issues.map((i) => [i.code, i.field]), [['POD_INTERFACE_NOT_FOUND', 'spec.domain.devices.interfaces[0]']]);
+  assert.deepEqual(
+    none.issues.map((i) => [i.code, i.field]),
+    [['POD_INTERFACE_NOT_FOUND', 'spec.domain.devices.interfaces[0]']],
+  );
   const bare = planVmNetwork(vm(), DEFAULT_CLUSTER_CONFIG, pod(eth0({ addresses: [] })));
   assert.ok(!bare.ok);
   assert.equal(bare.issues[0]!.code, 'PASST_NO_POD_ADDRESS');
-  const multus = planVmNetwork(vm(iface(), { name: 'default', source: { kind: 'multus', networkName: 'red', default: false } }), DEFAULT_CLUSTER_CONFIG, pod());
+  const multus = planVmNetwork(
+    vm(iface(), { name: 'default', source: { kind: 'multus', networkName: 'red', default: false } }),
+    DEFAULT_CLUSTER_CONFIG,
+    pod(),
+  );
   assert.ok(!multus.ok);
-  assert.deepEqual(multus.issues.map((i) => [i.code, i.field]), [['PASST_NOT_POD_NETWORK', 'spec.domain.devices.interfaces[0].passt']]);
+  assert.deepEqual(
+    multus.issues.map((i) => [i.code, i.field]),
+    [['PASST_NOT_POD_NETWORK', 'spec.domain.devices.interfaces[0].passt']],
+  );
 });

@@ -19,14 +19,20 @@ import { isLinuxInterfaceName } from '../../api/linux-ifname.js';
 import type { InterfaceSpec, NetworkSpec, PortSpec } from '../../api/types.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import { DEFAULT_STATE_DIR, vmDirOf } from '../../state/state-dir.js';
-import type { BindingContext, BindingModule, DiscoveredInterface, InterfacePlan, PlanNote, PlanStep } from '../plan-types.js';
+import type {
+  BindingContext,
+  BindingModule,
+  DiscoveredInterface,
+  InterfacePlan,
+  PlanNote,
+  PlanStep,
+} from '../plan-types.js';
 import { fnv1aHex } from '../stable-hash.js';
 import type { VmNic } from '../vm-nic.js';
 import { nicFrontend } from '../nic-frontend.js';
 
 /** Longest path a unix socket can be bound at: sun_path is 108 bytes with the terminating NUL. */
 export const MAX_SOCKET_PATH_BYTES = 107;
-
 
 /**
  * passt's socket for VM interface `iface` in the VM's state dir `vmDir`: `passt-<iface>.sock`, or
@@ -43,12 +49,21 @@ export function passtSocketPath(vmDir: string, iface: string): string | undefine
 /** passt's port SPEC for one protocol: the declared ports, `all` when none are declared at all. */
 function portSpec(ports: PortSpec[], protocol: PortSpec['protocol'], anyDeclared: boolean): string {
   if (!anyDeclared) return 'all';
-  const list = ports.filter((p) => p.protocol === protocol).map((p) => p.port).sort((a, b) => a - b);
+  const list = ports
+    .filter((p) => p.protocol === protocol)
+    .map((p) => p.port)
+    .sort((a, b) => a - b);
   return list.length > 0 ? list.join(',') : 'none';
 }
 
 /** The passt argv (foreground, quiet, bound to the pod interface). */
-export function passtArgv(options: { socketPath: string; podInterface?: string; ports: PortSpec[]; mtuBytes?: number; runAs?: { uid: number; gid: number } }): string[] {
+export function passtArgv(options: {
+  socketPath: string;
+  podInterface?: string;
+  ports: PortSpec[];
+  mtuBytes?: number;
+  runAs?: { uid: number; gid: number };
+}): string[] {
   const any = options.ports.length > 0;
   return [
     'passt',
@@ -69,26 +84,51 @@ export function passtArgv(options: { socketPath: string; podInterface?: string; 
 }
 
 /** Plans one `passt: {}` interface. Throws VirtnetError with the spec field at fault. */
-export function planPasst(iface: InterfaceSpec, network: NetworkSpec, podInterface: DiscoveredInterface | undefined, ctx: BindingContext): InterfacePlan {
+export function planPasst(
+  iface: InterfaceSpec,
+  network: NetworkSpec,
+  podInterface: DiscoveredInterface | undefined,
+  ctx: BindingContext,
+): InterfacePlan {
   const field = ctx.fieldPath;
   if (network.source.kind !== 'pod') {
-    throw new VirtnetError('PASST_NOT_POD_NETWORK', `interface ${iface.name}: passt is only allowed to connect to the pod network`, { field: `${field}.passt` });
+    throw new VirtnetError(
+      'PASST_NOT_POD_NETWORK',
+      `interface ${iface.name}: passt is only allowed to connect to the pod network`,
+      { field: `${field}.passt` },
+    );
   }
   if (podInterface === undefined) {
-    throw new VirtnetError('POD_INTERFACE_NOT_FOUND', `interface ${iface.name}: the pod has no interface for network ${network.name}`, { field });
+    throw new VirtnetError(
+      'POD_INTERFACE_NOT_FOUND',
+      `interface ${iface.name}: the pod has no interface for network ${network.name}`,
+      { field },
+    );
   }
   if (!isLinuxInterfaceName(podInterface.name)) {
-    throw new VirtnetError('POD_INTERFACE_UNSUITABLE', `pod interface ${JSON.stringify(podInterface.name)} is not a valid interface name`, { field, device: podInterface.name });
+    throw new VirtnetError(
+      'POD_INTERFACE_UNSUITABLE',
+      `pod interface ${JSON.stringify(podInterface.name)} is not a valid interface name`,
+      { field, device: podInterface.name },
+    );
   }
   const global = podInterface.addresses.filter((a) => a.scope === 'global');
   if (global.length === 0) {
-    throw new VirtnetError('PASST_NO_POD_ADDRESS', `interface ${iface.name}: pod interface ${podInterface.name} has no global IP address for the guest to use`, { field, device: podInterface.name });
+    throw new VirtnetError(
+      'PASST_NO_POD_ADDRESS',
+      `interface ${iface.name}: pod interface ${podInterface.name} has no global IP address for the guest to use`,
+      { field, device: podInterface.name },
+    );
   }
   const vmDir = ctx.vmDir ?? vmDirOf(DEFAULT_STATE_DIR, ctx.vm.name);
   const socketPath = passtSocketPath(vmDir, iface.name);
   if (socketPath === undefined) {
     const bytes = Buffer.byteLength(join(vmDir, 'passt.0123456789abcdef.sock'));
-    throw new VirtnetError('PASST_SOCKET_PATH_TOO_LONG', `interface ${iface.name}: passt's socket in ${vmDir} would be a ${bytes}-byte path, over the ${MAX_SOCKET_PATH_BYTES} bytes a unix socket allows; use a shorter state dir (--state-dir) or VM name`, { field, path: vmDir });
+    throw new VirtnetError(
+      'PASST_SOCKET_PATH_TOO_LONG',
+      `interface ${iface.name}: passt's socket in ${vmDir} would be a ${bytes}-byte path, over the ${MAX_SOCKET_PATH_BYTES} bytes a unix socket allows; use a shorter state dir (--state-dir) or VM name`,
+      { field, path: vmDir },
+    );
   }
   const mtuBytes = podInterface.mtuBytes;
   const steps: PlanStep[] = [
@@ -108,7 +148,13 @@ export function planPasst(iface: InterfaceSpec, network: NetworkSpec, podInterfa
       phase: 'network',
       kind: 'process.start',
       name: `passt-${iface.name}`,
-      argv: passtArgv({ socketPath, podInterface: podInterface.name, ports: iface.ports, mtuBytes, runAs: ctx.tapOwner ?? { uid: 0, gid: 0 } }),
+      argv: passtArgv({
+        socketPath,
+        podInterface: podInterface.name,
+        ports: iface.ports,
+        mtuBytes,
+        runAs: ctx.tapOwner ?? { uid: 0, gid: 0 },
+      }),
       inNetns: true,
       readyPath: socketPath,
       summary: `start passt in the pod on ${podInterface.name} (socket ${socketPath})`,
@@ -116,8 +162,16 @@ export function planPasst(iface: InterfaceSpec, network: NetworkSpec, podInterfa
   ];
   const notes: PlanNote[] = [
     iface.ports.length > 0
-      ? { level: 'info', code: 'PASST_PORTS', message: `interface ${iface.name}: inbound only on ${iface.ports.map((p) => `${p.port}/${p.protocol}`).join(', ')}` }
-      : { level: 'info', code: 'PASST_ALL_PORTS', message: `interface ${iface.name}: no ports declared, every port the pod does not use itself is forwarded to the guest` },
+      ? {
+          level: 'info',
+          code: 'PASST_PORTS',
+          message: `interface ${iface.name}: inbound only on ${iface.ports.map((p) => `${p.port}/${p.protocol}`).join(', ')}`,
+        }
+      : {
+          level: 'info',
+          code: 'PASST_ALL_PORTS',
+          message: `interface ${iface.name}: no ports declared, every port the pod does not use itself is forwarded to the guest`,
+        },
     {
       level: 'info',
       code: 'PASST_POD_ADDRESS',

@@ -2,22 +2,62 @@
 // ports as hostfwd, pod search domains, the ICMP note, and the issues with their spec fields.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_CLUSTER_CONFIG, type InterfaceSpec, type NetworkSpec, type VmSpec } from '../../api/types.js';
+import {
+  DEFAULT_CLUSTER_CONFIG,
+  type InterfaceSpec,
+  type NetworkSpec,
+  type VmSpec,
+} from '../../api/types.js';
 import type { DiscoveredPod } from '../plan-types.js';
 import { planVmNetwork } from '../planner.js';
 import { slirpMac, slirpNetwork } from './slirp-planner.js';
 
-const iface = (extra: Partial<InterfaceSpec> = {}): InterfaceSpec => ({ name: 'default', binding: 'slirp', model: 'virtio', ports: [], state: 'up', ...extra });
-const podNet = (source: NetworkSpec['source'] = { kind: 'pod' }): NetworkSpec => ({ name: 'default', source });
+const iface = (extra: Partial<InterfaceSpec> = {}): InterfaceSpec => ({
+  name: 'default',
+  binding: 'slirp',
+  model: 'virtio',
+  ports: [],
+  state: 'up',
+  ...extra,
+});
+const podNet = (source: NetworkSpec['source'] = { kind: 'pod' }): NetworkSpec => ({
+  name: 'default',
+  source,
+});
 
 function vm(i: InterfaceSpec = iface(), network: NetworkSpec = podNet()): VmSpec {
-  return { kind: 'VirtualMachineInstance', name: 'vm1', namespace: 'default', networks: [network], interfaces: [i], networkInterfaceMultiqueue: false, autoattachPodInterface: true, vcpus: 1 };
+  return {
+    kind: 'VirtualMachineInstance',
+    name: 'vm1',
+    namespace: 'default',
+    networks: [network],
+    interfaces: [i],
+    networkInterfaceMultiqueue: false,
+    autoattachPodInterface: true,
+    vcpus: 1,
+  };
 }
 
 const pod: DiscoveredPod = {
   netns: 'p1',
-  interfaces: [{ name: 'eth0', index: 2, kind: 'veth', mac: '0a:58:0a:f4:00:05', mtuBytes: 1450, up: true, addresses: [{ family: 4, address: '10.244.0.5', prefixLength: 24, scope: 'global', flags: [] }], routes: [] }],
-  dns: { nameservers: ['10.96.0.10'], search: ['default.svc.cluster.local', 'bad domain'], options: [], source: 'test' },
+  interfaces: [
+    {
+      name: 'eth0',
+      index: 2,
+      kind: 'veth',
+      mac: '0a:58:0a:f4:00:05',
+      mtuBytes: 1450,
+      up: true,
+      addresses: [{ family: 4, address: '10.244.0.5', prefixLength: 24, scope: 'global', flags: [] }],
+      routes: [],
+    },
+  ],
+  dns: {
+    nameservers: ['10.96.0.10'],
+    search: ['default.svc.cluster.local', 'bad domain'],
+    options: [],
+    source: 'test',
+  },
 };
 
 test('slirp: user netdev on the default 10.0.2.0/24, pod search domains, no steps, no DHCP from virtnet, ICMP note', () => {
@@ -28,7 +68,12 @@ test('slirp: user netdev on the default 10.0.2.0/24, pod search domains, no step
   assert.deepEqual(p.steps, []);
   assert.deepEqual(p.createdDevices, []);
   assert.equal(p.dhcp4, undefined);
-  assert.deepEqual(p.nic.backend, { kind: 'user', netCidr: '10.0.2.0/24', dnsSearch: ['default.svc.cluster.local'], hostfwd: [] });
+  assert.deepEqual(p.nic.backend, {
+    kind: 'user',
+    netCidr: '10.0.2.0/24',
+    dnsSearch: ['default.svc.cluster.local'],
+    hostfwd: [],
+  });
   assert.deepEqual(p.nic.guestConfig, { kind: 'dhcp' });
   assert.ok(p.notes.some((n) => n.code === 'SLIRP_NO_ICMP'));
   assert.ok(p.notes.some((n) => n.code === 'SLIRP_NO_INBOUND'));
@@ -37,23 +82,47 @@ test('slirp: user netdev on the default 10.0.2.0/24, pod search domains, no step
 });
 
 test('slirp: hostfwd for exactly the declared ports (TCP and UDP), net from vmNetworkCIDR', () => {
-  const ports = [{ port: 80, protocol: 'TCP' as const }, { port: 53, protocol: 'UDP' as const }];
-  const r = planVmNetwork(vm(iface({ ports, macAddress: '02:aa:bb:cc:dd:ee' }), podNet({ kind: 'pod', vmNetworkCIDR: '10.11.7.9/24' })), DEFAULT_CLUSTER_CONFIG, pod);
+  const ports = [
+    { port: 80, protocol: 'TCP' as const },
+    { port: 53, protocol: 'UDP' as const },
+  ];
+  const r = planVmNetwork(
+    vm(
+      iface({ ports, macAddress: '02:aa:bb:cc:dd:ee' }),
+      podNet({ kind: 'pod', vmNetworkCIDR: '10.11.7.9/24' }),
+    ),
+    DEFAULT_CLUSTER_CONFIG,
+    pod,
+  );
   assert.ok(r.ok);
   const nic = r.plan.interfaces[0]!.nic;
   assert.equal(nic.mac, '02:aa:bb:cc:dd:ee');
   assert.ok(nic.backend.kind === 'user');
   assert.equal(nic.backend.netCidr, '10.11.7.0/24');
-  assert.deepEqual(nic.backend.hostfwd, [{ port: 80, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }]);
+  assert.deepEqual(nic.backend.hostfwd, [
+    { port: 80, protocol: 'TCP' },
+    { port: 53, protocol: 'UDP' },
+  ]);
 });
 
 test('slirp: bad vmNetworkCIDR and non-pod networks are issues naming the field', () => {
   for (const cidr of ['10.0.2.0/30', 'fd00::/64', '300.0.0.0/24', '10.0.2.0']) {
-    const r = planVmNetwork(vm(iface(), podNet({ kind: 'pod', vmNetworkCIDR: cidr })), DEFAULT_CLUSTER_CONFIG, pod);
+    const r = planVmNetwork(
+      vm(iface(), podNet({ kind: 'pod', vmNetworkCIDR: cidr })),
+      DEFAULT_CLUSTER_CONFIG,
+      pod,
+    );
     assert.ok(!r.ok, cidr);
-    assert.deepEqual(r.issues.map((i) => [i.code, i.field]), [['INVALID_VM_NETWORK_CIDR', 'spec.networks[0].pod.vmNetworkCIDR']]);
+    assert.deepEqual(
+      r.issues.map((i) => [i.code, i.field]),
+      [['INVALID_VM_NETWORK_CIDR', 'spec.networks[0].pod.vmNetworkCIDR']],
+    );
   }
-  const multus = planVmNetwork(vm(iface(), { name: 'default', source: { kind: 'multus', networkName: 'red', default: false } }), DEFAULT_CLUSTER_CONFIG, pod);
+  const multus = planVmNetwork(
+    vm(iface(), { name: 'default', source: { kind: 'multus', networkName: 'red', default: false } }),
+    DEFAULT_CLUSTER_CONFIG,
+    pod,
+  );
   assert.ok(!multus.ok);
   assert.equal(multus.issues[0]!.code, 'SLIRP_NOT_POD_NETWORK');
   assert.equal(multus.issues[0]!.field, 'spec.domain.devices.interfaces[0].slirp');

@@ -7,7 +7,13 @@
 // sockets; ICMP to the pod network is not supported (KubeVirt says the same), so the plan says so. Pure.
 import type { InterfaceSpec, NetworkSpec } from '../../api/types.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
-import type { BindingContext, BindingModule, DiscoveredInterface, InterfacePlan, PlanNote } from '../plan-types.js';
+import type {
+  BindingContext,
+  BindingModule,
+  DiscoveredInterface,
+  InterfacePlan,
+  PlanNote,
+} from '../plan-types.js';
 import { stableMac } from '../stable-hash.js';
 import type { VmNic } from '../vm-nic.js';
 import { nicFrontend } from '../nic-frontend.js';
@@ -23,7 +29,9 @@ export function slirpNetwork(cidr: string): string | { error: string } {
   const octets = m ? m.slice(1, 5).map(Number) : [];
   const prefix = m ? Number(m[5]) : NaN;
   if (!m || octets.some((o) => o > 255) || prefix < 1 || prefix > MAX_PREFIX_LENGTH) {
-    return { error: `vmNetworkCIDR ${JSON.stringify(cidr)} is not an IPv4 CIDR with a prefix length of 1 to ${MAX_PREFIX_LENGTH}` };
+    return {
+      error: `vmNetworkCIDR ${JSON.stringify(cidr)} is not an IPv4 CIDR with a prefix length of 1 to ${MAX_PREFIX_LENGTH}`,
+    };
   }
   const value = octets.reduce((acc, o) => acc * 256 + o, 0);
   const size = 2 ** (32 - prefix);
@@ -33,26 +41,54 @@ export function slirpNetwork(cidr: string): string | { error: string } {
 }
 
 /** Plans one `slirp: {}` interface. Throws VirtnetError with the spec field at fault. */
-export function planSlirp(iface: InterfaceSpec, network: NetworkSpec, podInterface: DiscoveredInterface | undefined, ctx: BindingContext): InterfacePlan {
+export function planSlirp(
+  iface: InterfaceSpec,
+  network: NetworkSpec,
+  podInterface: DiscoveredInterface | undefined,
+  ctx: BindingContext,
+): InterfacePlan {
   const field = ctx.fieldPath;
   if (network.source.kind !== 'pod') {
-    throw new VirtnetError('SLIRP_NOT_POD_NETWORK', `interface ${iface.name}: slirp is only allowed to connect to the pod network`, { field: `${field}.slirp` });
+    throw new VirtnetError(
+      'SLIRP_NOT_POD_NETWORK',
+      `interface ${iface.name}: slirp is only allowed to connect to the pod network`,
+      { field: `${field}.slirp` },
+    );
   }
   const netIndex = ctx.vm.networks.findIndex((n) => n.name === network.name);
   const net = slirpNetwork(network.source.vmNetworkCIDR ?? DEFAULT_SLIRP_NETWORK_CIDR);
-  if (typeof net !== 'string') throw new VirtnetError('INVALID_VM_NETWORK_CIDR', net.error, { field: `spec.networks[${netIndex}].pod.vmNetworkCIDR` });
+  if (typeof net !== 'string')
+    throw new VirtnetError('INVALID_VM_NETWORK_CIDR', net.error, {
+      field: `spec.networks[${netIndex}].pod.vmNetworkCIDR`,
+    });
   const notes: PlanNote[] = [
-    { level: 'warning', code: 'SLIRP_NO_ICMP', message: `interface ${iface.name}: slirp does not forward ICMP (ping from the guest to the pod network fails); use TCP/UDP` },
+    {
+      level: 'warning',
+      code: 'SLIRP_NO_ICMP',
+      message: `interface ${iface.name}: slirp does not forward ICMP (ping from the guest to the pod network fails); use TCP/UDP`,
+    },
   ];
   const searchDomains = ctx.pod.dns.search.filter((d) => DNS_NAME_RE.test(d));
   if (searchDomains.length < ctx.pod.dns.search.length) {
-    notes.push({ level: 'warning', code: 'SLIRP_SEARCH_DOMAIN_SKIPPED', message: `interface ${iface.name}: search domains unfit for QEMU's dnssearch skipped` });
+    notes.push({
+      level: 'warning',
+      code: 'SLIRP_SEARCH_DOMAIN_SKIPPED',
+      message: `interface ${iface.name}: search domains unfit for QEMU's dnssearch skipped`,
+    });
   }
   const hostfwd = iface.ports;
   notes.push(
     hostfwd.length > 0
-      ? { level: 'info', code: 'SLIRP_PORTS', message: `interface ${iface.name}: inbound only on ${hostfwd.map((p) => `${p.port}/${p.protocol}`).join(', ')} (hostfwd on every pod address)` }
-      : { level: 'info', code: 'SLIRP_NO_INBOUND', message: `interface ${iface.name}: no ports declared, nothing outside reaches the guest` },
+      ? {
+          level: 'info',
+          code: 'SLIRP_PORTS',
+          message: `interface ${iface.name}: inbound only on ${hostfwd.map((p) => `${p.port}/${p.protocol}`).join(', ')} (hostfwd on every pod address)`,
+        }
+      : {
+          level: 'info',
+          code: 'SLIRP_NO_INBOUND',
+          message: `interface ${iface.name}: no ports declared, nothing outside reaches the guest`,
+        },
   );
   const nic: VmNic = {
     ...nicFrontend(iface),

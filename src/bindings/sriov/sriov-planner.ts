@@ -49,7 +49,6 @@ export const VF_NETDEV_DRIVERS: readonly string[] = [
   'idpf',
 ];
 
-
 function networkIndex(ctx: BindingContext, network: NetworkSpec): number {
   return ctx.vm.networks.findIndex((n) => n.name === network.name);
 }

@@ -16,14 +16,27 @@ function pluginMac(key: string): string {
   return [0x02, h[0]!, h[1]!, h[2]!, h[3]!, h[4]!].map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
-function planTapPlugin(iface: InterfaceSpec, network: NetworkSpec, tap: DiscoveredInterface | undefined, ctx: BindingContext): InterfacePlan {
+function planTapPlugin(
+  iface: InterfaceSpec,
+  network: NetworkSpec,
+  tap: DiscoveredInterface | undefined,
+  ctx: BindingContext,
+): InterfacePlan {
   const field = `${ctx.fieldPath}.binding.name`;
   const plugin = iface.bindingPlugin ?? '';
   if (!tap) {
-    throw new VirtnetError('PLUGIN_TAP_MISSING', `interface ${iface.name}: binding plugin ${plugin} created no tap in the pod (its NetworkAttachmentDefinition's CNI plugin must create one named after the interface)`, { field });
+    throw new VirtnetError(
+      'PLUGIN_TAP_MISSING',
+      `interface ${iface.name}: binding plugin ${plugin} created no tap in the pod (its NetworkAttachmentDefinition's CNI plugin must create one named after the interface)`,
+      { field },
+    );
   }
   if (tap.kind !== 'tun') {
-    throw new VirtnetError('PLUGIN_TAP_MISSING', `interface ${iface.name}: binding plugin ${plugin} left ${tap.name} in the pod, which is a ${tap.kind || 'plain'} device, not a tap`, { field, device: tap.name });
+    throw new VirtnetError(
+      'PLUGIN_TAP_MISSING',
+      `interface ${iface.name}: binding plugin ${plugin} left ${tap.name} in the pod, which is a ${tap.kind || 'plain'} device, not a tap`,
+      { field, device: tap.name },
+    );
   }
   const nic: VmNic = {
     ...nicFrontend(iface),
@@ -32,8 +45,24 @@ function planTapPlugin(iface: InterfaceSpec, network: NetworkSpec, tap: Discover
     backend: { kind: 'tap', tapName: tap.name, queues: 1 },
     guestConfig: { kind: 'dhcp' },
   };
-  const notes = [{ level: 'info' as const, code: 'PLUGIN_TAP', message: `interface ${iface.name}: attached to tap ${tap.name}, created by binding plugin ${plugin}` }];
-  return { name: iface.name, network: network.name, binding: 'plugin', podInterface: tap.name, podInterfaceBefore: tap, createdDevices: [], steps: [], nic, notes };
+  const notes = [
+    {
+      level: 'info' as const,
+      code: 'PLUGIN_TAP',
+      message: `interface ${iface.name}: attached to tap ${tap.name}, created by binding plugin ${plugin}`,
+    },
+  ];
+  return {
+    name: iface.name,
+    network: network.name,
+    binding: 'plugin',
+    podInterface: tap.name,
+    podInterfaceBefore: tap,
+    createdDevices: [],
+    steps: [],
+    nic,
+    notes,
+  };
 }
 
 /** The tap binding plugin module. */

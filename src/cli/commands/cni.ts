@@ -6,7 +6,16 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import { NetworkCatalog } from '../../cni/network-catalog.js';
 import { parseNetworkConfig, type NetworkConfList } from '../../cni/net-conf.js';
 import { encodeResult } from '../../cni/result.js';
-import { addNetworkList, checkNetworkList, delNetworkList, findCachedAttachment, pluginVersionInfo, statusNetworkList, type CniRuntimeOptions, type RuntimeConf } from '../../cni/runtime.js';
+import {
+  addNetworkList,
+  checkNetworkList,
+  delNetworkList,
+  findCachedAttachment,
+  pluginVersionInfo,
+  statusNetworkList,
+  type CniRuntimeOptions,
+  type RuntimeConf,
+} from '../../cni/runtime.js';
 import { isVirtnetError, VirtnetError } from '../../errors/virtnet-error.js';
 import { netnsExists, netnsPath, parseNetnsRef } from '../../host/netns.js';
 import { stateLayout, resolveStateDir } from '../../state/state-dir.js';
@@ -37,13 +46,16 @@ function usage(message: string, field: string): VirtnetError {
 }
 
 function loadList(o: CommonOpts, stateDir: string): NetworkConfList {
-  if ((o.conf === undefined) === (o.network === undefined)) throw usage('give exactly one of --conf FILE or --network NAME', 'conf');
+  if ((o.conf === undefined) === (o.network === undefined))
+    throw usage('give exactly one of --conf FILE or --network NAME', 'conf');
   if (o.conf !== undefined) {
     let text: string;
     try {
       text = readFileSync(o.conf, 'utf8');
     } catch (err) {
-      throw new VirtnetError('USAGE_FILE_UNREADABLE', `cannot read ${o.conf}: ${(err as Error).message}`, { field: 'conf' });
+      throw new VirtnetError('USAGE_FILE_UNREADABLE', `cannot read ${o.conf}: ${(err as Error).message}`, {
+        field: 'conf',
+      });
     }
     return parseNetworkConfig(text, o.conf);
   }
@@ -54,14 +66,20 @@ function loadList(o: CommonOpts, stateDir: string): NetworkConfList {
 
 function runtimeOf(o: CommonOpts, requireNetns: boolean): RuntimeConf {
   const ns = parseNetnsRef(o.netns);
-  if (!isLinuxInterfaceName(o.ifname)) throw usage(`invalid interface name ${JSON.stringify(o.ifname)}`, 'ifname');
+  if (!isLinuxInterfaceName(o.ifname))
+    throw usage(`invalid interface name ${JSON.stringify(o.ifname)}`, 'ifname');
   // Checked up front: plugins would otherwise start creating host-side state (a bridge) before failing.
   // DEL is exempt: it must clean up after a namespace that is already gone.
-  if (requireNetns && !netnsExists(ns)) throw new VirtnetError('NETNS_NOT_FOUND', `network namespace ${o.netns} does not exist`, { field: 'netns' });
+  if (requireNetns && !netnsExists(ns))
+    throw new VirtnetError('NETNS_NOT_FOUND', `network namespace ${o.netns} does not exist`, {
+      field: 'netns',
+    });
   const path = netnsPath(ns);
   // Without --container-id, ADD and DEL of the same namespace agree on one id (as cnitool does).
-  const containerId = o.containerId ?? `virtnet-${createHash('sha256').update(path).digest('hex').slice(0, 32)}`;
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(containerId)) throw usage(`invalid container id ${JSON.stringify(containerId)}`, 'container-id');
+  const containerId =
+    o.containerId ?? `virtnet-${createHash('sha256').update(path).digest('hex').slice(0, 32)}`;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(containerId))
+    throw usage(`invalid container id ${JSON.stringify(containerId)}`, 'container-id');
   const rt: RuntimeConf = { containerId, netns: path, ifname: o.ifname };
   if (o.args !== undefined && o.args !== '') {
     rt.args = o.args.split(';').map((kv) => {
@@ -77,7 +95,11 @@ function runtimeOf(o: CommonOpts, requireNetns: boolean): RuntimeConf {
     } catch {
       caps = undefined;
     }
-    if (typeof caps !== 'object' || caps === null || Array.isArray(caps)) throw usage('--capability-args must be a JSON object, e.g. {"mac":"02:00:00:00:00:01"}', 'capability-args');
+    if (typeof caps !== 'object' || caps === null || Array.isArray(caps))
+      throw usage(
+        '--capability-args must be a JSON object, e.g. {"mac":"02:00:00:00:00:01"}',
+        'capability-args',
+      );
     rt.capabilityArgs = caps as Record<string, unknown>;
   }
   return rt;
@@ -88,7 +110,8 @@ function runtimeOptions(o: CommonOpts, stateDir: string): CniRuntimeOptions {
   if (o.cniPath !== undefined) out.cniPath = o.cniPath.split(':').filter((p) => p !== '');
   if (o.pluginTimeoutMs !== undefined) {
     const n = Number(o.pluginTimeoutMs);
-    if (!Number.isInteger(n) || n <= 0) throw usage('--plugin-timeout-ms must be a positive integer', 'plugin-timeout-ms');
+    if (!Number.isInteger(n) || n <= 0)
+      throw usage('--plugin-timeout-ms must be a positive integer', 'plugin-timeout-ms');
     out.pluginTimeoutMs = n;
   }
   return out;
@@ -110,24 +133,38 @@ async function run(command: 'ADD' | 'CHECK' | 'DEL', o: CommonOpts): Promise<voi
       await checkNetworkList(list, rt, opts);
     } else {
       // DEL works from the cache alone when the configuration is gone (--conf/--network optional).
-      const list = o.conf !== undefined || o.network !== undefined ? loadList(o, stateDir) : findCachedAttachment(opts, rt.containerId, rt.ifname)?.config;
-      if (!list) throw usage('no --conf/--network given and no cached attachment for this namespace and interface', 'conf');
+      const list =
+        o.conf !== undefined || o.network !== undefined
+          ? loadList(o, stateDir)
+          : findCachedAttachment(opts, rt.containerId, rt.ifname)?.config;
+      if (!list)
+        throw usage(
+          'no --conf/--network given and no cached attachment for this namespace and interface',
+          'conf',
+        );
       await delNetworkList(list, rt, opts);
     }
     if (o.output === 'json') process.stdout.write(`${JSON.stringify({ command, ok: true })}\n`);
   } catch (err) {
-    if (o.output === 'json' && isVirtnetError(err)) process.stdout.write(`${JSON.stringify({ command, ok: false, error: err.toJSON() }, null, 2)}\n`);
+    if (o.output === 'json' && isVirtnetError(err))
+      process.stdout.write(`${JSON.stringify({ command, ok: false, error: err.toJSON() }, null, 2)}\n`);
     throw err;
   }
 }
 
 /** Registers `cni`. */
 export function register(program: Command): void {
-  const cni = program.command('cni').description('run CNI network configurations against a network namespace (like cnitool)');
+  const cni = program
+    .command('cni')
+    .description('run CNI network configurations against a network namespace (like cnitool)');
   const verbs = [
     ['add', 'ADD', 'CNI ADD: attach and print the result'],
     ['check', 'CHECK', 'CNI CHECK against the cached result'],
-    ['del', 'DEL', 'CNI DEL with the cached result (without --conf/--network, the cached configuration is used)'],
+    [
+      'del',
+      'DEL',
+      'CNI DEL with the cached result (without --conf/--network, the cached configuration is used)',
+    ],
   ] as const;
   for (const [verb, command, description] of verbs) {
     cni
@@ -137,15 +174,27 @@ export function register(program: Command): void {
       .requiredOption('--ifname <if>', 'interface name inside the namespace')
       .option('--conf <file>', 'a .conf or .conflist file')
       .option('--network <name>', 'network name ([ns/]name) from the conf dir or NAD files')
-      .option('--conf-dir <dir>', 'CNI configuration directory for --network (default: the configuration shipped with virtnet)')
-      .option('--nad <file>', 'NetworkAttachmentDefinition YAML file for --network (repeatable)', collect, [] as string[])
+      .option(
+        '--conf-dir <dir>',
+        'CNI configuration directory for --network (default: the configuration shipped with virtnet)',
+      )
+      .option(
+        '--nad <file>',
+        'NetworkAttachmentDefinition YAML file for --network (repeatable)',
+        collect,
+        [] as string[],
+      )
       .option('--container-id <id>', 'CNI_CONTAINERID (default: derived from the namespace)')
       .option('--args <pairs>', 'CNI_ARGS, K=V;K=V')
       .option('--capability-args <json>', 'runtimeConfig values for declared capabilities (JSON object)')
       .option('--cni-path <path>', 'colon-separated plugin directories')
       .option('--plugin-timeout-ms <ms>', 'timeout of each plugin execution')
       .option('--state-dir <dir>', 'virtnet state directory (result cache)')
-      .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
+      .addOption(
+        new Option('-o, --output <format>', 'output format')
+          .choices(['text', 'json'] as const)
+          .default('text' as const),
+      )
       .action((o) => run(command, o));
   }
 
@@ -156,7 +205,11 @@ export function register(program: Command): void {
     .option('--cni-path <path>', 'colon-separated plugin directories')
     .option('--cni-version <v>', 'cniVersion to send', '1.0.0')
     .action(async (plugin, o) => {
-      const info = await pluginVersionInfo(plugin, o.cniVersion, o.cniPath !== undefined ? { cniPath: o.cniPath.split(':') } : {});
+      const info = await pluginVersionInfo(
+        plugin,
+        o.cniVersion,
+        o.cniPath !== undefined ? { cniPath: o.cniPath.split(':') } : {},
+      );
       process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
     });
 

@@ -10,10 +10,16 @@ export function register(program: Command): void {
   program
     .command('crd')
     .description('print the structural OpenAPI v3 schema of a VirtualMachineInstance (spec and status)')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['json', 'yaml'] as const).default('json' as const))
+    .addOption(
+      new Option('-o, --output <format>', 'output format')
+        .choices(['json', 'yaml'] as const)
+        .default('json' as const),
+    )
     .option('--full', 'print the complete CustomResourceDefinition')
     .action((opts) => {
       const value = opts.full ? vmiCrd() : vmiOpenApiSchema();
-      process.stdout.write(opts.output === 'yaml' ? stringify(value, { lineWidth: 0 }) : `${JSON.stringify(value, null, 2)}\n`);
+      process.stdout.write(
+        opts.output === 'yaml' ? stringify(value, { lineWidth: 0 }) : `${JSON.stringify(value, null, 2)}\n`,
+      );
     });
 }

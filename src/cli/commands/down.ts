@@ -13,7 +13,9 @@ import { resolveStateDir } from '../../state/state-dir.js';
 export function register(program: Command): void {
   program
     .command('down')
-    .description('stop VM NAME started by `virtnet run`, or tear down the VM networks recorded for the pod in NS')
+    .description(
+      'stop VM NAME started by `virtnet run`, or tear down the VM networks recorded for the pod in NS',
+    )
     .argument('[name]', 'a VM started by virtnet run')
     .option('--netns <ns>', 'pod network namespace (name or /path)')
     .option('--state-dir <dir>', 'state directory (default $VIRTNET_STATE_DIR or /var/lib/virtnet)')
@@ -24,12 +26,20 @@ export function register(program: Command): void {
       }
       if (name !== undefined) {
         const outcome = await stopRun(stateDir, name);
-        process.stderr.write(outcome === 'not-running' ? `virtnet: ${name} is not running\n` : `virtnet: ${name} stopped, everything torn down\n`);
+        process.stderr.write(
+          outcome === 'not-running'
+            ? `virtnet: ${name} is not running\n`
+            : `virtnet: ${name} stopped, everything torn down\n`,
+        );
         return;
       }
       const netns = opts.netns!;
       parseNetnsRef(netns);
       const names = await downNetns(stateDir, netns);
-      process.stderr.write(names.length === 0 ? `virtnet: nothing recorded for ${netns}\n` : `virtnet: tore down ${names.join(', ')} in ${netns}\n`);
+      process.stderr.write(
+        names.length === 0
+          ? `virtnet: nothing recorded for ${netns}\n`
+          : `virtnet: tore down ${names.join(', ')} in ${netns}\n`,
+      );
     });
 }

@@ -10,13 +10,21 @@ export function register(program: Command): void {
   program
     .command('gc')
     .description('clean up after VMs whose virtnet process is gone')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
+    .addOption(
+      new Option('-o, --output <format>', 'output format')
+        .choices(['text', 'json'] as const)
+        .default('text' as const),
+    )
     .option('--state-dir <dir>', 'state directory (default $VIRTNET_STATE_DIR or /var/lib/virtnet)')
     .action(async (opts) => {
       const collected = await collectGarbage(resolveStateDir(opts.stateDir));
       if (opts.output === 'json') process.stdout.write(`${JSON.stringify(collected)}\n`);
       else if (collected.length === 0) process.stdout.write('nothing to collect\n');
-      else for (const c of collected) process.stdout.write(`${c.vm !== undefined ? `collected ${c.vm} (pod ${c.pod}${c.killedQemu ? ', killed QEMU' : ''})` : `retried the deletion of pod ${c.pod}`}${c.errors.length ? `: ${c.errors.join('; ')}` : ''}\n`);
+      else
+        for (const c of collected)
+          process.stdout.write(
+            `${c.vm !== undefined ? `collected ${c.vm} (pod ${c.pod}${c.killedQemu ? ', killed QEMU' : ''})` : `retried the deletion of pod ${c.pod}`}${c.errors.length ? `: ${c.errors.join('; ')}` : ''}\n`,
+          );
       if (collected.some((c) => c.errors.length > 0)) process.exitCode = 1;
     });
 }

@@ -32,5 +32,8 @@ test('registerCommands: one command for a command line that names it, all for he
   assert.deepEqual(await names('validate', 'x.yaml'), ['validate']);
   assert.deepEqual(await names('--version'), []);
   const all = await names('--help');
-  assert.ok(all.includes('run') && all.includes('validate') && all.includes('gc') && all.length >= 13, all.join(' '));
+  assert.ok(
+    all.includes('run') && all.includes('validate') && all.includes('gc') && all.length >= 13,
+    all.join(' '),
+  );
 });

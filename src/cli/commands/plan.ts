@@ -16,9 +16,16 @@ export function register(program: Command): void {
     .command('plan')
     .description('print the network plan of the VMs in FILE for the pod in NS (changes nothing)')
     .requiredOption('--netns <ns>', 'pod network namespace (name or /path)')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
+    .addOption(
+      new Option('-o, --output <format>', 'output format')
+        .choices(['text', 'json'] as const)
+        .default('text' as const),
+    )
     .option('--cluster-config <file>', 'cluster configuration')
-    .option('--state-dir <dir>', 'state directory the plan is for: DNS of pods virtnet created, paths of VM files (default $VIRTNET_STATE_DIR or /var/lib/virtnet)')
+    .option(
+      '--state-dir <dir>',
+      'state directory the plan is for: DNS of pods virtnet created, paths of VM files (default $VIRTNET_STATE_DIR or /var/lib/virtnet)',
+    )
     .argument('<file>', 'VM spec file (- for stdin)')
     .action(async (file, opts) => {
       parseNetnsRef(opts.netns);
@@ -28,12 +35,16 @@ export function register(program: Command): void {
       try {
         const stateDir = resolveStateDir(opts.stateDir);
         const cniDns = podCniDns(stateDir, opts.netns);
-        const plans = await planVms(outcome.specs, cluster, opts.netns, cniDns ? { cniDns } : {}, { stateDir });
-        if (opts.output === 'json') process.stdout.write(`${JSON.stringify(plans.length === 1 ? plans[0] : plans, null, 2)}\n`);
+        const plans = await planVms(outcome.specs, cluster, opts.netns, cniDns ? { cniDns } : {}, {
+          stateDir,
+        });
+        if (opts.output === 'json')
+          process.stdout.write(`${JSON.stringify(plans.length === 1 ? plans[0] : plans, null, 2)}\n`);
         else process.stdout.write(plans.map(formatPlanText).join('\n'));
       } catch (err) {
         if (isVirtnetError(err, 'PLAN_INVALID') && Array.isArray(err.detail.issues)) {
-          for (const i of err.detail.issues as { field: string; message: string; code: string }[]) process.stderr.write(`${file}: ${i.field}: ${i.message} [${i.code}]\n`);
+          for (const i of err.detail.issues as { field: string; message: string; code: string }[])
+            process.stderr.write(`${file}: ${i.field}: ${i.message} [${i.code}]\n`);
           process.exitCode = 1;
           return;
         }

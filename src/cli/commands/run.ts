@@ -16,7 +16,12 @@ import { CNI_PATH_HELP, cniPathOption, parsePluginTimeout, PLUGIN_TIMEOUT_HELP }
 function positiveInt(name: string): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new VirtnetError('USAGE_INVALID_OPTION', `${name} must be a positive integer, not ${JSON.stringify(value)}`, { field: name });
+    if (!Number.isInteger(n) || n <= 0)
+      throw new VirtnetError(
+        'USAGE_INVALID_OPTION',
+        `${name} must be a positive integer, not ${JSON.stringify(value)}`,
+        { field: name },
+      );
     return n;
   };
 }
@@ -30,35 +35,67 @@ async function guestReadyOrTimeout(run: VmRun, timeoutMs: number): Promise<void>
 export function register(program: Command): void {
   program
     .command('run')
-    .description('create a pod through CNI, wire the VM in FILE to it, boot it under QEMU; SIGINT/SIGTERM tears all down')
+    .description(
+      'create a pod through CNI, wire the VM in FILE to it, boot it under QEMU; SIGINT/SIGTERM tears all down',
+    )
     .argument('<file>', 'VM spec file with one VM (- for stdin)')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
+    .addOption(
+      new Option('-o, --output <format>', 'output format')
+        .choices(['text', 'json'] as const)
+        .default('text' as const),
+    )
     .option('--state-dir <dir>', 'state directory (default $VIRTNET_STATE_DIR or /var/lib/virtnet)')
     .option('--cluster-config <file>', 'cluster configuration (plain object or kubevirt-config ConfigMap)')
-    .option('--cni-conf-dir <dir>', 'CNI configuration directory for the default network (default: virtnet\'s shipped conflist)')
+    .option(
+      '--cni-conf-dir <dir>',
+      "CNI configuration directory for the default network (default: virtnet's shipped conflist)",
+    )
     .option('--nad <file...>', 'NetworkAttachmentDefinition files for Multus networks')
     .option('--cni-path <path>', CNI_PATH_HELP)
     .option('--plugin-timeout-ms <ms>', PLUGIN_TIMEOUT_HELP, parsePluginTimeout)
     .option('--pod <name>', 'pod (and network namespace) name (default virt-launcher-<vm>)')
-    .addOption(new Option('--accel <accel>', 'QEMU accelerator').choices(['auto', 'kvm', 'tcg'] as const).default('auto' as const))
+    .addOption(
+      new Option('--accel <accel>', 'QEMU accelerator')
+        .choices(['auto', 'kvm', 'tcg'] as const)
+        .default('auto' as const),
+    )
     .option('--serial-log <file>', 'keep the guest console in this file')
     .option('--disk <image>', 'boot this disk image (qcow2 or raw) instead of the virtnet guest')
-    .addOption(new Option('--disk-format <format>', 'format of --disk').choices(['qcow2', 'raw'] as const).default('qcow2' as const))
+    .addOption(
+      new Option('--disk-format <format>', 'format of --disk')
+        .choices(['qcow2', 'raw'] as const)
+        .default('qcow2' as const),
+    )
     .option('--kernel <file>', 'boot this kernel (with --initrd) instead of the virtnet guest')
     .option('--initrd <file>', 'initrd for --kernel')
     .option('--cmdline <args>', 'kernel command line for --kernel')
     .option('--memory <MiB>', 'guest memory in MiB (default: the spec, else 256)', positiveInt('--memory'))
-    .option('--ready-timeout <seconds>', 'with -o json, print the status at the latest after this long', positiveInt('--ready-timeout'), 180)
+    .option(
+      '--ready-timeout <seconds>',
+      'with -o json, print the status at the latest after this long',
+      positiveInt('--ready-timeout'),
+      180,
+    )
     .action(async (file, opts) => {
-      if ((opts.kernel === undefined) !== (opts.initrd === undefined)) throw new VirtnetError('USAGE_KERNEL_INITRD', '--kernel and --initrd go together', { field: '--kernel' });
-      if (opts.disk !== undefined && opts.kernel !== undefined) throw new VirtnetError('USAGE_BOOT_SOURCE', '--disk and --kernel exclude each other', { field: '--disk' });
+      if ((opts.kernel === undefined) !== (opts.initrd === undefined))
+        throw new VirtnetError('USAGE_KERNEL_INITRD', '--kernel and --initrd go together', {
+          field: '--kernel',
+        });
+      if (opts.disk !== undefined && opts.kernel !== undefined)
+        throw new VirtnetError('USAGE_BOOT_SOURCE', '--disk and --kernel exclude each other', {
+          field: '--disk',
+        });
       const stateDir = resolveStateDir(opts.stateDir);
       const loaded = await loadSpecsReporting(file, opts.clusterConfig, opts.stateDir);
       if (!loaded) return;
       const { cluster, outcome } = loaded;
       const spec = outcome.specs[0];
       if (spec === undefined || outcome.specs.length > 1) {
-        throw new VirtnetError('USAGE_ONE_VM', `${file} must hold exactly one VM (it holds ${outcome.specs.length})`, { file });
+        throw new VirtnetError(
+          'USAGE_ONE_VM',
+          `${file} must hold exactly one VM (it holds ${outcome.specs.length})`,
+          { file },
+        );
       }
       const signalled = waitForSignal();
       const cancel = new AbortController();
@@ -83,15 +120,23 @@ export function register(program: Command): void {
           accel: opts.accel,
           serialLogPath: opts.serialLog,
           disk: opts.disk !== undefined ? { path: opts.disk, format: opts.diskFormat } : undefined,
-          kernel: opts.kernel !== undefined && opts.initrd !== undefined ? { kernelPath: opts.kernel, initrdPath: opts.initrd, cmdline: opts.cmdline } : undefined,
+          kernel:
+            opts.kernel !== undefined && opts.initrd !== undefined
+              ? { kernelPath: opts.kernel, initrdPath: opts.initrd, cmdline: opts.cmdline }
+              : undefined,
           memoryMiB: opts.memory,
           log,
         });
       } catch (err) {
         if (!cancel.signal.aborted) throw err;
         // A signal during setup: the setup stopped where it was and undid what it had created.
-        const rollbackErrors = isVirtnetError(err) && Array.isArray(err.detail.rollbackErrors) ? (err.detail.rollbackErrors as string[]) : [];
-        log(`${await signalled} during setup: ${spec.name} not started${rollbackErrors.length === 0 ? ', everything undone' : ''}`);
+        const rollbackErrors =
+          isVirtnetError(err) && Array.isArray(err.detail.rollbackErrors)
+            ? (err.detail.rollbackErrors as string[])
+            : [];
+        log(
+          `${await signalled} during setup: ${spec.name} not started${rollbackErrors.length === 0 ? ', everything undone' : ''}`,
+        );
         reportLeft(rollbackErrors);
         return;
       }
@@ -106,11 +151,16 @@ export function register(program: Command): void {
           if (run.record.phase === 'running') process.stdout.write(`${JSON.stringify(run.record)}\n`);
         });
       }
-      const ended = await Promise.race([signalled.then((signal) => ({ signal })), run.exited.then((exit) => ({ exit }))]);
+      const ended = await Promise.race([
+        signalled.then((signal) => ({ signal })),
+        run.exited.then((exit) => ({ exit })),
+      ]);
       const left = await run.shutdown();
       const tornDown = left.length === 0 ? 'everything torn down' : 'teardown incomplete';
       if ('exit' in ended) {
-        log(`QEMU exited (${ended.exit.signal ?? `status ${ended.exit.code}`}): ${ended.exit.stderrTail || 'no message'}; ${tornDown}`);
+        log(
+          `QEMU exited (${ended.exit.signal ?? `status ${ended.exit.code}`}): ${ended.exit.stderrTail || 'no message'}; ${tornDown}`,
+        );
         process.exitCode = 1;
       } else {
         log(`${ended.signal}: ${spec.name} stopped, ${tornDown}`);

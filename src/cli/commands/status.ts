@@ -10,17 +10,26 @@ export function register(program: Command): void {
   program
     .command('status')
     .description('list running VMs with their pods and NICs')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
+    .addOption(
+      new Option('-o, --output <format>', 'output format')
+        .choices(['text', 'json'] as const)
+        .default('text' as const),
+    )
     .option('--state-dir <dir>', 'state directory (default $VIRTNET_STATE_DIR or /var/lib/virtnet)')
     .action((opts) => {
-      const records = listRunRecords(resolveStateDir(opts.stateDir)).map((r) => ({ ...r, stale: !ownerAlive(r) }));
+      const records = listRunRecords(resolveStateDir(opts.stateDir)).map((r) => ({
+        ...r,
+        stale: !ownerAlive(r),
+      }));
       if (opts.output === 'json') {
         process.stdout.write(`${JSON.stringify(records, null, 2)}\n`);
         return;
       }
       if (records.length === 0) process.stdout.write('no VMs running\n');
       for (const r of records) {
-        process.stdout.write(`${r.vm}: ${r.stale ? 'STALE (owner gone; run virtnet gc)' : r.phase}${r.guestReady ? ', guest ready' : ''}, pid ${r.pid}${r.qemuPid ? `, qemu ${r.qemuPid}` : ''}\n`);
+        process.stdout.write(
+          `${r.vm}: ${r.stale ? 'STALE (owner gone; run virtnet gc)' : r.phase}${r.guestReady ? ', guest ready' : ''}, pid ${r.pid}${r.qemuPid ? `, qemu ${r.qemuPid}` : ''}\n`,
+        );
         process.stdout.write(renderWiringTree(r));
       }
     });

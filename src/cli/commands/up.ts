@@ -19,10 +19,17 @@ import { loadSpecsReporting } from '../load-specs.js';
 export function register(program: Command): void {
   program
     .command('up')
-    .description('connect the VMs in FILE to the pod in NS (bridge/masquerade devices + DHCP), until SIGINT/SIGTERM')
+    .description(
+      'connect the VMs in FILE to the pod in NS (bridge/masquerade devices + DHCP), until SIGINT/SIGTERM',
+    )
     .requiredOption('--netns <ns>', 'pod network namespace (name or /path)')
     .option('--state-dir <dir>', 'state directory (default $VIRTNET_STATE_DIR or /var/lib/virtnet)')
-    .addOption(new Option('--phase <phase>', 'run one half only: network (needs NET_ADMIN) or dhcp (reads the record)').choices(['network', 'dhcp'] as const))
+    .addOption(
+      new Option(
+        '--phase <phase>',
+        'run one half only: network (needs NET_ADMIN) or dhcp (reads the record)',
+      ).choices(['network', 'dhcp'] as const),
+    )
     .option('--cluster-config <file>', 'cluster configuration')
     .argument('<file>', 'VM spec file (- for stdin)')
     .action(async (file, opts) => {
@@ -39,13 +46,19 @@ export function register(program: Command): void {
         const vms = await runNetworkPhase({ specs: outcome.specs, cluster, netns: opts.netns, stateDir });
         for (const vm of vms) {
           const devices = vm.plan.interfaces.flatMap((i) => i.createdDevices);
-          process.stderr.write(`virtnet: ${vm.resumed ? 'resumed' : 'set up'} ${vm.plan.vm.name} in ${opts.netns}${devices.length ? ` (${devices.join(', ')})` : ''}\n`);
+          process.stderr.write(
+            `virtnet: ${vm.resumed ? 'resumed' : 'set up'} ${vm.plan.vm.name} in ${opts.netns}${devices.length ? ` (${devices.join(', ')})` : ''}\n`,
+          );
         }
         if (opts.phase === 'network') return;
       }
       const service = await serveNetns(stateDir, names, opts.phase);
       const reload = (): void =>
-        service.reload((vm, err) => process.stderr.write(`virtnet: ${vm}: DHCP config not reloaded: ${err instanceof Error ? err.message : String(err)}\n`));
+        service.reload((vm, err) =>
+          process.stderr.write(
+            `virtnet: ${vm}: DHCP config not reloaded: ${err instanceof Error ? err.message : String(err)}\n`,
+          ),
+        );
       process.on('SIGHUP', reload);
       process.stdout.write('ready\n');
       await signalled;

@@ -12,31 +12,61 @@ import { resolveStateDir } from '../../state/state-dir.js';
 type ValidateOutcome = FileOutcome & { unreadable?: boolean };
 
 /** One issue as a compiler-style line. */
-export function formatIssueLine(file: string, issue: SpecIssue, severity: 'error' | 'warning' = 'error'): string {
+export function formatIssueLine(
+  file: string,
+  issue: SpecIssue,
+  severity: 'error' | 'warning' = 'error',
+): string {
   const pos = issue.line !== undefined ? `:${issue.line}:${issue.column ?? 1}` : '';
   const field = issue.field ? ` ${issue.field}:` : '';
   return `${file}${pos}:${field} ${severity === 'warning' ? 'warning: ' : ''}${issue.message}`;
 }
 
 /** The JSON shape of one issue: always the five keys. */
-function issueJson(i: SpecIssue): { field: string; code: string; message: string; line: number | null; column: number | null } {
+function issueJson(i: SpecIssue): {
+  field: string;
+  code: string;
+  message: string;
+  line: number | null;
+  column: number | null;
+} {
   return { field: i.field, code: i.code, message: i.message, line: i.line ?? null, column: i.column ?? null };
 }
 
 /** The JSON shape of one file's outcome. */
-export function outcomeJson(o: FileOutcome): { file: string; valid: boolean; errors: ReturnType<typeof issueJson>[]; warnings: ReturnType<typeof issueJson>[] } {
-  return { file: o.file, valid: o.valid, errors: o.errors.map(issueJson), warnings: o.warnings.map(issueJson) };
+export function outcomeJson(o: FileOutcome): {
+  file: string;
+  valid: boolean;
+  errors: ReturnType<typeof issueJson>[];
+  warnings: ReturnType<typeof issueJson>[];
+} {
+  return {
+    file: o.file,
+    valid: o.valid,
+    errors: o.errors.map(issueJson),
+    warnings: o.warnings.map(issueJson),
+  };
 }
 
 /** One file's text report: its errors and warnings in text order, then its verdict. */
 export function textReport(o: FileOutcome): string[] {
-  const issues = [...o.errors.map((issue) => ({ issue, severity: 'error' as const })), ...o.warnings.map((issue) => ({ issue, severity: 'warning' as const }))];
+  const issues = [
+    ...o.errors.map((issue) => ({ issue, severity: 'error' as const })),
+    ...o.warnings.map((issue) => ({ issue, severity: 'warning' as const })),
+  ];
   // Issues of a file come per document; within the file, the order a reader scrolls in.
-  issues.sort((a, b) => (a.issue.line ?? 0) - (b.issue.line ?? 0) || (a.issue.column ?? 0) - (b.issue.column ?? 0));
+  issues.sort(
+    (a, b) => (a.issue.line ?? 0) - (b.issue.line ?? 0) || (a.issue.column ?? 0) - (b.issue.column ?? 0),
+  );
   const lines = issues.map((x) => formatIssueLine(o.file, x.issue, x.severity));
   const vms = `${o.specs.length} VM${o.specs.length === 1 ? '' : 's'}`;
-  const warnings = o.warnings.length > 0 ? `, ${o.warnings.length} warning${o.warnings.length === 1 ? '' : 's'}` : '';
-  lines.push(o.valid ? `${o.file}: valid (${vms}${warnings})` : `${o.file}: invalid (${o.errors.length} error${o.errors.length === 1 ? '' : 's'}${warnings})`);
+  const warnings =
+    o.warnings.length > 0 ? `, ${o.warnings.length} warning${o.warnings.length === 1 ? '' : 's'}` : '';
+  lines.push(
+    o.valid
+      ? `${o.file}: valid (${vms}${warnings})`
+      : `${o.file}: invalid (${o.errors.length} error${o.errors.length === 1 ? '' : 's'}${warnings})`,
+  );
   return lines;
 }
 
@@ -45,9 +75,19 @@ export function register(program: Command): void {
   program
     .command('validate')
     .description('validate VM network specs (YAML/JSON, several documents per file, - for stdin)')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json'] as const).default('text' as const))
-    .option('--cluster-config <file>', 'cluster configuration (object, kubevirt-config ConfigMap or KubeVirt CR)')
-    .option('--state-dir <dir>', 'the state directory virtnet run would use (socket paths must fit; default $VIRTNET_STATE_DIR or /var/lib/virtnet)')
+    .addOption(
+      new Option('-o, --output <format>', 'output format')
+        .choices(['text', 'json'] as const)
+        .default('text' as const),
+    )
+    .option(
+      '--cluster-config <file>',
+      'cluster configuration (object, kubevirt-config ConfigMap or KubeVirt CR)',
+    )
+    .option(
+      '--state-dir <dir>',
+      'the state directory virtnet run would use (socket paths must fit; default $VIRTNET_STATE_DIR or /var/lib/virtnet)',
+    )
     .argument('<files...>', 'spec files')
     .action(async (files, opts) => {
       const cluster = await loadClusterConfig(opts.clusterConfig);
@@ -62,7 +102,15 @@ export function register(program: Command): void {
           unreadable = true;
           process.stderr.write(`virtnet: ${err.message}\n`);
           // JSON readers still get one entry per file argument.
-          outcomes.push({ file, valid: false, errors: [{ field: '', code: 'FILE_UNREADABLE', message: err.message }], warnings: [], documents: [], specs: [], unreadable: true });
+          outcomes.push({
+            file,
+            valid: false,
+            errors: [{ field: '', code: 'FILE_UNREADABLE', message: err.message }],
+            warnings: [],
+            documents: [],
+            specs: [],
+            unreadable: true,
+          });
         }
       }
       if (opts.output === 'json') {

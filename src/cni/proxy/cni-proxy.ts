@@ -45,7 +45,8 @@ function readBody(req: IncomingMessage): Promise<string> {
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY_BYTES) reject(badRequest('PROXY_BAD_REQUEST', `request body larger than ${MAX_BODY_BYTES} bytes`));
+      if (size > MAX_BODY_BYTES)
+        reject(badRequest('PROXY_BAD_REQUEST', `request body larger than ${MAX_BODY_BYTES} bytes`));
       else chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
@@ -94,7 +95,8 @@ export class CniProxy {
     // Sockets a killed proxy left for pods that are gone since.
     const pods = new Set(listPods(this.opts.stateDir).map((p) => p.name));
     for (const f of readdirSync(this.opts.socketDir)) {
-      if (f.endsWith('.sock') && !pods.has(f.slice(0, -'.sock'.length))) rmSync(join(this.opts.socketDir, f), { force: true });
+      if (f.endsWith('.sock') && !pods.has(f.slice(0, -'.sock'.length)))
+        rmSync(join(this.opts.socketDir, f), { force: true });
     }
     await this.sync();
     const every = this.opts.pollIntervalMs ?? 250;
@@ -106,7 +108,11 @@ export class CniProxy {
 
   /** Registers pods that appeared and unregisters pods that went away. */
   async sync(): Promise<void> {
-    const ready = new Set(listPods(this.opts.stateDir).filter((p) => p.status === 'ready').map((p) => p.name));
+    const ready = new Set(
+      listPods(this.opts.stateDir)
+        .filter((p) => p.status === 'ready')
+        .map((p) => p.name),
+    );
     for (const name of ready) if (!this.servers.has(name)) await this.registerPod(name);
     for (const name of [...this.servers.keys()]) if (!ready.has(name)) await this.unregisterPod(name);
   }
@@ -119,9 +125,15 @@ export class CniProxy {
   /** Opens pod `name`'s socket (owner-only permissions); a stale socket file is replaced. */
   async registerPod(name: string): Promise<string> {
     if (this.servers.has(name)) return podSocketPath(this.opts.socketDir, name);
-    if (!readPodRecord(this.opts.stateDir, name)) throw new VirtnetError('PROXY_POD_NOT_FOUND', `pod ${name} does not exist`, { field: 'pod' });
+    if (!readPodRecord(this.opts.stateDir, name))
+      throw new VirtnetError('PROXY_POD_NOT_FOUND', `pod ${name} does not exist`, { field: 'pod' });
     const path = podSocketPath(this.opts.socketDir, name);
-    if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) throw new VirtnetError('PROXY_SOCKET_PATH_TOO_LONG', `socket path ${path} exceeds ${MAX_SOCKET_PATH_BYTES} bytes`, { field: 'socketDir' });
+    if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES)
+      throw new VirtnetError(
+        'PROXY_SOCKET_PATH_TOO_LONG',
+        `socket path ${path} exceeds ${MAX_SOCKET_PATH_BYTES} bytes`,
+        { field: 'socketDir' },
+      );
     rmSync(path, { force: true });
     const server = createServer((req, res) => void this.handle(name, req, res));
     this.servers.set(name, server);
@@ -158,9 +170,11 @@ export class CniProxy {
       const url = new URL(req.url ?? '/', 'http://proxy');
       const path = url.pathname.replace(/\/+$/, '');
       if (path === '/interfaces' && req.method === 'GET') return send(res, 200, this.list(pod));
-      if (path === '/interfaces' && req.method === 'POST') return send(res, 201, await this.add(pod, await readBody(req)));
+      if (path === '/interfaces' && req.method === 'POST')
+        return send(res, 201, await this.add(pod, await readBody(req)));
       const m = /^\/interfaces\/([^/]+)$/.exec(path);
-      if (m && req.method === 'DELETE') return send(res, 200, await this.remove(pod, decodeURIComponent(m[1]!)));
+      if (m && req.method === 'DELETE')
+        return send(res, 200, await this.remove(pod, decodeURIComponent(m[1]!)));
       throw badRequest('PROXY_ROUTE_NOT_FOUND', `no route ${req.method ?? ''} ${path}`);
     } catch (err) {
       send(res, httpStatusOf(err), errorBody(err));
@@ -169,7 +183,8 @@ export class CniProxy {
 
   private list(pod: string) {
     const state = readPod(pod, this.opts.stateDir);
-    if (!state) throw new VirtnetError('PROXY_POD_NOT_READY', `pod ${pod} no longer exists`, { field: 'pod' });
+    if (!state)
+      throw new VirtnetError('PROXY_POD_NOT_READY', `pod ${pod} no longer exists`, { field: 'pod' });
     return {
       pod,
       interfaces: state.attachments
@@ -177,7 +192,11 @@ export class CniProxy {
         .map((a) => {
           const parsed = a.result ? parseResult(a.result) : undefined;
           const result = parsed?.ok ? parsed.result : undefined;
-          return { ...networkStatusEntry(a.name, a.ifname, result, a.default), source: a.source, result: a.result ?? null };
+          return {
+            ...networkStatusEntry(a.name, a.ifname, result, a.default),
+            source: a.source,
+            result: a.result ?? null,
+          };
         }),
     };
   }
@@ -189,7 +208,13 @@ export class CniProxy {
     } catch {
       throw badRequest('PROXY_BAD_REQUEST', 'request body must be a JSON object');
     }
-    const a = await addPodInterface(pod, this.opts.stateDir, this.catalogFor(pod), validatePodInterfaceRequest(body), this.opts);
+    const a = await addPodInterface(
+      pod,
+      this.opts.stateDir,
+      this.catalogFor(pod),
+      validatePodInterfaceRequest(body),
+      this.opts,
+    );
     return a.result!;
   }
 

@@ -17,10 +17,20 @@ export function encodeClasslessRoutes(routes: readonly ClasslessRoute[]): CodecR
     const width = Number(widthText);
     const destination = net === undefined ? undefined : parseIpv4(net);
     const gateway = parseIpv4(route.gateway);
-    if (extra !== undefined || destination === undefined || !/^\d{1,2}$/.test(widthText ?? '') || width > 32) {
-      return fail('BAD_VALUE', `route destination ${JSON.stringify(route.destination)} is not a.b.c.d/n`, 121);
+    if (
+      extra !== undefined ||
+      destination === undefined ||
+      !/^\d{1,2}$/.test(widthText ?? '') ||
+      width > 32
+    ) {
+      return fail(
+        'BAD_VALUE',
+        `route destination ${JSON.stringify(route.destination)} is not a.b.c.d/n`,
+        121,
+      );
     }
-    if (gateway === undefined) return fail('BAD_VALUE', `route gateway ${JSON.stringify(route.gateway)} is not an IPv4 address`, 121);
+    if (gateway === undefined)
+      return fail('BAD_VALUE', `route gateway ${JSON.stringify(route.gateway)} is not an IPv4 address`, 121);
     if ((destination & prefixMask(width)) >>> 0 !== destination) {
       return fail('BAD_VALUE', `route destination ${route.destination} has host bits set`, 121);
     }
@@ -42,7 +52,8 @@ export function decodeClasslessRoutes(data: Uint8Array): CodecResult<ClasslessRo
     const width = data[pos] ?? 0;
     if (width > 32) return fail('BAD_VALUE', `route prefix width ${width} exceeds 32`, 121);
     const significant = Math.ceil(width / 8);
-    if (pos + 1 + significant + 4 > data.length) return fail('TRUNCATED', 'classless route runs past the option', 121);
+    if (pos + 1 + significant + 4 > data.length)
+      return fail('TRUNCATED', 'classless route runs past the option', 121);
     const dest = new Uint8Array(4);
     dest.set(data.subarray(pos + 1, pos + 1 + significant));
     const destination = (readIpv4(dest, 0) & prefixMask(width)) >>> 0;

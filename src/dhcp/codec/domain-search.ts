@@ -15,9 +15,11 @@ export function encodeDomainSearch(domains: readonly string[]): CodecResult<Uint
     const name = domain.endsWith('.') ? domain.slice(0, -1) : domain;
     const labels = name === '' ? [] : name.split('.');
     if (labels.length === 0) return fail('BAD_VALUE', 'empty search domain', 119);
-    if (name.length > 253) return fail('BAD_VALUE', `search domain ${JSON.stringify(domain)} is longer than 253 bytes`, 119);
+    if (name.length > 253)
+      return fail('BAD_VALUE', `search domain ${JSON.stringify(domain)} is longer than 253 bytes`, 119);
     for (const label of labels) {
-      if (!LABEL_RE.test(label)) return fail('BAD_VALUE', `search domain ${JSON.stringify(domain)} has an invalid label`, 119);
+      if (!LABEL_RE.test(label))
+        return fail('BAD_VALUE', `search domain ${JSON.stringify(domain)} has an invalid label`, 119);
     }
     let compressed = false;
     for (let i = 0; i < labels.length; i++) {
@@ -65,9 +67,11 @@ export function decodeDomainSearch(data: Uint8Array): CodecResult<string[]> {
         continue;
       }
       if ((len & 0xc0) !== 0) return fail('BAD_VALUE', 'domain search label has reserved length bits', 119);
-      if (cursor + 1 + len > data.length) return fail('TRUNCATED', 'domain search label runs past the option', 119);
+      if (cursor + 1 + len > data.length)
+        return fail('TRUNCATED', 'domain search label runs past the option', 119);
       nameBytes += len + 1;
-      if (nameBytes > MAX_NAME_BYTES) return fail('TOO_LONG', 'domain search name longer than 255 bytes', 119);
+      if (nameBytes > MAX_NAME_BYTES)
+        return fail('TOO_LONG', 'domain search name longer than 255 bytes', 119);
       labels.push(String.fromCharCode(...data.subarray(cursor + 1, cursor + 1 + len)));
       cursor += 1 + len;
     }

@@ -2,7 +2,15 @@
 // with RFC 2131 option overload (option 52: options continued in `file` then `sname`) and RFC 3396
 // long options (repeated codes concatenated). Decoding never throws; encoding respects a byte budget.
 import { formatIpv4, parseIpv4, readIpv4, writeIpv4 } from '../../api/ipv4.js';
-import { END, OPTIONS, PAD, decodeOptionValue, encodeOptionValue, type OptionName, type OptionValue } from './option-table.js';
+import {
+  END,
+  OPTIONS,
+  PAD,
+  decodeOptionValue,
+  encodeOptionValue,
+  type OptionName,
+  type OptionValue,
+} from './option-table.js';
 import { fail, ok, type CodecResult } from './result.js';
 
 export const BOOTREQUEST = 1;
@@ -49,15 +57,29 @@ export interface Dhcp4Message {
 /** A fresh message with every header field zero. */
 export function emptyMessage(op: number): Dhcp4Message {
   return {
-    op, htype: 1, hlen: 6, hops: 0, xid: 0, secs: 0, flags: 0,
-    ciaddr: '0.0.0.0', yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr: '0.0.0.0',
-    chaddr: new Uint8Array(16), sname: '', file: '', options: new Map(),
+    op,
+    htype: 1,
+    hlen: 6,
+    hops: 0,
+    xid: 0,
+    secs: 0,
+    flags: 0,
+    ciaddr: '0.0.0.0',
+    yiaddr: '0.0.0.0',
+    siaddr: '0.0.0.0',
+    giaddr: '0.0.0.0',
+    chaddr: new Uint8Array(16),
+    sname: '',
+    file: '',
+    options: new Map(),
   };
 }
 
 /** The client hardware address as `aa:bb:cc:dd:ee:ff` (the first hlen bytes of chaddr). */
 export function clientMac(msg: Dhcp4Message): string {
-  return Array.from(msg.chaddr.subarray(0, Math.min(msg.hlen, 16)), (b) => b.toString(16).padStart(2, '0')).join(':');
+  return Array.from(msg.chaddr.subarray(0, Math.min(msg.hlen, 16)), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join(':');
 }
 
 /** Parses `aa:bb:cc:dd:ee:ff` into a 16-byte chaddr field. */
@@ -68,7 +90,10 @@ export function chaddrOf(mac: string): Uint8Array {
 }
 
 /** Reads a typed option: undefined when absent, a failure when present but malformed. */
-export function getOption<N extends OptionName>(msg: Dhcp4Message, name: N): CodecResult<OptionValue<N>> | undefined {
+export function getOption<N extends OptionName>(
+  msg: Dhcp4Message,
+  name: N,
+): CodecResult<OptionValue<N>> | undefined {
   const data = msg.options.get(OPTIONS[name].code);
   return data === undefined ? undefined : decodeOptionValue(name, data);
 }
@@ -80,7 +105,11 @@ export function optionValue<N extends OptionName>(msg: Dhcp4Message, name: N): O
 }
 
 /** Sets a typed option (replacing any previous value); a bad value is returned as a failure. */
-export function setOption<N extends OptionName>(msg: Dhcp4Message, name: N, value: OptionValue<N>): CodecResult<void> {
+export function setOption<N extends OptionName>(
+  msg: Dhcp4Message,
+  name: N,
+  value: OptionValue<N>,
+): CodecResult<void> {
   const r = encodeOptionValue(name, value);
   if (!r.ok) return r;
   msg.options.set(OPTIONS[name].code, r.value);
@@ -102,9 +131,11 @@ function parseOptionsArea(area: Uint8Array, into: Map<number, Uint8Array>, where
       continue;
     }
     if (code === END) return ok(undefined);
-    if (i + 1 >= area.length) return fail('OPTION_OVERRUN', `option ${code} in ${where} has no length byte`, code);
+    if (i + 1 >= area.length)
+      return fail('OPTION_OVERRUN', `option ${code} in ${where} has no length byte`, code);
     const len = area[i + 1] ?? 0;
-    if (i + 2 + len > area.length) return fail('OPTION_OVERRUN', `option ${code} in ${where} claims ${len} bytes past the end`, code);
+    if (i + 2 + len > area.length)
+      return fail('OPTION_OVERRUN', `option ${code} in ${where} claims ${len} bytes past the end`, code);
     const data = area.subarray(i + 2, i + 2 + len);
     const prev = into.get(code);
     if (prev === undefined) into.set(code, Uint8Array.from(data));
@@ -122,13 +153,19 @@ function parseOptionsArea(area: Uint8Array, into: Map<number, Uint8Array>, where
 /** Decodes a UDP payload into a message, or a typed failure (never throws). */
 export function decodeMessage(packet: Uint8Array): CodecResult<Dhcp4Message> {
   if (packet.length > MAX_UDP_PAYLOAD) return fail('TOO_LONG', `${packet.length} bytes exceed a UDP payload`);
-  if (packet.length < OPTIONS_OFFSET) return fail('TRUNCATED', `${packet.length} bytes is shorter than the ${OPTIONS_OFFSET}-byte header and cookie`);
+  if (packet.length < OPTIONS_OFFSET)
+    return fail(
+      'TRUNCATED',
+      `${packet.length} bytes is shorter than the ${OPTIONS_OFFSET}-byte header and cookie`,
+    );
   for (let i = 0; i < 4; i++) {
-    if (packet[HEADER_BYTES + i] !== MAGIC_COOKIE[i]) return fail('BAD_COOKIE', 'the magic cookie is not 99.130.83.99');
+    if (packet[HEADER_BYTES + i] !== MAGIC_COOKIE[i])
+      return fail('BAD_COOKIE', 'the magic cookie is not 99.130.83.99');
   }
   const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
   const op = view.getUint8(0);
-  if (op !== BOOTREQUEST && op !== BOOTREPLY) return fail('BAD_OP', `op ${op} is neither BOOTREQUEST nor BOOTREPLY`);
+  if (op !== BOOTREQUEST && op !== BOOTREPLY)
+    return fail('BAD_OP', `op ${op} is neither BOOTREQUEST nor BOOTREPLY`);
   const hlen = view.getUint8(2);
   if (hlen > 16) return fail('BAD_HLEN', `hardware address length ${hlen} exceeds 16`);
   const options = new Map<number, Uint8Array>();
@@ -209,7 +246,13 @@ function writeOption(packet: Uint8Array, offset: number, code: number, data: Uin
   return at;
 }
 
-function writeText(packet: Uint8Array, offset: number, size: number, value: string, field: string): CodecResult<void> {
+function writeText(
+  packet: Uint8Array,
+  offset: number,
+  size: number,
+  value: string,
+  field: string,
+): CodecResult<void> {
   if (value === '') return ok(undefined);
   const b = Buffer.from(value, 'latin1');
   if (b.length >= size) return fail('TOO_LONG', `${field} is longer than ${size - 1} bytes`);
@@ -222,7 +265,10 @@ function writeText(packet: Uint8Array, offset: number, size: number, value: stri
  * (when overloading) `file` and `sname` are dropped and reported, so callers order by priority.
  */
 export function encodeMessage(msg: Dhcp4Message, encodeOptions: EncodeOptions = {}): CodecResult<Encoded> {
-  const maxPayload = Math.min(Math.max(encodeOptions.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES, MIN_PAYLOAD_BYTES), MAX_UDP_PAYLOAD);
+  const maxPayload = Math.min(
+    Math.max(encodeOptions.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES, MIN_PAYLOAD_BYTES),
+    MAX_UDP_PAYLOAD,
+  );
   const ciaddr = parseIpv4(msg.ciaddr);
   const yiaddr = parseIpv4(msg.yiaddr);
   const siaddr = parseIpv4(msg.siaddr);
@@ -237,7 +283,8 @@ export function encodeMessage(msg: Dhcp4Message, encodeOptions: EncodeOptions = 
   // Placement first (lengths only), then one buffer: areas in RFC 2131 order — options, then file,
   // then sname (option 52 overload) — each keeping one byte for END; option 52 itself takes 3 bytes
   // of the options area, needed only when the options do not all fit there.
-  const overloading = (encodeOptions.allowOverload ?? true) && msg.sname === '' && msg.file === '' && totalMain > mainCapacity;
+  const overloading =
+    (encodeOptions.allowOverload ?? true) && msg.sname === '' && msg.file === '' && totalMain > mainCapacity;
   const reservedMain = overloading ? 3 : 0;
   const main: number[] = [];
   const fileArea: number[] = [];
@@ -290,7 +337,14 @@ function placeable(code: number): boolean {
 }
 
 /** The fixed header, sname, file and magic cookie. */
-function writeHeader(packet: Uint8Array, msg: Dhcp4Message, ciaddr: number, yiaddr: number, siaddr: number, giaddr: number): CodecResult<void> {
+function writeHeader(
+  packet: Uint8Array,
+  msg: Dhcp4Message,
+  ciaddr: number,
+  yiaddr: number,
+  siaddr: number,
+  giaddr: number,
+): CodecResult<void> {
   packet[0] = msg.op;
   packet[1] = msg.htype;
   packet[2] = msg.hlen;

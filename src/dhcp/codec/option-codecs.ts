@@ -18,7 +18,8 @@ function uint(bytes: 1 | 2 | 4, min = 0): OptionCodec<number> {
   return {
     kind: `uint${bytes * 8}`,
     encode(value) {
-      if (!Number.isInteger(value) || value < min || value > max) return fail('BAD_VALUE', `${value} is not an integer in ${min}..${max}`);
+      if (!Number.isInteger(value) || value < min || value > max)
+        return fail('BAD_VALUE', `${value} is not an integer in ${min}..${max}`);
       const out = new Uint8Array(bytes);
       for (let i = 0; i < bytes; i++) out[i] = Math.floor(value / 2 ** (8 * (bytes - 1 - i))) & 0xff;
       return ok(out);
@@ -44,7 +45,8 @@ export const maxMessageSize = uint(2, 576);
 export const int32: OptionCodec<number> = {
   kind: 'int32',
   encode(value) {
-    if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) return fail('BAD_VALUE', `${value} is not a signed 32-bit integer`);
+    if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31)
+      return fail('BAD_VALUE', `${value} is not a signed 32-bit integer`);
     const out = new Uint8Array(4);
     new DataView(out.buffer).setInt32(0, value);
     return ok(out);
@@ -85,7 +87,8 @@ export const ipv4List: OptionCodec<string[]> = {
     return ok(out);
   },
   decode(data) {
-    if (data.length === 0 || data.length % 4 !== 0) return fail('BAD_LENGTH', `address list length ${data.length} is not a positive multiple of 4`);
+    if (data.length === 0 || data.length % 4 !== 0)
+      return fail('BAD_LENGTH', `address list length ${data.length} is not a positive multiple of 4`);
     const values: string[] = [];
     for (let i = 0; i < data.length; i += 4) values.push(formatIpv4(readIpv4(data, i)));
     return ok(values);
@@ -119,7 +122,8 @@ export const bytes: OptionCodec<Uint8Array> = {
 export const codeList: OptionCodec<number[]> = {
   kind: 'uint8[]',
   encode(values) {
-    if (values.some((v) => !Number.isInteger(v) || v < 0 || v > 255)) return fail('BAD_VALUE', 'option codes are 0..255');
+    if (values.some((v) => !Number.isInteger(v) || v < 0 || v > 255))
+      return fail('BAD_VALUE', 'option codes are 0..255');
     return ok(Uint8Array.from(values));
   },
   decode: (data) => ok(Array.from(data)),
@@ -150,11 +154,16 @@ export const classlessRoutes: OptionCodec<ClasslessRoute[]> = {
 export function enumByte(allowed: readonly number[]): OptionCodec<number> {
   return {
     kind: 'uint8-enum',
-    encode: (value) => (allowed.includes(value) ? uint8.encode(value) : fail('BAD_VALUE', `${value} is not one of ${allowed.join(', ')}`)),
+    encode: (value) =>
+      allowed.includes(value)
+        ? uint8.encode(value)
+        : fail('BAD_VALUE', `${value} is not one of ${allowed.join(', ')}`),
     decode(data) {
       const r = uint8.decode(data);
       if (!r.ok) return r;
-      return allowed.includes(r.value) ? r : fail('BAD_VALUE', `${r.value} is not one of ${allowed.join(', ')}`);
+      return allowed.includes(r.value)
+        ? r
+        : fail('BAD_VALUE', `${r.value} is not one of ${allowed.join(', ')}`);
     },
   };
 }

@@ -2,7 +2,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BOOTREQUEST, decodeMessage, emptyMessage, encodeMessage, getOption, setOption } from './message.js';
-import { OPTIONS, decodeOptionValue, encodeOptionValue, type OptionName, type OptionValue } from './option-table.js';
+import {
+  OPTIONS,
+  decodeOptionValue,
+  encodeOptionValue,
+  type OptionName,
+  type OptionValue,
+} from './option-table.js';
 
 /** A representative value for every option in the table; the test fails when a row has none. */
 const samples: { [N in OptionName]: OptionValue<N>[] } = {
@@ -39,7 +45,12 @@ const samples: { [N in OptionName]: OptionValue<N>[] } = {
   clientMachineId: [Uint8Array.from([0, ...new Array<number>(16).fill(7)])],
   autoConfigure: [0, 1],
   domainSearch: [['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local']],
-  classlessStaticRoutes: [[{ destination: '10.96.0.0/12', gateway: '10.88.0.1' }, { destination: '0.0.0.0/0', gateway: '10.88.0.1' }]],
+  classlessStaticRoutes: [
+    [
+      { destination: '10.96.0.0/12', gateway: '10.88.0.1' },
+      { destination: '0.0.0.0/0', gateway: '10.88.0.1' },
+    ],
+  ],
   forcerenewNonceCapable: [Uint8Array.from([1])],
 };
 

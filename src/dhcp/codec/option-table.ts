@@ -91,14 +91,20 @@ export function optionByCode(code: number): { name: OptionName; spec: OptionSpec
 }
 
 /** Option data → typed value; failures carry the option code. */
-export function decodeOptionValue<N extends OptionName>(name: N, data: Uint8Array): CodecResult<OptionValue<N>> {
+export function decodeOptionValue<N extends OptionName>(
+  name: N,
+  data: Uint8Array,
+): CodecResult<OptionValue<N>> {
   const spec = OPTIONS[name] as OptionSpec<OptionValue<N>>;
   const r = spec.codec.decode(data);
   return r.ok ? r : fail(r.code, `option ${spec.code} (${name}): ${r.message}`, spec.code);
 }
 
 /** Typed value → option data; failures carry the option code. */
-export function encodeOptionValue<N extends OptionName>(name: N, value: OptionValue<N>): CodecResult<Uint8Array> {
+export function encodeOptionValue<N extends OptionName>(
+  name: N,
+  value: OptionValue<N>,
+): CodecResult<Uint8Array> {
   const spec = OPTIONS[name] as OptionSpec<OptionValue<N>>;
   const r = spec.codec.encode(value);
   return r.ok ? r : fail(r.code, `option ${spec.code} (${name}): ${r.message}`, spec.code);
