@@ -60,6 +60,8 @@ test(
     const vmMac = plan.interfaces[0]!.nic.mac;
 
     await applyPlan(plan, { stateDir: sb.dir });
+    // A failing assertion must not leave dnsmasq behind: teardown is idempotent.
+    sb.defer(() => teardown(sb.dir, vm.name));
     const eth0v6 = JSON.parse(ip('-n', pod, '-j', '-6', 'addr', 'show', 'dev', 'eth0')) as {
       addr_info: { scope: string }[];
     }[];
