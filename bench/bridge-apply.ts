@@ -18,6 +18,7 @@ import { runProgram } from '../src/exec/run-program.js';
 import { discoverPod } from '../src/host/discover.js';
 import { readNetnsState } from '../src/host/netns-state.js';
 import { createNetns, deleteNetns } from '../src/host/netns.js';
+import { median } from './stats.js';
 
 const runs = Number(process.argv[2] ?? 15);
 const prefix = `vb${process.pid.toString(16).slice(-5)}`;
@@ -66,12 +67,6 @@ async function planFor(vm: VmSpec, pod: string): Promise<VmNetworkPlan> {
   const r = planVmNetwork(vm, DEFAULT_CLUSTER_CONFIG, await discoverPod(pod));
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   return r.plan;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 async function measure(

@@ -19,6 +19,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { median, quantile } from './stats.js';
 
 const sizes = (process.argv[2] ?? '1,10,50,100').split(',').map(Number);
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
@@ -178,15 +179,6 @@ function unplugGuest(pod: string): void {
   spawnSync('ip', ['-n', pod, 'link', 'del', 'vmport0']);
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-const p90 = (xs: number[]): number =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(0.9 * xs.length))]!;
-
 async function measure(n: number): Promise<unknown> {
   const pods = Array.from({ length: n }, (_, i) => `${prefix}p${i}`);
   const files = pods.map((_, i) => vmFile(i));
@@ -261,7 +253,7 @@ async function measure(n: number): Promise<unknown> {
         virtnet: {
           setupMsPerVm: {
             median: +median(setupMs).toFixed(1),
-            p90: +p90(setupMs).toFixed(1),
+            p90: +quantile(setupMs, 0.9).toFixed(1),
             first: +setupMs[0]!.toFixed(1),
             last: +setupMs.at(-1)!.toFixed(1),
           },

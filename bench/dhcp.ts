@@ -19,6 +19,7 @@ import { LEAN_NODE_FLAGS } from '../src/exec/lean-node.js';
 import { minimalEnv, runProgram, startProgram } from '../src/exec/run-program.js';
 import { createNetns, deleteNetns } from '../src/host/netns.js';
 import { createInterface } from 'node:readline';
+import { median, quantile } from './stats.js';
 
 const runs = Math.max(5, Number(process.argv[2] ?? 60));
 const prefix = `vb${randomBytes(3).toString('hex')}-`;
@@ -333,17 +334,6 @@ async function ready(name: string): Promise<void> {
   throw new Error(`${name} never answered: ${last}`);
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
-
 async function main(): Promise<void> {
   const samples: Record<string, number[]> = { virtnet: [], dnsmasq: [], kea: [] };
   const serverShare: Record<string, number[]> = { virtnet: [], dnsmasq: [], kea: [] };
@@ -392,7 +382,7 @@ async function main(): Promise<void> {
         runs: xs.length,
         failures: failures[name],
         medianMs: +median(xs).toFixed(3),
-        p90Ms: +percentile(xs, 90).toFixed(3),
+        p90Ms: +quantile(xs, 0.9).toFixed(3),
         minMs: +Math.min(...xs).toFixed(3),
         serverShareMedianMs: +median(serverShare[name]!).toFixed(3),
         clientWallMedianMs: +median(wall[name]!).toFixed(3),

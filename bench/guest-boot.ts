@@ -13,17 +13,12 @@ import { guestBoot } from '../src/hypervisor/guest/guest-boot.js';
 import { chooseAccel } from '../src/hypervisor/host-facts.js';
 import type { VmMachine } from '../src/hypervisor/vm-machine.js';
 import { startVm } from '../src/hypervisor/vm-runner.js';
+import { median } from './stats.js';
 
 const runs = Number(process.argv[2] ?? 3);
 const ns = `vbgb${process.pid.toString(16).slice(-4)}`;
 const dir = mkdtempSync(join(tmpdir(), `${ns}-`));
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8' });
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /** The peer: QEMU with the same argv, spawned directly, until QMP greets. */
 async function bareQemuStartMs(argv: string[], qmpPath: string): Promise<number> {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createPod, deletePod } from '../src/cni/pod.js';
 import type { PluginExecRecord } from '../src/cni/plugin-exec.js';
 import { runProgram } from '../src/exec/run-program.js';
+import { median } from './stats.js';
 
 const runs = Number(process.argv[2] ?? 12);
 const tag = `vb${randomBytes(2).toString('hex')}`;
@@ -40,12 +41,6 @@ function network(name: string, i: number): Record<string, unknown> {
 writeFileSync(join(confDir, '10-def.conflist'), JSON.stringify(network('def', 0)));
 writeFileSync(join(confDir, '20-sec1.conflist'), JSON.stringify(network('sec1', 1)));
 writeFileSync(join(confDir, '30-sec2.conflist'), JSON.stringify(network('sec2', 2)));
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 const createMs: number[] = [];
 const pluginMs: number[] = [];

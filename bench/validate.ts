@@ -25,6 +25,7 @@ import { performance } from 'node:perf_hooks';
 import { parseAllDocuments } from 'yaml';
 import { DEFAULT_CLUSTER_CONFIG, parseSpecDocuments, validateVmDocument } from '../src/api/index.js';
 import { parseWithPositions } from '../src/api/parse-documents.js';
+import { median } from './stats.js';
 
 const runs = Math.max(20, Number(process.argv[2] ?? 30));
 const NICS = 256;
@@ -146,12 +147,6 @@ function processTimes(argv: string[], count: number): number[] {
     if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
   }
   return out;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Wall-clock and CPU milliseconds of `fn` over `runs` runs, after a warm-up (JIT, zod's compilation). */

@@ -6,16 +6,11 @@
 import { performance } from 'node:perf_hooks';
 import { Watch, type V1Pod } from '@kubernetes/client-node';
 import { kubeClients } from '../src/kube/kube-client.js';
+import { median } from './stats.js';
 
 const runs = Math.max(3, Number(process.argv[2] ?? 10));
 const kube = kubeClients();
 const namespace = `vnbench-${process.pid}`;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /** Resolves with the time a pod named `name` is first seen by a watch. */
 async function podSeen(name: string): Promise<{ seen: Promise<number>; stop: () => void }> {

@@ -11,6 +11,7 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { makeWebhookTls } from '../src/kube/webhook-certs.js';
 import { startWebhookServer } from '../src/kube/webhook-server.js';
+import { median, quantile } from './stats.js';
 
 const requests = Math.max(50, Number(process.argv[2] ?? 300));
 const TARGET_P50_MS = 20;
@@ -56,17 +57,6 @@ function review(uid: number): string {
       userInfo: { username: 'admin' },
     },
   });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 }
 
 const tls = makeWebhookTls('virtnet-webhook', 'virtnet-system');
