@@ -2,6 +2,7 @@
 // its hook script printing the variables it received, and every file they write in the sandbox.
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { daemonPid } from '../support/daemon-pid.js';
 import { createInterface } from 'node:readline';
 import { runProgram, startProgram } from '../../src/exec/run-program.js';
 import type { Sandbox } from '../support/sandbox.js';
@@ -94,41 +95,43 @@ export async function dhclient(
     conf,
     'option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;\ntimeout 8;\nretry 1;\nrequest subnet-mask, broadcast-address, routers, domain-name, domain-name-servers, domain-search, host-name, interface-mtu, rfc3442-classless-static-routes, ntp-servers;\n',
   );
+  let exit = 2;
   try {
     // -1: try once; after a lease dhclient daemonises, so it is stopped by its PID file below.
-    await runProgram(
-      [
-        'ip',
-        'netns',
-        'exec',
-        netns,
-        'dhclient',
-        '-1',
-        '-cf',
-        conf,
-        '-sf',
-        hook,
-        '-lf',
-        join(sb.dir, `dhclient-${ifname}.leases`),
-        '-pf',
-        pidFile,
-        ifname,
-      ],
-      {
-        timeoutMs: 20_000,
-        okExitCodes: [0, 2],
-      },
-    );
+    exit = (
+      await runProgram(
+        [
+          'ip',
+          'netns',
+          'exec',
+          netns,
+          'dhclient',
+          '-1',
+          '-cf',
+          conf,
+          '-sf',
+          hook,
+          '-lf',
+          join(sb.dir, `dhclient-${ifname}.leases`),
+          '-pf',
+          pidFile,
+          ifname,
+        ],
+        {
+          timeoutMs: 20_000,
+          okExitCodes: [0, 2],
+        },
+      )
+    ).exitCode;
   } finally {
-    if (existsSync(pidFile)) {
-      const pid = Number(readFileSync(pidFile, 'utf8').trim());
-      if (pid > 0) {
-        sb.trackPid(pid);
-        try {
-          process.kill(pid, 'SIGTERM');
-        } catch {
-          /* gone */
-        }
+    // Exit 0 means a lease and a daemon in the background, whose PID file may still be coming.
+    const pid = exit === 0 ? await daemonPid(pidFile).catch(() => 0) : 0;
+    if (pid > 0) {
+      sb.trackPid(pid);
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* gone */
       }
     }
   }

@@ -17,6 +17,7 @@ import { applyNftCommands, listNftTables, nftInvocationCount } from '../../src/h
 import { readDhcp4ServerConfig } from '../../src/dhcp/config-file.js';
 import { serveDhcp } from '../dhcp/topology.js';
 import { udhcpc } from '../dhcp/clients.js';
+import { daemonPid } from '../support/daemon-pid.js';
 import { needsRoot, sandbox, type Sandbox } from '../support/sandbox.js';
 import { contextFor, masqueradeVm, podWith } from './fixtures.js';
 import { answer, ask, inNs, serve, topology } from './pod-topology.js';
@@ -58,7 +59,7 @@ async function attachGuest(
     pidFile,
     'eth0',
   ]);
-  sb.trackPid(Number(readFileSync(pidFile, 'utf8').trim()));
+  sb.trackPid(await daemonPid(pidFile));
 }
 
 /** Polls until the guest has an IPv6 default route (from an RA); returns it. */
