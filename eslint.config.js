@@ -24,11 +24,12 @@ export const layerOrder = [
   ['errors'],
   ['api', 'exec', 'state'],
   ['host'],
-  ['cni', 'dhcp'],
+  ['cni', 'cri', 'dhcp'],
   ['bindings'],
   ['apply'],
   ['hypervisor'],
   ['launcher', 'kube'],
+  ['agent'],
   ['cli'],
 ];
 

@@ -5,6 +5,7 @@
 import type { ClusterConfig, VmSpec } from '../api/types.js';
 import type { SpecIssue } from '../api/spec-issue.js';
 import { podNetworksForVm } from '../cni/vm-networks.js';
+import type { NetworkStatusEntry } from '../cni/network-status.js';
 import { DEFAULT_STATE_DIR, vmDirOf } from '../state/state-dir.js';
 import { isVirtnetError } from '../errors/virtnet-error.js';
 import type { SriovDiscovery } from '../host/sriov-discovery.js';
@@ -28,6 +29,8 @@ export interface PlanOptions {
   sriov?: SriovDiscovery;
   /** The state dir the plan will be applied with (default /var/lib/virtnet): bindings put VM files there. */
   stateDir?: string;
+  /** The pod's network-status: secondary networks resolve to the interface names the pod really has. */
+  networkStatus?: readonly NetworkStatusEntry[];
 }
 
 /** A plan, or the issues that prevented one (each with its spec field). */
@@ -48,6 +51,7 @@ export function planVmNetwork(
   try {
     ({ interfaces: podInterfaces, pluginTaps } = podNetworksForVm(vm, {
       bindingPlugins: cluster.bindingPlugins,
+      ...(options.networkStatus ? { networkStatus: options.networkStatus } : {}),
     }));
   } catch (err) {
     if (!isVirtnetError(err)) throw err;

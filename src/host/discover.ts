@@ -7,9 +7,12 @@
 // the CNI cache) is used when it names a nameserver; otherwise the pod shares the host resolver, as a
 // process in that namespace would: /etc/resolv.conf. The hostname comes from
 // `/etc/netns/<name>/hostname` when present (the VM name is the fallback, chosen by the planner).
+// A pod some container runtime made (Kubernetes) has its own resolv.conf in its root file system: the
+// caller names that file (`resolvConf`, e.g. /proc/<pause PID>/root/etc/resolv.conf), and a namespace
+// given as /proc/<PID>/ns/net implies that process's /proc/<PID>/root/etc/resolv.conf; either wins.
 import { readFile } from 'node:fs/promises';
 import type { DiscoveredDns, DiscoveredPod } from './discovered-types.js';
-import { netnsExists, parseNetnsRef } from './netns.js';
+import { netnsExists, parseNetnsRef, type NetnsRef } from './netns.js';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { readNetnsState, type NetnsState } from './netns-state.js';
 import { readSysctls } from './sysctl.js';
@@ -33,6 +36,8 @@ export interface CniDns {
 
 /** Options for discovery. */
 export interface DiscoverOptions {
+  /** The pod's own resolv.conf (a pod virtnet did not create); wins over every other source. */
+  resolvConf?: string;
   /** The pod's CNI result DNS section, if the caller has one. */
   cniDns?: CniDns;
   /** Directory holding per-namespace files (default /etc/netns; tests point it elsewhere). */
@@ -49,9 +54,25 @@ async function readText(path: string): Promise<string | undefined> {
   }
 }
 
+/** `/proc/<PID>/root/etc/resolv.conf` for a namespace given as `/proc/<PID>/ns/net`. */
+function processResolvConf(ref: NetnsRef): string | undefined {
+  if (!('path' in ref)) return undefined;
+  const m = /^\/proc\/(\d+)\/ns\/net$/.exec(ref.path);
+  return m ? `/proc/${m[1]}/root/etc/resolv.conf` : undefined;
+}
+
 /** Finds the pod's DNS settings by the documented precedence. */
 export async function discoverDns(netns: string, options: DiscoverOptions = {}): Promise<DiscoveredDns> {
   const ref = parseNetnsRef(netns);
+  const podResolvConf = options.resolvConf ?? processResolvConf(ref);
+  if (podResolvConf !== undefined) {
+    const text = await readText(podResolvConf);
+    if (text !== undefined) return parseResolvConf(text, podResolvConf);
+    if (options.resolvConf !== undefined)
+      throw new VirtnetError('RESOLV_CONF_UNREADABLE', `cannot read the pod's resolv.conf ${podResolvConf}`, {
+        field: 'resolvConf',
+      });
+  }
   if ('name' in ref) {
     const path = `${options.etcNetnsDir ?? '/etc/netns'}/${ref.name}/resolv.conf`;
     const text = await readText(path);

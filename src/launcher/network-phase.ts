@@ -10,6 +10,7 @@ import { VirtnetError } from '../errors/virtnet-error.js';
 import { discoverPod, type DiscoverOptions } from '../host/discover.js';
 import { netnsPath, parseNetnsRef } from '../host/netns.js';
 import { discoverSriovForVm, sriovDiscoveryOptionsFromEnv } from '../host/sriov-discovery.js';
+import type { NetworkStatusEntry } from '../cni/network-status.js';
 import { podCniDns } from './pod-cni-dns.js';
 import { readNetworkRecord, vmStateDir } from '../apply/vm-record.js';
 
@@ -21,6 +22,8 @@ export interface NetworkPhaseOptions {
   stateDir: string;
   discover?: DiscoverOptions;
   tapOwner?: { uid: number; gid: number };
+  /** The pod's network-status annotation (a pod Multus or another meta-plugin attached). */
+  networkStatus?: readonly NetworkStatusEntry[];
 }
 
 /** One VM's outcome. */
@@ -44,7 +47,7 @@ export async function planVms(
   cluster: ClusterConfig,
   netns: string,
   discover: DiscoverOptions = {},
-  planOptions: Pick<PlanOptions, 'tapOwner' | 'stateDir'> = {},
+  planOptions: Pick<PlanOptions, 'tapOwner' | 'stateDir' | 'networkStatus'> = {},
 ): Promise<VmNetworkPlan[]> {
   const pod = await discoverPod(netns, discover);
   const plans: VmNetworkPlan[] = [];
@@ -104,6 +107,7 @@ export async function runNetworkPhase(options: NetworkPhaseOptions): Promise<Net
       ? await planVms(fresh, options.cluster, netns, discover, {
           stateDir,
           ...(options.tapOwner ? { tapOwner: options.tapOwner } : {}),
+          ...(options.networkStatus ? { networkStatus: options.networkStatus } : {}),
         })
       : [];
   const done: NetworkPhaseVm[] = [];

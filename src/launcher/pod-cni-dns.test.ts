@@ -48,4 +48,29 @@ test('pod DNS: resolv.conf of the pod, else the CNI result, else the host', asyn
   const own = await discoverDns('p1', { etcNetnsDir: etc, hostResolvConf: host, cniDns: cniDns });
   assert.deepEqual(own.nameservers, ['10.96.0.10']);
   assert.equal(own.source, join(etc, 'p1', 'resolv.conf'));
+  // A pod some runtime made: its own resolv.conf, named by the caller, wins over everything.
+  const podFile = join(dir, 'pod-root-resolv.conf');
+  writeFileSync(
+    podFile,
+    'nameserver 10.213.0.10\nsearch ns1.svc.cluster.local svc.cluster.local\noptions ndots:5\n',
+  );
+  const given = await discoverDns('p1', {
+    etcNetnsDir: etc,
+    hostResolvConf: host,
+    cniDns,
+    resolvConf: podFile,
+  });
+  assert.deepEqual(given, {
+    nameservers: ['10.213.0.10'],
+    search: ['ns1.svc.cluster.local', 'svc.cluster.local'],
+    options: ['ndots:5'],
+    source: podFile,
+  });
+  await assert.rejects(
+    discoverDns('p1', { resolvConf: join(dir, 'absent') }),
+    /RESOLV_CONF_UNREADABLE|cannot read/,
+  );
+  // A namespace named by a process: that process's root file system holds the pod's resolv.conf.
+  const self = await discoverDns(`/proc/${process.pid}/ns/net`, { hostResolvConf: host });
+  assert.equal(self.source, `/proc/${process.pid}/root/etc/resolv.conf`);
 });

@@ -3,11 +3,16 @@
 //   webhook                   the admission webhook server (in its pod)
 //   controller                the VMI controller (in its pod)
 //   launcher                  the launcher pod's process
+//   agent                     the node agent (one per node, in its DaemonSet pod)
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from '@commander-js/extra-typings';
 import { stringify } from 'yaml';
+import { NodeAgent } from '../../agent/node-agent.js';
+import { CriClient } from '../../cri/cri-client.js';
 import { VmiController } from '../../kube/controller.js';
+import { loadClusterConfig } from '../../launcher/load-spec.js';
+import { KUBE_PODS_DIR } from '../../state/kube-pod-dir.js';
 import { kubeClients } from '../../kube/kube-client.js';
 import { kustomization, manifestFiles, WEBHOOK_PORT } from '../../kube/manifests.js';
 import { ensureWebhookTls, keepCaBundle, publishCaBundle } from '../../kube/webhook-bootstrap.js';
@@ -169,5 +174,30 @@ export function register(program: Command): void {
       const sig = await waitForSignal();
       clearInterval(hold);
       say(`${sig}: stopping`);
+    });
+
+  kube
+    .command('agent')
+    .description("the node agent: wires the network of its node's launcher pods and reports their guests")
+    .option('--kubeconfig <file>', 'kubeconfig (default: in-cluster)')
+    .option('--node-name <name>', 'this node (default $NODE_NAME)')
+    .option('--cri-address <socket>', "the container runtime's CRI socket", '/run/containerd/containerd.sock')
+    .option('--pods-dir <dir>', 'the per-pod state dirs', KUBE_PODS_DIR)
+    .option('--cluster-config <file>', 'cluster configuration')
+    .action(async (opts) => {
+      const say = log('agent');
+      const nodeName = opts.nodeName ?? process.env.NODE_NAME;
+      if (!nodeName) throw new Error('no node name: pass --node-name or set NODE_NAME');
+      const clients = kubeClients(opts.kubeconfig);
+      const cluster = await loadClusterConfig(opts.clusterConfig);
+      const cri = new CriClient(opts.criAddress);
+      const stop = waitForSignal();
+      const agent = new NodeAgent(clients, { nodeName, cri, podsDir: opts.podsDir, cluster, log: say });
+      await agent.start();
+      say(`running on node ${nodeName} (CRI ${opts.criAddress}, state ${opts.podsDir})`);
+      const sig = await stop;
+      say(`${sig}: stopping (VM networks stay; a restarted agent resumes them)`);
+      await agent.stop();
+      cri.close();
     });
 }

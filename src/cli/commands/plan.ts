@@ -22,6 +22,7 @@ export function register(program: Command): void {
         .default('text' as const),
     )
     .option('--cluster-config <file>', 'cluster configuration')
+    .option('--resolv-conf <file>', "the pod's own resolv.conf (a pod a container runtime made)")
     .option(
       '--state-dir <dir>',
       'state directory the plan is for: DNS of pods virtnet created, paths of VM files (default $VIRTNET_STATE_DIR or /var/lib/virtnet)',
@@ -35,9 +36,11 @@ export function register(program: Command): void {
       try {
         const stateDir = resolveStateDir(opts.stateDir);
         const cniDns = podCniDns(stateDir, opts.netns);
-        const plans = await planVms(outcome.specs, cluster, opts.netns, cniDns ? { cniDns } : {}, {
-          stateDir,
-        });
+        const discover = {
+          ...(cniDns ? { cniDns } : {}),
+          ...(opts.resolvConf !== undefined ? { resolvConf: opts.resolvConf } : {}),
+        };
+        const plans = await planVms(outcome.specs, cluster, opts.netns, discover, { stateDir });
         if (opts.output === 'json')
           process.stdout.write(`${JSON.stringify(plans.length === 1 ? plans[0] : plans, null, 2)}\n`);
         else process.stdout.write(plans.map(formatPlanText).join('\n'));

@@ -31,6 +31,7 @@ export function register(program: Command): void {
       ).choices(['network', 'dhcp'] as const),
     )
     .option('--cluster-config <file>', 'cluster configuration')
+    .option('--resolv-conf <file>', "the pod's own resolv.conf (a pod a container runtime made)")
     .argument('<file>', 'VM spec file (- for stdin)')
     .action(async (file, opts) => {
       parseNetnsRef(opts.netns);
@@ -43,7 +44,13 @@ export function register(program: Command): void {
       // Signals during setup must not kill us half-way: remember them and tear down afterwards.
       const signalled = waitForSignal();
       if (opts.phase !== 'dhcp') {
-        const vms = await runNetworkPhase({ specs: outcome.specs, cluster, netns: opts.netns, stateDir });
+        const vms = await runNetworkPhase({
+          specs: outcome.specs,
+          cluster,
+          netns: opts.netns,
+          stateDir,
+          ...(opts.resolvConf !== undefined ? { discover: { resolvConf: opts.resolvConf } } : {}),
+        });
         for (const vm of vms) {
           const devices = vm.plan.interfaces.flatMap((i) => i.createdDevices);
           process.stderr.write(

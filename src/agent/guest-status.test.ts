@@ -1,0 +1,45 @@
+// status.interfaces from guest.json: ACKed interfaces carry the guest's MAC and address, the others
+// keep what the status had; malformed files are ignored, never half-read.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { GUEST_INFO_SOURCE, guestInterfaceStatuses, parseGuestFile } from './guest-status.js';
+
+test('guestInterfaceStatuses: the ACKed guest wins, the rest is kept', () => {
+  const guest = parseGuestFile(
+    JSON.stringify({
+      interfaces: [
+        {
+          name: 'default',
+          mac: '02:00:00:00:00:01',
+          ipAddress: '10.213.0.7',
+          ipAddresses: ['10.213.0.7'],
+          ackedAt: 'x',
+        },
+      ],
+    }),
+  )!;
+  const previous = [
+    { name: 'default', interfaceName: 'eth0', ipAddress: '10.213.0.7', infoSource: 'pod' },
+    { name: 'blue', interfaceName: 'pod1234', ipAddress: '10.10.0.5', infoSource: 'multus-status' },
+  ];
+  assert.deepEqual(guestInterfaceStatuses(['default', 'blue', 'green'], guest, previous), [
+    {
+      name: 'default',
+      mac: '02:00:00:00:00:01',
+      ipAddress: '10.213.0.7',
+      ipAddresses: ['10.213.0.7'],
+      interfaceName: 'eth0',
+      infoSource: GUEST_INFO_SOURCE,
+    },
+    previous[1],
+    { name: 'green' },
+  ]);
+});
+
+test('parseGuestFile: only well-formed entries', () => {
+  assert.equal(parseGuestFile('{"interf'), undefined);
+  assert.equal(parseGuestFile('{}'), undefined);
+  assert.deepEqual(parseGuestFile('{"interfaces":[{"name":"a"},{"name":"b","mac":"02:00:00:00:00:02"}]}'), {
+    interfaces: [{ name: 'b', mac: '02:00:00:00:00:02' }],
+  });
+});

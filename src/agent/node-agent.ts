@@ -1,0 +1,235 @@
+// The node agent: one process per node, the only virtnet component that changes pod namespaces on it.
+// It watches the launcher pods scheduled to its node (label virtnet.io/vmi, spec.nodeName) and keeps,
+// per pod uid, its state dir in step with the pod: set up while the pod runs (pod-network.ts), VMI
+// status.interfaces following the launcher's guest.json, torn down and removed once the pod has
+// stopped or is gone. Pods are worked on by uid through a work queue (never twice at once, retried with
+// backoff: a sandbox the runtime has not made yet is just a retry). What it keeps in memory per pod is
+// its key and one directory watch; everything else is in the pod's dir, so a restarted agent resumes
+// from the dirs and removes those whose pod no longer exists.
+import { existsSync, readFileSync, readdirSync, watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { ListWatch, Watch, type V1Pod } from '@kubernetes/client-node';
+import type { ClusterConfig } from '../api/index.js';
+import type { CriClient } from '../cri/cri-client.js';
+import { apiErrorCode, apiErrorText, MERGE_PATCH, type KubeClients } from '../kube/kube-client.js';
+import { LAUNCHER_CONTAINER, VMI_NAME_LABEL, VMI_UID_LABEL, type VmiObject } from '../kube/launcher-pod.js';
+import { mergePatch } from '../kube/merge-patch.js';
+import type { VmiInterfaceStatus } from '../kube/vmi-status.js';
+import { VMI_GROUP, VMI_PLURAL, VMI_VERSION } from '../kube/vmi-crd.js';
+import { WorkQueue } from '../kube/work-queue.js';
+import { isPodUid, kubePodStateDir, POD_FILES } from '../state/kube-pod-dir.js';
+import { guestInterfaceStatuses, parseGuestFile } from './guest-status.js';
+import { podNetworkState, setUpPodNetwork, tearDownPodNetwork, vmSpecOf } from './pod-network.js';
+
+export interface NodeAgentOptions {
+  nodeName: string;
+  cri: CriClient;
+  /** The per-pod state dirs (kube-pod-dir.ts KUBE_PODS_DIR). */
+  podsDir: string;
+  cluster: ClusterConfig;
+  log: (msg: string) => void;
+}
+
+/** What the agent holds per pod it has set up: the watch on its dir and the last guest.json it reported. */
+interface Watched {
+  watcher: FSWatcher;
+  reported?: string;
+}
+
+const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
+
+/** True once the pod's launcher will never run again: terminal, or being deleted with its container stopped. */
+function podStopped(pod: V1Pod): boolean {
+  if (TERMINAL_PHASES.has(pod.status?.phase ?? '')) return true;
+  if (!pod.metadata?.deletionTimestamp) return false;
+  const launcher = pod.status?.containerStatuses?.find((c) => c.name === LAUNCHER_CONTAINER);
+  // Deleted before its container ever started: nothing will run in it.
+  return launcher === undefined || launcher.state?.terminated !== undefined;
+}
+
+export class NodeAgent {
+  private readonly pods: ListWatch<V1Pod>;
+  private readonly work: WorkQueue;
+  private readonly statusWork: WorkQueue;
+  private readonly watched = new Map<string, Watched>();
+
+  constructor(
+    private readonly kube: KubeClients,
+    private readonly opts: NodeAgentOptions,
+  ) {
+    const fieldSelector = `spec.nodeName=${opts.nodeName}`;
+    this.pods = new ListWatch<V1Pod>(
+      '/api/v1/pods',
+      new Watch(kube.config),
+      () => kube.core.listPodForAllNamespaces({ labelSelector: VMI_NAME_LABEL, fieldSelector }),
+      false,
+      VMI_NAME_LABEL,
+      fieldSelector,
+    );
+    const onError = (what: string) => (key: string, err: unknown, retryInMs: number) =>
+      opts.log(`${what} ${key} failed (retry in ${retryInMs} ms): ${apiErrorText(err)}`);
+    // No run timeout: a network phase cut short and retried would run twice at once.
+    this.work = new WorkQueue((uid) => this.reconcile(uid), {
+      concurrency: 2,
+      baseDelayMs: 250,
+      maxDelayMs: 10_000,
+      onError: onError('pod'),
+    });
+    this.statusWork = new WorkQueue((uid) => this.syncStatus(uid), {
+      concurrency: 1,
+      timeoutMs: 30_000,
+      baseDelayMs: 250,
+      maxDelayMs: 10_000,
+      onError: onError('status of pod'),
+    });
+  }
+
+  /** Lists the node's launcher pods, then queues each pod and each state dir (a dir whose pod is gone is removed). */
+  async start(): Promise<void> {
+    this.pods.on('error', (err) => {
+      this.opts.log(`watch failed, restarting in 2 s: ${apiErrorText(err)}`);
+      setTimeout(() => void this.pods.start().catch(() => undefined), 2000).unref();
+    });
+    await this.pods.start();
+    const enqueue = (p: V1Pod) => {
+      if (p.metadata?.uid) this.work.add(p.metadata.uid);
+    };
+    this.pods.on('add', enqueue);
+    this.pods.on('update', enqueue);
+    this.pods.on('delete', enqueue);
+    for (const pod of this.pods.list()) enqueue(pod);
+    for (const uid of existsSync(this.opts.podsDir) ? readdirSync(this.opts.podsDir) : [])
+      if (isPodUid(uid)) this.work.add(uid);
+  }
+
+  async stop(): Promise<void> {
+    this.work.shutdown();
+    this.statusWork.shutdown();
+    await this.pods.stop();
+    for (const w of this.watched.values()) w.watcher.close();
+    this.watched.clear();
+  }
+
+  /** Pods this agent currently watches (set up on this node). */
+  watchedPods(): string[] {
+    return [...this.watched.keys()];
+  }
+
+  private podByUid(uid: string): V1Pod | undefined {
+    return this.pods.list().find((p) => p.metadata?.uid === uid);
+  }
+
+  /** Converges one pod uid: set up, keep, or tear down. */
+  private async reconcile(uid: string): Promise<void> {
+    const dir = kubePodStateDir(uid, this.opts.podsDir);
+    const pod = this.podByUid(uid);
+    if (!pod || podStopped(pod)) {
+      this.unwatch(uid);
+      const vms = await tearDownPodNetwork(dir);
+      if (vms.length > 0 || pod === undefined)
+        this.opts.log(
+          `pod ${uid}${pod ? ` ${pod.metadata?.namespace}/${pod.metadata?.name}` : ''} gone: tore down ${vms.join(', ') || 'nothing'}`,
+        );
+      return;
+    }
+    const ref = `${pod.metadata!.namespace!}/${pod.metadata!.name!}`;
+    const state = podNetworkState(dir);
+    if (state === 'failed') return;
+    if (state === 'ready') {
+      this.ensureWatch(uid, dir);
+      return;
+    }
+    const sandbox = await this.opts.cri.findPodSandbox({
+      namespace: pod.metadata!.namespace!,
+      name: pod.metadata!.name!,
+      uid,
+    });
+    if (!sandbox) throw new Error(`pod ${ref}: no ready sandbox yet`);
+    const vmi = await this.readVmi(pod);
+    if (!vmi) {
+      this.opts.log(`pod ${ref}: its VMI is gone; not setting it up`);
+      return;
+    }
+    const started = Date.now();
+    const outcome = await setUpPodNetwork({ pod, vmi, sandbox, dir, cluster: this.opts.cluster });
+    this.opts.log(`pod ${ref}: network ${outcome} in ${Date.now() - started} ms (${sandbox.netnsPath})`);
+    if (outcome === 'ready') this.ensureWatch(uid, dir);
+  }
+
+  /** The pod's VMI, when it is still the one that made the pod. */
+  private async readVmi(pod: V1Pod): Promise<VmiObject | undefined> {
+    const name = pod.metadata?.labels?.[VMI_NAME_LABEL];
+    const namespace = pod.metadata?.namespace;
+    if (!name || !namespace) return undefined;
+    try {
+      const vmi = (await this.kube.custom.getNamespacedCustomObject({
+        group: VMI_GROUP,
+        version: VMI_VERSION,
+        namespace,
+        plural: VMI_PLURAL,
+        name,
+      })) as VmiObject;
+      const wanted = pod.metadata?.labels?.[VMI_UID_LABEL];
+      return wanted === undefined || vmi.metadata.uid === wanted ? vmi : undefined;
+    } catch (err) {
+      if (apiErrorCode(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  private ensureWatch(uid: string, dir: string): void {
+    if (this.watched.has(uid)) return;
+    const watcher = watch(dir, (_event, file) => {
+      if (file === POD_FILES.guest) this.statusWork.add(uid);
+    });
+    watcher.on('error', () => this.unwatch(uid));
+    this.watched.set(uid, { watcher });
+    // guest.json may have been written before the watch (or while the agent was down).
+    this.statusWork.add(uid);
+  }
+
+  private unwatch(uid: string): void {
+    this.watched.get(uid)?.watcher.close();
+    this.watched.delete(uid);
+  }
+
+  /** Reports the guest's interfaces (guest.json) in the VMI's status.interfaces. */
+  private async syncStatus(uid: string): Promise<void> {
+    const entry = this.watched.get(uid);
+    const pod = this.podByUid(uid);
+    if (!entry || !pod) return;
+    let text: string;
+    try {
+      text = readFileSync(join(kubePodStateDir(uid, this.opts.podsDir), POD_FILES.guest), 'utf8');
+    } catch {
+      return;
+    }
+    if (text === entry.reported) return;
+    const guest = parseGuestFile(text);
+    if (!guest) return;
+    const vmi = await this.readVmi(pod);
+    if (!vmi) return;
+    const spec = vmSpecOf(vmi, this.opts.cluster);
+    const names = spec.interfaces.filter((i) => i.state !== 'absent').map((i) => i.name);
+    const previous = ((vmi.status?.interfaces as VmiInterfaceStatus[] | undefined) ?? []).filter(Boolean);
+    const interfaces = guestInterfaceStatuses(names, guest, previous);
+    if (mergePatch({ interfaces: previous }, { interfaces }) !== undefined) {
+      // Carries the resourceVersion read: a controller write in between makes this a 409, and a retry.
+      await this.kube.custom.patchNamespacedCustomObjectStatus(
+        {
+          group: VMI_GROUP,
+          version: VMI_VERSION,
+          namespace: vmi.metadata.namespace,
+          plural: VMI_PLURAL,
+          name: vmi.metadata.name,
+          body: { metadata: { resourceVersion: vmi.metadata.resourceVersion }, status: { interfaces } },
+        },
+        MERGE_PATCH,
+      );
+      this.opts.log(
+        `VMI ${vmi.metadata.namespace}/${vmi.metadata.name}: interfaces ${interfaces.map((i) => `${i.name}=${i.mac ?? '?'} ${i.ipAddress ?? ''}`).join(', ')}`,
+      );
+    }
+    entry.reported = text;
+  }
+}

@@ -1,0 +1,128 @@
+// One launcher pod's network, as the node agent sets it up and takes it down. Setup: the pod's sandbox
+// from the container runtime (network namespace, pause PID), the VMI written for the launcher
+// (vmi.json), the network phase (plan, apply, record) in the pod's namespace with the pod's own DNS
+// and the interface names its network-status reports, then network-ready.json — or, when the phase
+// fails (it has rolled back), network-failed.json with the reason. Teardown: every VM recorded in the
+// pod's dir, then the dir itself. Both are safe to repeat: a restarted agent resumes from the files.
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { V1Pod } from '@kubernetes/client-node';
+import { validateVmDocument, type ClusterConfig, type VmSpec } from '../api/index.js';
+import { readJson, writeJsonAtomic } from '../apply/vm-record.js';
+import { teardown } from '../apply/executor.js';
+import { NETWORK_STATUS_ANNOTATION } from '../cni/multus-annotation.js';
+import type { NetworkStatusEntry } from '../cni/network-status.js';
+import type { SandboxNetwork } from '../cri/cri-client.js';
+import { isVirtnetError, VirtnetError } from '../errors/virtnet-error.js';
+import { parseNetworkStatus } from '../host/sriov-device-info.js';
+import type { VmiObject } from '../kube/launcher-pod.js';
+import { VMI_KIND } from '../kube/vmi-crd.js';
+import { runNetworkPhase } from '../launcher/network-phase.js';
+import { POD_FILES, type NetworkFailedFile, type NetworkReadyFile } from '../state/kube-pod-dir.js';
+import { stateLayout } from '../state/state-dir.js';
+
+/** Where one pod's setup stands, as its files say. */
+export type PodNetworkState = 'none' | 'ready' | 'failed';
+
+export function podNetworkState(dir: string): PodNetworkState {
+  if (existsSync(join(dir, POD_FILES.networkReady))) return 'ready';
+  if (existsSync(join(dir, POD_FILES.networkFailed))) return 'failed';
+  return 'none';
+}
+
+export function readNetworkReady(dir: string): NetworkReadyFile | undefined {
+  return readJson<NetworkReadyFile>(join(dir, POD_FILES.networkReady));
+}
+
+/** The pod's network-status annotation, when a meta-plugin wrote one. */
+function networkStatusOf(pod: V1Pod): NetworkStatusEntry[] | undefined {
+  const text = pod.metadata?.annotations?.[NETWORK_STATUS_ANNOTATION];
+  if (text === undefined) return undefined;
+  try {
+    // Names, interfaces, IPs and MACs are all the planner reads of it.
+    return parseNetworkStatus(text).map((e) => ({
+      name: e.name,
+      ...(e.interface !== undefined ? { interface: e.interface } : {}),
+      ...(e.ips !== undefined ? { ips: e.ips } : {}),
+      ...(e.mac !== undefined ? { mac: e.mac } : {}),
+    }));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The VMI's spec as the launcher and the planner read it; throws SPEC_INVALID naming the field. */
+export function vmSpecOf(vmi: VmiObject, cluster: ClusterConfig): VmSpec {
+  const validation = validateVmDocument(
+    { apiVersion: vmi.apiVersion, kind: VMI_KIND, metadata: vmi.metadata, spec: vmi.spec },
+    cluster,
+  );
+  if (validation.spec) return validation.spec;
+  const first = validation.errors[0];
+  throw new VirtnetError(
+    'SPEC_INVALID',
+    validation.errors.map((e) => `${e.field}: ${e.message}`).join('; ') || 'invalid VMI',
+    first ? { field: first.field } : {},
+  );
+}
+
+export interface PodNetworkSetup {
+  pod: V1Pod;
+  vmi: VmiObject;
+  sandbox: SandboxNetwork;
+  dir: string;
+  cluster: ClusterConfig;
+}
+
+/**
+ * Sets up the pod's network and writes the hand-off files. Returns the state reached: `ready`, or
+ * `failed` (network-failed.json written, nothing left applied).
+ */
+export async function setUpPodNetwork(s: PodNetworkSetup): Promise<'ready' | 'failed'> {
+  mkdirSync(s.dir, { recursive: true, mode: 0o700 });
+  writeJsonAtomic(join(s.dir, POD_FILES.vmi), {
+    apiVersion: s.vmi.apiVersion,
+    kind: s.vmi.kind ?? VMI_KIND,
+    metadata: s.vmi.metadata,
+    spec: s.vmi.spec,
+  });
+  try {
+    const spec = vmSpecOf(s.vmi, s.cluster);
+    const networkStatus = networkStatusOf(s.pod);
+    await runNetworkPhase({
+      specs: [spec],
+      cluster: s.cluster,
+      netns: s.sandbox.netnsPath,
+      stateDir: s.dir,
+      // The pod's resolver, as its containers see it: the pause container's root holds it.
+      discover: { resolvConf: `/proc/${s.sandbox.pid}/root/etc/resolv.conf` },
+      // The launcher runs as root in its container (with no capability but NET_BIND_SERVICE).
+      tapOwner: { uid: 0, gid: 0 },
+      ...(networkStatus ? { networkStatus } : {}),
+    });
+    const ready: NetworkReadyFile = {
+      vm: spec.name,
+      netns: s.sandbox.netnsPath,
+      at: new Date().toISOString(),
+    };
+    writeJsonAtomic(join(s.dir, POD_FILES.networkReady), ready);
+    return 'ready';
+  } catch (err) {
+    const failed: NetworkFailedFile = {
+      reason: isVirtnetError(err) ? err.code : 'NetworkSetupFailed',
+      message: err instanceof Error ? err.message : String(err),
+    };
+    writeJsonAtomic(join(s.dir, POD_FILES.networkFailed), failed);
+    return 'failed';
+  }
+}
+
+/** Tears down every VM recorded in the pod's dir (best effort when its namespace is gone), then removes the dir. */
+export async function tearDownPodNetwork(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const vmsDir = stateLayout(dir).vms;
+  const vms = existsSync(vmsDir) ? readdirSync(vmsDir) : [];
+  for (const vm of vms) await teardown(dir, vm);
+  rmSync(dir, { recursive: true, force: true });
+  return vms;
+}
