@@ -22,11 +22,19 @@ deploy_virtnet() {
   [ -x "$REPO/node_modules/.bin/tsc" ] || die "no node modules in $REPO: run scripts/setup.sh first"
   rm -rf "$LAB_DIR/build"
   (cd "$REPO" && node_modules/.bin/tsc -p tsconfig.build.json --outDir "$LAB_DIR/build/dist")
+  cp "$REPO/src/cri/api.proto" "$LAB_DIR/build/dist/cri/"
   build_virtnet_image "$images/virtnet.tar" "$REPO" "$LAB_DIR/build/dist"
   import_image "$images/virtnet.tar"
-  local digest previous
+  log "building the node agent image"
+  build_agent_image "$images/agent.tar" "$REPO" "$LAB_DIR/build/dist"
+  import_image "$images/agent.tar"
+  local digest previous agent_digest agent_previous
   digest=$(sha256sum "$images/virtnet.tar" | cut -d' ' -f1)
   previous=$(cat "$LAB_DIR/virtnet-image.sha256" 2>/dev/null || true)
+  agent_digest=$(sha256sum "$images/agent.tar" | cut -d' ' -f1)
+  agent_previous=$(cat "$LAB_DIR/agent-image.sha256" 2>/dev/null || true)
+  # The agent's CNI dirs are the lab's own (containerd's private conf_dir), never the system's.
+  mkdir -p "$LAB_DIR/cni/bin"
 
   local overlay=$LAB_DIR/overlay
   mkdir -p "$overlay"
@@ -41,11 +49,32 @@ patchesJson6902:
     path: pull-never.yaml
   - target: {group: apps, version: v1, kind: Deployment, name: virtnet-controller}
     path: pull-never.yaml
+  - target: {group: apps, version: v1, kind: DaemonSet, name: virtnet-agent}
+    path: agent.yaml
 KUST
   cat >"$overlay/pull-never.yaml" <<PATCH
 - op: replace
   path: /spec/template/spec/containers/0/imagePullPolicy
   value: Never
+PATCH
+  # The agent reaches the lab's containerd (not the system path) and the lab's CNI dirs: volumes 1-3
+  # of the DaemonSet are cri, cni-bin, cni-conf (src/kube/manifests.ts).
+  cat >"$overlay/agent.yaml" <<PATCH
+- op: replace
+  path: /spec/template/spec/containers/0/imagePullPolicy
+  value: Never
+- op: replace
+  path: /spec/template/spec/volumes/1/hostPath/path
+  value: $(dirname "$CONTAINERD_SOCK")
+- op: replace
+  path: /spec/template/spec/containers/0/args/3
+  value: /run/virtnet-cri/$(basename "$CONTAINERD_SOCK")
+- op: replace
+  path: /spec/template/spec/volumes/2/hostPath/path
+  value: $LAB_DIR/cni/bin
+- op: replace
+  path: /spec/template/spec/volumes/3/hostPath/path
+  value: $LAB_DIR/cni/net.d
 PATCH
   log "deploying virtnet from deploy/"
   kctl apply -k "$overlay" 2> >(grep -v "patchesJson6902' is deprecated" >&2) >/dev/null
@@ -54,7 +83,12 @@ PATCH
     kctl -n virtnet-system rollout restart deployment >/dev/null
   fi
   echo "$digest" >"$LAB_DIR/virtnet-image.sha256"
+  if [ -n "$agent_previous" ] && [ "$agent_previous" != "$agent_digest" ]; then
+    kctl -n virtnet-system rollout restart daemonset/virtnet-agent >/dev/null
+  fi
+  echo "$agent_digest" >"$LAB_DIR/agent-image.sha256"
   kctl -n virtnet-system rollout status deployment/virtnet-webhook --timeout=180s >/dev/null
   kctl -n virtnet-system rollout status deployment/virtnet-controller --timeout=180s >/dev/null
+  kctl -n virtnet-system rollout status daemonset/virtnet-agent --timeout=180s >/dev/null
   wait_for "virtnet webhooks" 120 webhook_answers
 }

@@ -1,11 +1,13 @@
 # Builds the lab's images as docker-archive tars from files already on this machine (no registry, no
 # image builder): the pod sandbox ("pause"), virtnet (Node.js + the built project + its production
 # modules; deploy/images/virtnet.Containerfile is the same image for docker/podman users), and the
-# busybox peer image tests run next to VMs. Sourced; defines build_images.
+# busybox peer image tests run next to VMs, and the node agent (the virtnet image plus the network
+# tools it runs: ip, nft, nsenter, sysctl, tc). Sourced.
 source "$(dirname "${BASH_SOURCE[0]}")/image-archive.sh"
 
 PAUSE_IMAGE=localhost/virtnet-lab/pause:1
 VIRTNET_IMAGE=localhost/virtnet:lab
+AGENT_IMAGE=localhost/virtnet-agent:lab
 PEER_IMAGE=localhost/virtnet-peer:lab
 
 # Copies a program and the shared libraries it loads into ROOTFS at the same paths.
@@ -38,14 +40,14 @@ build_peer_image() {
   rm -rf "$work"
 }
 
-# build_virtnet_image OUT.tar REPO DIST: DIST is the compiled project (tsc's output).
-build_virtnet_image() {
-  local out=$1 repo=$2 dist=$3 work pkg
-  work=$(mktemp -d)
-  local app=$work/rootfs/app
-  copy_program "$work/rootfs" /usr/bin/node
-  mkdir -p "$app" "$work/rootfs/tmp" "$work/rootfs/etc"
-  chmod 1777 "$work/rootfs/tmp"
+# virtnet_rootfs ROOTFS REPO DIST: Node.js, the compiled project (DIST, tsc's output) and its
+# production modules under ROOTFS/app.
+virtnet_rootfs() {
+  local rootfs=$1 repo=$2 dist=$3 pkg
+  local app=$rootfs/app
+  copy_program "$rootfs" /usr/bin/node
+  mkdir -p "$app" "$rootfs/tmp" "$rootfs/etc"
+  chmod 1777 "$rootfs/tmp"
   cp -a "$dist" "$app/dist"
   cp -a "$repo/package.json" "$app/"
   [ -d "$repo/native/build" ] && mkdir -p "$app/native" && cp -a "$repo/native/build" "$app/native/"
@@ -54,8 +56,31 @@ build_virtnet_image() {
     mkdir -p "$app/$(dirname "${pkg#"$repo"/}")"
     cp -a "$pkg" "$app/${pkg#"$repo"/}"
   done
-  echo 'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin' >"$work/rootfs/etc/passwd"
-  image_archive "$work/rootfs" "$VIRTNET_IMAGE" "$out" \
-    '{"Entrypoint":["/usr/bin/node","/app/dist/cli/main.js"],"WorkingDir":"/app","Env":["NODE_ENV=production"]}'
+  echo 'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin' >"$rootfs/etc/passwd"
+}
+
+VIRTNET_IMAGE_CONFIG='{"Entrypoint":["/usr/bin/node","/app/dist/cli/main.js"],"WorkingDir":"/app","Env":["NODE_ENV=production"]}'
+
+# build_virtnet_image OUT.tar REPO DIST: DIST is the compiled project (tsc's output).
+build_virtnet_image() {
+  local out=$1 work
+  work=$(mktemp -d)
+  virtnet_rootfs "$work/rootfs" "$2" "$3"
+  image_archive "$work/rootfs" "$VIRTNET_IMAGE" "$out" "$VIRTNET_IMAGE_CONFIG"
+  rm -rf "$work"
+}
+
+# build_agent_image OUT.tar REPO DIST: the virtnet image plus the programs the node agent runs
+# (deploy/images/agent.Containerfile is the same for docker/podman users).
+build_agent_image() {
+  local out=$1 work program
+  work=$(mktemp -d)
+  virtnet_rootfs "$work/rootfs" "$2" "$3"
+  for program in /usr/sbin/ip /usr/sbin/nft /usr/bin/nsenter /usr/sbin/sysctl /usr/sbin/tc; do
+    copy_program "$work/rootfs" "$program"
+  done
+  mkdir -p "$work/rootfs/var/run/netns" "$work/rootfs/var/lib/virtnet"
+  image_archive "$work/rootfs" "$AGENT_IMAGE" "$out" \
+    '{"Entrypoint":["/usr/bin/node","/app/dist/cli/main.js"],"WorkingDir":"/app","Env":["NODE_ENV=production","PATH=/usr/sbin:/usr/bin:/sbin:/bin"]}'
   rm -rf "$work"
 }

@@ -19,7 +19,13 @@ import { VMI_GROUP, VMI_PLURAL, VMI_VERSION } from '../kube/vmi-crd.js';
 import { WorkQueue } from '../kube/work-queue.js';
 import { isPodUid, kubePodStateDir, POD_FILES } from '../state/kube-pod-dir.js';
 import { guestInterfaceStatuses, parseGuestFile } from './guest-status.js';
-import { podNetworkState, setUpPodNetwork, tearDownPodNetwork, vmSpecOf } from './pod-network.js';
+import {
+  podNetworkState,
+  reachableNetnsPath,
+  setUpPodNetwork,
+  tearDownPodNetwork,
+  vmSpecOf,
+} from './pod-network.js';
 
 export interface NodeAgentOptions {
   nodeName: string;
@@ -145,14 +151,16 @@ export class NodeAgent {
       uid,
     });
     if (!sandbox) throw new Error(`pod ${ref}: no ready sandbox yet`);
+    const netns = reachableNetnsPath(sandbox.netnsPath);
+    if (!netns) throw new Error(`pod ${ref}: network namespace ${sandbox.netnsPath} not reachable`);
     const vmi = await this.readVmi(pod);
     if (!vmi) {
       this.opts.log(`pod ${ref}: its VMI is gone; not setting it up`);
       return;
     }
     const started = Date.now();
-    const outcome = await setUpPodNetwork({ pod, vmi, sandbox, dir, cluster: this.opts.cluster });
-    this.opts.log(`pod ${ref}: network ${outcome} in ${Date.now() - started} ms (${sandbox.netnsPath})`);
+    const outcome = await setUpPodNetwork({ pod, vmi, sandbox, netns, dir, cluster: this.opts.cluster });
+    this.opts.log(`pod ${ref}: network ${outcome} in ${Date.now() - started} ms (${netns})`);
     if (outcome === 'ready') this.ensureWatch(uid, dir);
   }
 

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { validateVmDocument, type ClusterConfig, type VmSpec } from '../api/index.js';
-import { readJson, writeJsonAtomic } from '../apply/vm-record.js';
+import { readJson, readNetworkRecord, writeJsonAtomic } from '../apply/vm-record.js';
+import { isNamespaceFile } from '../host/netns.js';
 import { teardown } from '../apply/executor.js';
 import { NETWORK_STATUS_ANNOTATION } from '../cni/multus-annotation.js';
 import type { NetworkStatusEntry } from '../cni/network-status.js';
@@ -28,6 +29,17 @@ export function podNetworkState(dir: string): PodNetworkState {
   if (existsSync(join(dir, POD_FILES.networkReady))) return 'ready';
   if (existsSync(join(dir, POD_FILES.networkFailed))) return 'failed';
   return 'none';
+}
+
+/**
+ * The runtime's namespace path as this process can open it: as is when its mount is visible here,
+ * else through the host's root (/proc/1/root; the agent runs in the host's PID namespace). A node
+ * whose / is not a shared mount propagates no namespace mount made after the agent's container started.
+ */
+export function reachableNetnsPath(path: string): string | undefined {
+  if (isNamespaceFile(path)) return path;
+  const viaHost = `/proc/1/root${path}`;
+  return isNamespaceFile(viaHost) ? viaHost : undefined;
 }
 
 export function readNetworkReady(dir: string): NetworkReadyFile | undefined {
@@ -70,6 +82,8 @@ export interface PodNetworkSetup {
   pod: V1Pod;
   vmi: VmiObject;
   sandbox: SandboxNetwork;
+  /** The sandbox's namespace as this process opens it (reachableNetnsPath). */
+  netns: string;
   dir: string;
   cluster: ClusterConfig;
 }
@@ -92,7 +106,7 @@ export async function setUpPodNetwork(s: PodNetworkSetup): Promise<'ready' | 'fa
     await runNetworkPhase({
       specs: [spec],
       cluster: s.cluster,
-      netns: s.sandbox.netnsPath,
+      netns: s.netns,
       stateDir: s.dir,
       // The pod's resolver, as its containers see it: the pause container's root holds it.
       discover: { resolvConf: `/proc/${s.sandbox.pid}/root/etc/resolv.conf` },
@@ -102,7 +116,7 @@ export async function setUpPodNetwork(s: PodNetworkSetup): Promise<'ready' | 'fa
     });
     const ready: NetworkReadyFile = {
       vm: spec.name,
-      netns: s.sandbox.netnsPath,
+      netns: s.netns,
       at: new Date().toISOString(),
     };
     writeJsonAtomic(join(s.dir, POD_FILES.networkReady), ready);
@@ -122,7 +136,15 @@ export async function tearDownPodNetwork(dir: string): Promise<string[]> {
   if (!existsSync(dir)) return [];
   const vmsDir = stateLayout(dir).vms;
   const vms = existsSync(vmsDir) ? readdirSync(vmsDir) : [];
-  for (const vm of vms) await teardown(dir, vm);
+  for (const vm of vms) {
+    try {
+      await teardown(dir, vm);
+    } catch (err) {
+      // A namespace that is no longer one took every device with it; anything else is retried.
+      const netns = readNetworkRecord(join(vmsDir, vm))?.plan.netns;
+      if (netns === undefined || isNamespaceFile(netns)) throw err;
+    }
+  }
   rmSync(dir, { recursive: true, force: true });
   return vms;
 }

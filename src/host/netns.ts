@@ -1,6 +1,6 @@
 // Network namespaces: named ones under /var/run/netns (what `ip netns` manages) or any path such as
 // /proc/PID/ns/net. Owns creation and deletion; validates names before they reach a path or argv.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { runProgram } from '../exec/run-program.js';
 
@@ -39,6 +39,18 @@ export function netnsArg(ref: NetnsRef): string {
 /** True when the namespace exists. */
 export function netnsExists(ref: NetnsRef): boolean {
   return existsSync(netnsPath(ref));
+}
+
+/**
+ * True when `path` is a namespace file (a file of the nsfs, like /proc/self/ns/net): a bind-mounted
+ * namespace whose mount this mount namespace does not see is an empty regular file instead.
+ */
+export function isNamespaceFile(path: string): boolean {
+  try {
+    return statSync(path).dev === statSync('/proc/self/ns/net').dev;
+  } catch {
+    return false;
+  }
 }
 
 /** Names of all namespaces under /var/run/netns. */

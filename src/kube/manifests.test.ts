@@ -35,6 +35,7 @@ test(
       'Role',
       'Service',
       'Deployment',
+      'DaemonSet',
       'MutatingWebhookConfiguration',
       'ValidatingWebhookConfiguration',
     ])
@@ -100,4 +101,42 @@ test('the deployed CRD: a status subresource and schema, printer columns, and no
   const spec = JSON.stringify(version.schema.openAPIV3Schema.properties.spec);
   for (const k of ['"pattern"', '"enum"', '"minimum"', '"oneOf"'])
     assert.ok(!spec.includes(k), `${k} left in spec`);
+});
+
+test('the node agent: a privileged DaemonSet in the host network and PID namespaces, with what it reads and wires', () => {
+  const objects = manifestFiles({ criSocket: '/run/k3s/containerd/containerd.sock' }).flatMap(
+    (f) => f.objects,
+  ) as { kind: string; metadata: { name: string }; spec?: unknown; rules?: unknown }[];
+  type Container = {
+    args: string[];
+    env: unknown[];
+    securityContext: { privileged?: boolean };
+  };
+  type PodSpec = {
+    hostNetwork: boolean;
+    hostPID: boolean;
+    containers: Container[];
+    volumes: { name: string; hostPath: { path: string } }[];
+  };
+  const ds = objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'virtnet-agent')!;
+  const pod = (ds.spec as { template: { spec: PodSpec } }).template.spec;
+  assert.equal(pod.hostNetwork, true);
+  assert.equal(pod.hostPID, true);
+  const c = pod.containers[0]!;
+  assert.equal(c.securityContext.privileged, true);
+  assert.deepEqual(c.args, ['kube', 'agent', '--cri-address', '/run/virtnet-cri/containerd.sock']);
+  assert.deepEqual(c.env[0], { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
+  const hostPaths = Object.fromEntries(pod.volumes.map((v) => [v.name, v.hostPath.path]));
+  assert.deepEqual(hostPaths, {
+    state: '/var/lib/virtnet',
+    cri: '/run/k3s/containerd',
+    'cni-bin': '/opt/cni/bin',
+    'cni-conf': '/etc/cni/net.d',
+  });
+  const role = objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'virtnet-agent')!;
+  assert.deepEqual(role.rules, [
+    { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: ['virtnet.io'], resources: ['virtualmachineinstances'], verbs: ['get'] },
+    { apiGroups: ['virtnet.io'], resources: ['virtualmachineinstances/status'], verbs: ['get', 'patch'] },
+  ]);
 });

@@ -1,6 +1,7 @@
 // virtnet's deployment as Kubernetes objects: namespace, CRDs, one ServiceAccount and least-privilege
 // RBAC per component, the webhook Service and configurations (caBundle filled in by the webhook itself at
-// start, see webhook-certs.ts), and the two Deployments. deploy/ is these objects written as a kustomize
+// start, see webhook-certs.ts), the two Deployments, and the node agent's DaemonSet (the one privileged
+// component: it wires launcher pods' namespaces on its node). deploy/ is these objects written as a kustomize
 // base (`virtnet kube manifests --write deploy`); a test keeps the two identical. Only APIs GA in
 // Kubernetes 1.20: apps/v1, rbac v1, apiextensions v1, admissionregistration v1. Pure.
 import { nadCrd, VMI_GROUP, VMI_PLURAL, VMI_VERSION, vmiCrd } from './vmi-crd.js';
@@ -11,6 +12,16 @@ export const DEFAULT_NAMESPACE = 'virtnet-system';
 export const DEFAULT_IMAGE = 'localhost/virtnet:lab';
 export const WEBHOOK_NAME = 'virtnet-webhook';
 export const CONTROLLER_NAME = 'virtnet-controller';
+export const AGENT_NAME = 'virtnet-agent';
+export const DEFAULT_AGENT_IMAGE = 'localhost/virtnet-agent:lab';
+/** containerd's CRI socket where packages put it. */
+export const DEFAULT_CRI_SOCKET = '/run/containerd/containerd.sock';
+export const DEFAULT_CNI_BIN_DIR = '/opt/cni/bin';
+export const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
+/** Where the agent container sees the runtime's socket directory and the host's CNI dirs. */
+export const AGENT_CRI_DIR = '/run/virtnet-cri';
+export const AGENT_CNI_BIN_DIR = '/host/cni/bin';
+export const AGENT_CNI_CONF_DIR = '/host/cni/net.d';
 /** Both webhook configurations share this name. */
 export const WEBHOOK_CONFIGURATION = 'virtnet';
 export const WEBHOOK_TLS_SECRET = 'virtnet-webhook-tls';
@@ -22,6 +33,11 @@ export interface ManifestOptions {
   namespace?: string;
   image?: string;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  agentImage?: string;
+  /** The container runtime's CRI socket on the nodes. */
+  criSocket?: string;
+  cniBinDir?: string;
+  cniConfDir?: string;
 }
 
 /** The files of deploy/ and the objects each holds, in apply order. */
@@ -106,6 +122,20 @@ function rbac(namespace: string): Json[] {
       rules: [rule([''], ['secrets'], ['create']), rule([''], ['secrets'], ['get'], [WEBHOOK_TLS_SECRET])],
     },
     binding('RoleBinding', 'Role', WEBHOOK_NAME),
+    sa(AGENT_NAME),
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: AGENT_NAME, labels: labels(AGENT_NAME) },
+      rules: [
+        // Launcher pods of its node (a field selector on spec.nodeName), their VMIs, and the guest's
+        // interfaces in the VMIs' status.
+        rule([''], ['pods'], ['get', 'list', 'watch']),
+        rule([VMI_GROUP], [VMI_PLURAL], ['get']),
+        rule([VMI_GROUP], [`${VMI_PLURAL}/status`], ['get', 'patch']),
+      ],
+    },
+    binding('ClusterRoleBinding', 'ClusterRole', AGENT_NAME),
   ];
 }
 
@@ -155,6 +185,76 @@ function deployment(
               securityContext: RESTRICTED_CONTAINER,
               ...extra,
             },
+          ],
+        },
+      },
+    },
+  };
+}
+
+function hostPathVolume(name: string, path: string, type: string): Json {
+  return { name, hostPath: { path, type } };
+}
+
+/**
+ * The node agent: privileged (it changes pod namespaces, nft tables and taps), in the host's network
+ * and PID namespaces, with the per-pod state dirs, the runtime's CRI socket, and the host's CNI dirs
+ * (where a node-side plugin is installed). It opens a sandbox's network namespace through the host's
+ * root (/proc/1/root/var/run/netns/...) rather than a /var/run/netns volume: HostToContainer
+ * propagation needs a shared or slave mount there, which a node whose / is private (no systemd) does
+ * not have, and without propagation the volume would not show namespaces made after the agent started.
+ * A sandbox's /proc/<pause PID>/root holds the pod's resolv.conf.
+ */
+function agentDaemonSet(namespace: string, image: string, pullPolicy: string, opts: ManifestOptions): Json {
+  const criSocket = opts.criSocket ?? DEFAULT_CRI_SOCKET;
+  const slash = criSocket.lastIndexOf('/');
+  const criDir = criSocket.slice(0, slash) || '/';
+  const criFile = criSocket.slice(slash + 1);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: AGENT_NAME, namespace, labels: labels(AGENT_NAME) },
+    spec: {
+      selector: { matchLabels: { 'app.kubernetes.io/name': AGENT_NAME } },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
+      template: {
+        metadata: { labels: labels(AGENT_NAME) },
+        spec: {
+          serviceAccountName: AGENT_NAME,
+          enableServiceLinks: false,
+          hostNetwork: true,
+          hostPID: true,
+          dnsPolicy: 'ClusterFirstWithHostNet',
+          // Every node that runs launcher pods needs its agent, tainted or not.
+          tolerations: [{ operator: 'Exists' }],
+          // Running VMs keep their network while the agent is away: no hurry to stop it.
+          terminationGracePeriodSeconds: 10,
+          containers: [
+            {
+              name: 'agent',
+              image,
+              imagePullPolicy: pullPolicy,
+              args: ['kube', 'agent', '--cri-address', `${AGENT_CRI_DIR}/${criFile}`],
+              env: [
+                { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+              ],
+              resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+              securityContext: { privileged: true, runAsUser: 0 },
+              volumeMounts: [
+                { name: 'state', mountPath: '/var/lib/virtnet' },
+                { name: 'cri', mountPath: AGENT_CRI_DIR },
+                { name: 'cni-bin', mountPath: AGENT_CNI_BIN_DIR },
+                { name: 'cni-conf', mountPath: AGENT_CNI_CONF_DIR },
+              ],
+            },
+          ],
+          volumes: [
+            hostPathVolume('state', '/var/lib/virtnet', 'DirectoryOrCreate'),
+            hostPathVolume('cri', criDir, 'Directory'),
+            hostPathVolume('cni-bin', opts.cniBinDir ?? DEFAULT_CNI_BIN_DIR, 'DirectoryOrCreate'),
+            hostPathVolume('cni-conf', opts.cniConfDir ?? DEFAULT_CNI_CONF_DIR, 'DirectoryOrCreate'),
           ],
         },
       },
@@ -239,6 +339,10 @@ export function manifestFiles(opts: ManifestOptions = {}): ManifestFile[] {
     {
       file: 'controller.yaml',
       objects: [deployment(CONTROLLER_NAME, namespace, image, pullPolicy, ['kube', 'controller'], {})],
+    },
+    {
+      file: 'agent.yaml',
+      objects: [agentDaemonSet(namespace, opts.agentImage ?? DEFAULT_AGENT_IMAGE, pullPolicy, opts)],
     },
   ];
 }

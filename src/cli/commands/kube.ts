@@ -61,6 +61,10 @@ export function register(program: Command): void {
         .choices(PULL_POLICIES)
         .default('IfNotPresent' as const),
     )
+    .option('--agent-image <ref>', 'node agent image')
+    .option('--cri-socket <path>', "the container runtime's CRI socket on the nodes")
+    .option('--cni-bin-dir <dir>', "the nodes' CNI plugin dir")
+    .option('--cni-conf-dir <dir>', "the nodes' CNI config dir")
     .option(
       '--write <dir>',
       'write the kustomize base (one file per part and kustomization.yaml) to DIR instead',
@@ -70,6 +74,10 @@ export function register(program: Command): void {
         namespace: opts.namespace,
         ...(opts.image ? { image: opts.image } : {}),
         imagePullPolicy: opts.imagePullPolicy,
+        ...(opts.agentImage ? { agentImage: opts.agentImage } : {}),
+        ...(opts.criSocket ? { criSocket: opts.criSocket } : {}),
+        ...(opts.cniBinDir ? { cniBinDir: opts.cniBinDir } : {}),
+        ...(opts.cniConfDir ? { cniConfDir: opts.cniConfDir } : {}),
       });
       if (!opts.write) {
         process.stdout.write(yamlDocs(files.flatMap((f) => f.objects)));
