@@ -4,7 +4,7 @@
 // and the interface names its network-status reports, then network-ready.json — or, when the phase
 // fails (it has rolled back), network-failed.json with the reason. Teardown: every VM recorded in the
 // pod's dir, then the dir itself. Both are safe to repeat: a restarted agent resumes from the files.
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { validateVmDocument, type ClusterConfig, type VmSpec } from '../api/index.js';
@@ -38,8 +38,41 @@ export function podNetworkState(dir: string): PodNetworkState {
  */
 export function reachableNetnsPath(path: string): string | undefined {
   if (isNamespaceFile(path)) return path;
-  const viaHost = `/proc/1/root${path}`;
-  return isNamespaceFile(viaHost) ? viaHost : undefined;
+  const viaHost = pathUnderRoot('/proc/1/root', path);
+  return viaHost !== undefined && isNamespaceFile(viaHost) ? viaHost : undefined;
+}
+
+/**
+ * `path` as seen from the root `root` (e.g. /proc/1/root), with its symlinks resolved inside that root:
+ * the kernel resolves an absolute symlink met under /proc/PID/root (/var/run → /run) against the
+ * caller's own root instead.
+ */
+export function pathUnderRoot(root: string, path: string): string | undefined {
+  const todo = path.split('/').filter(Boolean);
+  let resolved = '';
+  for (let hops = 0; todo.length > 0;) {
+    const part = todo.shift()!;
+    if (part === '.') continue;
+    if (part === '..') {
+      resolved = resolved.slice(0, resolved.lastIndexOf('/'));
+      continue;
+    }
+    const next = `${resolved}/${part}`;
+    let target: string | undefined;
+    try {
+      if (lstatSync(`${root}${next}`).isSymbolicLink()) target = readlinkSync(`${root}${next}`);
+    } catch {
+      return undefined;
+    }
+    if (target === undefined) {
+      resolved = next;
+      continue;
+    }
+    if (++hops > 40) return undefined;
+    todo.unshift(...target.split('/').filter(Boolean));
+    if (target.startsWith('/')) resolved = '';
+  }
+  return `${root}${resolved}`;
 }
 
 export function readNetworkReady(dir: string): NetworkReadyFile | undefined {
