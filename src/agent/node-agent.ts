@@ -151,7 +151,7 @@ export class NodeAgent {
       uid,
     });
     if (!sandbox) throw new Error(`pod ${ref}: no ready sandbox yet`);
-    const netns = reachableNetnsPath(sandbox.netnsPath);
+    const netns = reachableNetnsPath(sandbox.netnsPath, sandbox.pid);
     if (!netns) throw new Error(`pod ${ref}: network namespace ${sandbox.netnsPath} not reachable`);
     const vmi = await this.readVmi(pod);
     if (!vmi) {

@@ -4,7 +4,7 @@
 // and the interface names its network-status reports, then network-ready.json — or, when the phase
 // fails (it has rolled back), network-failed.json with the reason. Teardown: every VM recorded in the
 // pod's dir, then the dir itself. Both are safe to repeat: a restarted agent resumes from the files.
-import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { validateVmDocument, type ClusterConfig, type VmSpec } from '../api/index.js';
@@ -33,13 +33,28 @@ export function podNetworkState(dir: string): PodNetworkState {
 
 /**
  * The runtime's namespace path as this process can open it: as is when its mount is visible here,
- * else through the host's root (/proc/1/root; the agent runs in the host's PID namespace). A node
- * whose / is not a shared mount propagates no namespace mount made after the agent's container started.
+ * else inside the runtime's own mount namespace, reached through the root of the sandbox's shim (the
+ * pause process's parent; the agent runs in the host's PID namespace), else through the host's init.
+ * A node whose / is not a shared mount propagates no namespace mount made after the agent's container
+ * started, so the first often fails in a container.
  */
-export function reachableNetnsPath(path: string): string | undefined {
+export function reachableNetnsPath(path: string, pausePid?: number): string | undefined {
   if (isNamespaceFile(path)) return path;
-  const viaHost = pathUnderRoot('/proc/1/root', path);
-  return viaHost !== undefined && isNamespaceFile(viaHost) ? viaHost : undefined;
+  const shim = pausePid !== undefined ? parentPid(pausePid) : undefined;
+  for (const root of [...(shim !== undefined ? [`/proc/${shim}/root`] : []), '/proc/1/root']) {
+    const viaRoot = pathUnderRoot(root, path);
+    if (viaRoot !== undefined && isNamespaceFile(viaRoot)) return viaRoot;
+  }
+  return undefined;
+}
+
+function parentPid(pid: number): number | undefined {
+  try {
+    const m = /^PPid:\s*(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m && Number(m[1]) > 1 ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

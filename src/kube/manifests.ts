@@ -199,8 +199,8 @@ function hostPathVolume(name: string, path: string, type: string): Json {
 /**
  * The node agent: privileged (it changes pod namespaces, nft tables and taps), in the host's network
  * and PID namespaces, with the per-pod state dirs, the runtime's CRI socket, and the host's CNI dirs
- * (where a node-side plugin is installed). It opens a sandbox's network namespace through the host's
- * root (/proc/1/root/var/run/netns/...) rather than a /var/run/netns volume: HostToContainer
+ * (where a node-side plugin is installed). It opens a sandbox's network namespace through the runtime's
+ * root (/proc/<shim PID>/root/var/run/netns/...) rather than a /var/run/netns volume: HostToContainer
  * propagation needs a shared or slave mount there, which a node whose / is private (no systemd) does
  * not have, and without propagation the volume would not show namespaces made after the agent started.
  * A sandbox's /proc/<pause PID>/root holds the pod's resolv.conf.
