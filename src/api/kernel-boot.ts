@@ -3,8 +3,13 @@
 // a volume the launcher reads (KERNEL_BOOT_DIR); the launcher boots them with `kernelArgs`. Pure.
 import { VirtnetError } from '../errors/virtnet-error.js';
 
-/** Where the launcher finds the kernel-boot files: kernel as KERNEL_BOOT_DIR/kernel, initrd as .../initrd. */
+/** Where the launcher pod copies the kernel-boot files, each under its own base name. */
 export const KERNEL_BOOT_DIR = '/var/run/virtnet-boot';
+
+/** The base name of a path (the file name the copy keeps). */
+export function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
 
 /** A VMI's kernel boot. */
 export interface KernelBoot {
@@ -45,6 +50,17 @@ export function kernelBootOf(spec: unknown): KernelBoot | undefined {
       field: `${FIELD}.container.kernelPath`,
     });
   const initrdPath = absolutePath(container.initrdPath, `${FIELD}.container.initrdPath`);
+  if (baseName(kernelPath) === '' || (initrdPath !== undefined && baseName(initrdPath) === ''))
+    throw new VirtnetError('KERNEL_BOOT_INVALID', `${FIELD}.container: a path names a directory`, {
+      field: `${FIELD}.container`,
+    });
+  // Both are copied into one directory under their base names.
+  if (initrdPath !== undefined && baseName(initrdPath) === baseName(kernelPath))
+    throw new VirtnetError(
+      'KERNEL_BOOT_INVALID',
+      `${FIELD}.container.initrdPath must not have the same file name as kernelPath`,
+      { field: `${FIELD}.container.initrdPath` },
+    );
   if (kb.kernelArgs !== undefined && typeof kb.kernelArgs !== 'string')
     throw new VirtnetError('KERNEL_BOOT_INVALID', `${FIELD}.kernelArgs must be a string`, {
       field: `${FIELD}.kernelArgs`,

@@ -1,6 +1,7 @@
 // What `virtnet run` and the Kubernetes launcher both do around QEMU: turn a VM's spec and its applied
 // network plan into the machine QEMU runs (with the NoCloud seed it needs written next to it), and
 // stop QEMU gracefully within a bound.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VmSpec } from '../api/types.js';
 import type { VmNetworkPlan } from '../bindings/plan-types.js';
@@ -40,6 +41,7 @@ export async function vmMachineFor(input: VmMachineInput): Promise<VmMachine> {
     );
   let isoPath: string | undefined;
   if (needsSeed) {
+    mkdirSync(input.runDir, { recursive: true });
     isoPath = join(input.runDir, 'cidata.iso');
     await writeCidataIso(
       buildNoCloudFiles({ instanceId: `${spec.namespace}.${spec.name}`, hostname: input.hostname, nics }),

@@ -10,7 +10,7 @@
 import { existsSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { validateVmDocument, type VmSpec } from '../api/index.js';
-import { kernelBootOf, KERNEL_BOOT_DIR } from '../api/kernel-boot.js';
+import { baseName, kernelBootOf, KERNEL_BOOT_DIR } from '../api/kernel-boot.js';
 import { readJson, readNetworkRecord, vmStateDir, writeJsonAtomic } from '../apply/vm-record.js';
 import type { VmNetworkPlan } from '../bindings/plan-types.js';
 import type { Dhcp4LogRecord } from '../dhcp/server.js';
@@ -126,7 +126,7 @@ function bootFor(options: VmiLauncherOptions, rawSpec: unknown, hostname: string
   const kb = kernelBootOf(rawSpec);
   if (kb) {
     const dir = options.kernelBootDir ?? KERNEL_BOOT_DIR;
-    const kernelPath = join(dir, 'kernel');
+    const kernelPath = join(dir, baseName(kb.kernelPath));
     if (!existsSync(kernelPath))
       throw new VirtnetError('KERNEL_BOOT_MISSING', `the kernel of kernelBoot is not in ${dir}`, {
         field: 'spec.domain.firmware.kernelBoot.container.kernelPath',
@@ -135,7 +135,7 @@ function bootFor(options: VmiLauncherOptions, rawSpec: unknown, hostname: string
     return {
       kind: 'kernel',
       kernelPath,
-      ...(kb.initrdPath !== undefined ? { initrdPath: join(dir, 'initrd') } : {}),
+      ...(kb.initrdPath !== undefined ? { initrdPath: join(dir, baseName(kb.initrdPath)) } : {}),
       cmdline: kb.kernelArgs ?? 'console=ttyS0',
     };
   }

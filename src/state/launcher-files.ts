@@ -63,3 +63,12 @@ export function launcherFiles(stateDir: string): {
 
 /** The launcher container's view of the pod's state dir. */
 export const DEFAULT_STATE_DIR_IN_POD = '/var/run/virtnet';
+
+/** The node's directory of per-pod state dirs (`<root>/<pod uid>/`), mounted into each launcher pod. */
+export const HOST_POD_STATE_ROOT = '/var/lib/virtnet/k8s/pods';
+
+/** The pod's state dir on the node. */
+export function hostPodStateDir(podUid: string, root: string = HOST_POD_STATE_ROOT): string {
+  if (!/^[0-9a-f-]{1,64}$/i.test(podUid)) throw new Error(`invalid pod uid ${JSON.stringify(podUid)}`);
+  return join(root, podUid);
+}

@@ -7,7 +7,7 @@
 // termination log.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { validateVmDocument } from '../../src/api/index.js';
@@ -55,7 +55,13 @@ interface Launcher {
   exited: Promise<number | null>;
 }
 
-function startLauncher(sb: Sandbox, pod: string, stateDir: string, terminationLog: string): Launcher {
+function startLauncher(
+  sb: Sandbox,
+  pod: string,
+  stateDir: string,
+  terminationLog: string,
+  extra: string[] = [],
+): Launcher {
   const argv = [
     'ip',
     'netns',
@@ -71,6 +77,7 @@ function startLauncher(sb: Sandbox, pod: string, stateDir: string, terminationLo
     'tcg',
     '--termination-log',
     terminationLog,
+    ...extra,
   ];
   const child = spawn(argv[0]!, argv.slice(1), { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   sb.trackPid(child.pid);
@@ -231,7 +238,7 @@ test(
 );
 
 test(
-  'kill -9 of QEMU: the launcher exits non-zero with the reason',
+  'kill -9 of QEMU (a kernelBoot VM): the launcher exits non-zero with the reason',
   { skip, timeout: 120_000 },
   async (t) => {
     const sb = sandbox(t);
@@ -239,10 +246,23 @@ test(
     const pod = await createPod(sb, net, 'pod', { cidr: '10.187.1.5/24', gateway: '10.187.1.1' });
     const stateDir = join(sb.dir, 'pod-state');
     sb.defer(() => teardown(stateDir, 'lvm2'));
-    await agentNetworkPhase(stateDir, pod, vmiObject('lvm2', 30));
+    // The kernel and initrd where the launcher pod's init container copies them out of their image.
+    const guest = cachedGuest()!;
+    const bootDir = join(sb.dir, 'boot');
+    mkdirSync(bootDir);
+    copyFileSync(guest.kernelPath, join(bootDir, 'vmlinuz'));
+    copyFileSync(guest.initrdPath, join(bootDir, 'initrd.img'));
+    const vmi = vmiObject('lvm2', 30) as { spec: { domain: Record<string, unknown> } };
+    vmi.spec.domain.firmware = {
+      kernelBoot: {
+        kernelArgs: 'console=ttyS0 quiet',
+        container: { image: 'kernels:1', kernelPath: '/boot/vmlinuz', initrdPath: '/boot/initrd.img' },
+      },
+    };
+    await agentNetworkPhase(stateDir, pod, vmi);
     networkReady(stateDir, 'lvm2', pod);
     const termLog = join(sb.dir, 'termination-log');
-    const launcher = startLauncher(sb, pod, stateDir, termLog);
+    const launcher = startLauncher(sb, pod, stateDir, termLog, ['--kernel-boot-dir', bootDir]);
     const qemuPid = await until(
       'QEMU',
       () => /QEMU pid (\d+)/.exec(launcher.stderr())?.[1],
@@ -250,6 +270,12 @@ test(
       launcher,
     ).then(Number);
     sb.trackPid(qemuPid);
+    const argv = JSON.parse(
+      readFileSync(join(stateDir, 'vms', 'lvm2', 'run', 'qemu-argv.json'), 'utf8'),
+    ) as string[];
+    assert.equal(argv[argv.indexOf('-kernel') + 1], join(bootDir, 'vmlinuz'));
+    assert.equal(argv[argv.indexOf('-initrd') + 1], join(bootDir, 'initrd.img'));
+    assert.equal(argv[argv.indexOf('-append') + 1], 'console=ttyS0 quiet');
     process.kill(qemuPid, 'SIGKILL');
     assert.equal(await launcher.exited, 1);
     assert.match(readFileSync(termLog, 'utf8'), /^QemuExited: QEMU ended unexpectedly \(killed by SIGKILL/);
