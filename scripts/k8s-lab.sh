@@ -11,6 +11,7 @@ LAB_SCRIPTS=$(cd "$(dirname "$0")/k8s-lab" && pwd)
 REPO=$(cd "$LAB_SCRIPTS/../.." && pwd)
 source "$LAB_SCRIPTS/common.sh"
 source "$LAB_SCRIPTS/images.sh"
+source "$LAB_SCRIPTS/launcher-image.sh"
 source "$LAB_SCRIPTS/cluster.sh"
 source "$LAB_SCRIPTS/deploy.sh"
 

@@ -28,6 +28,9 @@ deploy_virtnet() {
   log "building the node agent image"
   build_agent_image "$images/agent.tar" "$REPO" "$LAB_DIR/build/dist"
   import_image "$images/agent.tar"
+  log "building the launcher image"
+  build_launcher_image "$images/launcher.tar" "$REPO" "$LAB_DIR/build/dist"
+  import_image "$images/launcher.tar"
   local digest previous agent_digest agent_previous
   digest=$(sha256sum "$images/virtnet.tar" | cut -d' ' -f1)
   previous=$(cat "$LAB_DIR/virtnet-image.sha256" 2>/dev/null || true)

@@ -39,7 +39,20 @@ test('guestInterfaceStatuses: the ACKed guest wins, the rest is kept', () => {
 test('parseGuestFile: only well-formed entries', () => {
   assert.equal(parseGuestFile('{"interf'), undefined);
   assert.equal(parseGuestFile('{}'), undefined);
-  assert.deepEqual(parseGuestFile('{"interfaces":[{"name":"a"},{"name":"b","mac":"02:00:00:00:00:02"}]}'), {
-    interfaces: [{ name: 'b', mac: '02:00:00:00:00:02' }],
-  });
+  assert.deepEqual(
+    parseGuestFile(
+      '{"interfaces":[{"name":"a"},{"name":"b","mac":"02:00:00:00:00:02","ipAddress":"10.0.0.2"}]}',
+    ),
+    {
+      interfaces: [
+        {
+          name: 'b',
+          mac: '02:00:00:00:00:02',
+          ipAddress: '10.0.0.2',
+          ipAddresses: ['10.0.0.2'],
+          ackedAt: '',
+        },
+      ],
+    },
+  );
 });

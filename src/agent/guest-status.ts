@@ -2,7 +2,7 @@
 // ACKed on is reported with the MAC and addresses the guest got (infoSource `guest-dhcp`, which the
 // controller keeps when it writes status); the others keep what the status already says. Pure.
 import type { VmiInterfaceStatus } from '../kube/vmi-status.js';
-import type { GuestFile } from '../state/kube-pod-dir.js';
+import type { GuestReport } from '../state/launcher-files.js';
 
 /** Marks an entry the node side reported (src/kube/vmi-status.ts keeps those). */
 export const GUEST_INFO_SOURCE = 'guest-dhcp';
@@ -10,18 +10,18 @@ export const GUEST_INFO_SOURCE = 'guest-dhcp';
 /** `status.interfaces` for interfaces `names` (spec order) after the guest's ACKs in `guest`. */
 export function guestInterfaceStatuses(
   names: readonly string[],
-  guest: GuestFile,
+  guest: GuestReport,
   previous: readonly VmiInterfaceStatus[],
 ): VmiInterfaceStatus[] {
   return names.map((name) => {
     const before = previous.find((p) => p.name === name);
     const acked = guest.interfaces.find((g) => g.name === name);
     if (!acked) return before ?? { name };
-    const ips = acked.ipAddresses ?? (acked.ipAddress ? [acked.ipAddress] : []);
     return {
       name,
       mac: acked.mac,
-      ...(ips.length > 0 ? { ipAddress: acked.ipAddress ?? ips[0]!, ipAddresses: ips } : {}),
+      ipAddress: acked.ipAddress,
+      ipAddresses: acked.ipAddresses.length > 0 ? acked.ipAddresses : [acked.ipAddress],
       ...(before?.interfaceName !== undefined ? { interfaceName: before.interfaceName } : {}),
       infoSource: GUEST_INFO_SOURCE,
     };
@@ -29,7 +29,7 @@ export function guestInterfaceStatuses(
 }
 
 /** Parses guest.json text; undefined for anything not shaped like it (a reader never sees half a file). */
-export function parseGuestFile(text: string): GuestFile | undefined {
+export function parseGuestFile(text: string): GuestReport | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -38,18 +38,18 @@ export function parseGuestFile(text: string): GuestFile | undefined {
   }
   const ifaces = (value as { interfaces?: unknown } | null)?.interfaces;
   if (!Array.isArray(ifaces)) return undefined;
-  const out: GuestFile = { interfaces: [] };
+  const out: GuestReport = { interfaces: [] };
   for (const i of ifaces as Record<string, unknown>[]) {
-    if (typeof i?.name !== 'string' || typeof i.mac !== 'string') continue;
+    if (typeof i?.name !== 'string' || typeof i.mac !== 'string' || typeof i.ipAddress !== 'string') continue;
     const ipAddresses = Array.isArray(i.ipAddresses)
       ? i.ipAddresses.filter((a): a is string => typeof a === 'string')
-      : undefined;
+      : [i.ipAddress];
     out.interfaces.push({
       name: i.name,
       mac: i.mac,
-      ...(typeof i.ipAddress === 'string' ? { ipAddress: i.ipAddress } : {}),
-      ...(ipAddresses ? { ipAddresses } : {}),
-      ...(typeof i.ackedAt === 'string' ? { ackedAt: i.ackedAt } : {}),
+      ipAddress: i.ipAddress,
+      ipAddresses,
+      ackedAt: typeof i.ackedAt === 'string' ? i.ackedAt : '',
     });
   }
   return out;

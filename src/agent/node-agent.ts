@@ -17,7 +17,7 @@ import { mergePatch } from '../kube/merge-patch.js';
 import type { VmiInterfaceStatus } from '../kube/vmi-status.js';
 import { VMI_GROUP, VMI_PLURAL, VMI_VERSION } from '../kube/vmi-crd.js';
 import { WorkQueue } from '../kube/work-queue.js';
-import { isPodUid, kubePodStateDir, POD_FILES } from '../state/kube-pod-dir.js';
+import { GUEST_FILE, hostPodStateDir } from '../state/launcher-files.js';
 import { guestInterfaceStatuses, parseGuestFile } from './guest-status.js';
 import {
   podNetworkState,
@@ -30,7 +30,7 @@ import {
 export interface NodeAgentOptions {
   nodeName: string;
   cri: CriClient;
-  /** The per-pod state dirs (kube-pod-dir.ts KUBE_PODS_DIR). */
+  /** The per-pod state dirs (launcher-files.ts HOST_POD_STATE_ROOT). */
   podsDir: string;
   cluster: ClusterConfig;
   log: (msg: string) => void;
@@ -41,6 +41,10 @@ interface Watched {
   watcher: FSWatcher;
   reported?: string;
 }
+
+/** A pod uid as the apiserver makes them (a lower-case UUID); anything else in the dir is not the agent's. */
+const isPodUid = (name: string): boolean =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(name);
 
 const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
 
@@ -127,7 +131,7 @@ export class NodeAgent {
 
   /** Converges one pod uid: set up, keep, or tear down. */
   private async reconcile(uid: string): Promise<void> {
-    const dir = kubePodStateDir(uid, this.opts.podsDir);
+    const dir = hostPodStateDir(uid, this.opts.podsDir);
     const pod = this.podByUid(uid);
     if (!pod || podStopped(pod)) {
       this.unwatch(uid);
@@ -188,7 +192,7 @@ export class NodeAgent {
   private ensureWatch(uid: string, dir: string): void {
     if (this.watched.has(uid)) return;
     const watcher = watch(dir, (_event, file) => {
-      if (file === POD_FILES.guest) this.statusWork.add(uid);
+      if (file === GUEST_FILE) this.statusWork.add(uid);
     });
     watcher.on('error', () => this.unwatch(uid));
     this.watched.set(uid, { watcher });
@@ -208,7 +212,7 @@ export class NodeAgent {
     if (!entry || !pod) return;
     let text: string;
     try {
-      text = readFileSync(join(kubePodStateDir(uid, this.opts.podsDir), POD_FILES.guest), 'utf8');
+      text = readFileSync(join(hostPodStateDir(uid, this.opts.podsDir), GUEST_FILE), 'utf8');
     } catch {
       return;
     }

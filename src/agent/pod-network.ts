@@ -19,15 +19,21 @@ import { parseNetworkStatus } from '../host/sriov-device-info.js';
 import type { VmiObject } from '../kube/launcher-pod.js';
 import { VMI_KIND } from '../kube/vmi-crd.js';
 import { runNetworkPhase } from '../launcher/network-phase.js';
-import { POD_FILES, type NetworkFailedFile, type NetworkReadyFile } from '../state/kube-pod-dir.js';
+import {
+  NETWORK_FAILED_FILE,
+  NETWORK_READY_FILE,
+  VMI_FILE,
+  type NetworkFailed,
+  type NetworkReady,
+} from '../state/launcher-files.js';
 import { stateLayout } from '../state/state-dir.js';
 
 /** Where one pod's setup stands, as its files say. */
 export type PodNetworkState = 'none' | 'ready' | 'failed';
 
 export function podNetworkState(dir: string): PodNetworkState {
-  if (existsSync(join(dir, POD_FILES.networkReady))) return 'ready';
-  if (existsSync(join(dir, POD_FILES.networkFailed))) return 'failed';
+  if (existsSync(join(dir, NETWORK_READY_FILE))) return 'ready';
+  if (existsSync(join(dir, NETWORK_FAILED_FILE))) return 'failed';
   return 'none';
 }
 
@@ -90,8 +96,8 @@ export function pathUnderRoot(root: string, path: string): string | undefined {
   return `${root}${resolved}`;
 }
 
-export function readNetworkReady(dir: string): NetworkReadyFile | undefined {
-  return readJson<NetworkReadyFile>(join(dir, POD_FILES.networkReady));
+export function readNetworkReady(dir: string): NetworkReady | undefined {
+  return readJson<NetworkReady>(join(dir, NETWORK_READY_FILE));
 }
 
 /** The pod's network-status annotation, when a meta-plugin wrote one. */
@@ -142,7 +148,7 @@ export interface PodNetworkSetup {
  */
 export async function setUpPodNetwork(s: PodNetworkSetup): Promise<'ready' | 'failed'> {
   mkdirSync(s.dir, { recursive: true, mode: 0o700 });
-  writeJsonAtomic(join(s.dir, POD_FILES.vmi), {
+  writeJsonAtomic(join(s.dir, VMI_FILE), {
     apiVersion: s.vmi.apiVersion,
     kind: s.vmi.kind ?? VMI_KIND,
     metadata: s.vmi.metadata,
@@ -162,19 +168,19 @@ export async function setUpPodNetwork(s: PodNetworkSetup): Promise<'ready' | 'fa
       tapOwner: { uid: 0, gid: 0 },
       ...(networkStatus ? { networkStatus } : {}),
     });
-    const ready: NetworkReadyFile = {
+    const ready: NetworkReady = {
       vm: spec.name,
       netns: s.netns,
       at: new Date().toISOString(),
     };
-    writeJsonAtomic(join(s.dir, POD_FILES.networkReady), ready);
+    writeJsonAtomic(join(s.dir, NETWORK_READY_FILE), ready);
     return 'ready';
   } catch (err) {
-    const failed: NetworkFailedFile = {
+    const failed: NetworkFailed = {
       reason: isVirtnetError(err) ? err.code : 'NetworkSetupFailed',
       message: err instanceof Error ? err.message : String(err),
     };
-    writeJsonAtomic(join(s.dir, POD_FILES.networkFailed), failed);
+    writeJsonAtomic(join(s.dir, NETWORK_FAILED_FILE), failed);
     return 'failed';
   }
 }

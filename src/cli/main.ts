@@ -7,7 +7,12 @@ import { registerCommands } from './commands/index.js';
 import { reportFatal } from './report-fatal.js';
 
 // The per-VM processes live as long as their VMs: small beats fast there (see lean-node.ts).
-if (process.argv[2] === 'run' || process.argv[2] === 'up') becomeLeanNode();
+if (
+  process.argv[2] === 'run' ||
+  process.argv[2] === 'up' ||
+  (process.argv[2] === 'kube' && process.argv[3] === 'launcher')
+)
+  becomeLeanNode();
 
 const program = new Command('virtnet')
   .description('Connect virtual machines to Kubernetes pod networks through CNI')

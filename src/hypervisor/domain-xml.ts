@@ -102,7 +102,7 @@ export function buildDomainXml(machine: VmMachine, options: DomainXmlOptions): s
   os.ele('type', { arch: 'x86_64', machine: 'pc' }).txt('hvm');
   if (machine.boot.kind === 'kernel') {
     os.ele('kernel').txt(machine.boot.kernelPath);
-    os.ele('initrd').txt(machine.boot.initrdPath);
+    if (machine.boot.initrdPath !== undefined) os.ele('initrd').txt(machine.boot.initrdPath);
     os.ele('cmdline').txt(machine.boot.cmdline);
   }
   domain.ele('features').ele('acpi');

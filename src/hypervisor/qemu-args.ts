@@ -180,7 +180,9 @@ export function buildQemuArgs(machine: VmMachine, options: QemuArgsOptions): str
 
   const boot = machine.boot;
   if (boot.kind === 'kernel') {
-    argv.push('-kernel', boot.kernelPath, '-initrd', boot.initrdPath, '-append', boot.cmdline);
+    argv.push('-kernel', boot.kernelPath);
+    if (boot.initrdPath !== undefined) argv.push('-initrd', boot.initrdPath);
+    argv.push('-append', boot.cmdline);
   } else {
     argv.push(
       '-drive',

@@ -7,7 +7,7 @@ import { VirtnetError } from '../errors/virtnet-error.js';
 
 /** How the VM boots: a kernel + initrd (the virtnet guest) or a disk image. */
 export type VmBoot =
-  | { kind: 'kernel'; kernelPath: string; initrdPath: string; cmdline: string }
+  | { kind: 'kernel'; kernelPath: string; initrdPath?: string; cmdline: string }
   | { kind: 'disk'; diskPath: string; format: 'qcow2' | 'raw' };
 
 /** The accelerator QEMU runs the guest with. */

@@ -305,8 +305,14 @@ export async function startVm(options: VmRunOptions): Promise<RunningVm> {
     },
     async stop({ graceMs = 5_000 } = {}) {
       if (exitInfo) return exitInfo;
-      const within = (ms: number): Promise<boolean> =>
-        Promise.race([exited.then(() => true), sleep(ms).then(() => false)]);
+      // The timer goes with the wait: a pending one would keep the process alive after QEMU is gone.
+      const within = async (ms: number): Promise<boolean> => {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
+        const done = await Promise.race([exited.then(() => true), timeout]);
+        clearTimeout(timer);
+        return done;
+      };
       await vm.qmp('system_powerdown').catch(() => undefined);
       if (await within(graceMs)) return exited;
       await vm.qmp('quit').catch(() => undefined);

@@ -5,6 +5,7 @@
 // they were computed from; a conflict fails the run, which the queue retries with backoff.
 import { makeInformer, type CoreV1Event, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import { validateVmDocument, type VmSpec } from '../api/index.js';
+import { kernelBootOf } from '../api/kernel-boot.js';
 import { RESOURCE_NAME_ANNOTATION } from '../cni/nad.js';
 import { apiErrorCode, apiErrorText, MERGE_PATCH, type KubeClients } from './kube-client.js';
 import {
@@ -30,6 +31,16 @@ export interface ControllerOptions extends LauncherOptions {
 }
 
 type Vmi = VmiObject & KubernetesObject;
+
+/** What is wrong with the VMI's kernelBoot (the launcher pod cannot be made from it), if anything. */
+function kernelBootIssue(spec: unknown): string | undefined {
+  try {
+    kernelBootOf(spec);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
 
 function keyOf(namespace: string | undefined, name: string | undefined): string {
   return `${namespace ?? ''}/${name ?? ''}`;
@@ -153,8 +164,9 @@ export class VmiController {
       spec: vmi.spec,
     });
     const previous = vmi.status as Partial<VmiStatus> | undefined;
-    if (!validation.spec) {
-      const message = validation.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+    const kernelBootError = kernelBootIssue(vmi.spec);
+    if (!validation.spec || kernelBootError !== undefined) {
+      const message = kernelBootError ?? validation.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
       return this.writeStatus(vmi, {
         phase: 'Failed',
         reason: 'InvalidSpec',

@@ -106,10 +106,7 @@ test('the launcher pod: owned by the VMI, Multus selections with interface names
     requests: { 'intel.com/sriov_a': '2' },
     limits: { 'intel.com/sriov_a': '2' },
   });
-  assert.deepEqual(c.securityContext.capabilities, {
-    drop: ['ALL'],
-    add: ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE'],
-  });
+  assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'], add: ['NET_BIND_SERVICE'] });
   assert.equal(c.securityContext.privileged, false);
   assert.equal(c.image, 'img:1');
   assert.equal(c.imagePullPolicy, 'Never');
@@ -167,4 +164,84 @@ test('launcher pod names stay DNS labels and distinct for long VMI names', () =>
   assert.ok(n1.length <= 63 && n2.length <= 63);
   assert.notEqual(n1, n2);
   assert.match(n1, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+});
+
+test('the launcher container: the pod state dir by uid, /dev/net/tun, readiness from the ready file, grace, termination message', () => {
+  const { vmi, spec } = vmiOf(multusVmi);
+  const pod = launcherPod(vmi, spec, new Map([['ns1/sriov-a', 'intel.com/sriov_a']]), {
+    image: 'img:1',
+    imagePullPolicy: 'Never',
+  }) as unknown as {
+    spec: {
+      initContainers?: unknown;
+      volumes: unknown[];
+      containers: Record<string, unknown>[];
+    };
+  };
+  const c = pod.spec.containers[0]!;
+  assert.deepEqual(c.args, ['kube', 'launcher', '--state-dir', '/var/run/virtnet']);
+  assert.deepEqual((c.env as unknown[])[0], {
+    name: 'POD_UID',
+    valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } },
+  });
+  assert.deepEqual(c.volumeMounts, [
+    { name: 'state', mountPath: '/var/run/virtnet', subPathExpr: '$(POD_UID)' },
+    { name: 'tun', mountPath: '/dev/net/tun' },
+  ]);
+  assert.deepEqual(pod.spec.volumes, [
+    { name: 'state', hostPath: { path: '/var/lib/virtnet/k8s/pods', type: 'DirectoryOrCreate' } },
+    { name: 'tun', hostPath: { path: '/dev/net/tun', type: 'CharDevice' } },
+  ]);
+  assert.deepEqual(c.securityContext, {
+    privileged: false,
+    allowPrivilegeEscalation: false,
+    runAsUser: 0,
+    runAsNonRoot: false,
+    capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
+  });
+  assert.deepEqual((c.readinessProbe as { exec: unknown }).exec, {
+    command: ['/bin/busybox', 'test', '-f', '/var/run/virtnet/ready'],
+  });
+  assert.equal(c.terminationMessagePath, '/dev/termination-log');
+  assert.equal(c.terminationMessagePolicy, 'FallbackToLogsOnError');
+  assert.equal(pod.spec.initContainers, undefined);
+});
+
+test('kernelBoot: init containers copy the kernel and initrd out of their image with the launcher busybox', () => {
+  const { vmi, spec } = vmiOf({
+    domain: {
+      firmware: {
+        kernelBoot: {
+          kernelArgs: 'console=ttyS0',
+          container: { image: 'kernels:1', kernelPath: '/boot/vmlinuz', initrdPath: '/boot/initrd.img' },
+        },
+      },
+      devices: { interfaces: [{ name: 'default', bridge: {} }] },
+    },
+    networks: [{ name: 'default', pod: {} }],
+  });
+  const pod = launcherPod(vmi, spec, new Map(), { image: 'img:1', imagePullPolicy: 'Never' }) as unknown as {
+    spec: {
+      initContainers: { image: string; command: string[]; volumeMounts: unknown[] }[];
+      volumes: { name: string }[];
+      containers: { volumeMounts: { name: string; readOnly?: boolean }[] }[];
+    };
+  };
+  const [tools, copy] = pod.spec.initContainers;
+  assert.equal(tools!.image, 'img:1');
+  assert.deepEqual(tools!.command, ['/bin/busybox', 'cp', '/bin/busybox', '/var/run/virtnet-boot/.busybox']);
+  assert.equal(copy!.image, 'kernels:1');
+  assert.deepEqual(copy!.command, [
+    '/var/run/virtnet-boot/.busybox',
+    'cp',
+    '/boot/vmlinuz',
+    '/boot/initrd.img',
+    '/var/run/virtnet-boot/',
+  ]);
+  assert.ok(pod.spec.volumes.some((v) => v.name === 'kernel-boot'));
+  assert.deepEqual(pod.spec.containers[0]!.volumeMounts.at(-1), {
+    name: 'kernel-boot',
+    mountPath: '/var/run/virtnet-boot',
+    readOnly: true,
+  });
 });

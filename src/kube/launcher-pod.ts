@@ -1,12 +1,19 @@
 // The launcher pod of a VirtualMachineInstance, composed from the VMI and the NetworkAttachmentDefinitions
 // its networks name: owned by the VMI (garbage-collected with it), carrying the network requests CNI
 // meta-plugins read (Multus selection and default-network override, Genie's list), the SR-IOV device
-// requests each NAD's resourceName asks for, and only the capabilities the launcher uses to wire NICs
-// inside the pod. Pure: objects in, a Pod manifest out.
+// requests each NAD's resourceName asks for. Its one container runs `virtnet kube launcher` as root
+// with NET_BIND_SERVICE as its only capability (the node agent wires the NICs from outside): the
+// pod's state dir from the node (subPathExpr on its own uid) through which the agent hands it the
+// network, /dev/net/tun for QEMU's TAPs, readiness from the `ready` file the launcher writes at the
+// guest's DHCP ACK, and a termination message the controller puts into the VMI's status. A kernelBoot
+// image's kernel and initrd are copied into a volume by an init container running the launcher
+// image's static busybox inside that image. Pure: objects in, a Pod manifest out.
 import { createHash } from 'node:crypto';
 import type { VmSpec } from '../api/index.js';
 import { DEFAULT_NETWORK_ANNOTATION, NETWORKS_ANNOTATION, podNetworksForVm } from '../cni/index.js';
 import { GENIE_ANNOTATION } from '../cni/genie-annotation.js';
+import { KERNEL_BOOT_DIR, kernelBootOf } from '../api/kernel-boot.js';
+import { DEFAULT_STATE_DIR_IN_POD, HOST_POD_STATE_ROOT, READY_FILE } from '../state/launcher-files.js';
 import { VMI_API_VERSION, VMI_KIND } from './vmi-crd.js';
 
 type Json = Record<string, unknown>;
@@ -18,6 +25,8 @@ export const LAUNCHER_COMPONENT_LABEL = 'app.kubernetes.io/component';
 export const LAUNCHER_CONTAINER = 'launcher';
 /** KubeVirt's default grace period for a VM's shutdown. */
 export const DEFAULT_GRACE_SECONDS = 30;
+/** The static busybox of the launcher image (readiness probe, kernelBoot copies). */
+export const LAUNCHER_BUSYBOX = '/bin/busybox';
 
 /** The VMI fields the pod is made from (a stored object: name, namespace and uid are set). */
 export interface VmiObject {
@@ -112,6 +121,42 @@ export function launcherPod(vmi: VmiObject, spec: VmSpec, nads: NadResources, op
   const deviceRequests = Object.fromEntries(Object.entries(resources).map(([k, n]) => [k, String(n)]));
   const rawSpec = vmi.spec ?? {};
   const nodeSelector = rawSpec.nodeSelector;
+  const kernelBoot = kernelBootOf(rawSpec);
+  const bootMount = { name: 'kernel-boot', mountPath: KERNEL_BOOT_DIR };
+  const dropAll = {
+    privileged: false,
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ['ALL'] },
+  };
+  // The user's image need not have a shell or cp: the launcher image's static busybox is copied next
+  // to the files first and does the copy there (argv, never a shell line).
+  const initContainers = kernelBoot
+    ? [
+        {
+          name: 'kernel-boot-tools',
+          image: opts.image,
+          imagePullPolicy: opts.imagePullPolicy,
+          command: [LAUNCHER_BUSYBOX, 'cp', LAUNCHER_BUSYBOX, `${KERNEL_BOOT_DIR}/.busybox`],
+          securityContext: { ...dropAll, runAsUser: 0 },
+          volumeMounts: [bootMount],
+        },
+        {
+          name: 'kernel-boot',
+          image: kernelBoot.image,
+          ...(kernelBoot.imagePullPolicy ? { imagePullPolicy: kernelBoot.imagePullPolicy } : {}),
+          command: [
+            `${KERNEL_BOOT_DIR}/.busybox`,
+            'cp',
+            kernelBoot.kernelPath,
+            ...(kernelBoot.initrdPath !== undefined ? [kernelBoot.initrdPath] : []),
+            `${KERNEL_BOOT_DIR}/`,
+          ],
+          securityContext: { ...dropAll, runAsUser: 0 },
+          volumeMounts: [bootMount],
+        },
+      ]
+    : [];
+  const stateDir = DEFAULT_STATE_DIR_IN_POD;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -144,13 +189,15 @@ export function launcherPod(vmi: VmiObject, spec: VmSpec, nads: NadResources, op
       ...(typeof rawSpec.hostname === 'string' ? { hostname: rawSpec.hostname } : {}),
       ...(typeof rawSpec.subdomain === 'string' ? { subdomain: rawSpec.subdomain } : {}),
       ...(nodeSelector !== null && typeof nodeSelector === 'object' ? { nodeSelector } : {}),
+      ...(initContainers.length > 0 ? { initContainers } : {}),
       containers: [
         {
           name: LAUNCHER_CONTAINER,
           image: opts.image,
           imagePullPolicy: opts.imagePullPolicy,
-          args: ['kube', 'launcher', '--namespace', vmi.metadata.namespace, '--name', vmi.metadata.name],
+          args: ['kube', 'launcher', '--state-dir', stateDir],
           env: [
+            { name: 'POD_UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } },
             { name: 'VIRTNET_VMI_NAME', value: vmi.metadata.name },
             { name: 'VIRTNET_VMI_NAMESPACE', value: vmi.metadata.namespace },
             { name: 'VIRTNET_VMI_UID', value: vmi.metadata.uid },
@@ -160,13 +207,31 @@ export function launcherPod(vmi: VmiObject, spec: VmSpec, nads: NadResources, op
               ? { requests: deviceRequests, limits: deviceRequests }
               : {},
           securityContext: {
-            privileged: false,
-            allowPrivilegeEscalation: false,
-            // NET_ADMIN: bridges, taps, addresses and nft rules inside the pod; NET_RAW: the DHCP
-            // server's raw replies; NET_BIND_SERVICE: DHCP port 67. Nothing else.
-            capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE'] },
+            ...dropAll,
+            // Root owns the TAPs the node agent made; NET_BIND_SERVICE: DHCP port 67. Nothing else:
+            // the agent wires the network from outside.
+            runAsUser: 0,
+            runAsNonRoot: false,
+            capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
           },
+          volumeMounts: [
+            { name: 'state', mountPath: stateDir, subPathExpr: '$(POD_UID)' },
+            { name: 'tun', mountPath: '/dev/net/tun' },
+            ...(kernelBoot ? [{ ...bootMount, readOnly: true }] : []),
+          ],
+          readinessProbe: {
+            exec: { command: [LAUNCHER_BUSYBOX, 'test', '-f', `${stateDir}/${READY_FILE}`] },
+            periodSeconds: 1,
+            failureThreshold: 1,
+          },
+          terminationMessagePath: '/dev/termination-log',
+          terminationMessagePolicy: 'FallbackToLogsOnError',
         },
+      ],
+      volumes: [
+        { name: 'state', hostPath: { path: HOST_POD_STATE_ROOT, type: 'DirectoryOrCreate' } },
+        { name: 'tun', hostPath: { path: '/dev/net/tun', type: 'CharDevice' } },
+        ...(kernelBoot ? [{ name: 'kernel-boot', emptyDir: {} }] : []),
       ],
     },
   };

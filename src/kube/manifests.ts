@@ -14,6 +14,7 @@ export const WEBHOOK_NAME = 'virtnet-webhook';
 export const CONTROLLER_NAME = 'virtnet-controller';
 export const AGENT_NAME = 'virtnet-agent';
 export const DEFAULT_AGENT_IMAGE = 'localhost/virtnet-agent:lab';
+export const DEFAULT_LAUNCHER_IMAGE = 'localhost/virtnet-launcher:lab';
 /** containerd's CRI socket where packages put it. */
 export const DEFAULT_CRI_SOCKET = '/run/containerd/containerd.sock';
 export const DEFAULT_CNI_BIN_DIR = '/opt/cni/bin';
@@ -34,6 +35,8 @@ export interface ManifestOptions {
   image?: string;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   agentImage?: string;
+  /** The image of launcher pods' VM container (QEMU and the default guest). */
+  launcherImage?: string;
   /** The container runtime's CRI socket on the nodes. */
   criSocket?: string;
   cniBinDir?: string;
@@ -338,7 +341,16 @@ export function manifestFiles(opts: ManifestOptions = {}): ManifestFile[] {
     },
     {
       file: 'controller.yaml',
-      objects: [deployment(CONTROLLER_NAME, namespace, image, pullPolicy, ['kube', 'controller'], {})],
+      objects: [
+        deployment(
+          CONTROLLER_NAME,
+          namespace,
+          image,
+          pullPolicy,
+          ['kube', 'controller', '--launcher-image', opts.launcherImage ?? DEFAULT_LAUNCHER_IMAGE],
+          {},
+        ),
+      ],
     },
     {
       file: 'agent.yaml',

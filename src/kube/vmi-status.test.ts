@@ -153,3 +153,99 @@ test('the Ready condition keeps its transition time while its status holds', () 
   const s2 = computeVmiStatus(s1, spec, pod({ phase: 'Pending' }, 'node1'), new Date('2026-01-02T00:00:00Z'));
   assert.equal(s2.conditions[0]!.lastTransitionTime, '2026-01-01T00:00:00Z');
 });
+
+test('Running once the launcher pod is Ready (the guest was ACKed); it stays Running while the pod stops', () => {
+  const scheduled = computeVmiStatus(undefined, spec, pod({ phase: 'Running' }, 'node1'), now);
+  assert.equal(scheduled.phase, 'Scheduled');
+  const ready = pod(
+    { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], podIPs: [{ ip: '10.1.0.5' }] },
+    'node1',
+  );
+  const running = computeVmiStatus(scheduled, spec, ready, new Date('2026-01-01T00:00:05Z'));
+  assert.equal(running.phase, 'Running');
+  assert.deepEqual(running.conditions[0], {
+    type: 'Ready',
+    status: 'True',
+    reason: 'VMRunning',
+    lastTransitionTime: '2026-01-01T00:00:05Z',
+  });
+  const stopping = computeVmiStatus(
+    running,
+    spec,
+    pod({ phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }] }, 'node1'),
+    now,
+  );
+  assert.equal(stopping.phase, 'Running');
+});
+
+test("the node agent's interfaces (guest-dhcp) survive every status write; the pod's are recomputed", () => {
+  const agent = [
+    {
+      name: 'default',
+      mac: '02:00:00:00:00:01',
+      ipAddress: '10.0.2.2',
+      ipAddresses: ['10.0.2.2'],
+      interfaceName: 'eth0',
+      infoSource: 'guest-dhcp',
+    },
+    {
+      name: 'data',
+      mac: '02:00:00:00:00:02',
+      ipAddress: '192.168.5.9',
+      ipAddresses: ['192.168.5.9'],
+      infoSource: 'guest-dhcp',
+    },
+  ];
+  const ready = pod(
+    { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }], podIPs: [{ ip: '10.1.0.5' }] },
+    'node1',
+  );
+  const s = computeVmiStatus({ phase: 'Scheduled', conditions: [], interfaces: agent }, spec, ready, now);
+  assert.equal(s.phase, 'Running');
+  assert.deepEqual(s.interfaces, agent);
+  // What the controller derived itself (the pod's IP) is not kept as if the guest had reported it.
+  const derived = computeVmiStatus(
+    undefined,
+    spec,
+    pod({ phase: 'Running', podIPs: [{ ip: '10.1.0.5' }] }, 'node1'),
+    now,
+  );
+  const again = computeVmiStatus(
+    derived,
+    spec,
+    pod({ phase: 'Running', podIPs: [{ ip: '10.1.0.6' }] }, 'node1'),
+    now,
+  );
+  assert.equal(again.interfaces[0]!.ipAddress, '10.1.0.6');
+});
+
+test("a launcher that exits non-zero: the VMI is Failed with the container's termination message", () => {
+  const failed = computeVmiStatus(
+    { phase: 'Running', launcherPod: 'virtnet-launcher-vm1', conditions: [], interfaces: [] },
+    spec,
+    pod(
+      {
+        phase: 'Failed',
+        containerStatuses: [
+          {
+            name: 'launcher',
+            state: {
+              terminated: {
+                reason: 'Error',
+                exitCode: 1,
+                message: 'QemuExited: QEMU ended unexpectedly (killed by SIGKILL)',
+              },
+            },
+          },
+        ],
+      },
+      'node1',
+    ),
+    now,
+  );
+  assert.equal(failed.phase, 'Failed');
+  assert.equal(failed.reason, 'LauncherPodFailed');
+  assert.equal(failed.message, 'Error, exit code 1, QemuExited: QEMU ended unexpectedly (killed by SIGKILL)');
+  assert.equal(failed.conditions[0]!.status, 'False');
+  assert.equal(failed.conditions[0]!.message, failed.message);
+});

@@ -1,6 +1,7 @@
 // A VirtualMachineInstance's status as its launcher pod shows it: the phase (Pending until the pod
-// exists, Scheduling until it has a node, Scheduled while the launcher runs, Succeeded/Failed with the
-// pod), the node, the pod's name, a Ready condition, and per interface the pod interface it is wired to
+// exists, Scheduling until it has a node, Scheduled while the launcher starts, Running once the pod is
+// Ready — the launcher is ready at the guest's DHCP ACK —, Succeeded/Failed with the pod and the
+// launcher's termination message), the node, the pod's name, a Ready condition, and per interface the pod interface it is wired to
 // with the addresses known so far. Addresses reported by the node side (guest-dhcp, static) win over
 // what the pod shows. A pod that is deleted, disappears or fails makes the VMI Failed with the reason.
 // Pure.
@@ -70,6 +71,10 @@ function networkStatusOf(pod: PodView): NetworkStatusEntry[] | undefined {
 function podIps(pod: PodView): string[] {
   const ips = pod.status?.podIPs?.map((p) => p.ip) ?? [];
   return ips.length > 0 ? ips : pod.status?.podIP ? [pod.status.podIP] : [];
+}
+
+function podReady(pod: PodView): boolean {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
 function terminationText(pod: PodView): string | undefined {
@@ -164,10 +169,10 @@ function phaseOf(
       return { phase: 'Failed', reason: 'LauncherPodFailed', ...(why ? { message: why } : {}) };
     }
     case 'Running':
-      // The node side moves the VMI to Running once the VM boots; until then the launcher holds the slot.
-      return previous.phase === 'Running'
-        ? { phase: 'Running' }
-        : { phase: 'Scheduled', reason: 'LauncherPodRunning' };
+      // The launcher's readiness follows the guest's DHCP ACK: a Ready pod is a running VM. Once
+      // Running, the VMI stays so while its pod runs (the launcher drops readiness while stopping).
+      if (previous.phase === 'Running' || podReady(pod)) return { phase: 'Running' };
+      return { phase: 'Scheduled', reason: 'LauncherPodRunning' };
     default: {
       if (!pod.spec?.nodeName) {
         const c = pod.status?.conditions?.find((x) => x.type === 'PodScheduled' && x.status === 'False');

@@ -3,7 +3,8 @@
 // `<stateDir>/vms/<vm>/network.json` must say `applied`; the leases are `<stateDir>/vms/<vm>/dhcp4.json`
 // next to it (written by phase network from the plan). The sockets are opened in the pod's network
 // namespace: entered for the moment of opening them, or not at all when this process already runs
-// there (a launcher started inside the pod, which lacks the privilege to enter namespaces).
+// there (a launcher started inside the pod, which lacks the privilege to enter namespaces, and in a
+// container may not even see the host path the record names: `inPodNetns` says so).
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { readDhcp4ServerConfig } from '../dhcp/config-file.js';
@@ -22,6 +23,14 @@ export interface DhcpPhaseServer {
   reload(): Promise<void>;
   /** Closes the sockets and the log; idempotent. */
   stop(): void;
+}
+
+/** How the DHCP phase runs. */
+export interface DhcpPhaseOptions {
+  /** This process already runs in the pod's namespace: open the sockets here, never enter the record's. */
+  inPodNetns?: boolean;
+  /** Sees every record each server logs (an `ack` carries `mac` and `address`), after it is written. */
+  onRecord?: (vm: string, record: Dhcp4LogRecord) => void;
 }
 
 /** Appends the server's records to `path` as JSON lines, written as they happen (no buffering timer). */
@@ -44,7 +53,11 @@ function jsonLinesLog(path: string): { log: (record: Dhcp4LogRecord) => void; cl
 }
 
 /** Starts one VM's server; throws NETWORK_PHASE_MISSING, DHCP_CONFIG_* or DHCP_BIND_FAILED. */
-async function startOne(stateDir: string, vm: string): Promise<DhcpPhaseServer | undefined> {
+async function startOne(
+  stateDir: string,
+  vm: string,
+  options: DhcpPhaseOptions,
+): Promise<DhcpPhaseServer | undefined> {
   const vmDir = vmStateDir(stateDir, vm);
   const record = readNetworkRecord(vmDir);
   if (record?.status !== 'applied') {
@@ -58,11 +71,19 @@ async function startOne(stateDir: string, vm: string): Promise<DhcpPhaseServer |
   const configPath = join(vmDir, DHCP4_CONFIG_FILE);
   const config = await readDhcp4ServerConfig(configPath);
   const nsPath = netnsPath(parseNetnsRef(record.plan.netns));
-  const inNamespace = isCurrentNetns(nsPath)
-    ? <T>(fn: () => T): T => fn()
-    : <T>(fn: () => T): T => inNetns(nsPath, fn);
+  const inNamespace =
+    options.inPodNetns === true || isCurrentNetns(nsPath)
+      ? <T>(fn: () => T): T => fn()
+      : <T>(fn: () => T): T => inNetns(nsPath, fn);
   const logFile = jsonLinesLog(join(vmDir, DHCP4_LOG_FILE));
-  const server = new Dhcp4Server(config, { log: logFile.log, inNamespace });
+  const { onRecord } = options;
+  const log = onRecord
+    ? (record: Dhcp4LogRecord): void => {
+        logFile.log(record);
+        onRecord(vm, record);
+      }
+    : logFile.log;
+  const server = new Dhcp4Server(config, { log, inNamespace });
   try {
     server.start();
   } catch (err) {
@@ -94,11 +115,12 @@ async function startOne(stateDir: string, vm: string): Promise<DhcpPhaseServer |
 export async function startDhcpPhase(
   stateDir: string,
   vmNames: readonly string[],
+  options: DhcpPhaseOptions = {},
 ): Promise<DhcpPhaseServer[]> {
   const servers: DhcpPhaseServer[] = [];
   try {
     for (const vm of vmNames) {
-      const server = await startOne(stateDir, vm);
+      const server = await startOne(stateDir, vm, options);
       if (server) servers.push(server);
     }
   } catch (err) {

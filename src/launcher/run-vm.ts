@@ -16,18 +16,17 @@ import { createPod, deletePod, readPod } from '../cni/pod.js';
 import { undoOptions } from '../cni/runtime.js';
 import { podNetworksForVm } from '../cni/vm-networks.js';
 import { isVirtnetError, VirtnetError } from '../errors/virtnet-error.js';
-import { writeCidataIso } from '../hypervisor/cloud-init-iso.js';
-import { buildNoCloudFiles } from '../hypervisor/cloud-init.js';
 import type { GuestConsoleEvent } from '../hypervisor/guest-console.js';
 import { ensureGuest } from '../hypervisor/guest/build-guest.js';
 import { guestBoot } from '../hypervisor/guest/guest-boot.js';
 import { chooseAccel } from '../hypervisor/host-facts.js';
-import type { Accel, VmBoot, VmMachine } from '../hypervisor/vm-machine.js';
+import type { Accel, VmBoot } from '../hypervisor/vm-machine.js';
 import { startVm, type RunningVm, type VmExit } from '../hypervisor/vm-runner.js';
 import { startDhcpPhase, type DhcpPhaseServer } from './dhcp-phase.js';
 import { faultPoint } from '../state/fault-point.js';
 import { collectVm, removeIdleHostBridges } from './gc.js';
 import { runNetworkPhase } from './network-phase.js';
+import { stopQemu, vmMachineFor } from './vm-machine-files.js';
 import { processStartTime } from '../host/processes.js';
 import {
   ownerAlive,
@@ -77,8 +76,6 @@ export interface VmRun {
   /** Stops the VM and removes everything; idempotent. Resolves with what could not be removed. */
   shutdown(): Promise<string[]>;
 }
-
-const DEFAULT_MEMORY_MIB = 256;
 
 /** The pod name of a VM, like KubeVirt's virt-launcher pods (a DNS label of at most 63 bytes). */
 export function defaultPodName(vm: string): string {
@@ -137,24 +134,6 @@ function bootOf(options: RunVmOptions, hostname: string): Promise<VmBoot> | VmBo
 
 const QEMU_STOP_GRACE_MS = 3_000;
 const QEMU_STOP_LIMIT_MS = 10_000;
-
-/** Stops QEMU gracefully, but never waits longer than QEMU_STOP_LIMIT_MS: then it is killed by PID. */
-async function stopQemu(vm: RunningVm): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<'limit'>(
-    (resolve) => (timer = setTimeout(() => resolve('limit'), QEMU_STOP_LIMIT_MS)),
-  );
-  const outcome = await Promise.race([vm.stop({ graceMs: QEMU_STOP_GRACE_MS }), limit]);
-  clearTimeout(timer);
-  if (outcome === 'limit') {
-    try {
-      process.kill(vm.pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-    await vm.exited;
-  }
-}
 
 /** Throws RUN_CANCELLED once `signal` fired: nothing more is started after a SIGTERM. */
 function throwIfCancelled(signal: AbortSignal | undefined, vm: string): void {
@@ -262,7 +241,7 @@ async function setUp(options: RunVmOptions, lock: VmLock): Promise<VmRun> {
       }
     };
     if (vm) {
-      await stopQemu(vm);
+      await stopQemu(vm, QEMU_STOP_GRACE_MS, QEMU_STOP_LIMIT_MS);
       faultPoint('run.qemu-stopped');
     }
     for (const s of dhcp) s.stop();
@@ -347,35 +326,17 @@ async function setUp(options: RunVmOptions, lock: VmLock): Promise<VmRun> {
 
     const runDir = join(vmDir, 'run');
     mkdirSync(runDir, { recursive: true });
-    const nics = network.plan.interfaces.map((i) => i.nic);
-    // The NoCloud seed carries what DHCP cannot (static addresses: SR-IOV, macvtap, IPv6 fallbacks) and
-    // everything for a cloud-init disk image; virtnet's own guest with DHCP-only NICs needs none of it.
-    const needsSeed =
-      options.disk !== undefined ||
-      options.kernel !== undefined ||
-      nics.some(
-        (n) =>
-          n.guestConfig.kind === 'static' ||
-          (n.guestConfig.kind === 'dhcp' && n.guestConfig.staticFallback !== undefined),
-      );
-    let isoPath: string | undefined;
-    if (needsSeed) {
-      isoPath = join(runDir, 'cidata.iso');
-      await writeCidataIso(
-        buildNoCloudFiles({ instanceId: `${spec.namespace}.${spec.name}`, hostname, nics }),
-        isoPath,
-      );
-    }
-    timings.seedMs = lap();
-    const machine: VmMachine = {
-      name: spec.name,
-      memoryMiB: options.memoryMiB ?? spec.memoryMiB ?? DEFAULT_MEMORY_MIB,
-      vcpus: spec.vcpus,
+    const machine = await vmMachineFor({
+      spec,
+      plan: network.plan,
       boot,
-      ...(isoPath !== undefined ? { cloudInitIsoPath: isoPath } : {}),
-      nics,
       accel: accel.accel,
-    };
+      runDir,
+      hostname,
+      foreignGuest: options.disk !== undefined || options.kernel !== undefined,
+      ...(options.memoryMiB !== undefined ? { memoryMiB: options.memoryMiB } : {}),
+    });
+    timings.seedMs = lap();
     log(`booting ${spec.name} under QEMU (${accel.accel}: ${accel.reason})`);
     const onEvent = (event: GuestConsoleEvent): void => {
       if (event.kind === 'nic') {
