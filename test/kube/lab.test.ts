@@ -163,7 +163,7 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
     assert.match(selections[0]!.interface, /^pod[0-9a-f]{11}$/);
     assert.equal(pod.spec!.terminationGracePeriodSeconds, 2);
     const sc = pod.spec!.containers[0]!.securityContext!;
-    assert.deepEqual(sc.capabilities, { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE'] });
+    assert.deepEqual(sc.capabilities, { drop: ['ALL'], add: ['NET_BIND_SERVICE'] });
     assert.equal(sc.privileged, false);
     assert.ok(vmi.metadata.finalizers === undefined || Array.isArray(vmi.metadata.finalizers));
   });
