@@ -11,6 +11,11 @@ export const DEFAULT_NAMESPACE = 'virtnet-system';
 export const DEFAULT_IMAGE = 'localhost/virtnet:lab';
 export const WEBHOOK_NAME = 'virtnet-webhook';
 export const CONTROLLER_NAME = 'virtnet-controller';
+/**
+ * The delegating CNI plugin's identity: the kubeconfig installed with the plugin on each node carries
+ * this ServiceAccount's token (as Multus' daemon writes its own for its plugin).
+ */
+export const CNI_PLUGIN_NAME = 'virtnet-cni';
 /** Both webhook configurations share this name. */
 export const WEBHOOK_CONFIGURATION = 'virtnet';
 export const WEBHOOK_TLS_SECRET = 'virtnet-webhook-tls';
@@ -106,6 +111,18 @@ function rbac(namespace: string): Json[] {
       rules: [rule([''], ['secrets'], ['create']), rule([''], ['secrets'], ['get'], [WEBHOOK_TLS_SECRET])],
     },
     binding('RoleBinding', 'Role', WEBHOOK_NAME),
+    sa(CNI_PLUGIN_NAME),
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: CNI_PLUGIN_NAME, labels: labels(CNI_PLUGIN_NAME) },
+      rules: [
+        // A pod's annotations (when the runtime does not pass them) and its network-status.
+        rule([''], ['pods'], ['get', 'patch']),
+        rule(['k8s.cni.cncf.io'], ['network-attachment-definitions'], ['get']),
+      ],
+    },
+    binding('ClusterRoleBinding', 'ClusterRole', CNI_PLUGIN_NAME),
   ];
 }
 
