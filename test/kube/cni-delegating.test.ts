@@ -1,0 +1,255 @@
+// The delegating CNI plugin (bin/virtnet-cni) against the lab's real API server: NADs read from
+// k8s.cni.cncf.io/v1, network-status written on a real Pod (which stays Pending: it is bound to a node
+// that does not exist, so nothing but this test touches its network). The plugin is run as containerd
+// runs it, with Debian's plugins, in a namespace of this test. Needs the lab up (the lab test or
+// `scripts/k8s-lab.sh up` starts it); skips otherwise, and with VIRTNET_SKIP_K8S_LAB=1.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import type { V1Pod } from '@kubernetes/client-node';
+import { deleteNetns, netnsPath } from '../../src/host/netns.js';
+import type { NetworkStatusEntry } from '../../src/cni/network-status.js';
+import { bridgeConflist, inNetns, linksIn, testSubnets } from '../cni/cni-fixtures.js';
+import {
+  bridgePorts,
+  filesUnder,
+  hostLocalAllocations,
+  pluginMissing,
+  runPlugin,
+} from '../cni-delegating/plugin-runner.js';
+import { sandbox, type Sandbox } from '../support/sandbox.js';
+import { getJson, kubectl, LAB_DIR, type Lab } from './lab-cluster.js';
+
+const NS = 'cni-test';
+const KUBECONFIG = join(LAB_DIR, 'admin.kubeconfig');
+const STATUS = 'k8s.v1.cni.cncf.io/network-status';
+
+function labUpAlready(): boolean {
+  const pidfile = join(LAB_DIR, 'pids', 'kube-apiserver.pid');
+  return (
+    existsSync(KUBECONFIG) &&
+    existsSync(pidfile) &&
+    existsSync(`/proc/${readFileSync(pidfile, 'utf8').trim()}`)
+  );
+}
+
+const skip =
+  process.env.VIRTNET_SKIP_K8S_LAB === '1'
+    ? 'VIRTNET_SKIP_K8S_LAB=1'
+    : process.getuid?.() !== 0
+      ? 'needs root'
+      : pluginMissing() ||
+        (labUpAlready() ? false : 'the lab is not up (scripts/k8s-lab.sh up, or run test/kube/lab.test.ts)');
+
+const lab: Lab = { kubeconfig: KUBECONFIG, containerdAddress: '', startedHere: false };
+
+interface Networks {
+  sb: Sandbox;
+  conf: (runtimeConfig?: Record<string, unknown>) => Record<string, unknown>;
+  cacheDir: string;
+  ipamDir: string;
+  bridges: string[];
+  staticIp: string;
+}
+
+/** NADs `sec` (bridge + tuning for MACs) and `st` (static IPs through host-local's ips capability). */
+function networks(t: TestContext, nadSuffix: string): Networks {
+  const sb = sandbox(t);
+  const sec = bridgeConflist(sb, {
+    name: `sec${nadSuffix}`,
+    bridgeSuffix: 'b1',
+    salt: 1,
+    extraPlugins: [{ type: 'tuning', capabilities: { mac: true } }],
+  });
+  const st = bridgeConflist(sb, { name: `st${nadSuffix}`, bridgeSuffix: 'b2', salt: 2 });
+  (st.plugins as Record<string, unknown>[])[0]!.capabilities = { ips: true };
+  for (const [name, config] of [
+    [`sec${nadSuffix}`, sec],
+    [`st${nadSuffix}`, st],
+  ] as const) {
+    // The config goes without its name: the NAD's metadata.name names the network (as with Multus).
+    const { name: _drop, ...rest } = config;
+    kubectl(lab, ['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'k8s.cni.cncf.io/v1',
+        kind: 'NetworkAttachmentDefinition',
+        metadata: { name, namespace: NS },
+        spec: { config: JSON.stringify(rest) },
+      }),
+    });
+    sb.defer(() =>
+      kubectl(lab, ['-n', NS, 'delete', 'network-attachment-definition', name, '--ignore-not-found'], {
+        check: false,
+      }),
+    );
+  }
+  const def = bridgeConflist(sb, { name: 'podnet', bridgeSuffix: 'b0' });
+  const cacheDir = join(sb.dir, 'cache');
+  return {
+    sb,
+    cacheDir,
+    ipamDir: join(sb.dir, 'ipam'),
+    bridges: ['b0', 'b1', 'b2'].map((b) => `${sb.prefix}${b}`),
+    staticIp: `${testSubnets(sb, 2).prefix4}66`,
+    conf: (runtimeConfig) => ({
+      cniVersion: '1.0.0',
+      name: 'virtnet',
+      type: 'virtnet-cni',
+      kubeconfig: KUBECONFIG,
+      confDir: join(sb.dir, 'multus.d'),
+      cniDir: cacheDir,
+      capabilities: { 'io.kubernetes.cri.pod-annotations': true },
+      delegates: [def],
+      ...(runtimeConfig ? { runtimeConfig } : {}),
+    }),
+  };
+}
+
+/** A Pod bound to a node that does not exist: it stays Pending, only its annotations matter. */
+function createPod(name: string, annotations: Record<string, string>): V1Pod {
+  kubectl(lab, ['apply', '-f', '-'], {
+    input: JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: NS, annotations },
+      spec: {
+        nodeName: 'virtnet-no-such-node',
+        containers: [{ name: 'c', image: 'localhost/none:none', imagePullPolicy: 'Never' }],
+      },
+    }),
+  });
+  return getJson<V1Pod>(lab, ['-n', NS, 'pod', name])!;
+}
+
+function networkStatus(name: string): NetworkStatusEntry[] | undefined {
+  const text = getJson<V1Pod>(lab, ['-n', NS, 'pod', name])?.metadata?.annotations?.[STATUS];
+  return text === undefined ? undefined : (JSON.parse(text) as NetworkStatusEntry[]);
+}
+
+async function assertNothingLeft(n: Networks, what: string): Promise<void> {
+  for (const b of n.bridges) assert.deepEqual(await bridgePorts(b), [], `${what}: ports left on ${b}`);
+  assert.deepEqual(hostLocalAllocations(n.ipamDir), [], `${what}: host-local allocations left`);
+  assert.deepEqual(filesUnder(n.cacheDir), [], `${what}: cache files left`);
+}
+
+describe('the delegating CNI plugin on the lab API server', { skip, timeout: 10 * 60_000 }, () => {
+  let createdNs = false;
+  before(() => {
+    const r = kubectl(lab, ['create', 'namespace', NS], { check: false });
+    createdNs = r.code === 0;
+    if (!createdNs) assert.match(r.stderr, /AlreadyExists/);
+  });
+  after(() => {
+    if (createdNs) kubectl(lab, ['delete', 'namespace', NS, '--wait=false'], { check: false });
+  });
+
+  test('NADs from the API server, MAC and static IP, network-status on the pod; three DELs leave nothing', async (t) => {
+    const n = networks(t, 'a');
+    const podName = `p-${n.sb.prefix.slice(2, 8)}`;
+    const pod = createPod(podName, {
+      'k8s.v1.cni.cncf.io/networks': JSON.stringify([
+        { name: 'seca', mac: '02:aa:bb:cc:dd:02' },
+        { name: 'sta', namespace: NS, interface: 'st0', ips: [`${n.staticIp}/24`] },
+      ]),
+    });
+    t.after(() =>
+      kubectl(lab, ['-n', NS, 'delete', 'pod', podName, '--grace-period=0', '--force'], { check: false }),
+    );
+    const ns = await n.sb.netns('pod');
+    // What containerd passes: the pod's annotations in runtimeConfig, its identity in CNI_ARGS.
+    const conf = n.conf({ 'io.kubernetes.cri.pod-annotations': pod.metadata!.annotations });
+    const containerId = randomBytes(32).toString('hex');
+    const args = {
+      K8S_POD_NAMESPACE: NS,
+      K8S_POD_NAME: podName,
+      K8S_POD_UID: pod.metadata!.uid!,
+      K8S_POD_INFRA_CONTAINER_ID: containerId,
+    };
+    const call = { containerId, netns: netnsPath({ name: ns }), args };
+    const add = runPlugin(conf, { command: 'ADD', ...call });
+    assert.equal(add.code, 0, `${JSON.stringify(add.out)} ${add.stderr}`);
+    const eth0Ip = (add.out!.ips as { address: string }[])[0]!.address;
+    assert.ok(eth0Ip.startsWith(testSubnets(n.sb, 0).prefix4), eth0Ip);
+    assert.deepEqual(await linksIn(ns), ['eth0', 'lo', 'net1', 'st0']);
+    const link = JSON.parse(await inNetns(ns, ['ip', '-j', 'link', 'show', 'net1'])) as { address: string }[];
+    assert.equal(link[0]!.address, '02:aa:bb:cc:dd:02');
+
+    const status = networkStatus(podName);
+    assert.ok(status, 'network-status written');
+    assert.deepEqual(
+      status.map((s) => [s.name, s.interface, s.default ?? false]),
+      [
+        ['podnet', 'eth0', true],
+        [`${NS}/seca`, 'net1', false],
+        [`${NS}/sta`, 'st0', false],
+      ],
+    );
+    assert.deepEqual(status[0]!.ips, [eth0Ip.split('/')[0]]);
+    assert.equal(status[1]!.mac, '02:aa:bb:cc:dd:02');
+    assert.ok(status[1]!.ips![0]!.startsWith(testSubnets(n.sb, 1).prefix4));
+    assert.deepEqual(status[2]!.ips, [n.staticIp]);
+
+    const del1 = runPlugin(conf, { command: 'DEL', ...call });
+    assert.equal(del1.code, 0, JSON.stringify(del1.out));
+    assert.deepEqual(await linksIn(ns), ['lo']);
+    const del2 = runPlugin(conf, { command: 'DEL', ...call, netns: '' });
+    assert.equal(del2.code, 0, JSON.stringify(del2.out));
+    await deleteNetns(ns);
+    const del3 = runPlugin(conf, { command: 'DEL', ...call });
+    assert.equal(del3.code, 0, JSON.stringify(del3.out));
+    await assertNothingLeft(n, 'after three DELs');
+    t.diagnostic(
+      `ADD ${add.ms.toFixed(0)} ms (2 NADs read, status patched), DEL ${del1.ms.toFixed(0)} / ${del2.ms.toFixed(0)} / ${del3.ms.toFixed(0)} ms`,
+    );
+  });
+
+  test('without annotations from the runtime the pod is read; a status for another pod UID rolls back; a missing NAD fails with code 7', async (t) => {
+    const n = networks(t, 'b');
+    const podName = `q-${n.sb.prefix.slice(2, 8)}`;
+    const pod = createPod(podName, { 'k8s.v1.cni.cncf.io/networks': 'secb' });
+    t.after(() =>
+      kubectl(lab, ['-n', NS, 'delete', 'pod', podName, '--grace-period=0', '--force'], { check: false }),
+    );
+    const ns = await n.sb.netns('pod');
+    const conf = n.conf();
+    const containerId = randomBytes(32).toString('hex');
+    const call = (uid: string) => ({
+      containerId,
+      netns: netnsPath({ name: ns }),
+      args: { K8S_POD_NAMESPACE: NS, K8S_POD_NAME: podName, K8S_POD_UID: uid },
+    });
+
+    // A sandbox of an older pod of that name: the API server refuses the status, everything is undone.
+    const stale = runPlugin(conf, { command: 'ADD', ...call('00000000-0000-0000-0000-000000000000') });
+    assert.equal(stale.code, 1, JSON.stringify(stale.out));
+    assert.match((stale.out as { msg: string }).msg, /uid/i);
+    assert.deepEqual(await linksIn(ns), ['lo']);
+    await assertNothingLeft(n, 'after the refused status');
+    assert.equal(networkStatus(podName), undefined);
+
+    const add = runPlugin(conf, { command: 'ADD', ...call(pod.metadata!.uid!) });
+    assert.equal(add.code, 0, JSON.stringify(add.out));
+    assert.deepEqual(await linksIn(ns), ['eth0', 'lo', 'net1']);
+    assert.deepEqual(
+      networkStatus(podName)?.map((s) => s.name),
+      ['podnet', `${NS}/secb`],
+    );
+    const del = runPlugin(conf, { command: 'DEL', ...call(pod.metadata!.uid!) });
+    assert.equal(del.code, 0, JSON.stringify(del.out));
+    await assertNothingLeft(n, 'after DEL');
+
+    const missing = runPlugin(
+      n.conf({ 'io.kubernetes.cri.pod-annotations': { 'k8s.v1.cni.cncf.io/networks': 'nope' } }),
+      {
+        command: 'ADD',
+        ...call(pod.metadata!.uid!),
+      },
+    );
+    assert.equal(missing.code, 1);
+    assert.equal((missing.out as { code: number }).code, 7);
+    assert.match((missing.out as { msg: string }).msg, /cni-test\/nope/);
+    await assertNothingLeft(n, 'after a missing NAD');
+  });
+});
