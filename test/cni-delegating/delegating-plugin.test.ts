@@ -3,13 +3,22 @@
 // runtimeConfig (as containerd passes it) and names networks of the plugin's confDir. The lab test
 // (test/kube/cni-delegating.test.ts) covers NADs from the API server and network-status.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { deleteNetns, netnsPath } from '../../src/host/netns.js';
 import { bridgeConflist, inNetns, linksIn, testSubnets, writeConf } from '../cni/cni-fixtures.js';
 import { needsRoot, sandbox, type Sandbox } from '../support/sandbox.js';
-import { bridgePorts, filesUnder, hostLocalAllocations, pluginMissing, runPlugin } from './plugin-runner.js';
+import {
+  bridgePorts,
+  filesUnder,
+  hostLocalAllocations,
+  pluginMissing,
+  REPO,
+  runPlugin,
+} from './plugin-runner.js';
 
 const skip = needsRoot() || pluginMissing();
 
@@ -210,3 +219,73 @@ test('bad input: CNI error objects with the spec codes, nothing created', { skip
   const version = runPlugin({ cniVersion: '1.0.0' }, { ...call, command: 'VERSION' });
   assert.deepEqual(version.out!.supportedVersions, ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0']);
 });
+
+test(
+  '`virtnet kube cni-install`: the runtime runs the installed virtnet-cni with the conflist it wrote; --remove takes both away',
+  { skip },
+  async (t) => {
+    const s = setup(t);
+    const binDir = join(s.sb.dir, 'bin');
+    const confDir = join(s.sb.dir, 'net.d');
+    const def = bridgeConflist(s.sb, { name: 'podnet', bridgeSuffix: 'b0', cniVersion: '1.0.0' });
+    writeConf(confDir, '10-podnet.conflist', def);
+    const cli = (args: string[]) =>
+      spawnSync(process.execPath, [join(REPO, 'dist', 'cli', 'main.js'), 'kube', ...args], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const inst = cli([
+      'cni-install',
+      '--cni-bin-dir',
+      binDir,
+      '--cni-conf-dir',
+      confDir,
+      '--cache-dir',
+      s.cacheDir,
+    ]);
+    assert.equal(inst.status, 0, inst.stderr);
+    const list = JSON.parse(readFileSync(join(confDir, '00-virtnet.conflist'), 'utf8')) as {
+      name: string;
+      cniVersion: string;
+      plugins: Record<string, unknown>[];
+    };
+    assert.equal(list.plugins[0]!.clusterNetwork, join(confDir, '10-podnet.conflist'));
+    // As libcni runs a conflist's plugin: its entry plus the list's name and version, runtimeConfig
+    // for the declared capabilities, the bin dir as CNI_PATH (the delegates are found through it).
+    for (const p of readdirSync('/usr/lib/cni')) symlinkSync(join('/usr/lib/cni', p), join(binDir, p));
+    const ns = await s.sb.netns('pod');
+    const stdin = {
+      ...list.plugins[0],
+      name: list.name,
+      cniVersion: list.cniVersion,
+      confDir: join(s.sb.dir, 'multus.d'),
+      runtimeConfig: { 'io.kubernetes.cri.pod-annotations': { 'k8s.v1.cni.cncf.io/networks': 'sec' } },
+    };
+    const containerId = randomBytes(16).toString('hex');
+    const env = { CNI_PATH: binDir };
+    const run = (command: 'ADD' | 'DEL') => {
+      const r = spawnSync(join(binDir, 'virtnet-cni'), [], {
+        input: JSON.stringify(stdin),
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: {
+          CNI_COMMAND: command,
+          CNI_CONTAINERID: containerId,
+          CNI_NETNS: netnsPath({ name: ns }),
+          CNI_IFNAME: 'eth0',
+          CNI_ARGS: 'IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=p',
+          ...env,
+        },
+      });
+      assert.equal(r.status, 0, `${command}: ${r.stdout} ${r.stderr}`);
+    };
+    run('ADD');
+    assert.deepEqual(await linksIn(ns), ['eth0', 'lo', 'net1']);
+    run('DEL');
+    assert.deepEqual(await linksIn(ns), ['lo']);
+    await assertNothingLeft(s, 'after DEL');
+    const rm = cli(['cni-install', '--cni-bin-dir', binDir, '--cni-conf-dir', confDir, '--remove']);
+    assert.equal(rm.status, 0, rm.stderr);
+    assert.ok(!existsSync(join(binDir, 'virtnet-cni')) && !existsSync(join(confDir, '00-virtnet.conflist')));
+  },
+);
