@@ -5,7 +5,7 @@
 // `scripts/k8s-lab.sh up` starts it); skips otherwise, and with VIRTNET_SKIP_K8S_LAB=1.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -20,7 +20,9 @@ import {
   runPlugin,
 } from '../cni-delegating/plugin-runner.js';
 import { sandbox, type Sandbox } from '../support/sandbox.js';
-import { getJson, kubectl, LAB_DIR, type Lab } from './lab-cluster.js';
+import { cniPluginKubeconfig } from '../../src/kube/cni-plugin-install.js';
+import { CNI_PLUGIN_NAME, manifestFiles } from '../../src/kube/manifests.js';
+import { getJson, kubectl, LAB_DIR, waitFor, type Lab } from './lab-cluster.js';
 
 const NS = 'cni-test';
 const KUBECONFIG = join(LAB_DIR, 'admin.kubeconfig');
@@ -251,5 +253,74 @@ describe('the delegating CNI plugin on the lab API server', { skip, timeout: 10 
     assert.equal((missing.out as { code: number }).code, 7);
     assert.match((missing.out as { msg: string }).msg, /cni-test\/nope/);
     await assertNothingLeft(n, 'after a missing NAD');
+  });
+
+  test('with only the rights deploy/ gives the plugin (as a Role here) and a token-file kubeconfig', async (t) => {
+    const n = networks(t, 'c');
+    // The ClusterRole's rules, granted in this namespace only: the test creates nothing cluster-wide.
+    const role = manifestFiles()
+      .flatMap((f) => f.objects)
+      .find((o) => o.kind === 'ClusterRole' && (o.metadata as { name: string }).name === CNI_PLUGIN_NAME)!;
+    const sa = `cni-${n.sb.prefix.slice(2, 8)}`;
+    for (const obj of [
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: NS } },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: sa, namespace: NS },
+        rules: role.rules,
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: sa, namespace: NS },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: sa },
+        subjects: [{ kind: 'ServiceAccount', name: sa, namespace: NS }],
+      },
+    ])
+      kubectl(lab, ['apply', '-f', '-'], { input: JSON.stringify(obj) });
+    t.after(() => {
+      for (const kind of ['rolebinding', 'role', 'serviceaccount'])
+        kubectl(lab, ['-n', NS, 'delete', kind, sa, '--ignore-not-found'], { check: false });
+    });
+    const secret = await waitFor('the ServiceAccount token', 60_000, () => {
+      const name = getJson<{ secrets?: { name: string }[] }>(lab, ['-n', NS, 'serviceaccount', sa])
+        ?.secrets?.[0]?.name;
+      return name
+        ? getJson<{ data?: { token?: string } }>(lab, ['-n', NS, 'secret', name])?.data?.token
+        : undefined;
+    });
+    const dir = join(n.sb.dir, 'kube');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'token'), Buffer.from(secret, 'base64'));
+    const admin = readFileSync(KUBECONFIG, 'utf8');
+    writeFileSync(
+      join(dir, 'ca.crt'),
+      Buffer.from(/certificate-authority-data: (\S+)/.exec(admin)![1]!, 'base64'),
+    );
+    const server = /server: (\S+)/.exec(admin)![1]!;
+    writeFileSync(join(dir, 'kubeconfig'), cniPluginKubeconfig(server, 'ca.crt', 'token'));
+
+    const podName = `r-${n.sb.prefix.slice(2, 8)}`;
+    const pod = createPod(podName, { 'k8s.v1.cni.cncf.io/networks': 'secc' });
+    t.after(() =>
+      kubectl(lab, ['-n', NS, 'delete', 'pod', podName, '--grace-period=0', '--force'], { check: false }),
+    );
+    const ns = await n.sb.netns('pod');
+    const conf = { ...n.conf(), kubeconfig: join(dir, 'kubeconfig') };
+    const call = {
+      containerId: randomBytes(32).toString('hex'),
+      netns: netnsPath({ name: ns }),
+      args: { K8S_POD_NAMESPACE: NS, K8S_POD_NAME: podName, K8S_POD_UID: pod.metadata!.uid! },
+    };
+    const add = runPlugin(conf, { command: 'ADD', ...call });
+    assert.equal(add.code, 0, JSON.stringify(add.out));
+    assert.deepEqual(
+      networkStatus(podName)?.map((s) => s.interface),
+      ['eth0', 'net1'],
+    );
+    const del = runPlugin(conf, { command: 'DEL', ...call });
+    assert.equal(del.code, 0, JSON.stringify(del.out));
+    await assertNothingLeft(n, 'after DEL');
   });
 });
