@@ -138,7 +138,13 @@ async function assertNothingLeft(n: Networks, what: string): Promise<void> {
 
 describe('the delegating CNI plugin on the lab API server', { skip, timeout: 10 * 60_000 }, () => {
   let createdNs = false;
-  before(() => {
+  before(async () => {
+    // A namespace an earlier run deleted may still be terminating: nothing can be created in it.
+    await waitFor(`namespace ${NS} to finish terminating`, 120_000, () =>
+      getJson<{ status?: { phase?: string } }>(lab, ['namespace', NS])?.status?.phase === 'Terminating'
+        ? undefined
+        : true,
+    );
     const r = kubectl(lab, ['create', 'namespace', NS], { check: false });
     createdNs = r.code === 0;
     if (!createdNs) assert.match(r.stderr, /AlreadyExists/);
