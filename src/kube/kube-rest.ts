@@ -1,8 +1,8 @@
 // The smallest Kubernetes REST client: GET an object and merge-patch one, over node:https with a
 // kubeconfig's credentials. For short-lived programs (the CNI plugin), where client-node's start-up
 // cost would dominate; long-running components use kube-client.ts.
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import type { ApiServerCredentials } from './kubeconfig.js';
 
@@ -21,10 +21,18 @@ export class KubeRequestError extends VirtnetError {
 
 /** A client for one API server. */
 export class KubeRest {
+  // One connection (one TLS handshake) for all of a call's requests; idle sockets do not keep the
+  // process alive (the agent unrefs them).
+  private readonly agent: HttpAgent;
+
   constructor(
     private readonly creds: ApiServerCredentials,
     private readonly timeoutMs = DEFAULT_KUBE_REQUEST_TIMEOUT_MS,
-  ) {}
+  ) {
+    this.agent = creds.server.startsWith('https:')
+      ? new HttpsAgent({ keepAlive: true })
+      : new HttpAgent({ keepAlive: true });
+  }
 
   private send(method: string, path: string, body?: unknown, contentType?: string): Promise<unknown> {
     const url = new URL(`${this.creds.server}${path}`);
@@ -40,6 +48,7 @@ export class KubeRest {
       const options = {
         method,
         headers,
+        agent: this.agent,
         timeout: this.timeoutMs,
         ...(url.protocol === 'https:'
           ? {
