@@ -79,7 +79,7 @@ async function assertNothingLeft(s: Setup, what: string): Promise<void> {
 }
 
 test(
-  'ADD delegates eth0 then net1 (requested MAC) and st0 (static IP); three DELs (netns, empty, netns gone) leave nothing',
+  'ADD delegates eth0 then net1 (requested MAC) and st0 (static IP, default route); three DELs (netns, empty, netns gone) leave nothing',
   { skip },
   async (t) => {
     const s = setup(t);
@@ -88,7 +88,12 @@ test(
     const conf = s.conf({
       'k8s.v1.cni.cncf.io/networks': JSON.stringify([
         { name: 'sec', mac: '02:aa:bb:cc:dd:01' },
-        { name: 'st', interface: 'st0', ips: [`${staticIp}/24`] },
+        {
+          name: 'st',
+          interface: 'st0',
+          ips: [`${staticIp}/24`],
+          'default-route': [testSubnets(s.sb, 2).gw4],
+        },
       ]),
     });
     const containerId = randomBytes(16).toString('hex');
@@ -107,6 +112,15 @@ test(
     assert.equal(ipv4Of('st0', addrs), staticIp);
     const link = JSON.parse(await inNetns(ns, ['ip', '-j', 'link', 'show', 'net1'])) as { address: string }[];
     assert.equal(link[0]!.address, '02:aa:bb:cc:dd:01');
+    // default-route: the pod's default route leaves through st0 instead of eth0.
+    const routes = JSON.parse(await inNetns(ns, ['ip', '-j', 'route', 'show', 'default'])) as {
+      gateway: string;
+      dev: string;
+    }[];
+    assert.deepEqual(
+      routes.map((r) => [r.dev, r.gateway]),
+      [['st0', testSubnets(s.sb, 2).gw4]],
+    );
     assert.equal(hostLocalAllocations(s.ipamDir).length, 3);
     for (const b of s.bridges) assert.equal((await bridgePorts(b)).length, 1, `one port on ${b}`);
 
