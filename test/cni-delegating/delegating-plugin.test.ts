@@ -9,59 +9,44 @@ import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { deleteNetns, netnsPath } from '../../src/host/netns.js';
-import { bridgeConflist, inNetns, linksIn, testSubnets, writeConf } from '../cni/cni-fixtures.js';
+import { inNetns, linksIn, testSubnets, writeConf } from '../cni/cni-fixtures.js';
 import { needsRoot, sandbox, type Sandbox } from '../support/sandbox.js';
 import {
+  assertNothingLeft,
   bridgePorts,
-  filesUnder,
   hostLocalAllocations,
   pluginMissing,
   REPO,
   runPlugin,
+  testNetworks,
+  type TestNetworks,
 } from './plugin-runner.js';
 
 const skip = needsRoot() || pluginMissing();
 
-interface Setup {
+interface Setup extends TestNetworks {
   sb: Sandbox;
   conf: (annotations: Record<string, string>) => Record<string, unknown>;
-  cacheDir: string;
-  ipamDir: string;
-  bridges: string[];
 }
 
-/** A default network and two secondary networks (one with tuning for MACs, one taking static IPs). */
+/** A default network and two secondary networks in the plugin's confDir. */
 function setup(t: TestContext): Setup {
   const sb = sandbox(t);
+  const n = testNetworks(sb);
   const confDir = join(sb.dir, 'multus.d');
-  writeConf(
-    confDir,
-    '10-sec.conflist',
-    bridgeConflist(sb, {
-      name: 'sec',
-      bridgeSuffix: 'b1',
-      salt: 1,
-      extraPlugins: [{ type: 'tuning', capabilities: { mac: true } }],
-    }),
-  );
-  const st = bridgeConflist(sb, { name: 'st', bridgeSuffix: 'b2', salt: 2 });
-  (st.plugins as Record<string, unknown>[])[0]!.capabilities = { ips: true };
-  writeConf(confDir, '20-st.conflist', st);
-  const def = bridgeConflist(sb, { name: 'podnet', bridgeSuffix: 'b0', cniVersion: '1.0.0' });
-  const cacheDir = join(sb.dir, 'cache');
+  writeConf(confDir, '10-sec.conflist', n.sec);
+  writeConf(confDir, '20-st.conflist', n.st);
   return {
+    ...n,
     sb,
-    cacheDir,
-    ipamDir: join(sb.dir, 'ipam'),
-    bridges: ['b0', 'b1', 'b2'].map((b) => `${sb.prefix}${b}`),
     conf: (annotations) => ({
       cniVersion: '0.4.0',
       name: 'virtnet',
       type: 'virtnet-cni',
       confDir,
-      cniDir: cacheDir,
+      cniDir: n.cacheDir,
       capabilities: { 'io.kubernetes.cri.pod-annotations': true },
-      delegates: [def],
+      delegates: [n.def],
       runtimeConfig: { 'io.kubernetes.cri.pod-annotations': annotations },
     }),
   };
@@ -70,12 +55,6 @@ function setup(t: TestContext): Setup {
 function ipv4Of(ifname: string, out: string): string | undefined {
   const addrs = JSON.parse(out) as { ifname: string; addr_info: { family: string; local: string }[] }[];
   return addrs.find((a) => a.ifname === ifname)?.addr_info.find((i) => i.family === 'inet')?.local;
-}
-
-async function assertNothingLeft(s: Setup, what: string): Promise<void> {
-  for (const b of s.bridges) assert.deepEqual(await bridgePorts(b), [], `${what}: ports left on ${b}`);
-  assert.deepEqual(hostLocalAllocations(s.ipamDir), [], `${what}: host-local allocations left`);
-  assert.deepEqual(filesUnder(s.cacheDir), [], `${what}: cache files left`);
 }
 
 test(
@@ -221,6 +200,12 @@ test('bad input: CNI error objects with the spec codes, nothing created', { skip
     [s.conf({ 'k8s.v1.cni.cncf.io/networks': 'nope' }), {}, 7, /nope/],
     [s.conf({ 'k8s.v1.cni.cncf.io/networks': 'sec@eth0' }), {}, 7, /eth0/],
     [s.conf({ 'k8s.v1.cni.cncf.io/networks': '[{"name":"sec","mac":"zz"}]' }), {}, 7, /mac/i],
+    [
+      { ...s.conf({ 'k8s.v1.cni.cncf.io/networks': 'other/sec' }), namespaceIsolation: true },
+      {},
+      7,
+      /namespaceIsolation/,
+    ],
   ];
   for (const [conf, override, code, msg] of cases) {
     const r = runPlugin(conf, { ...call, ...override });
@@ -241,7 +226,7 @@ test(
     const s = setup(t);
     const binDir = join(s.sb.dir, 'bin');
     const confDir = join(s.sb.dir, 'net.d');
-    const def = bridgeConflist(s.sb, { name: 'podnet', bridgeSuffix: 'b0', cniVersion: '1.0.0' });
+    const def = s.def;
     writeConf(confDir, '10-podnet.conflist', def);
     const cli = (args: string[]) =>
       spawnSync(process.execPath, [join(REPO, 'dist', 'cli', 'main.js'), 'kube', ...args], {

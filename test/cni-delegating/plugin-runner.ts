@@ -4,7 +4,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import { runProgram } from '../../src/exec/run-program.js';
+import { bridgeConflist } from '../cni/cni-fixtures.js';
+import type { Sandbox } from '../support/sandbox.js';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 export const PLUGIN = join(REPO, 'bin', 'virtnet-cni');
@@ -88,4 +91,44 @@ export async function bridgePorts(bridge: string): Promise<string[]> {
   );
   if (!r) return [];
   return (JSON.parse(r.stdout || '[]') as { ifname: string }[]).map((l) => l.ifname);
+}
+
+/** The networks of a delegating-plugin test, each on a sandbox-named bridge with its own subnet. */
+export interface TestNetworks {
+  /** The default network (delegates[0]). */
+  def: Record<string, unknown>;
+  /** A secondary network taking MACs (tuning). */
+  sec: Record<string, unknown>;
+  /** A secondary network taking static IPs (host-local through the bridge's `ips` capability). */
+  st: Record<string, unknown>;
+  cacheDir: string;
+  ipamDir: string;
+  bridges: string[];
+}
+
+/** `suffix` goes into the secondary networks' names (`sec<suffix>`, `st<suffix>`). */
+export function testNetworks(sb: Sandbox, suffix = ''): TestNetworks {
+  const sec = bridgeConflist(sb, {
+    name: `sec${suffix}`,
+    bridgeSuffix: 'b1',
+    salt: 1,
+    extraPlugins: [{ type: 'tuning', capabilities: { mac: true } }],
+  });
+  const st = bridgeConflist(sb, { name: `st${suffix}`, bridgeSuffix: 'b2', salt: 2 });
+  (st.plugins as Record<string, unknown>[])[0]!.capabilities = { ips: true };
+  return {
+    def: bridgeConflist(sb, { name: 'podnet', bridgeSuffix: 'b0' }),
+    sec,
+    st,
+    cacheDir: join(sb.dir, 'cache'),
+    ipamDir: join(sb.dir, 'ipam'),
+    bridges: ['b0', 'b1', 'b2'].map((b) => `${sb.prefix}${b}`),
+  };
+}
+
+/** No port on the test's bridges, no host-local reservation, nothing in the plugin's cache. */
+export async function assertNothingLeft(n: TestNetworks, what: string): Promise<void> {
+  for (const b of n.bridges) assert.deepEqual(await bridgePorts(b), [], `${what}: ports left on ${b}`);
+  assert.deepEqual(hostLocalAllocations(n.ipamDir), [], `${what}: host-local allocations left`);
+  assert.deepEqual(filesUnder(n.cacheDir), [], `${what}: cache files left`);
 }

@@ -11,13 +11,13 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
 import { deleteNetns, netnsPath } from '../../src/host/netns.js';
 import type { NetworkStatusEntry } from '../../src/cni/network-status.js';
-import { bridgeConflist, inNetns, linksIn, testSubnets } from '../cni/cni-fixtures.js';
+import { inNetns, linksIn, testSubnets } from '../cni/cni-fixtures.js';
 import {
-  bridgePorts,
-  filesUnder,
-  hostLocalAllocations,
+  assertNothingLeft,
   pluginMissing,
   runPlugin,
+  testNetworks,
+  type TestNetworks,
 } from '../cni-delegating/plugin-runner.js';
 import { sandbox, type Sandbox } from '../support/sandbox.js';
 import { cniPluginKubeconfig } from '../../src/kube/cni-plugin-install.js';
@@ -47,32 +47,19 @@ const skip =
 
 const lab: Lab = { kubeconfig: KUBECONFIG, containerdAddress: '', startedHere: false };
 
-interface Networks {
+interface Networks extends TestNetworks {
   sb: Sandbox;
   conf: (runtimeConfig?: Record<string, unknown>) => Record<string, unknown>;
-  cacheDir: string;
-  ipamDir: string;
-  bridges: string[];
   staticIp: string;
 }
 
-/** NADs `sec` (bridge + tuning for MACs) and `st` (static IPs through host-local's ips capability). */
+/** NADs `sec<suffix>` (bridge + tuning for MACs) and `st<suffix>` (static IPs) in the test namespace. */
 function networks(t: TestContext, nadSuffix: string): Networks {
   const sb = sandbox(t);
-  const sec = bridgeConflist(sb, {
-    name: `sec${nadSuffix}`,
-    bridgeSuffix: 'b1',
-    salt: 1,
-    extraPlugins: [{ type: 'tuning', capabilities: { mac: true } }],
-  });
-  const st = bridgeConflist(sb, { name: `st${nadSuffix}`, bridgeSuffix: 'b2', salt: 2 });
-  (st.plugins as Record<string, unknown>[])[0]!.capabilities = { ips: true };
-  for (const [name, config] of [
-    [`sec${nadSuffix}`, sec],
-    [`st${nadSuffix}`, st],
-  ] as const) {
+  const n = testNetworks(sb, nadSuffix);
+  for (const config of [n.sec, n.st]) {
     // The config goes without its name: the NAD's metadata.name names the network (as with Multus).
-    const { name: _drop, ...rest } = config;
+    const { name, ...rest } = config as { name: string };
     kubectl(lab, ['apply', '-f', '-'], {
       input: JSON.stringify({
         apiVersion: 'k8s.cni.cncf.io/v1',
@@ -87,13 +74,9 @@ function networks(t: TestContext, nadSuffix: string): Networks {
       }),
     );
   }
-  const def = bridgeConflist(sb, { name: 'podnet', bridgeSuffix: 'b0' });
-  const cacheDir = join(sb.dir, 'cache');
   return {
+    ...n,
     sb,
-    cacheDir,
-    ipamDir: join(sb.dir, 'ipam'),
-    bridges: ['b0', 'b1', 'b2'].map((b) => `${sb.prefix}${b}`),
     staticIp: `${testSubnets(sb, 2).prefix4}66`,
     conf: (runtimeConfig) => ({
       cniVersion: '1.0.0',
@@ -101,9 +84,9 @@ function networks(t: TestContext, nadSuffix: string): Networks {
       type: 'virtnet-cni',
       kubeconfig: KUBECONFIG,
       confDir: join(sb.dir, 'multus.d'),
-      cniDir: cacheDir,
+      cniDir: n.cacheDir,
       capabilities: { 'io.kubernetes.cri.pod-annotations': true },
-      delegates: [def],
+      delegates: [n.def],
       ...(runtimeConfig ? { runtimeConfig } : {}),
     }),
   };
@@ -128,12 +111,6 @@ function createPod(name: string, annotations: Record<string, string>): V1Pod {
 function networkStatus(name: string): NetworkStatusEntry[] | undefined {
   const text = getJson<V1Pod>(lab, ['-n', NS, 'pod', name])?.metadata?.annotations?.[STATUS];
   return text === undefined ? undefined : (JSON.parse(text) as NetworkStatusEntry[]);
-}
-
-async function assertNothingLeft(n: Networks, what: string): Promise<void> {
-  for (const b of n.bridges) assert.deepEqual(await bridgePorts(b), [], `${what}: ports left on ${b}`);
-  assert.deepEqual(hostLocalAllocations(n.ipamDir), [], `${what}: host-local allocations left`);
-  assert.deepEqual(filesUnder(n.cacheDir), [], `${what}: cache files left`);
 }
 
 describe('the delegating CNI plugin on the lab API server', { skip, timeout: 10 * 60_000 }, () => {
