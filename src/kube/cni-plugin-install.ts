@@ -3,6 +3,13 @@
 // conflist sorting first in the runtime's CNI conf dir that makes it the default network and names
 // the real default network (clusterNetwork), and a kubeconfig for its ServiceAccount. Writes are
 // atomic (write, then rename), so the runtime never reads half a file.
+//
+// What a node needs (the node agent copies it from its image onto the host, as Multus copies its binary):
+//   <home>/dist/, <home>/package.json (ESM), <home>/node_modules/yaml (the plugin's only package),
+//   optionally <home>/native/build/*.node (faster spawns), and a Node binary (<home>/node, say);
+//   <cni bin dir>/virtnet-cni   the shim (cniPluginShim), exec'ing that Node on dist/cli/cni-plugin-main.js;
+//   <cni conf dir>/00-virtnet.conflist   cniPluginConflist: clusterNetwork = the node's default network file;
+//   a kubeconfig for the virtnet-cni ServiceAccount (cniPluginKubeconfig, token in a file the agent renews).
 import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
