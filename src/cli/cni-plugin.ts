@@ -1,7 +1,7 @@
 // One call of virtnet's Multus-compatible delegating CNI plugin (`virtnet-cni`, started through
 // cni-plugin-main.ts): the configuration on stdin, CNI_* in the environment, a result or a CNI error
 // object on stdout. Kept apart from the `virtnet` command line so each call loads only what it uses.
-import { isVirtnetError } from '../errors/virtnet-error.js';
+import { isVirtnetError, VirtnetError } from '../errors/virtnet-error.js';
 import { SUPPORTED_CNI_VERSIONS } from '../cni/cni-version.js';
 import { parseCniEnv } from '../cni/delegating/cni-env.js';
 import { parseDelegatingConf } from '../cni/delegating/delegating-conf.js';
@@ -9,6 +9,8 @@ import {
   delegatingAdd,
   delegatingCheck,
   delegatingDel,
+  delegatingGc,
+  delegatingStatus,
   type DelegatingCall,
 } from '../cni/delegating/delegating-plugin.js';
 import { encodeResult } from '../cni/result.js';
@@ -64,6 +66,19 @@ function versionOf(text: string): string {
   return '1.0.0';
 }
 
+/** GC's `cni.dev/valid-attachments`: the attachments the runtime still has. */
+function validAttachments(stdin: string): { containerId: string; ifname: string }[] {
+  const list = (JSON.parse(stdin) as { 'cni.dev/valid-attachments'?: unknown })['cni.dev/valid-attachments'];
+  if (!Array.isArray(list))
+    throw new VirtnetError('CNI_CONFIG_INVALID', 'GC needs cni.dev/valid-attachments (a list)', {
+      field: 'cni.dev/valid-attachments',
+    });
+  return list.map((a: { containerID?: unknown; ifname?: unknown }) => ({
+    containerId: typeof a.containerID === 'string' ? a.containerID : '',
+    ifname: typeof a.ifname === 'string' ? a.ifname : '',
+  }));
+}
+
 /** Runs one plugin call; returns the exit status. */
 export async function runCniPlugin(stdin: string, env: NodeJS.ProcessEnv): Promise<number> {
   const cniVersion = versionOf(stdin);
@@ -88,8 +103,11 @@ export async function runCniPlugin(stdin: string, env: NodeJS.ProcessEnv): Promi
       case 'CHECK':
         await delegatingCheck(call);
         return 0;
-      default:
-        // STATUS and GC (CNI 1.1.0) are answered as "nothing to do" by plugins that keep no daemon.
+      case 'STATUS':
+        await delegatingStatus(call);
+        return 0;
+      case 'GC':
+        await delegatingGc(call, validAttachments(stdin));
         return 0;
     }
   } catch (err) {

@@ -288,3 +288,40 @@ test(
     assert.ok(!existsSync(join(binDir, 'virtnet-cni')) && !existsSync(join(confDir, '00-virtnet.conflist')));
   },
 );
+
+test(
+  'GC (CNI 1.1.0) undoes the containers the runtime no longer lists, and only those; STATUS asks the default network',
+  { skip },
+  async (t) => {
+    const s = setup(t);
+    const conf = { ...s.conf({ 'k8s.v1.cni.cncf.io/networks': 'sec' }), cniVersion: '1.1.0' };
+    const kept = randomBytes(16).toString('hex');
+    const gone = randomBytes(16).toString('hex');
+    for (const [id, suffix] of [
+      [kept, 'k'],
+      [gone, 'g'],
+    ] as const) {
+      const ns = await s.sb.netns(suffix);
+      const add = runPlugin(conf, { command: 'ADD', containerId: id, netns: netnsPath({ name: ns }) });
+      assert.equal(add.code, 0, JSON.stringify(add.out));
+    }
+    assert.equal(hostLocalAllocations(s.ipamDir).length, 4);
+    const gc = runPlugin(
+      { ...conf, 'cni.dev/valid-attachments': [{ containerID: kept, ifname: 'eth0' }] },
+      { command: 'GC', containerId: '', netns: '' },
+    );
+    assert.equal(gc.code, 0, JSON.stringify(gc.out));
+    assert.equal(hostLocalAllocations(s.ipamDir).length, 2, 'the forgotten container released its addresses');
+    assert.deepEqual(await linksIn(`${s.sb.prefix}k`), ['eth0', 'lo', 'net1']);
+    const status = runPlugin(conf, { command: 'STATUS', containerId: '', netns: '' });
+    assert.equal(status.code, 0, JSON.stringify(status.out));
+    const del = runPlugin(conf, {
+      command: 'DEL',
+      containerId: kept,
+      netns: netnsPath({ name: `${s.sb.prefix}k` }),
+    });
+    assert.equal(del.code, 0, JSON.stringify(del.out));
+    await deleteNetns(`${s.sb.prefix}g`);
+    await assertNothingLeft(s, 'after GC and DEL');
+  },
+);

@@ -19,7 +19,7 @@ export function pluginMissing(): string | false {
 }
 
 export interface PluginCall {
-  command: 'ADD' | 'DEL' | 'CHECK' | 'VERSION';
+  command: 'ADD' | 'DEL' | 'CHECK' | 'VERSION' | 'STATUS' | 'GC';
   containerId: string;
   netns: string;
   ifname?: string;

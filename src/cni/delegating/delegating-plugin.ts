@@ -27,6 +27,8 @@ import {
   addNetworkList,
   checkNetworkList,
   delNetworkList,
+  gcNetworkList,
+  statusNetworkList,
   type CniRuntimeOptions,
   type RuntimeConf,
 } from '../runtime.js';
@@ -34,6 +36,7 @@ import type { CniEnv } from './cni-env.js';
 import type { DelegatingConf } from './delegating-conf.js';
 import {
   delegateResultsDir,
+  listDelegationRecords,
   readDelegationRecord,
   removeDelegationRecord,
   writeDelegationRecord,
@@ -281,4 +284,34 @@ export async function delegatingCheck(call: DelegatingCall): Promise<void> {
     );
   const opts = runtimeOptions(call, rec.cniPath);
   for (const a of rec.attachments) await checkNetworkList(a.list, delegateRuntime(call.env, a), opts);
+}
+
+/** STATUS (CNI 1.1.0): ready when the default network is. */
+export async function delegatingStatus(call: DelegatingCall): Promise<void> {
+  await statusNetworkList(defaultNetworkList(call.conf), runtimeOptions(call));
+}
+
+/**
+ * GC (CNI 1.1.0): undoes the record of every container not among `valid` (the runtime's
+ * cni.dev/valid-attachments, by container ID), then lets the default network collect its own.
+ */
+export async function delegatingGc(
+  call: DelegatingCall,
+  valid: { containerId: string; ifname: string }[],
+): Promise<void> {
+  const keep = new Set(valid.map((v) => v.containerId));
+  let firstError: Error | undefined;
+  for (const id of listDelegationRecords(call.conf.cacheDir)) {
+    if (keep.has(id)) continue;
+    const rec = readDelegationRecord(call.conf.cacheDir, id);
+    if (!rec) continue;
+    try {
+      // The namespace of a container the runtime forgot is gone: DEL without one, as later DELs come.
+      await undoRecord({ ...call, env: { ...call.env, containerId: id, netns: '' } }, rec);
+    } catch (err) {
+      firstError ??= err instanceof Error ? err : new Error(String(err));
+    }
+  }
+  await gcNetworkList(defaultNetworkList(call.conf), valid, runtimeOptions(call));
+  if (firstError) throw firstError;
 }

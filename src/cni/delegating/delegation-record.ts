@@ -3,7 +3,7 @@
 // was added with, written before its ADD runs. DEL reads only this — not the API server, not the
 // network namespace — so it works on every one of the DELs a pod gets, and undoes a half-done ADD
 // after a crash. Writes are atomic (write, then rename).
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PodAttachment } from '../pod-store.js';
 
@@ -51,4 +51,15 @@ export function readDelegationRecord(cacheDir: string, containerId: string): Del
 /** Removes the record; a missing one is fine. */
 export function removeDelegationRecord(cacheDir: string, containerId: string): void {
   rmSync(recordFile(cacheDir, containerId), { force: true });
+}
+
+/** The container IDs that have a record. */
+export function listDelegationRecords(cacheDir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(cacheDir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => n.endsWith('.json') && !n.includes('.tmp-')).map((n) => n.slice(0, -5));
 }
