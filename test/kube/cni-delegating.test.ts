@@ -1,8 +1,9 @@
 // The delegating CNI plugin (bin/virtnet-cni) against the lab's real API server: NADs read from
 // k8s.cni.cncf.io/v1, network-status written on a real Pod (which stays Pending: it is bound to a node
 // that does not exist, so nothing but this test touches its network). The plugin is run as containerd
-// runs it, with Debian's plugins, in a namespace of this test. Needs the lab up (the lab test or
-// `scripts/k8s-lab.sh up` starts it); skips otherwise, and with VIRTNET_SKIP_K8S_LAB=1.
+// runs it, with Debian's plugins, in a namespace of this test. Needs the lab: uses it when it is up,
+// waits for it when this run also runs test/kube/lab.test.ts (which brings it up), skips otherwise and
+// with VIRTNET_SKIP_K8S_LAB=1.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -37,13 +38,26 @@ function labUpAlready(): boolean {
   );
 }
 
+/** True when the test run this file is part of also runs the lab test, which brings the lab up. */
+function labComingUp(): boolean {
+  try {
+    return readFileSync(`/proc/${process.ppid}/cmdline`, 'utf8')
+      .split('\0')
+      .some((a) => a.endsWith('kube/lab.test.ts'));
+  } catch {
+    return false;
+  }
+}
+
 const skip =
   process.env.VIRTNET_SKIP_K8S_LAB === '1'
     ? 'VIRTNET_SKIP_K8S_LAB=1'
     : process.getuid?.() !== 0
       ? 'needs root'
       : pluginMissing() ||
-        (labUpAlready() ? false : 'the lab is not up (scripts/k8s-lab.sh up, or run test/kube/lab.test.ts)');
+        (labUpAlready() || labComingUp()
+          ? false
+          : 'the lab is not up (scripts/k8s-lab.sh up, or run test/kube/lab.test.ts with this file)');
 
 const lab: Lab = { kubeconfig: KUBECONFIG, containerdAddress: '', startedHere: false };
 
@@ -113,9 +127,17 @@ function networkStatus(name: string): NetworkStatusEntry[] | undefined {
   return text === undefined ? undefined : (JSON.parse(text) as NetworkStatusEntry[]);
 }
 
-describe('the delegating CNI plugin on the lab API server', { skip, timeout: 10 * 60_000 }, () => {
+describe('the delegating CNI plugin on the lab API server', { skip, timeout: 70 * 60_000 }, () => {
   let createdNs = false;
   before(async () => {
+    // Run together with the lab test (as scripts/test.sh does), the lab may still be coming up.
+    await waitFor('the lab API server and the NAD CRD', 60 * 60_000, () =>
+      labUpAlready() &&
+      kubectl(lab, ['get', 'crd', 'network-attachment-definitions.k8s.cni.cncf.io'], { check: false })
+        .code === 0
+        ? true
+        : undefined,
+    );
     // A namespace an earlier run deleted may still be terminating: nothing can be created in it.
     await waitFor(`namespace ${NS} to finish terminating`, 120_000, () =>
       getJson<{ status?: { phase?: string } }>(lab, ['namespace', NS])?.status?.phase === 'Terminating'
