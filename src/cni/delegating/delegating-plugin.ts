@@ -240,9 +240,8 @@ export async function delegatingAdd(call: DelegatingCall): Promise<CniResult> {
     await applyDefaultRoutes(env.netns, rec.attachments);
     if (api && env.pod) await api.setNetworkStatus(env.pod, podNetworkStatus(rec.attachments));
   } catch (err) {
-    // The delegate that failed undid itself (the runtime rolls back a failed list).
-    const failed = rec.attachments.find((a) => a.state === 'adding');
-    rec.attachments = rec.attachments.filter((a) => a !== failed);
+    // The delegate that failed is undone too: the runtime's own rollback of it ignores a failing
+    // DEL, and a second DEL costs nothing where the first worked.
     try {
       await undoRecord(call, rec);
     } catch (undoErr) {
