@@ -14,6 +14,7 @@ source "$LAB_SCRIPTS/images.sh"
 source "$LAB_SCRIPTS/launcher-image.sh"
 source "$LAB_SCRIPTS/cluster.sh"
 source "$LAB_SCRIPTS/deploy.sh"
+source "$LAB_SCRIPTS/cni-plugin.sh"
 
 print_env() {
   echo "KUBECONFIG=$KUBECONFIG_ADMIN"

@@ -14,6 +14,10 @@ export interface CatalogOptions {
   /** CNI conf dir; virtnet's shipped configuration when absent. */
   cniConfDir?: string;
   nadFiles?: string[];
+  /** NADs already decoded (read from an API server), besides those of nadFiles. */
+  nads?: NetworkAttachmentDefinition[];
+  /** The cluster default network, when it is not the conf dir's first configuration (a delegating plugin's own). */
+  defaultNetwork?: NetworkConfList;
   stateDir: string;
 }
 
@@ -31,7 +35,7 @@ export class NetworkCatalog {
   readonly nads: NetworkAttachmentDefinition[];
 
   constructor(private readonly opts: CatalogOptions) {
-    this.nads = loadNadFiles(opts.nadFiles ?? []);
+    this.nads = [...loadNadFiles(opts.nadFiles ?? []), ...(opts.nads ?? [])];
   }
 
   /** The conf dir, read on first use. */
@@ -59,8 +63,10 @@ export class NetworkCatalog {
     return existsSync(this.opts.cniConfDir ?? SHIPPED_CONF_DIR);
   }
 
-  /** The cluster default network: the first configuration of the conf dir. */
+  /** The cluster default network: the one given, else the first configuration of the conf dir. */
   clusterDefault(): ResolvedNetwork {
+    const given = this.opts.defaultNetwork;
+    if (given) return { statusName: given.name, list: given };
     const n = defaultNetwork(this.confDir());
     return { statusName: n.list.name, list: n.list };
   }

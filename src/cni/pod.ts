@@ -276,7 +276,7 @@ export async function createPod(opts: CreatePodOptions): Promise<PodState> {
         }
         done.push(await attaching);
       }
-      await applyDefaultRoutes(rec, done);
+      await applyDefaultRoutes(rec.netns, done);
       await (loopback ?? setLoopbackUp(opts.name));
     } catch (err) {
       await loopback?.catch(() => undefined);
@@ -303,9 +303,13 @@ export async function createPod(opts: CreatePodOptions): Promise<PodState> {
 
 /**
  * Multus `default-route`: the pod's default routes go through the requesting interface instead of
- * wherever the plugins put them (existing default routes of that family are flushed first).
+ * wherever the plugins put them (existing default routes of that family are flushed first). `netns`
+ * is a name or a path.
  */
-async function applyDefaultRoutes(rec: PodRecord, attachments: readonly PodAttachment[]): Promise<void> {
+export async function applyDefaultRoutes(
+  netns: string,
+  attachments: readonly Pick<PodAttachment, 'ifname' | 'defaultRoute'>[],
+): Promise<void> {
   const lines: string[] = [];
   for (const a of attachments) {
     for (const gw of a.defaultRoute ?? []) {
@@ -313,7 +317,7 @@ async function applyDefaultRoutes(rec: PodRecord, attachments: readonly PodAttac
       lines.push(`route replace default via ${gw} dev ${a.ifname}`);
     }
   }
-  if (lines.length > 0) await runIpBatch(rec.netns, lines);
+  if (lines.length > 0) await runIpBatch(netns, lines);
 }
 
 /** Throws POD_CREATE_CANCELLED once the caller cancelled. */

@@ -23,6 +23,11 @@ export const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
 export const AGENT_CRI_DIR = '/run/virtnet-cri';
 export const AGENT_CNI_BIN_DIR = '/host/cni/bin';
 export const AGENT_CNI_CONF_DIR = '/host/cni/net.d';
+/**
+ * The delegating CNI plugin's identity: the kubeconfig installed with the plugin on each node carries
+ * this ServiceAccount's token (as Multus' daemon writes its own for its plugin).
+ */
+export const CNI_PLUGIN_NAME = 'virtnet-cni';
 /** Both webhook configurations share this name. */
 export const WEBHOOK_CONFIGURATION = 'virtnet';
 export const WEBHOOK_TLS_SECRET = 'virtnet-webhook-tls';
@@ -139,6 +144,18 @@ function rbac(namespace: string): Json[] {
       ],
     },
     binding('ClusterRoleBinding', 'ClusterRole', AGENT_NAME),
+    sa(CNI_PLUGIN_NAME),
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: CNI_PLUGIN_NAME, labels: labels(CNI_PLUGIN_NAME) },
+      rules: [
+        // A pod's annotations (when the runtime does not pass them) and its network-status.
+        rule([''], ['pods'], ['get', 'patch']),
+        rule(['k8s.cni.cncf.io'], ['network-attachment-definitions'], ['get']),
+      ],
+    },
+    binding('ClusterRoleBinding', 'ClusterRole', CNI_PLUGIN_NAME),
   ];
 }
 

@@ -3,11 +3,13 @@
 //   webhook                   the admission webhook server (in its pod)
 //   controller                the VMI controller (in its pod)
 //   launcher                  the VM container of a launcher pod (one per VM)
+//   cni-install               install the delegating CNI plugin (virtnet-cni) as the node's default network
 //   agent                     the node agent (one per node, in its DaemonSet pod)
 // Each subcommand imports what it uses when it runs: the launcher, which lives as long as its VM,
 // never loads the Kubernetes client or the manifests.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Option, type Command } from '@commander-js/extra-typings';
 import type { kubeClients } from '../../kube/kube-client.js';
 import { WEBHOOK_PORT } from '../../kube/manifests.js';
@@ -15,6 +17,8 @@ import { DEFAULT_STATE_DIR_IN_POD, HOST_POD_STATE_ROOT } from '../../state/launc
 import { waitForSignal } from '../wait-for-signal.js';
 
 const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
+/** The directory holding dist/ (this file is dist/cli/commands/kube.js). */
+const VIRTNET_HOME = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
 
 function log(component: string): (msg: string) => void {
   return (msg) => process.stderr.write(`${new Date().toISOString()} ${component}: ${msg}\n`);
@@ -93,6 +97,39 @@ export function register(program: Command): void {
         );
       }
       await writeFile(join(opts.write, 'kustomization.yaml'), stringify(kustomization(files)));
+    });
+
+  kube
+    .command('cni-install')
+    .description(
+      'install virtnet-cni, the delegating CNI plugin, as the default network of the runtime (for clusters without Multus)',
+    )
+    .requiredOption('--cni-bin-dir <dir>', "the runtime's CNI plugin directory")
+    .requiredOption('--cni-conf-dir <dir>', "the runtime's CNI configuration directory")
+    .option('--cluster-network <file>', 'the default network to delegate to (default: the first other conf)')
+    .option('--kubeconfig <file>', "the plugin's kubeconfig (NADs, pods); without it only confDir networks")
+    .option('--cache-dir <dir>', 'where the plugin records what it delegated')
+    .option('--name <name>', 'network name of the plugin configuration', 'virtnet')
+    .option('--node <path>', 'the node binary the plugin runs with', process.execPath)
+    .option('--home <dir>', "virtnet's directory (with dist/ and node_modules/)", VIRTNET_HOME)
+    .option('--remove', 'remove the plugin and its configuration instead')
+    .action(async (opts) => {
+      const { installCniPlugin, uninstallCniPlugin } = await import('../../kube/cni-plugin-install.js');
+      if (opts.remove) {
+        uninstallCniPlugin(opts.cniBinDir, opts.cniConfDir);
+        return;
+      }
+      const written = installCniPlugin({
+        binDir: opts.cniBinDir,
+        confDir: opts.cniConfDir,
+        home: opts.home,
+        node: opts.node,
+        name: opts.name,
+        ...(opts.clusterNetwork !== undefined ? { clusterNetwork: opts.clusterNetwork } : {}),
+        ...(opts.kubeconfig !== undefined ? { kubeconfig: opts.kubeconfig } : {}),
+        ...(opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {}),
+      });
+      process.stdout.write(`${written.shim}\n${written.conf}\n`);
     });
 
   kube
