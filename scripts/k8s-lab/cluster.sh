@@ -171,7 +171,10 @@ CNI
 
 start_containerd() {
   mkdir -p "$LAB_DIR/containerd"
-  cat >"$LAB_DIR/containerd/config.toml" <<TOML
+  # CNI plugins come from the lab's own bin dir (links to Debian's plus virtnet-cni, see
+  # cni-plugin.sh), so /usr/lib/cni is never written.
+  lab_cni_bin_dir
+  cat >"$LAB_DIR/containerd/config.toml.new" <<TOML
 version = 2
 root = "$LAB_DIR/containerd/root"
 state = "$LAB_DIR/containerd/state"
@@ -188,7 +191,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
   # sandbox fails with "can't get final child's PID from pipe".
   restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
+    bin_dir = "$LAB_CNI_BIN_DIR"
     conf_dir = "$LAB_DIR/cni/net.d"
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
@@ -196,6 +199,13 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
 TOML
+  if ! cmp -s "$LAB_DIR/containerd/config.toml.new" "$LAB_DIR/containerd/config.toml" && pid_alive containerd; then
+    # containerd reads its config once: a running one with an older config restarts (its shims, and
+    # so the running pods, stay).
+    log "restarting containerd for its new configuration"
+    stop_daemon containerd
+  fi
+  mv "$LAB_DIR/containerd/config.toml.new" "$LAB_DIR/containerd/config.toml"
   local p
   for p in "${CONTAINERD_HOST_PATHS[@]}"; do record_if_absent "$p"; done
   record_if_absent "$CNI_CACHE_DIR" rmdir

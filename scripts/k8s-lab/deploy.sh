@@ -20,9 +20,15 @@ deploy_virtnet() {
   # Compiled into the lab's own directory: rewriting the work tree's dist/ would pull it from under
   # whatever runs from it meanwhile (the test suite runs the CLI from dist/ while the lab comes up).
   [ -x "$REPO/node_modules/.bin/tsc" ] || die "no node modules in $REPO: run scripts/setup.sh first"
-  rm -rf "$LAB_DIR/build"
-  (cd "$REPO" && node_modules/.bin/tsc -p tsconfig.build.json --outDir "$LAB_DIR/build/dist")
-  cp "$REPO/src/cri/api.proto" "$LAB_DIR/build/dist/cri/"
+  # Compiled aside and swapped in: the installed CNI plugin runs from $LAB_DIR/build while pods come and go.
+  rm -rf "$LAB_DIR/build.new"
+  (cd "$REPO" && node_modules/.bin/tsc -p tsconfig.build.json --outDir "$LAB_DIR/build.new/dist")
+  cp "$REPO/src/cri/api.proto" "$LAB_DIR/build.new/dist/cri/"
+  mkdir -p "$LAB_DIR/build"
+  rm -rf "$LAB_DIR/build/dist.old"
+  [ ! -d "$LAB_DIR/build/dist" ] || mv "$LAB_DIR/build/dist" "$LAB_DIR/build/dist.old"
+  mv "$LAB_DIR/build.new/dist" "$LAB_DIR/build/dist"
+  rm -rf "$LAB_DIR/build/dist.old" "$LAB_DIR/build.new"
   build_virtnet_image "$images/virtnet.tar" "$REPO" "$LAB_DIR/build/dist"
   import_image "$images/virtnet.tar"
   log "building the node agent image"

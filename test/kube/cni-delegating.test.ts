@@ -23,7 +23,7 @@ import {
 import { sandbox, type Sandbox } from '../support/sandbox.js';
 import { cniPluginKubeconfig } from '../../src/kube/cni-plugin-install.js';
 import { CNI_PLUGIN_NAME, manifestFiles } from '../../src/kube/manifests.js';
-import { getJson, kubectl, LAB_DIR, waitFor, type Lab } from './lab-cluster.js';
+import { getJson, kubectl, LAB_DIR, labRelease, registerLabUser, waitFor, type Lab } from './lab-cluster.js';
 
 const NS = 'cni-test';
 const KUBECONFIG = join(LAB_DIR, 'admin.kubeconfig');
@@ -144,12 +144,14 @@ describe('the delegating CNI plugin on the lab API server', { skip, timeout: 70 
         ? undefined
         : true,
     );
+    registerLabUser();
     const r = kubectl(lab, ['create', 'namespace', NS], { check: false });
     createdNs = r.code === 0;
     if (!createdNs) assert.match(r.stderr, /AlreadyExists/);
   });
   after(() => {
     if (createdNs) kubectl(lab, ['delete', 'namespace', NS, '--wait=false'], { check: false });
+    labRelease();
   });
 
   test('NADs from the API server, MAC and static IP, network-status on the pod; three DELs leave nothing', async (t) => {

@@ -3,7 +3,7 @@
 // that `down` removed it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const REPO = join(import.meta.dirname, '..', '..');
@@ -45,9 +45,92 @@ function labRunning(): boolean {
   return existsSync(`/proc/${readFileSync(pidfile, 'utf8').trim()}`);
 }
 
-/** `k8s-lab.sh up` (idempotent); its last two lines name the kubeconfig and containerd's socket. */
+// Several lab test files run at once (scripts/test.sh): one `up` at a time (a lock), the run that
+// brought the lab up is remembered (by the test runner's PID, every file's parent), and each file
+// registers as a user until its after(), so the file that takes the lab down waits for the others.
+const UP_LOCK = '/run/virtnet-lab-test-up.lock';
+const USERS_DIR = '/run/virtnet-lab-test-users';
+const RUN_MARKER = join(LAB_DIR, 'started-by-test-run');
+
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+const alive = (pid: number) => pid > 0 && existsSync(`/proc/${pid}`);
+
+function withUpLock<T>(fn: () => T): T {
+  for (let i = 0; ; i++) {
+    try {
+      mkdirSync(UP_LOCK);
+      break;
+    } catch {
+      let holder = 0;
+      try {
+        holder = Number(readFileSync(join(UP_LOCK, 'pid'), 'utf8'));
+      } catch {
+        // being created or removed
+      }
+      if (holder && !alive(holder)) rmSync(UP_LOCK, { recursive: true, force: true });
+      if (i > 3600) throw new Error(`${UP_LOCK} held for an hour`);
+      sleepSync(1000);
+    }
+  }
+  writeFileSync(join(UP_LOCK, 'pid'), String(process.pid));
+  try {
+    return fn();
+  } finally {
+    rmSync(UP_LOCK, { recursive: true, force: true });
+  }
+}
+
+/** Marks this test file as using the lab until labRelease(). */
+export function registerLabUser(): void {
+  mkdirSync(USERS_DIR, { recursive: true });
+  writeFileSync(join(USERS_DIR, String(process.pid)), '');
+}
+
+export function labRelease(): void {
+  rmSync(join(USERS_DIR, String(process.pid)), { force: true });
+}
+
+/** Other test files (live processes) still using the lab. */
+export function otherLabUsers(): number[] {
+  if (!existsSync(USERS_DIR)) return [];
+  return readdirSync(USERS_DIR)
+    .map(Number)
+    .filter((pid) => pid !== process.pid && alive(pid));
+}
+
+/** True when this test run's file list includes the lab test (which takes the lab down at its end). */
+export function labTestInThisRun(): boolean {
+  try {
+    return readFileSync(`/proc/${process.ppid}/cmdline`, 'utf8')
+      .split('\0')
+      .some((a) => a.endsWith('kube/lab.test.ts'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `k8s-lab.sh up` (idempotent); its last two lines name the kubeconfig and containerd's socket.
+ * `startedHere` is true when this test run brought the lab up (in this file or another).
+ */
 export function labUp(): Lab {
-  const startedHere = !labRunning();
+  return withUpLock(() => {
+    const running = labRunning();
+    const lab = labUpLocked(running);
+    if (!running) writeFileSync(RUN_MARKER, String(process.ppid));
+    registerLabUser();
+    let marker = '';
+    try {
+      marker = readFileSync(RUN_MARKER, 'utf8').trim();
+    } catch {
+      // an older lab, up before any test run
+    }
+    return { ...lab, startedHere: !running || marker === String(process.ppid) };
+  });
+}
+
+function labUpLocked(wasRunning: boolean): Lab {
+  const startedHere = !wasRunning;
   const r = run(['bash', LAB_SCRIPT, 'up'], { timeoutMs: 60 * 60_000 });
   assert.equal(r.code, 0, `k8s-lab.sh up failed:\n${r.stderr.slice(-4000)}`);
   const lines = r.stdout.trim().split('\n');

@@ -17,7 +17,9 @@ import {
   LAB_NFT_TABLE,
   labDown,
   labFootprint,
+  labRelease,
   labUp,
+  otherLabUsers,
   linkExists,
   mountsUnder,
   nftTableExists,
@@ -85,10 +87,16 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
     );
   });
 
-  after(() => {
+  after(async () => {
     if (!lab) return;
     kubectl(lab, ['delete', 'namespace', ns, '--wait=false'], { check: false });
-    if (lab.startedHere && !footprint) labDown();
+    labRelease();
+    if (lab.startedHere && !footprint) {
+      await waitFor('other lab test files to finish', 60 * 60_000, () =>
+        otherLabUsers().length === 0 ? true : undefined,
+      );
+      labDown();
+    }
   });
 
   test('the node is Ready and virtnet runs: both components available, webhooks configured with a caBundle', () => {
@@ -206,7 +214,11 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
     const again = labUp();
     assert.equal(again.kubeconfig, lab.kubeconfig);
     assert.equal(again.containerdAddress, lab.containerdAddress);
-    assert.equal(again.startedHere, false);
+    assert.equal(
+      again.startedHere,
+      lab.startedHere,
+      'a second up in the same run keeps who brought the lab up',
+    );
     assert.deepEqual(labFootprint(lab).daemonPids, daemonsBefore);
     assert.equal(podGet(lab, 'virtnet-launcher-vm-multus')!.metadata!.uid, podUid);
   });
@@ -445,11 +457,15 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
     assert.ok(['LauncherPodDeleted', 'LauncherPodDisappeared'].includes(v.status!.reason!), v.status!.reason);
   });
 
-  test('k8s-lab.sh down stops what it started and leaves the host as it was', { skip: false }, (t) => {
+  test('k8s-lab.sh down stops what it started and leaves the host as it was', { skip: false }, async (t) => {
     if (!lab.startedHere) {
       t.skip('the lab was already up before this run: left running');
       return;
     }
+    labRelease();
+    await waitFor('other lab test files to finish', 60 * 60_000, () =>
+      otherLabUsers().length === 0 ? true : undefined,
+    );
     footprint = labFootprint(lab);
     assert.equal(footprint.daemonPids.length, 6, `daemons recorded: ${footprint.daemonPids.join(' ')}`);
     assert.ok(footprint.netns.length > 0 && footprint.hostVeths.length > 0, 'pods had namespaces and veths');

@@ -14,7 +14,17 @@ import { CriClient } from '../../src/cri/cri-client.js';
 import { reachableNetnsPath } from '../../src/agent/pod-network.js';
 import type { VmiInterfaceStatus } from '../../src/kube/vmi-status.js';
 import { HOST_POD_STATE_ROOT } from '../../src/state/launcher-files.js';
-import { getJson, kubectl, labDown, labUp, waitFor, type Lab } from './lab-cluster.js';
+import {
+  getJson,
+  kubectl,
+  labDown,
+  labRelease,
+  labTestInThisRun,
+  labUp,
+  otherLabUsers,
+  waitFor,
+  type Lab,
+} from './lab-cluster.js';
 
 const skip =
   process.env.VIRTNET_SKIP_K8S_LAB === '1'
@@ -144,11 +154,18 @@ describe('virtnet node side on the lab cluster', { skip, timeout: 40 * 60_000 },
     );
   });
 
-  after(() => {
+  after(async () => {
     cri?.close();
     if (!lab) return;
     kubectl(lab, ['delete', 'namespace', ns, '--wait=false'], { check: false });
-    if (lab.startedHere) labDown();
+    labRelease();
+    // The lab test, when this run has it, takes the lab down (and checks the host) at its end.
+    if (lab.startedHere && !labTestInThisRun()) {
+      await waitFor('other lab test files to finish', 60 * 60_000, () =>
+        otherLabUsers().length === 0 ? true : undefined,
+      );
+      labDown();
+    }
   });
 
   let bridgePodUid = '';
