@@ -35,6 +35,11 @@ const skip =
 
 const ns = `vnnode-${randomBytes(3).toString('hex')}`;
 const PEER_IMAGE = 'localhost/virtnet-peer:lab';
+/** A secondary network: a NAD with the bridge plugin on a host bridge of this run, IPAM in a dir of its own. */
+const NAD = 'blue';
+const NAD_BRIDGE = `vnm${randomBytes(3).toString('hex')}`;
+const NAD_SUBNET_OCTET = 100 + (randomBytes(1)[0]! % 100);
+const NAD_IPAM_DIR = `/run/${NAD_BRIDGE}-ipam`;
 
 interface Vmi {
   metadata: { uid: string };
@@ -71,12 +76,21 @@ async function waitRunning(lab: Lab, name: string): Promise<Vmi> {
 }
 
 /** Runs `script` in a busybox pod on the pod network; resolves to its exit: true when it succeeded. */
-async function peerProbe(lab: Lab, name: string, script: string): Promise<{ ok: boolean; log: string }> {
+async function peerProbe(
+  lab: Lab,
+  name: string,
+  script: string,
+  networks?: string,
+): Promise<{ ok: boolean; log: string }> {
   kubectl(lab, ['apply', '-f', '-'], {
     input: JSON.stringify({
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name, namespace: ns },
+      metadata: {
+        name,
+        namespace: ns,
+        ...(networks ? { annotations: { 'k8s.v1.cni.cncf.io/networks': networks } } : {}),
+      },
       spec: {
         restartPolicy: 'Never',
         terminationGracePeriodSeconds: 0,
@@ -134,6 +148,12 @@ function processesInNetns(ino: number, word: string): number[] {
   return processesWith(word).filter((pid) => netnsInode(`/proc/${pid}/ns/net`) === ino);
 }
 
+/** True while host-local (the NAD's IPAM) still has `ip` allocated. */
+function ipamHolds(ip: string): boolean {
+  if (!existsSync(NAD_IPAM_DIR)) return false;
+  return readdirSync(NAD_IPAM_DIR).some((net) => existsSync(join(NAD_IPAM_DIR, net, ip)));
+}
+
 function nftTablesIn(netnsPath: string): string {
   const r = spawnSync('nsenter', [`--net=${netnsPath}`, 'nft', 'list', 'tables'], { encoding: 'utf8' });
   return r.stdout ?? '';
@@ -152,12 +172,29 @@ describe('virtnet node side on the lab cluster', { skip, timeout: 40 * 60_000 },
         ? true
         : undefined,
     );
+    kubectl(lab, ['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'k8s.cni.cncf.io/v1',
+        kind: 'NetworkAttachmentDefinition',
+        metadata: { name: NAD, namespace: ns },
+        spec: {
+          config: JSON.stringify({
+            cniVersion: '0.4.0',
+            type: 'bridge',
+            bridge: NAD_BRIDGE,
+            ipam: { type: 'host-local', subnet: `172.31.${NAD_SUBNET_OCTET}.0/24`, dataDir: NAD_IPAM_DIR },
+          }),
+        },
+      }),
+    });
   });
 
   after(async () => {
     cri?.close();
     if (!lab) return;
     kubectl(lab, ['delete', 'namespace', ns, '--wait=false'], { check: false });
+    // The bridge plugin leaves its bridge; the run's own, by name.
+    spawnSync('ip', ['link', 'del', NAD_BRIDGE]);
     labRelease();
     // The lab test, when this run has it, takes the lab down (and checks the host) at its end.
     if (lab.startedHere && !labTestInThisRun()) {
@@ -169,23 +206,47 @@ describe('virtnet node side on the lab cluster', { skip, timeout: 40 * 60_000 },
   });
 
   let bridgePodUid = '';
-  let guestMac = '';
   let podIp = '';
+  let nadIp = '';
 
-  test('a bridge VMI on the pod network: Running once the guest is ACKed, status.interfaces has the pod IP and the guest MAC', async () => {
+  test('a VMI with bridge interfaces on the pod network and on a Multus network: Running once the guest is ACKed, status.interfaces has the pod IP and the NAD IP with the guest MACs', async () => {
     applyVmi(lab, 'vm-bridge', {
-      domain: { devices: { interfaces: [{ name: 'default', bridge: {} }] } },
-      networks: [{ name: 'default', pod: {} }],
+      domain: {
+        devices: {
+          interfaces: [
+            { name: 'default', bridge: {} },
+            { name: 'blue', bridge: {} },
+          ],
+        },
+      },
+      networks: [
+        { name: 'default', pod: {} },
+        { name: 'blue', multus: { networkName: NAD } },
+      ],
     });
-    const vmi = await waitRunning(lab, 'vm-bridge');
+    await waitRunning(lab, 'vm-bridge');
     const pod = podGet(lab, 'virtnet-launcher-vm-bridge')!;
     bridgePodUid = pod.metadata!.uid!;
     podIp = pod.status!.podIP!;
-    const iface = vmi.status!.interfaces!.find((i) => i.name === 'default')!;
-    assert.equal(iface.infoSource, 'guest-dhcp');
-    assert.equal(iface.ipAddress, podIp, 'the guest got the pod IP');
-    assert.match(iface.mac!, /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
-    guestMac = iface.mac!;
+    const status = JSON.parse(pod.metadata!.annotations!['k8s.v1.cni.cncf.io/network-status']!) as {
+      name: string;
+      ips?: string[];
+    }[];
+    const nadStatus = status.find((s) => s.name === `${ns}/${NAD}`);
+    assert.ok(nadStatus?.ips?.[0], 'the delegating plugin attached the NAD');
+    nadIp = nadStatus.ips[0]!;
+    await waitFor('both interfaces ACKed', 120_000, () =>
+      vmiGet(lab, 'vm-bridge')!.status!.interfaces!.every((i) => i.infoSource === 'guest-dhcp')
+        ? true
+        : undefined,
+    );
+    const ifaces = vmiGet(lab, 'vm-bridge')!.status!.interfaces!;
+    const def = ifaces.find((i) => i.name === 'default')!;
+    const blue = ifaces.find((i) => i.name === 'blue')!;
+    assert.equal(def.ipAddress, podIp, 'the guest got the pod IP');
+    assert.equal(blue.ipAddress, nadIp, "the guest got the NAD's IP");
+    assert.match(def.mac!, /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
+    assert.notEqual(def.mac, blue.mac);
     // The sandbox the agent wired is the one the runtime reports for the pod.
     const sandbox = (await cri.findPodSandbox({
       namespace: ns,
@@ -201,21 +262,30 @@ describe('virtnet node side on the lab cluster', { skip, timeout: 40 * 60_000 },
     };
     assert.equal(ready.vm, 'vm-bridge');
     assert.equal(netnsInode(ready.netns), netnsInode(reachableNetnsPath(sandbox.netnsPath, sandbox.pid)!));
-    // The MAC the guest used is the one its VM NIC has: QEMU's netdev in the pod.
+    // The MACs the guest used are its VM NICs': QEMU's devices in the pod.
     const qemu = processesInNetns(netnsInode(ready.netns)!, 'qemu-system');
     assert.equal(qemu.length, 1, 'one QEMU in the pod');
-    assert.ok(readFileSync(`/proc/${qemu[0]}/cmdline`, 'utf8').includes(guestMac), 'QEMU NIC has the MAC');
+    const cmdline = readFileSync(`/proc/${qemu[0]}/cmdline`, 'utf8');
+    assert.ok(cmdline.includes(def.mac!) && cmdline.includes(blue.mac!), 'QEMU NICs have the MACs');
   });
 
-  test('a peer pod reaches the guest on the pod network (TCP echo on port 7, HTTP on 80)', async () => {
-    assert.ok(podIp, 'the bridge VMI runs');
+  test('a peer pod reaches the guest on both networks (TCP echo on port 7) and the guest reaches the peer', async () => {
+    assert.ok(podIp && nadIp, 'the bridge VMI runs');
+    const echo = (ip: string) =>
+      `ok=; for i in $(seq 20); do out=$(echo virtnet-ping | nc -w 3 ${ip} 7); [ "$out" = virtnet-ping ] && ok=1 && break; sleep 1; done; ` +
+      `[ -n "$ok" ] || { echo no echo from ${ip}; exit 1; }; `;
     const r = await peerProbe(
       lab,
       'peer-bridge',
-      `for i in $(seq 20); do out=$(echo virtnet-ping | nc -w 3 ${podIp} 7) && [ "$out" = virtnet-ping ] && break; sleep 1; done; ` +
-        `[ "$out" = virtnet-ping ] || exit 1; printf 'GET /nics.txt HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${podIp} 80 | grep -q VIRTNET-NIC`,
+      echo(podIp) +
+        echo(nadIp) +
+        // The guest connects to this peer's address on the NAD (its CGI answers with what we sent).
+        `me=$(ip -4 addr show net1 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p'); ` +
+        `(echo peer-pong | nc -l -p 9000) & sleep 1; ` +
+        `printf 'GET /cgi-bin/connect?host=%s&port=9000 HTTP/1.0\\r\\n\\r\\n' "$me" | nc -w 10 ${nadIp} 80 | grep -q peer-pong || { echo guest did not reach $me; exit 1; }`,
+      NAD,
     );
-    assert.ok(r.ok, `peer could not reach the guest at ${podIp}:\n${r.log}`);
+    assert.ok(r.ok, `peer and guest (${podIp}, ${nadIp}):\n${r.log}`);
   });
 
   test('a masquerade VMI with a declared port: that port is reachable at the pod IP, an undeclared one is not', async () => {
@@ -297,6 +367,8 @@ describe('virtnet node side on the lab cluster', { skip, timeout: 40 * 60_000 },
       sandboxes.filter((s) => s.state === 'SANDBOX_READY'),
       [],
     );
+    // host-local keeps one file per allocated address: the VM's NAD address is free again.
+    await waitFor('NAD address released', 60_000, () => (ipamHolds(nadIp) ? undefined : true));
   });
 
   test('kill -9 of a launcher: the VMI goes Failed with the reason, the node is cleaned', async () => {
