@@ -288,7 +288,7 @@ describe('virtnet node side on the lab cluster', { skip, timeout: 40 * 60_000 },
     assert.ok(r.ok, `peer and guest (${podIp}, ${nadIp}):\n${r.log}`);
   });
 
-  test('a masquerade VMI with a declared port: that port is reachable at the pod IP, an undeclared one is not', async () => {
+  test("a masquerade VMI with a declared port: that port is reachable at the pod IP, an undeclared one is not, and the guest's outbound traffic leaves with the pod IP", async () => {
     applyVmi(lab, 'vm-masq', {
       domain: {
         devices: { interfaces: [{ name: 'default', masquerade: {}, ports: [{ name: 'http', port: 80 }] }] },
@@ -302,9 +302,26 @@ describe('virtnet node side on the lab cluster', { skip, timeout: 40 * 60_000 },
       'peer-masq',
       `for i in $(seq 20); do printf 'GET /nics.txt HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${ip} 80 | grep -q VIRTNET-NIC && ok=1 && break; sleep 1; done; ` +
         `[ -n "$ok" ] || { echo declared-port-unreachable; exit 1; }; ` +
-        `out=$(echo x | nc -w 3 ${ip} 7); [ -z "$out" ] || { echo undeclared-port-open; exit 1; }`,
+        `out=$(echo x | nc -w 3 ${ip} 7); [ -z "$out" ] || { echo undeclared-port-open; exit 1; }; ` +
+        // The guest connects to this peer; the peer answers with its socket table, which shows the
+        // connection's source as the peer saw it.
+        `me=$(ip -4 addr show eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p'); ` +
+        `(nc -l -p 9000 -e cat /proc/net/tcp /proc/net/tcp6) & sleep 1; ` +
+        `printf 'GET /cgi-bin/connect?host=%s&port=9000 HTTP/1.0\\r\\n\\r\\n' "$me" | nc -w 10 ${ip} 80 | sed 's/^/OUTBOUND /'`,
     );
     assert.ok(r.ok, `masquerade ports at ${ip}:\n${r.log}`);
+    // /proc/net/tcp{,6}: "local rem" as little-endian hex (a v4-mapped address in tcp6); the peer's
+    // :9000 (2328) socket's remote is the pod IP.
+    const hexIp = ip
+      .split('.')
+      .reverse()
+      .map((o) => Number(o).toString(16).padStart(2, '0').toUpperCase())
+      .join('');
+    assert.match(
+      r.log,
+      new RegExp(`OUTBOUND .*:2328 (?:0{16}FFFF0000)?${hexIp}:`),
+      `the guest's connection came from ${ip}:\n${r.log}`,
+    );
   });
 
   test('deleting the node agent while VMs run: it comes back, keeps their network, and sets up a new VMI', async () => {
