@@ -27,6 +27,7 @@ import {
   type VmSubnet,
 } from './vm-subnet.js';
 import { nicFrontend } from '../nic-frontend.js';
+import { multiqueueNotes, tapLinkStep, tapQueues } from '../tap-device.js';
 import { previousSysctl } from '../previous-sysctl.js';
 import { fnv1aHex } from '../stable-hash.js';
 
@@ -34,7 +35,6 @@ import { fnv1aHex } from '../stable-hash.js';
 export const MASQUERADE_BRIDGE_MAC = '02:00:00:00:00:00';
 export const DEFAULT_LEASE_SECONDS = 86_400;
 const IFNAMSIZ_MAX = 15;
-const MAX_QUEUES = 256;
 
 /** `<prefix><podif>`, or `<prefix><hash>` when that exceeds 15 bytes. */
 function deviceName(prefix: string, podInterface: string): string {
@@ -139,18 +139,6 @@ function addressingOf(
   return { v4, v6, pod4, pod6, useV4: pod4.length > 0 };
 }
 
-/** The TAP's queue count: one per vCPU for virtio with multiqueue, else one (with a note why). */
-function tapQueues(iface: InterfaceSpec, ctx: BindingContext, notes: PlanNote[]): number {
-  if (!ctx.vm.networkInterfaceMultiqueue) return 1;
-  if (iface.model === 'virtio') return Math.min(Math.max(ctx.vm.vcpus, 1), MAX_QUEUES);
-  notes.push({
-    level: 'warning',
-    code: 'MULTIQUEUE_VIRTIO_ONLY',
-    message: `interface ${iface.name}: multiqueue needs model virtio; using one queue`,
-  });
-  return 1;
-}
-
 /** Forwarding on in the pod, for each family the VM uses. */
 function forwardingSteps(w: Wiring): PlanStep[] {
   const { ctx, id } = w;
@@ -239,28 +227,6 @@ function bridgeSteps(w: Wiring): PlanStep[] {
     });
   }
   return steps;
-}
-
-/** The VM's TAP on the bridge. */
-function tapStep(w: Wiring, queues: number): PlanStep {
-  const { ctx, bridge, tap, mtuBytes, id } = w;
-  return {
-    id: id('tap'),
-    phase: 'network',
-    summary: `create TAP ${tap} (${queues} queue${queues > 1 ? 's' : ''}) on ${bridge}`,
-    kind: 'link.create',
-    device: tap,
-    link: {
-      type: 'tap',
-      multiQueue: queues > 1,
-      vnetHdr: true,
-      ownerUid: ctx.tapOwner?.uid,
-      ownerGid: ctx.tapOwner?.gid,
-    },
-    mtuBytes,
-    master: bridge,
-    up: true,
-  };
 }
 
 /** The NAT: one table per family, all applied in one nft transaction. */
@@ -408,13 +374,21 @@ export function planMasquerade(
     mtuBytes: podInterface.mtuBytes,
     id: (suffix) => `${iface.name}/${suffix}`,
   };
-  const notes: PlanNote[] = [];
-  const queues = tapQueues(iface, ctx, notes);
+  const notes: PlanNote[] = multiqueueNotes(iface, ctx);
+  const queues = tapQueues(iface, ctx);
   const { v4, v6, useV4 } = addressing;
   const steps = [
     ...forwardingSteps(w),
     ...bridgeSteps(w),
-    tapStep(w, queues),
+    tapLinkStep({
+      id: w.id('tap'),
+      summary: `create TAP ${tap} (${queues} queue${queues > 1 ? 's' : ''}) on ${bridge}`,
+      tap,
+      bridge,
+      queues,
+      mtuBytes: w.mtuBytes,
+      ctx,
+    }),
     natStep(w),
     ...(v6 ? [ipv6RaStep(w, v6)] : []),
   ];
