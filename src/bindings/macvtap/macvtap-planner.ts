@@ -30,6 +30,7 @@ import { fnv1aHex, stableMac } from '../stable-hash.js';
 import type { GuestStaticConfig, VmNic } from '../vm-nic.js';
 import { nicFrontend } from '../nic-frontend.js';
 import { multiqueueNotes, tapQueues } from '../tap-device.js';
+import { podInterfaceFor } from '../pod-network.js';
 
 const IFNAMSIZ_MAX = 15;
 
@@ -83,17 +84,16 @@ export function macvtapGuestConfig(pod: DiscoveredInterface, ctx: BindingContext
 export function planMacvtap(
   iface: InterfaceSpec,
   network: NetworkSpec,
-  pod: DiscoveredInterface | undefined,
+  podInterface: DiscoveredInterface | undefined,
   ctx: BindingContext,
 ): InterfacePlan {
   const field = ctx.fieldPath;
-  if (!pod) {
-    throw new VirtnetError(
-      'POD_INTERFACE_NOT_FOUND',
-      `interface ${iface.name}: the pod has no interface for network ${network.name}`,
-      { field: iface.sourceDevice ? `${field}.sourceDevice` : field },
-    );
-  }
+  const pod = podInterfaceFor(
+    iface,
+    network,
+    podInterface,
+    iface.sourceDevice ? `${field}.sourceDevice` : field,
+  );
   if (pod.master)
     throw new VirtnetError(
       'POD_INTERFACE_IN_USE',

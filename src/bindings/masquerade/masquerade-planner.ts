@@ -4,7 +4,7 @@
 // NATing between the VM subnet and the pod IP. The pod interface keeps its IP and MAC; the VM gets the
 // second host (.2 / ::2): IPv4 by virtnet's DHCPv4 server, IPv6 by DHCPv6 with the default route from
 // Router Advertisements (ipv6-ra-server.ts), and IPv6 again as a cloud-init static fallback. Pure.
-import type { InterfaceSpec, NetworkSource, NetworkSpec } from '../../api/types.js';
+import type { InterfaceSpec, NetworkSpec } from '../../api/types.js';
 import type { Dhcp4Lease } from '../../dhcp/server-config.js';
 import { isIPv4, isIPv6 } from '../../api/ip-address.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
@@ -30,6 +30,7 @@ import { nicFrontend } from '../nic-frontend.js';
 import { multiqueueNotes, tapLinkStep, tapQueues } from '../tap-device.js';
 import { previousSysctl } from '../previous-sysctl.js';
 import { fnv1aHex } from '../stable-hash.js';
+import { podInterfaceFor, podNetworkSource, type PodNetworkSource } from '../pod-network.js';
 
 /** The bridge's MAC: reserved, locally administered, never a VM's (KubeVirt uses the same). */
 export const MASQUERADE_BRIDGE_MAC = '02:00:00:00:00:00';
@@ -81,37 +82,11 @@ interface Wiring {
   id: (suffix: string) => string;
 }
 
-type PodSource = Extract<NetworkSource, { kind: 'pod' }>;
-
-/** The pod network's source and the pod's interface; throws unless the interface can be masqueraded. */
-function podNetworkOf(
-  iface: InterfaceSpec,
-  network: NetworkSpec,
-  podInterface: DiscoveredInterface | undefined,
-  field: string,
-): { source: PodSource; podInterface: DiscoveredInterface } {
-  if (network.source.kind !== 'pod') {
-    throw new VirtnetError(
-      'MASQUERADE_NOT_POD_NETWORK',
-      `interface ${iface.name}: masquerade is only allowed to connect to the pod network`,
-      { field: `${field}.masquerade` },
-    );
-  }
-  if (podInterface === undefined) {
-    throw new VirtnetError(
-      'POD_INTERFACE_NOT_FOUND',
-      `interface ${iface.name}: the pod has no interface for network ${network.name}`,
-      { field },
-    );
-  }
-  return { source: network.source, podInterface };
-}
-
 /** The VM subnets of `network` and the pod addresses they NAT to; throws naming the field at fault. */
 function addressingOf(
   iface: InterfaceSpec,
   network: NetworkSpec,
-  source: PodSource,
+  source: PodNetworkSource,
   podInterface: DiscoveredInterface,
   ctx: BindingContext,
 ): Addressing {
@@ -360,7 +335,8 @@ export function planMasquerade(
   pod: DiscoveredInterface | undefined,
   ctx: BindingContext,
 ): InterfacePlan {
-  const { source, podInterface } = podNetworkOf(iface, network, pod, ctx.fieldPath);
+  const source = podNetworkSource(iface, network, 'masquerade', ctx.fieldPath);
+  const podInterface = podInterfaceFor(iface, network, pod, ctx.fieldPath);
   const addressing = addressingOf(iface, network, source, podInterface, ctx);
   const { bridge, tap } = masqueradeDeviceNames(podInterface.name);
   const w: Wiring = {
