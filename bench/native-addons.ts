@@ -1,6 +1,6 @@
 // What each native addon saves on the operation it serves, with and without it in the same run
 // (alternating, so load on the machine hits both alike). Prints JSON: the median of RUNS samples
-// per way and the ratio with/without. udp-pktinfo is not here: it is kept for correctness (the
+// per way, the ratio with/without, and how long the call held the event loop (a fork does that). udp-pktinfo is not here: it is kept for correctness (the
 // interface a datagram arrived on), not speed.
 //   fast-spawn   — a program run to completion (`ip -batch -`, `nft -c -f FILE`): posix_spawn from
 //                  the addon against Node's child_process.spawn (which forks the Node process).
@@ -31,41 +31,59 @@ function nodeSpawn(argv: readonly string[], input: string | undefined): Promise<
     const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     child.stdout.resume();
     child.stderr.resume();
+    // A program that does not read its input (nft -f) may exit first: EPIPE, its status tells.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
     child.once('error', reject);
     child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`${program} exited ${code}`))));
   });
 }
 
-/** Milliseconds per call of each way, alternating the order every run. */
-async function compare(ways: Record<string, () => Promise<unknown>>): Promise<Record<string, number[]>> {
+/** Per way: milliseconds to completion, and the part the call held the event loop (until it returned). */
+interface Samples {
+  total: number[];
+  blocked: number[];
+}
+
+/** Runs each way WARMUP + RUNS times, alternating the order every run. */
+async function compare(ways: Record<string, () => Promise<unknown>>): Promise<Record<string, Samples>> {
   const names = Object.keys(ways);
-  const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const samples: Record<string, Samples> = Object.fromEntries(
+    names.map((n) => [n, { total: [], blocked: [] }]),
+  );
   for (let i = 0; i < WARMUP + RUNS; i++) {
     const order = i % 2 ? [...names].reverse() : names;
     for (const name of order) {
       const t0 = performance.now();
-      await ways[name]!();
-      if (i >= WARMUP) samples[name]!.push(performance.now() - t0);
+      const done = ways[name]!();
+      const t1 = performance.now();
+      await done;
+      if (i < WARMUP) continue;
+      samples[name]!.total.push(performance.now() - t0);
+      samples[name]!.blocked.push(t1 - t0);
     }
   }
   return samples;
 }
 
+const ms = (x: number): number => Number(x.toFixed(3));
+
 function report(
-  samples: Record<string, number[]>,
+  samples: Record<string, Samples>,
   withAddon: string,
   without: string,
 ): Record<string, number | string> {
-  const w = median(samples[withAddon]!);
-  const wo = median(samples[without]!);
+  const w = median(samples[withAddon]!.total);
+  const wo = median(samples[without]!.total);
   return {
     withAddon,
     without,
-    withMedianMs: Number(w.toFixed(3)),
-    withoutMedianMs: Number(wo.toFixed(3)),
+    withMedianMs: ms(w),
+    withoutMedianMs: ms(wo),
     ratio: Number((w / wo).toFixed(3)),
     savedPercent: Number((100 * (1 - w / wo)).toFixed(1)),
+    withBlockedMedianMs: ms(median(samples[withAddon]!.blocked)),
+    withoutBlockedMedianMs: ms(median(samples[without]!.blocked)),
   };
 }
 
