@@ -22,6 +22,7 @@ deploy_virtnet() {
   [ -x "$REPO/node_modules/.bin/tsc" ] || die "no node modules in $REPO: run scripts/setup.sh first"
   rm -rf "$LAB_DIR/build"
   (cd "$REPO" && node_modules/.bin/tsc -p tsconfig.build.json --outDir "$LAB_DIR/build/dist")
+  (cd "$REPO" && bash scripts/build-native.sh)
   build_virtnet_image "$images/virtnet.tar" "$REPO" "$LAB_DIR/build/dist"
   import_image "$images/virtnet.tar"
   local digest previous

@@ -48,7 +48,8 @@ build_virtnet_image() {
   chmod 1777 "$work/rootfs/tmp"
   cp -a "$dist" "$app/dist"
   cp -a "$repo/package.json" "$app/"
-  [ -d "$repo/native/build" ] && mkdir -p "$app/native" && cp -a "$repo/native/build" "$app/native/"
+  # The native addons, required (src/exec/native-addon.ts loads them from build/Release).
+  mkdir -p "$app/build/Release" && cp -a "$repo"/build/Release/*.node "$app/build/Release/"
   # Production dependencies only (what `npm ci --omit=dev` installs in the Containerfile).
   (cd "$repo" && npm ls --omit=dev --all --parseable 2>/dev/null | tail -n +2) | while read -r pkg; do
     mkdir -p "$app/$(dirname "${pkg#"$repo"/}")"
