@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       () => applyNftCommands(commands, { netns }),
       () => Promise.resolve(),
     );
-    // The floor: one nsenter+nft process committing an empty transaction.
+    // The floor: one nft process committing an empty transaction.
     const floor = await measure(
       () => applyNftCommands([{ add: { table: { family: 'ip', name: 'virtnet-floor' } } }], { netns }),
       () => Promise.resolve(),
@@ -191,7 +191,7 @@ async function main(): Promise<void> {
             steps: steps4,
           },
           speedupP50: Number((b.p50Ms / a.p50Ms).toFixed(1)),
-          // What the ruleset itself adds to one nsenter+nft process (the floor): the rest is spawn cost,
+          // What the ruleset itself adds to one nft process (the floor): the rest is spawn cost,
           // which scales with machine load (see loadAverage1m).
           rulesetOverFloorP50Ms: Number((a.p50Ms - stats(floor.samples).p50Ms).toFixed(2)),
           targetP50Ms: 20,

@@ -78,16 +78,28 @@ static void free_array(char **a) {
 }
 
 /*
- * spawn(argv: string[], env: string[], onExit: (status) => void):
+ * spawn(argv: string[], env: string[], onExit: (status) => void, cwd?: string):
  *   [pid, stdinFd, stdoutFd, stderrFd] on success, or a negative errno (nothing started).
- * argv[0] is looked up in this process's PATH (posix_spawnp does not look at `env`).
+ * argv[0] is looked up in this process's PATH (posix_spawnp does not look at `env`); the child
+ * starts in `cwd` when given.
  */
 static napi_value spawn(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value args[3];
+  size_t argc = 4;
+  napi_value args[4];
   if (napi_get_cb_info(env, info, &argc, args, NULL, NULL) != napi_ok || argc < 3) return int_value(env, -EINVAL);
   char **argv = string_array(env, args[0]);
   char **envp = string_array(env, args[1]);
+  char cwd[4096] = "";
+  napi_valuetype cwd_type = napi_undefined;
+  if (argc >= 4) napi_typeof(env, args[3], &cwd_type);
+  if (cwd_type == napi_string) {
+    size_t len = 0;
+    if (napi_get_value_string_utf8(env, args[3], cwd, sizeof cwd, &len) != napi_ok || len == 0 || len >= sizeof cwd - 1) {
+      free_array(argv);
+      free_array(envp);
+      return int_value(env, -EINVAL);
+    }
+  }
   int fds[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
   int err = 0;
   pid_t pid = -1;
@@ -110,6 +122,7 @@ static napi_value spawn(napi_env env, napi_callback_info info) {
   if ((err = posix_spawn_file_actions_adddup2(&actions, fds[0][0], 0)) != 0) goto out;
   if ((err = posix_spawn_file_actions_adddup2(&actions, fds[1][1], 1)) != 0) goto out;
   if ((err = posix_spawn_file_actions_adddup2(&actions, fds[2][1], 2)) != 0) goto out;
+  if (cwd[0] != '\0' && (err = posix_spawn_file_actions_addchdir_np(&actions, cwd)) != 0) goto out;
   if ((err = posix_spawnattr_init(&attr)) != 0) goto out;
   have_attr = 1;
   sigset_t all, none;

@@ -31,11 +31,11 @@ declare -A PACKAGES=(
   [zstd]=/usr/bin/zstd
   [libxml2-utils]=/usr/bin/xmllint
   [procps]=/usr/sbin/sysctl
-  # A C compiler for the native addons in native/ (scripts/build-native.sh).
-  [gcc]=/usr/bin/gcc
-  [libc6-dev]=/usr/include/sched.h
-  # libuv's header for native/udp-pktinfo.c, in case Node's own include directory lacks it.
-  [libuv1-dev]=/usr/include/uv.h
+  # What node-gyp needs to build the native addons (binding.gyp, scripts/build-native.sh): make, a
+  # C compiler and g++ (the linker driver gyp's Makefile uses), and Python for gyp itself. Node's
+  # own headers come with Node.
+  [build-essential]=/usr/share/build-essential/essential-packages-list
+  [python3]=/usr/bin/python3
 )
 missing=()
 for pkg in "${!PACKAGES[@]}"; do

@@ -29,6 +29,7 @@ deploy_virtnet() {
   [ ! -d "$LAB_DIR/build/dist" ] || mv "$LAB_DIR/build/dist" "$LAB_DIR/build/dist.old"
   mv "$LAB_DIR/build.new/dist" "$LAB_DIR/build/dist"
   rm -rf "$LAB_DIR/build/dist.old" "$LAB_DIR/build.new"
+  (cd "$REPO" && bash scripts/build-native.sh)
   build_virtnet_image "$images/virtnet.tar" "$REPO" "$LAB_DIR/build/dist"
   import_image "$images/virtnet.tar"
   log "building the node agent image"

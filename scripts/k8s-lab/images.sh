@@ -2,7 +2,7 @@
 # image builder): the pod sandbox ("pause"), virtnet (Node.js + the built project + its production
 # modules; deploy/images/virtnet.Containerfile is the same image for docker/podman users), and the
 # busybox peer image tests run next to VMs, and the node agent (the virtnet image plus the network
-# tools it runs: ip, nft, nsenter, sysctl, tc). Sourced.
+# tools it runs: ip, nft, tc). Sourced.
 source "$(dirname "${BASH_SOURCE[0]}")/image-archive.sh"
 
 PAUSE_IMAGE=localhost/virtnet-lab/pause:1
@@ -50,7 +50,8 @@ virtnet_rootfs() {
   chmod 1777 "$rootfs/tmp"
   cp -a "$dist" "$app/dist"
   cp -a "$repo/package.json" "$app/"
-  [ -d "$repo/native/build" ] && mkdir -p "$app/native" && cp -a "$repo/native/build" "$app/native/"
+  # The native addons, required (src/exec/native-addon.ts loads them from build/Release).
+  mkdir -p "$app/build/Release" && cp -a "$repo"/build/Release/*.node "$app/build/Release/"
   # Production dependencies only (what `npm ci --omit=dev` installs in the Containerfile).
   (cd "$repo" && npm ls --omit=dev --all --parseable 2>/dev/null | tail -n +2) | while read -r pkg; do
     mkdir -p "$app/$(dirname "${pkg#"$repo"/}")"
@@ -76,7 +77,7 @@ build_agent_image() {
   local out=$1 work program
   work=$(mktemp -d)
   virtnet_rootfs "$work/rootfs" "$2" "$3"
-  for program in /usr/sbin/ip /usr/sbin/nft /usr/bin/nsenter /usr/sbin/sysctl /usr/sbin/tc; do
+  for program in /usr/sbin/ip /usr/sbin/nft /usr/sbin/tc; do
     copy_program "$work/rootfs" "$program"
   done
   mkdir -p "$work/rootfs/var/run/netns" "$work/rootfs/var/lib/virtnet"

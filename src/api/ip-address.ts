@@ -1,4 +1,5 @@
-// IPv4/IPv6 address and CIDR syntax, strict (no leading zeros in IPv4 octets, no zone ids). Pure.
+// IPv4/IPv6 address and CIDR syntax, strict (no leading zeros in IPv4 octets, no zone ids), and
+// the number form of IPv6 addresses the planners compute with (VM subnets, delegated prefixes). Pure.
 import { parseIpv4 } from './ipv4.js';
 
 /** True for dotted-quad IPv4 `a.b.c.d`. */
@@ -8,25 +9,51 @@ export function isIPv4(text: string): boolean {
 
 /** True for an IPv6 address (RFC 4291 text forms, including an embedded IPv4 tail). */
 export function isIPv6(text: string): boolean {
-  if (!/^[0-9A-Fa-f:.]+$/.test(text) || text.length > 45) return false;
-  let groups = text.split(':');
-  const last = groups[groups.length - 1]!;
-  if (last.includes('.')) {
-    if (!isIPv4(last)) return false;
-    groups = groups.slice(0, -1).concat(['0', '0']);
+  return parseIpv6(text) !== undefined;
+}
+
+/** Parses an IPv6 address (with `::` and an optional dotted-quad tail) to a bigint, or undefined. */
+export function parseIpv6(text: string): bigint | undefined {
+  if (!/^[0-9a-fA-F:.]+$/.test(text) || text.split('::').length > 2) return undefined;
+  let s = text;
+  const v4 = /:(\d+\.\d+\.\d+\.\d+)$/.exec(s);
+  if (v4) {
+    const n = parseIpv4(v4[1]!);
+    if (n === undefined) return undefined;
+    s = `${s.slice(0, v4.index)}:${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
   }
-  const body = groups.join(':');
-  const halves = body.split('::');
-  if (halves.length > 2) return false;
-  const hex = (s: string) => (s === '' ? [] : s.split(':'));
-  const ok = (gs: string[]) => gs.every((g) => /^[0-9A-Fa-f]{1,4}$/.test(g));
-  if (halves.length === 2) {
-    const left = hex(halves[0]!);
-    const right = hex(halves[1]!);
-    return ok(left) && ok(right) && left.length + right.length <= 7;
+  const [head, tail] = s.split('::') as [string, string | undefined];
+  const groups = (x: string): string[] => (x === '' ? [] : x.split(':'));
+  const h = groups(head);
+  const t = tail === undefined ? [] : groups(tail);
+  const missing = 8 - h.length - t.length;
+  if (tail === undefined ? missing !== 0 : missing < 1) return undefined;
+  const all = [...h, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...t];
+  let n = 0n;
+  for (const g of all) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return undefined;
+    n = (n << 16n) | BigInt(parseInt(g, 16));
   }
-  const all = hex(body);
-  return ok(all) && all.length === 8;
+  return n;
+}
+
+/** RFC 5952 text form of an IPv6 address. */
+export function formatIpv6(n: bigint): string {
+  const g = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(112 - 16 * i)) & 0xffffn));
+  let best = { at: -1, len: 0 };
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) {
+      i += 1;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j += 1;
+    if (j - i > best.len && j - i > 1) best = { at: i, len: j - i };
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (best.at < 0) return hex.join(':');
+  return `${hex.slice(0, best.at).join(':')}::${hex.slice(best.at + best.len).join(':')}`;
 }
 
 /** 4 or 6 for an address of that family, 0 for anything else (the shape of node:net `isIP`, kept pure). */

@@ -2,8 +2,7 @@
 // `<stateDir>/vms/<vm>/network.json`; tears down from that record only. One observation of the
 // namespace (one `ip -j -d` spawn, plus one sysctl read when a step replaces a value) decides which
 // steps still need work; all `ip` steps run as ONE `ip -batch`, sysctls as file writes inside the pod
-// (src/host/sysctl.ts; one nsenter call without the netns-switch addon) (see
-// orderForApply for the order bindings can rely on).
+// (src/host/sysctl.ts) (see orderForApply for the order bindings can rely on).
 // Before a segment runs, its steps are recorded as `applying` with the values they replace; after, as
 // `done`. A crash at any point therefore leaves a record from which `applyPlan` resumes (satisfied
 // steps emit nothing) or `teardown` undoes (undo of an absent thing emits nothing). A failed apply
@@ -72,7 +71,8 @@ function createdDevices(plan: VmNetworkPlan): Set<string> {
 }
 
 async function observe(netns: string, sysctlKeys: string[]): Promise<Observed> {
-  const [ip, sysctl] = await Promise.all([readNetnsState(netns), readSysctls(netns, sysctlKeys)]);
+  const ip = await readNetnsState(netns);
+  const sysctl = readSysctls(netns, sysctlKeys);
   return { ip, sysctl };
 }
 
@@ -202,7 +202,7 @@ async function runSegment(
     return [];
   }
   if (seg.kind === 'sysctl') {
-    await writeSysctls(
+    writeSysctls(
       netns,
       seg.actions.flatMap((a) => (a.kind === 'sysctl' ? a.entries : [])),
     );

@@ -7,7 +7,7 @@
 // the bridge only, configured entirely by argv (no config file). Pure: builds the argv.
 import { isNormalisedMac } from '../api/mac-address.js';
 import { VirtnetError } from '../errors/virtnet-error.js';
-import { parseIpv6 } from './ip-address.js';
+import { parseIpv6 } from '../api/ip-address.js';
 
 /** What the bridge serves to the VM over IPv6. */
 export interface Ipv6RaServerConfig {

@@ -3,9 +3,16 @@
 // ./commands and is loaded only when it runs. Exit codes: 0 ok, 1 invalid input or failed job, 2 usage errors.
 import { Command } from '@commander-js/extra-typings';
 import { becomeLeanNode } from '../exec/lean-node.js';
+import { requireNativeAddons } from '../exec/native-addon.js';
 import { registerCommands } from './commands/index.js';
 import { reportFatal } from './report-fatal.js';
 
+try {
+  // The addons are part of the build: a missing one stops every command here, not midway.
+  requireNativeAddons();
+} catch (err) {
+  process.exit(reportFatal(err));
+}
 // The per-VM processes live as long as their VMs: small beats fast there (see lean-node.ts).
 if (
   process.argv[2] === 'run' ||

@@ -66,12 +66,7 @@ export interface UdpSocketOptions {
 const MAX_DATAGRAM = 65_535;
 
 function addon(): Addon {
-  const loaded = loadNativeAddon<Addon>('udp-pktinfo');
-  if (loaded === null)
-    throw new VirtnetError('NATIVE_ADDON_MISSING', 'the udp-pktinfo addon is not built (npm run build)', {
-      addon: 'udp-pktinfo',
-    });
-  return loaded;
+  return loadNativeAddon<Addon>('udp-pktinfo');
 }
 
 /** The index of interface `name` in the calling thread's network namespace; undefined without one. */

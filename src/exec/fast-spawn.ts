@@ -1,7 +1,6 @@
 // Running a program to completion through native/fast-spawn.c (posix_spawn, see there for why):
 // the same contract as Node's spawn for runProgram — argv, environment, stdin data, stdout/stderr
-// collected, exit code or signal — without forking the Node process. Unavailable (no addon, or
-// VIRTNET_NO_NATIVE=1) → runProgram uses child_process.spawn.
+// collected, exit code or signal — without forking the Node process.
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { loadNativeAddon } from './native-addon.js';
@@ -11,14 +10,8 @@ interface Addon {
     argv: string[],
     env: string[],
     onExit: (status: number) => void,
+    cwd: string | undefined,
   ): [number, number, number, number] | number;
-}
-
-const load = (): Addon | null => loadNativeAddon<Addon>('fast-spawn');
-
-/** True when programs can be started without forking Node. */
-export function fastSpawnAvailable(): boolean {
-  return load() !== null;
 }
 
 /** A started program: its pid, its exit, and its output pipes (read by the caller). */
@@ -46,17 +39,17 @@ const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
 const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
 /**
- * Starts `argv` (looked up in this process's PATH) with exactly `env`, in a process group of its
- * own, writes `input` to its stdin and closes it. The program starts before this returns, in the
- * calling thread's network namespace.
+ * Starts `argv` (looked up in this process's PATH) with exactly `env`, in `cwd` (else here), in a
+ * process group of its own, writes `input` to its stdin and closes it. The program starts before
+ * this returns, in the calling thread's network namespace.
  */
 export function fastSpawn(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
   input: string | Buffer | undefined,
+  cwd?: string,
 ): FastChild {
-  const native = load();
-  if (native === null) throw new FastSpawnError('ENOSYS', argv[0] ?? '');
+  const native = loadNativeAddon<Addon>('fast-spawn');
   let onExit!: (status: number) => void;
   const exited = new Promise<number>((resolve) => (onExit = resolve)).then((status) => {
     // The wait status as <sys/wait.h> encodes it: low 7 bits a terminating signal, else bits 8-15 the exit code.
@@ -66,7 +59,7 @@ export function fastSpawn(
       : { exitCode: null, signal: SIGNAL_NAMES.get(signal) ?? null };
   });
   const envList = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
-  const started = native.spawn([...argv], envList, onExit);
+  const started = native.spawn([...argv], envList, onExit, cwd);
   if (typeof started === 'number')
     throw new FastSpawnError(ERRNO_NAMES.get(-started) ?? `errno ${-started}`, argv[0] ?? '');
   const [pid, stdinFd, stdoutFd, stderrFd] = started;

@@ -14,13 +14,12 @@ interface Addon {
 }
 
 /**
- * Restarts this process with LEAN_NODE_FLAGS unless it runs with them already. Returns only when it
- * could not (no addon, or execve failed): the command then runs as it is, just larger.
+ * Restarts this process with LEAN_NODE_FLAGS unless it runs with them already. Returns only when
+ * execve failed: the command then runs as it is, just larger.
  */
 export function becomeLeanNode(): void {
   if (LEAN_NODE_FLAGS.every((f) => process.execArgv.includes(f))) return;
   const addon = loadNativeAddon<Addon>('fast-spawn');
-  if (addon === null) return;
   const argv = [process.execPath, ...LEAN_NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)];
   const env = Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
   addon.execve(argv, env);

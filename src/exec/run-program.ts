@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import type { Readable } from 'node:stream';
-import { FastSpawnError, fastSpawn, fastSpawnAvailable } from './fast-spawn.js';
+import { FastSpawnError, fastSpawn, type FastChild } from './fast-spawn.js';
 
 /** Options for a program run to completion. */
 export interface RunOptions {
@@ -81,14 +81,6 @@ function startFailure(
   return new VirtnetError(code, `${argv[0]}: ${message}`, { program: argv[0], argv: [...argv] }, { cause });
 }
 
-/** A started program, whichever way it was started: the leader of a process group of its own. */
-interface Started {
-  pid: number;
-  exited: Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>;
-  stdout: Readable;
-  stderr: Readable;
-}
-
 /** Reads `stream` to its end, or until `stop()`: then what was read so far. */
 function collect(stream: Readable): { read: Promise<Buffer>; stop(): void } {
   const chunks: Buffer[] = [];
@@ -109,12 +101,7 @@ function killGroup(pid: number): void {
   try {
     process.kill(-pid, 'SIGKILL');
   } catch {
-    // No such group: everything in it is gone already (or an old addon did not make one).
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
+    // No such group: everything in it is gone already.
   }
 }
 
@@ -127,7 +114,7 @@ async function finish(
   argv: readonly string[],
   options: RunOptions,
   started: number,
-  child: Started,
+  child: FastChild,
 ): Promise<RunResult> {
   const out = collect(child.stdout);
   const err = collect(child.stderr);
@@ -172,45 +159,18 @@ async function finish(
  */
 export function runProgram(argv: readonly string[], options: RunOptions): Promise<RunResult> {
   if (argv[0] === undefined) throw new VirtnetError('EXEC_USAGE', 'runProgram needs a program');
-  // Both paths start the child before returning (src/host/netns-switch.ts relies on it to start
-  // programs inside a pod's namespace). posix_spawn when the addon is built: Node's own spawn
-  // forks the whole process, which costs more than the program itself here (src/exec/fast-spawn.ts).
+  // The child starts before this returns (src/host/netns-switch.ts relies on it to start programs
+  // inside a pod's namespace), through posix_spawn: Node's own spawn forks the whole process
+  // (src/exec/fast-spawn.ts, bench/native-addons.ts).
   const started = performance.now();
-  let child: Started;
-  if (options.cwd === undefined && fastSpawnAvailable()) {
-    try {
-      child = fastSpawn(argv, options.env ?? minimalEnv(), options.input);
-    } catch (e) {
-      if (!(e instanceof FastSpawnError)) throw e;
-      return Promise.reject(startFailure(argv, e.code, e.message, e));
-    }
-    return finish(argv, options, started, child);
+  let child: FastChild;
+  try {
+    child = fastSpawn(argv, options.env ?? minimalEnv(), options.input, options.cwd);
+  } catch (e) {
+    if (!(e instanceof FastSpawnError)) throw e;
+    return Promise.reject(startFailure(argv, e.code, e.message, e));
   }
-  return startForked(argv, options).then((c) => finish(argv, options, started, c));
-}
-
-/** Node's own spawn, in a new session (so a process group of its own), resolved once it started. */
-function startForked(argv: readonly string[], options: RunOptions): Promise<Started> {
-  const [program, ...args] = argv as [string, ...string[]];
-  const child = spawn(program, args, {
-    env: options.env ?? minimalEnv(),
-    cwd: options.cwd,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    detached: true,
-  });
-  // A child that exits before reading its input raises EPIPE on stdin; the exit status tells the story.
-  child.stdin.on('error', () => undefined);
-  if (options.input !== undefined) child.stdin.end(options.input);
-  else child.stdin.end();
-  return new Promise((resolve, reject) => {
-    child.once('error', (e: NodeJS.ErrnoException) => reject(startFailure(argv, e.code, e.message, e)));
-    child.once('spawn', () => {
-      const exited = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>((r) =>
-        child.once('exit', (exitCode, signal) => r({ exitCode, signal })),
-      );
-      resolve({ pid: child.pid!, exited, stdout: child.stdout, stderr: child.stderr });
-    });
-  });
+  return finish(argv, options, started, child);
 }
 
 /** Options for a long-running program (QEMU, the DHCP server, passt). */

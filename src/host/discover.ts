@@ -131,11 +131,11 @@ export async function discoverPod(netns: string, options: DiscoverOptions = {}):
     throw new VirtnetError('NETNS_NOT_FOUND', `network namespace ${netns} not found`, { netns });
   const hostnamePath =
     'name' in ref ? `${options.etcNetnsDir ?? '/etc/netns'}/${ref.name}/hostname` : undefined;
-  const [state, dns, hostnameText, sysctlValues] = await Promise.all([
+  const sysctlValues = readSysctls(netns, POD_SYSCTLS);
+  const [state, dns, hostnameText] = await Promise.all([
     readNetnsState(netns),
     discoverDns(netns, options),
     hostnamePath ? readText(hostnamePath) : Promise.resolve(undefined),
-    readSysctls(netns, POD_SYSCTLS),
   ]);
   const hostname = hostnameText?.trim().split('\n')[0]?.trim();
   const sysctls: Record<string, string> = {};

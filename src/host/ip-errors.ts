@@ -5,7 +5,7 @@ import { VirtnetError, isVirtnetError } from '../errors/virtnet-error.js';
 /** Codes for kernel/iproute2 failures, most specific first. */
 const PATTERNS: { re: RegExp; code: string; hint: string }[] = [
   {
-    re: /Cannot open network namespace|Invalid netns value|setting the network namespace .* failed|nsenter: cannot open |nsenter: reassociate to namespace/i,
+    re: /Cannot open network namespace|Invalid netns value|setting the network namespace .* failed/i,
     code: 'NETNS_NOT_FOUND',
     hint: 'network namespace not found',
   },

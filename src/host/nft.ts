@@ -2,8 +2,7 @@
 // (one atomic kernel transaction), table listing, and deletion of exactly the tables virtnet owns.
 // The JSON goes through a private temp file because nft opens /dev/stdin by path, which fails when
 // Node's stdin is a socket. One process per call, started inside the pod's namespace by the
-// netns-switch addon, or else as `nsenter --net=PATH nft ...` (an exec more; still cheaper than
-// `ip netns exec`, which also remounts /sys, and it accepts unnamed namespaces by path).
+// netns-switch addon (named or unnamed namespaces alike, by path).
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +10,7 @@ import { join } from 'node:path';
 import { VirtnetError, isVirtnetError } from '../errors/virtnet-error.js';
 import { minimalEnv, runProgram, type RunOptions, type RunResult } from '../exec/run-program.js';
 import { netnsExists, netnsPath, type NetnsRef } from './netns.js';
-import { inNetnsIfAny, netnsSwitchAvailable } from './netns-switch.js';
+import { inNetnsIfAny } from './netns-switch.js';
 import { isVirtnetTable, nftDocument, tableDeletion, type NftCommand, type NftTableRef } from './nft-json.js';
 
 const NFT_TIMEOUT_MS = 15_000;
@@ -43,22 +42,21 @@ export function nftInvocationCount(): number {
   return invocations;
 }
 
-/** The nft argv, and the namespace to start it in when the addon does the entering. */
-function nftInvocation(netns: NetnsRef | undefined, args: string[]): { argv: string[]; enter?: string } {
-  if (netns === undefined) return { argv: ['nft', ...args] };
+/** The namespace nft starts in (its nsfs path), or undefined for the caller's own. */
+function nftNamespace(netns: NetnsRef | undefined): string | undefined {
+  if (netns === undefined) return undefined;
   if (!netnsExists(netns)) {
     throw new VirtnetError('NETNS_NOT_FOUND', `network namespace ${netnsPath(netns)} does not exist`, {
       netns: netnsPath(netns),
     });
   }
-  if (netnsSwitchAvailable()) return { argv: ['nft', ...args], enter: netnsPath(netns) };
-  return { argv: ['nsenter', `--net=${netnsPath(netns)}`, 'nft', ...args] };
+  return netnsPath(netns);
 }
 
 async function runNft(args: string[], options: NftOptions): Promise<RunResult> {
-  const { argv, enter } = nftInvocation(options.netns, args);
+  const enter = nftNamespace(options.netns);
   const run = (): Promise<RunResult> =>
-    (options.runner ?? runProgram)(argv, { timeoutMs: NFT_TIMEOUT_MS, env: NFT_ENV });
+    (options.runner ?? runProgram)(['nft', ...args], { timeoutMs: NFT_TIMEOUT_MS, env: NFT_ENV });
   invocations += 1;
   try {
     // runProgram spawns before it returns its promise, so the child starts inside the namespace.

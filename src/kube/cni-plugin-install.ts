@@ -6,7 +6,7 @@
 //
 // What a node needs (the node agent copies it from its image onto the host, as Multus copies its binary):
 //   <home>/dist/, <home>/package.json (ESM), <home>/node_modules/yaml (the plugin's only package),
-//   optionally <home>/native/build/*.node (faster spawns), and a Node binary (<home>/node, say);
+//   <home>/build/Release/*.node (the native addons, required), and a Node binary (<home>/node, say);
 //   <cni bin dir>/virtnet-cni   the shim (cniPluginShim), exec'ing that Node on dist/cli/cni-plugin-main.js;
 //   <cni conf dir>/00-virtnet.conflist   cniPluginConflist: clusterNetwork = the node's default network file;
 //   a kubeconfig for the virtnet-cni ServiceAccount (cniPluginKubeconfig, token in a file the agent renews).

@@ -20,7 +20,7 @@ import type { GuestConsoleEvent } from '../hypervisor/guest-console.js';
 import { ensureGuest } from '../hypervisor/guest/build-guest.js';
 import { guestBoot } from '../hypervisor/guest/guest-boot.js';
 import { chooseAccel } from '../hypervisor/host-facts.js';
-import type { Accel, VmBoot } from '../hypervisor/vm-machine.js';
+import type { Accel, VmBoot, VmMachine } from '../hypervisor/vm-machine.js';
 import { startVm, type RunningVm, type VmExit } from '../hypervisor/vm-runner.js';
 import { startDhcpPhase, type DhcpPhaseServer } from './dhcp-phase.js';
 import { faultPoint } from '../state/fault-point.js';
@@ -141,6 +141,28 @@ function throwIfCancelled(signal: AbortSignal | undefined, vm: string): void {
     throw new VirtnetError('RUN_CANCELLED', `the run of ${vm} was cancelled during setup`, { vm });
 }
 
+/** Refuses a VM that runs already; collects what a dead previous run of it left behind. */
+async function takeOverPreviousRun(options: RunVmOptions, log: (m: string) => void): Promise<void> {
+  const { spec, stateDir } = options;
+  const existing = readRunRecord(stateDir, spec.name);
+  if (existing && ownerAlive(existing)) {
+    throw new VirtnetError(
+      'VM_ALREADY_RUNNING',
+      `VM ${spec.name} is already running (virtnet pid ${existing.pid})`,
+      { field: 'metadata.name', vm: spec.name },
+    );
+  }
+  if (!existing) return;
+  log(`cleaning up what a previous run of ${spec.name} left behind`);
+  const collected = await collectVm(stateDir, existing);
+  if (collected.errors.length > 0)
+    throw new VirtnetError(
+      'RUN_LEFTOVERS',
+      `VM ${spec.name}: what a previous run left cannot be removed: ${collected.errors.join('; ')}`,
+      { vm: spec.name },
+    );
+}
+
 /** Starts VM `options.spec` with its pod and wiring; on any failure everything created is undone. */
 export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
   const { spec, stateDir, signal } = options;
@@ -157,24 +179,7 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
   }
   faultPoint('run.locked');
   try {
-    const existing = readRunRecord(stateDir, spec.name);
-    if (existing && ownerAlive(existing)) {
-      throw new VirtnetError(
-        'VM_ALREADY_RUNNING',
-        `VM ${spec.name} is already running (virtnet pid ${existing.pid})`,
-        { field: 'metadata.name', vm: spec.name },
-      );
-    }
-    if (existing) {
-      log(`cleaning up what a previous run of ${spec.name} left behind`);
-      const collected = await collectVm(stateDir, existing);
-      if (collected.errors.length > 0)
-        throw new VirtnetError(
-          'RUN_LEFTOVERS',
-          `VM ${spec.name}: what a previous run left cannot be removed: ${collected.errors.join('; ')}`,
-          { vm: spec.name },
-        );
-    }
+    await takeOverPreviousRun(options, log);
     throwIfCancelled(signal, spec.name);
     return await setUp(options, lock);
   } catch (err) {
@@ -183,19 +188,28 @@ export async function startVmRun(options: RunVmOptions): Promise<VmRun> {
   }
 }
 
-/** Everything after the lock: on failure undoes what it created and releases the lock itself. */
-async function setUp(options: RunVmOptions, lock: VmLock): Promise<VmRun> {
-  const { spec, stateDir, signal } = options;
-  const log = options.log ?? (() => undefined);
-  const vmDir = vmStateDir(stateDir, spec.name);
-  const podName = options.podName ?? defaultPodName(spec.name);
-  const accel = chooseAccel(options.accel ?? 'auto');
-  const hostname = spec.hostname ?? spec.name.split('.')[0] ?? spec.name;
-  const boot = await bootOf(options, hostname);
-  const podNetworks = podNetworksForVm(spec, { bindingPlugins: options.cluster.bindingPlugins });
+/** One run in progress: what setup has created so far, and how to record it. */
+interface Run {
+  options: RunVmOptions;
+  spec: VmSpec;
+  stateDir: string;
+  vmDir: string;
+  podName: string;
+  lock: VmLock;
+  log: (message: string) => void;
+  record: RunRecord;
+  /** Writes the record; `step` names a recorded step of setup or teardown (a fault point). */
+  save: (step?: string) => void;
+  cni: { cniPath?: string[]; pluginTimeoutMs?: number };
+  timings: RunTimings;
+  /** Milliseconds since the previous lap (one decimal). */
+  lap: () => number;
+  dhcp: DhcpPhaseServer[];
+  vm?: RunningVm;
+}
 
-  const runStarted = performance.now();
-  mkdirSync(vmDir, { recursive: true });
+/** The run record as it is before anything is created. */
+function newRunRecord(spec: VmSpec, podName: string, accel: Accel): RunRecord {
   const record: RunRecord = {
     vm: spec.name,
     namespace: spec.namespace,
@@ -203,7 +217,7 @@ async function setUp(options: RunVmOptions, lock: VmLock): Promise<VmRun> {
     netns: podName,
     pid: process.pid,
     runId: randomBytes(8).toString('hex'),
-    accel: accel.accel,
+    accel,
     phase: 'starting',
     guestReady: false,
     startedAt: new Date().toISOString(),
@@ -212,7 +226,137 @@ async function setUp(options: RunVmOptions, lock: VmLock): Promise<VmRun> {
   };
   const pidStart = processStartTime(process.pid);
   if (pidStart) record.pidStartTime = pidStart;
-  /** Writes the record; `step` names a recorded step of setup or teardown (a fault point). */
+  return record;
+}
+
+/** A stopwatch: each call returns the milliseconds since the previous one, to one decimal. */
+function stopwatch(): () => number {
+  let mark = performance.now();
+  return () => {
+    const now = performance.now();
+    const ms = now - mark;
+    mark = now;
+    return Math.round(ms * 10) / 10;
+  };
+}
+
+/** Undoes everything this run created, in reverse; returns what could not be removed. */
+async function undoRun(run: Run): Promise<string[]> {
+  const { stateDir, spec, record, cni } = run;
+  const signal = run.options.signal;
+  const problems: string[] = [];
+  const attempt = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+    try {
+      await fn();
+    } catch (err) {
+      problems.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  if (run.vm) {
+    await stopQemu(run.vm, QEMU_STOP_GRACE_MS, QEMU_STOP_LIMIT_MS);
+    faultPoint('run.qemu-stopped');
+  }
+  for (const s of run.dhcp) s.stop();
+  await attempt('bindings', () => teardown(stateDir, spec.name));
+  // Only the pod this run created (its owner is this run); a failed DEL stays recorded for gc.
+  await attempt('pod', () =>
+    deletePod(run.podName, stateDir, {
+      ...undoOptions({ ...cni, ...(signal ? { signal } : {}) }),
+      owner: record.runId,
+      onDelFailure: 'keep-attachments',
+    }),
+  );
+  await removeIdleHostBridges(record);
+  // What could not be removed stays recorded: the run record (its owner gone once we exit) tells
+  // `virtnet status` and `virtnet gc` to finish the job.
+  if (problems.length === 0) rmSync(run.vmDir, { recursive: true, force: true });
+  faultPoint('run.removed');
+  run.lock.release();
+  return problems;
+}
+
+/** Creates the VM's pod through CNI, owned by this run. */
+async function createRunPod(run: Run, podNetworks: ReturnType<typeof podNetworksForVm>): Promise<void> {
+  const { options, spec, stateDir, podName, timings } = run;
+  run.log(`creating pod ${podName}`);
+  const podOpts: Parameters<typeof createPod>[0] = {
+    name: podName,
+    stateDir,
+    namespace: spec.namespace,
+    owner: run.record.runId,
+    ...run.cni,
+    ...(options.signal ? { signal: options.signal } : {}),
+    observer: (exec) => (timings.cniPluginMs += exec.durationMs),
+  };
+  if (options.cniConfDir !== undefined) podOpts.cniConfDir = options.cniConfDir;
+  if (options.nadFiles !== undefined) podOpts.nadFiles = options.nadFiles;
+  if (podNetworks.networks !== undefined) podOpts.networks = podNetworks.networks;
+  if (podNetworks.defaultNetwork !== undefined) podOpts.defaultNetwork = podNetworks.defaultNetwork;
+  if (podNetworks.genie !== undefined) podOpts.genie = podNetworks.genie;
+  await createPod(podOpts);
+  // Only virtnet's own shipped network: a bridge from the user's CNI configuration is not ours to remove.
+  if (options.cniConfDir === undefined) run.record.idleHostBridges = hostBridgesOf(podName, stateDir);
+  run.save('pod-created');
+  timings.podCreateMs = run.lap();
+}
+
+/** Plans and applies the VM's bindings in its pod; returns the plan. */
+async function applyRunBindings(run: Run): Promise<VmNetworkPlan> {
+  const { spec } = run;
+  run.log('applying bindings');
+  const [network] = await runNetworkPhase({
+    specs: [spec],
+    cluster: run.options.cluster,
+    netns: run.podName,
+    stateDir: run.stateDir,
+  });
+  if (!network)
+    throw new VirtnetError('RUN_NO_PLAN', `no network plan for VM ${spec.name}`, { vm: spec.name });
+  run.record.nics = nicStatuses(network.plan);
+  run.timings.bindingApplyMs = run.lap();
+  run.save('bindings-applied');
+  return network.plan;
+}
+
+/** Starts QEMU in the pod; its pid is recorded the moment it exists, guest reports as they come. */
+async function bootQemu(run: Run, machine: VmMachine, runDir: string): Promise<RunningVm> {
+  const { record, save } = run;
+  const onEvent = (event: GuestConsoleEvent): void => {
+    if (event.kind === 'nic') {
+      const nic = record.nics.find((n) => n.mac === event.nic.mac);
+      if (nic) nic.guest = event.nic;
+      save();
+    } else if (event.kind === 'ready') {
+      record.guestReady = true;
+      save();
+    }
+  };
+  // QEMU's pid is in the record before anything can interrupt us: a kill -9 from here on leaves a
+  // QEMU that `virtnet gc` finds.
+  const onSpawn = (pid: number): void => {
+    faultPoint('run.qemu-spawned');
+    record.qemuPid = pid;
+    save('qemu-pid');
+  };
+  const vmOpts: Parameters<typeof startVm>[0] = { machine, runDir, netns: run.podName, onEvent, onSpawn };
+  if (run.options.serialLogPath !== undefined) vmOpts.consoleLogPath = run.options.serialLogPath;
+  const vm = await startVm(vmOpts);
+  record.qemuPid = vm.pid;
+  record.files = {
+    domainXml: vm.files.domainXml,
+    qemuArgv: vm.files.qemuArgv,
+    consoleLog: vm.files.consoleLog,
+  };
+  return vm;
+}
+
+/** Creates the VM's state directory and writes the first run record: from here on, gc can undo. */
+function beginRun(options: RunVmOptions, lock: VmLock, podName: string, accel: Accel): Run {
+  const { spec, stateDir } = options;
+  const log = options.log ?? (() => undefined);
+  const vmDir = vmStateDir(stateDir, spec.name);
+  mkdirSync(vmDir, { recursive: true });
+  const record = newRunRecord(spec, podName, accel);
   const save = (step?: string): void => {
     try {
       writeRunRecord(stateDir, record);
@@ -224,111 +368,63 @@ async function setUp(options: RunVmOptions, lock: VmLock): Promise<VmRun> {
     options.onChange?.(record);
   };
   save('starting');
-  const cni: { cniPath?: string[]; pluginTimeoutMs?: number } = {};
+  const cni: Run['cni'] = {};
   if (options.cniPath !== undefined) cni.cniPath = options.cniPath;
   if (options.pluginTimeoutMs !== undefined) cni.pluginTimeoutMs = options.pluginTimeoutMs;
+  const run: Run = {
+    options,
+    spec,
+    stateDir,
+    vmDir,
+    podName,
+    lock,
+    log,
+    record,
+    save,
+    cni,
+    timings: {
+      podCreateMs: 0,
+      cniPluginMs: 0,
+      bindingApplyMs: 0,
+      dhcpStartMs: 0,
+      seedMs: 0,
+      beforeQemuMs: 0,
+      qemuStartMs: 0,
+      qemuUpAtEpochMs: 0,
+    },
+    lap: stopwatch(),
+    dhcp: [],
+  };
+  return run;
+}
 
-  let dhcp: DhcpPhaseServer[] = [];
-  let vm: RunningVm | undefined;
-  /** Undoes everything this run created, in reverse; returns what could not be removed. */
-  const undoAll = async (): Promise<string[]> => {
-    const problems: string[] = [];
-    const attempt = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
-      try {
-        await fn();
-      } catch (err) {
-        problems.push(`${what}: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    };
-    if (vm) {
-      await stopQemu(vm, QEMU_STOP_GRACE_MS, QEMU_STOP_LIMIT_MS);
-      faultPoint('run.qemu-stopped');
-    }
-    for (const s of dhcp) s.stop();
-    await attempt('bindings', () => teardown(stateDir, spec.name));
-    // Only the pod this run created (its owner is this run); a failed DEL stays recorded for gc.
-    await attempt('pod', () =>
-      deletePod(podName, stateDir, {
-        ...undoOptions({ ...cni, ...(signal ? { signal } : {}) }),
-        owner: record.runId,
-        onDelFailure: 'keep-attachments',
-      }),
-    );
-    await removeIdleHostBridges(record);
-    // What could not be removed stays recorded: the run record (its owner gone once we exit) tells
-    // `virtnet status` and `virtnet gc` to finish the job.
-    if (problems.length === 0) rmSync(vmDir, { recursive: true, force: true });
-    faultPoint('run.removed');
-    lock.release();
-    return problems;
-  };
-  const timings: RunTimings = {
-    podCreateMs: 0,
-    cniPluginMs: 0,
-    bindingApplyMs: 0,
-    dhcpStartMs: 0,
-    seedMs: 0,
-    beforeQemuMs: 0,
-    qemuStartMs: 0,
-    qemuUpAtEpochMs: 0,
-  };
-  let mark = performance.now();
-  const lap = (): number => {
-    const now = performance.now();
-    const ms = now - mark;
-    mark = now;
-    return Math.round(ms * 10) / 10;
-  };
+/** Everything after the lock: on failure undoes what it created and releases the lock itself. */
+async function setUp(options: RunVmOptions, lock: VmLock): Promise<VmRun> {
+  const { spec, stateDir, signal } = options;
+  const podName = options.podName ?? defaultPodName(spec.name);
+  const accel = chooseAccel(options.accel ?? 'auto');
+  const hostname = spec.hostname ?? spec.name.split('.')[0] ?? spec.name;
+  const boot = await bootOf(options, hostname);
+  const podNetworks = podNetworksForVm(spec, { bindingPlugins: options.cluster.bindingPlugins });
+
+  const runStarted = performance.now();
+  const run = beginRun(options, lock, podName, accel.accel);
+  const { timings, record, save, log, vmDir } = run;
   try {
-    log(`creating pod ${podName}`);
-    const podOpts: Parameters<typeof createPod>[0] = {
-      name: podName,
-      stateDir,
-      namespace: spec.namespace,
-      owner: record.runId,
-      ...cni,
-      ...(signal ? { signal } : {}),
-      observer: (exec) => (timings.cniPluginMs += exec.durationMs),
-    };
-    if (options.cniConfDir !== undefined) podOpts.cniConfDir = options.cniConfDir;
-    if (options.nadFiles !== undefined) podOpts.nadFiles = options.nadFiles;
-    if (podNetworks.networks !== undefined) podOpts.networks = podNetworks.networks;
-    if (podNetworks.defaultNetwork !== undefined) podOpts.defaultNetwork = podNetworks.defaultNetwork;
-    if (podNetworks.genie !== undefined) podOpts.genie = podNetworks.genie;
-    await createPod(podOpts);
-    // Only virtnet's own shipped network: a bridge from the user's CNI configuration is not ours to remove.
-    if (options.cniConfDir === undefined) {
-      record.idleHostBridges = hostBridgesOf(podName, stateDir);
-    }
-    save('pod-created');
-    timings.podCreateMs = lap();
+    await createRunPod(run, podNetworks);
     throwIfCancelled(signal, spec.name);
-
-    log('applying bindings');
-    const [network] = await runNetworkPhase({
-      specs: [spec],
-      cluster: options.cluster,
-      netns: podName,
-      stateDir,
-    });
-    if (!network)
-      throw new VirtnetError('RUN_NO_PLAN', `no network plan for VM ${spec.name}`, { vm: spec.name });
-    record.nics = nicStatuses(network.plan);
-    timings.bindingApplyMs = lap();
-    save('bindings-applied');
+    const plan = await applyRunBindings(run);
     throwIfCancelled(signal, spec.name);
 
     // The DHCP server serves from this process; the guest asks only seconds after QEMU starts.
-    const dhcpStarted = performance.now();
-    dhcp = await startDhcpPhase(stateDir, [spec.name]);
-    timings.dhcpStartMs = Math.round((performance.now() - dhcpStarted) * 10) / 10;
-    lap();
+    run.dhcp = await startDhcpPhase(stateDir, [spec.name]);
+    timings.dhcpStartMs = run.lap();
 
     const runDir = join(vmDir, 'run');
     mkdirSync(runDir, { recursive: true });
     const machine = await vmMachineFor({
       spec,
-      plan: network.plan,
+      plan,
       boot,
       accel: accel.accel,
       runDir,
@@ -336,51 +432,26 @@ async function setUp(options: RunVmOptions, lock: VmLock): Promise<VmRun> {
       foreignGuest: options.disk !== undefined || options.kernel !== undefined,
       ...(options.memoryMiB !== undefined ? { memoryMiB: options.memoryMiB } : {}),
     });
-    timings.seedMs = lap();
+    timings.seedMs = run.lap();
     log(`booting ${spec.name} under QEMU (${accel.accel}: ${accel.reason})`);
-    const onEvent = (event: GuestConsoleEvent): void => {
-      if (event.kind === 'nic') {
-        const nic = record.nics.find((n) => n.mac === event.nic.mac);
-        if (nic) nic.guest = event.nic;
-        save();
-      } else if (event.kind === 'ready') {
-        record.guestReady = true;
-        save();
-      }
-    };
-    // QEMU's pid is in the record before anything can interrupt us: a kill -9 from here on leaves a
-    // QEMU that `virtnet gc` finds.
-    const onSpawn = (pid: number): void => {
-      faultPoint('run.qemu-spawned');
-      record.qemuPid = pid;
-      save('qemu-pid');
-    };
-    const vmOpts: Parameters<typeof startVm>[0] = { machine, runDir, netns: podName, onEvent, onSpawn };
-    if (options.serialLogPath !== undefined) vmOpts.consoleLogPath = options.serialLogPath;
     timings.beforeQemuMs = Math.round((performance.now() - runStarted) * 10) / 10;
     throwIfCancelled(signal, spec.name);
-    vm = await startVm(vmOpts);
-    timings.qemuStartMs = lap();
+    run.vm = await bootQemu(run, machine, runDir);
+    timings.qemuStartMs = run.lap();
     timings.qemuUpAtEpochMs = Date.now();
     timings.cniPluginMs = Math.round(timings.cniPluginMs * 10) / 10;
     record.timings = timings;
-    record.qemuPid = vm.pid;
-    record.files = {
-      domainXml: vm.files.domainXml,
-      qemuArgv: vm.files.qemuArgv,
-      consoleLog: vm.files.consoleLog,
-    };
     record.phase = 'running';
     save('running');
     throwIfCancelled(signal, spec.name);
   } catch (err) {
-    const problems = await undoAll();
+    const problems = await undoRun(run);
     if (problems.length > 0 && isVirtnetError(err)) err.detail.rollbackErrors = problems;
     for (const p of problems) log(`rollback incomplete: ${p}`);
     throw err;
   }
 
-  const running = vm;
+  const running = run.vm;
   let stopping: Promise<string[]> | undefined;
   return {
     record,
@@ -390,7 +461,7 @@ async function setUp(options: RunVmOptions, lock: VmLock): Promise<VmRun> {
       stopping ??= (async () => {
         record.phase = 'stopping';
         save('stopping');
-        return undoAll();
+        return undoRun(run);
       })();
       return stopping;
     },

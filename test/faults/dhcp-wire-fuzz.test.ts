@@ -95,7 +95,8 @@ test(
     const stats = records.find((r) => r.event === 'stopped')?.stats;
     assert.ok(stats, 'final counters');
     t.diagnostic(`server counters: ${JSON.stringify(stats)}`);
-    assert.ok(stats.received! > 30_000, `received ${stats.received}`);
-    assert.ok(stats.malformed! > 10_000, `malformed ${stats.malformed}`);
+    // Thousands, not most of the 60,000: how many the receive queue holds depends on the machine's load.
+    assert.ok(stats.received! > 5_000, `received ${stats.received}`);
+    assert.ok(stats.malformed! > 1_000, `malformed ${stats.malformed}`);
   },
 );

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { formatIpv6, parseIpv6 } from '../../src/bindings/ip-address.js';
+import { formatIpv6, parseIpv6 } from '../../src/api/ip-address.js';
 import { createPod, deletePod } from '../../src/cni/pod.js';
 import { runProgram } from '../../src/exec/run-program.js';
 import { bridgeConflist, writeConf } from '../cni/cni-fixtures.js';

@@ -24,18 +24,12 @@ import { dhcpGuardStep } from './dhcp-guard.js';
 import { planIpv6Delegation } from './ipv6-delegation.js';
 import { nicFrontend } from '../nic-frontend.js';
 import { previousSysctl } from '../previous-sysctl.js';
+import { tapLinkStep, tapQueues } from '../tap-device.js';
 
 /** Infinite lease (RFC 2131 0xffffffff): the address is the pod's for the pod's lifetime, and renewals
  * unicast to the link-local server id could not be routed back anyway. */
 export const BRIDGE_LEASE_SECONDS = 0xffffffff;
-export const MAX_TAP_QUEUES = 256;
 const MAX_INTERFACE_INDEX = 240;
-
-/** Queues for the VM's TAP: one per vCPU for virtio with networkInterfaceMultiqueue, capped at 256. */
-export function tapQueues(iface: InterfaceSpec, ctx: BindingContext): number {
-  if (!ctx.vm.networkInterfaceMultiqueue || iface.model !== 'virtio') return 1;
-  return Math.max(1, Math.min(ctx.vm.vcpus, MAX_TAP_QUEUES));
-}
 
 /** Routes through the pod interface the kernel does not recreate when the address comes back. */
 function explicitIpv4Routes(pod: DiscoveredInterface): DiscoveredRoute[] {
@@ -185,22 +179,15 @@ export function planBridge(
       up: true,
       summary: `create bridge ${bridge} (mac ${podMac}, mtu ${mtuBytes})`,
     },
-    {
+    tapLinkStep({
       id: `${p}/tap`,
-      phase: 'network',
-      kind: 'link.create',
-      device: tap,
-      link: {
-        type: 'tap',
-        multiQueue: queues > 1,
-        vnetHdr: true,
-        ...(ctx.tapOwner ? { ownerUid: ctx.tapOwner.uid, ownerGid: ctx.tapOwner.gid } : {}),
-      },
-      mtuBytes,
-      master: bridge,
-      up: true,
       summary: `create tap ${tap} (${queues > 1 ? `multi_queue, ${queues} queues` : 'single queue'}, vnet_hdr, mtu ${mtuBytes}) in ${bridge}`,
-    },
+      tap,
+      bridge,
+      queues,
+      mtuBytes,
+      ctx,
+    }),
   ];
   const v4 = pod.addresses.filter((a) => a.family === 4);
   for (const route of explicitIpv4Routes(pod)) {

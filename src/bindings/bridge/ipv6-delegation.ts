@@ -13,7 +13,7 @@
 // default router either: the RAs say lifetime 0, so the guest, like the pod, reaches only the
 // on-link prefix there and does not send its other traffic into that network.
 // The bridge's DHCP guard (dhcp-guard.ts) keeps RAs and DHCPv6 between the VM and dnsmasq. Pure.
-import { formatIpv6, parseIpv6 } from '../ip-address.js';
+import { formatIpv6, parseIpv6 } from '../../api/ip-address.js';
 import { ipv6RaServerArgv } from '../ipv6-ra-server.js';
 import type {
   BindingContext,

@@ -29,9 +29,10 @@ import type {
 import { fnv1aHex, stableMac } from '../stable-hash.js';
 import type { GuestStaticConfig, VmNic } from '../vm-nic.js';
 import { nicFrontend } from '../nic-frontend.js';
+import { multiqueueNotes, tapQueues } from '../tap-device.js';
+import { podInterfaceFor } from '../pod-network.js';
 
 const IFNAMSIZ_MAX = 15;
-const MAX_QUEUES = 256;
 
 /** The macvtap's name on pod interface `podInterface`: `mvt-eth0`, hashed when longer than 15 bytes. */
 export function macvtapName(podInterface: string): string {
@@ -83,17 +84,16 @@ export function macvtapGuestConfig(pod: DiscoveredInterface, ctx: BindingContext
 export function planMacvtap(
   iface: InterfaceSpec,
   network: NetworkSpec,
-  pod: DiscoveredInterface | undefined,
+  podInterface: DiscoveredInterface | undefined,
   ctx: BindingContext,
 ): InterfacePlan {
   const field = ctx.fieldPath;
-  if (!pod) {
-    throw new VirtnetError(
-      'POD_INTERFACE_NOT_FOUND',
-      `interface ${iface.name}: the pod has no interface for network ${network.name}`,
-      { field: iface.sourceDevice ? `${field}.sourceDevice` : field },
-    );
-  }
+  const pod = podInterfaceFor(
+    iface,
+    network,
+    podInterface,
+    iface.sourceDevice ? `${field}.sourceDevice` : field,
+  );
   if (pod.master)
     throw new VirtnetError(
       'POD_INTERFACE_IN_USE',
@@ -125,24 +125,15 @@ export function planMacvtap(
       { field: `${field}.macAddress` },
     );
   }
-  const queues =
-    ctx.vm.networkInterfaceMultiqueue && iface.model === 'virtio'
-      ? Math.max(1, Math.min(ctx.vm.vcpus, MAX_QUEUES))
-      : 1;
+  const queues = tapQueues(iface, ctx);
   const notes: PlanNote[] = [
     {
       level: 'info',
       code: 'MACVTAP_HOST_ISOLATION',
       message: `interface ${iface.name}: the guest is reachable from the network behind ${pod.name}, not from the pod's own stack or the node through ${pod.name} (macvtap never loops frames back to its lower device)`,
     },
+    ...multiqueueNotes(iface, ctx),
   ];
-  if (ctx.vm.networkInterfaceMultiqueue && iface.model !== 'virtio') {
-    notes.push({
-      level: 'warning',
-      code: 'MULTIQUEUE_VIRTIO_ONLY',
-      message: `interface ${iface.name}: multiqueue needs model virtio; using one queue`,
-    });
-  }
   const p = pod.name;
   const steps: PlanStep[] = [];
   for (const route of explicitRoutes(pod)) {

@@ -4,8 +4,9 @@
 // NATing between the VM subnet and the pod IP. The pod interface keeps its IP and MAC; the VM gets the
 // second host (.2 / ::2): IPv4 by virtnet's DHCPv4 server, IPv6 by DHCPv6 with the default route from
 // Router Advertisements (ipv6-ra-server.ts), and IPv6 again as a cloud-init static fallback. Pure.
-import type { InterfaceSpec, NetworkSpec, PortSpec } from '../../api/types.js';
+import type { InterfaceSpec, NetworkSpec } from '../../api/types.js';
 import type { Dhcp4Lease } from '../../dhcp/server-config.js';
+import { isIPv4, isIPv6 } from '../../api/ip-address.js';
 import { VirtnetError } from '../../errors/virtnet-error.js';
 import type { NftFamily } from '../../host/nft-json.js';
 import { buildMasqueradeRuleset, masqueradeTableName, type MasqueradeTable } from './nft-ruleset.js';
@@ -26,14 +27,15 @@ import {
   type VmSubnet,
 } from './vm-subnet.js';
 import { nicFrontend } from '../nic-frontend.js';
+import { multiqueueNotes, tapLinkStep, tapQueues } from '../tap-device.js';
 import { previousSysctl } from '../previous-sysctl.js';
 import { fnv1aHex } from '../stable-hash.js';
+import { podInterfaceFor, podNetworkSource, type PodNetworkSource } from '../pod-network.js';
 
 /** The bridge's MAC: reserved, locally administered, never a VM's (KubeVirt uses the same). */
 export const MASQUERADE_BRIDGE_MAC = '02:00:00:00:00:00';
 export const DEFAULT_LEASE_SECONDS = 86_400;
 const IFNAMSIZ_MAX = 15;
-const MAX_QUEUES = 256;
 
 /** `<prefix><podif>`, or `<prefix><hash>` when that exceeds 15 bytes. */
 function deviceName(prefix: string, podInterface: string): string {
@@ -56,43 +58,47 @@ function globalAddresses(pod: DiscoveredInterface, family: 4 | 6): string[] {
   return pod.addresses.filter((a) => a.family === family && a.scope === 'global').map((a) => a.address);
 }
 
-const isIpv4 = (a: string): boolean => /^\d+\.\d+\.\d+\.\d+$/.test(a);
+/** The addresses one masquerade interface NATs between: the VM subnets and the pod's own. */
+interface Addressing {
+  /** The IPv4 VM subnet (validated even when the pod has no IPv4). */
+  v4: VmSubnet;
+  /** The IPv6 VM subnet, when the pod has IPv6 to NAT to. */
+  v6: VmSubnet | undefined;
+  pod4: string[];
+  pod6: string[];
+  useV4: boolean;
+}
 
-/** Plans one masquerade interface. Throws VirtnetError with the spec field at fault. */
-export function planMasquerade(
+/** Everything the steps of one interface share. */
+interface Wiring {
+  iface: InterfaceSpec;
+  podInterface: DiscoveredInterface;
+  ctx: BindingContext;
+  addressing: Addressing;
+  bridge: string;
+  tap: string;
+  mac: string;
+  mtuBytes: number;
+  id: (suffix: string) => string;
+}
+
+/** The VM subnets of `network` and the pod addresses they NAT to; throws naming the field at fault. */
+function addressingOf(
   iface: InterfaceSpec,
   network: NetworkSpec,
-  podInterface: DiscoveredInterface | undefined,
+  source: PodNetworkSource,
+  podInterface: DiscoveredInterface,
   ctx: BindingContext,
-): InterfacePlan {
-  const field = ctx.fieldPath;
-  if (network.source.kind !== 'pod') {
-    throw new VirtnetError(
-      'MASQUERADE_NOT_POD_NETWORK',
-      `interface ${iface.name}: masquerade is only allowed to connect to the pod network`,
-      {
-        field: `${field}.masquerade`,
-      },
-    );
-  }
-  if (podInterface === undefined) {
-    throw new VirtnetError(
-      'POD_INTERFACE_NOT_FOUND',
-      `interface ${iface.name}: the pod has no interface for network ${network.name}`,
-      {
-        field,
-      },
-    );
-  }
+): Addressing {
   const netField = `spec.networks[${networkIndex(ctx, network)}].pod`;
-  const v4 = ipv4VmSubnet(network.source.vmNetworkCIDR ?? DEFAULT_VM_NETWORK_CIDR);
+  const v4 = ipv4VmSubnet(source.vmNetworkCIDR ?? DEFAULT_VM_NETWORK_CIDR);
   if (typeof v4 === 'string')
     throw new VirtnetError('INVALID_VM_NETWORK_CIDR', v4, { field: `${netField}.vmNetworkCIDR` });
   const pod4 = globalAddresses(podInterface, 4);
   const pod6 = globalAddresses(podInterface, 6);
   let v6: VmSubnet | undefined;
-  if (pod6.length > 0 || network.source.vmIPv6NetworkCIDR !== undefined) {
-    const parsed = ipv6VmSubnet(network.source.vmIPv6NetworkCIDR ?? DEFAULT_VM_IPV6_NETWORK_CIDR);
+  if (pod6.length > 0 || source.vmIPv6NetworkCIDR !== undefined) {
+    const parsed = ipv6VmSubnet(source.vmIPv6NetworkCIDR ?? DEFAULT_VM_IPV6_NETWORK_CIDR);
     if (typeof parsed === 'string')
       throw new VirtnetError('INVALID_VM_NETWORK_CIDR', parsed, { field: `${netField}.vmIPv6NetworkCIDR` });
     // A declared IPv6 subnet is only used when the pod has IPv6 to NAT to.
@@ -102,31 +108,16 @@ export function planMasquerade(
     throw new VirtnetError(
       'MASQUERADE_NO_POD_ADDRESS',
       `interface ${iface.name}: pod interface ${podInterface.name} has no global IP address to masquerade to`,
-      {
-        field,
-        device: podInterface.name,
-      },
+      { field: ctx.fieldPath, device: podInterface.name },
     );
   }
-  const useV4 = pod4.length > 0;
+  return { v4, v6, pod4, pod6, useV4: pod4.length > 0 };
+}
 
-  const { bridge, tap } = masqueradeDeviceNames(podInterface.name);
-  const id = (suffix: string): string => `${iface.name}/${suffix}`;
-  const mtuBytes = podInterface.mtuBytes;
-  const mac = iface.macAddress ?? podInterface.mac;
-  const queues =
-    ctx.vm.networkInterfaceMultiqueue && iface.model === 'virtio'
-      ? Math.min(Math.max(ctx.vm.vcpus, 1), MAX_QUEUES)
-      : 1;
-  const notes: PlanNote[] = [];
-  if (ctx.vm.networkInterfaceMultiqueue && iface.model !== 'virtio') {
-    notes.push({
-      level: 'warning',
-      code: 'MULTIQUEUE_VIRTIO_ONLY',
-      message: `interface ${iface.name}: multiqueue needs model virtio; using one queue`,
-    });
-  }
-
+/** Forwarding on in the pod, for each family the VM uses. */
+function forwardingSteps(w: Wiring): PlanStep[] {
+  const { ctx, id } = w;
+  const { v6, useV4 } = w.addressing;
   const steps: PlanStep[] = [];
   if (useV4)
     steps.push({
@@ -149,6 +140,14 @@ export function planMasquerade(
       ...previousSysctl(ctx, 'net/ipv6/conf/all/forwarding'),
     });
   }
+  return steps;
+}
+
+/** The bridge holding the gateway addresses (and route_localnet for loopback port-forwards). */
+function bridgeSteps(w: Wiring): PlanStep[] {
+  const { bridge, mtuBytes, id } = w;
+  const { v4, v6, useV4 } = w.addressing;
+  const steps: PlanStep[] = [];
   steps.push({
     id: id('bridge'),
     phase: 'network',
@@ -190,8 +189,7 @@ export function planMasquerade(
       address: `${v6.gateway}/${v6.prefixLength}`,
     });
   }
-  const forwardsLoopback = useV4 && iface.ports.length > 0;
-  if (forwardsLoopback) {
+  if (useV4 && w.iface.ports.length > 0) {
     // Output-DNATed loopback connections leave through the bridge with source 127.0.0.1 until
     // postrouting SNATs them; the kernel drops such packets unless route_localnet is set there.
     steps.push({
@@ -203,34 +201,17 @@ export function planMasquerade(
       value: '1',
     });
   }
-  steps.push({
-    id: id('tap'),
-    phase: 'network',
-    summary: `create TAP ${tap} (${queues} queue${queues > 1 ? 's' : ''}) on ${bridge}`,
-    kind: 'link.create',
-    device: tap,
-    link: {
-      type: 'tap',
-      multiQueue: queues > 1,
-      vnetHdr: true,
-      ownerUid: ctx.tapOwner?.uid,
-      ownerGid: ctx.tapOwner?.gid,
-    },
-    mtuBytes,
-    master: bridge,
-    up: true,
-  });
+  return steps;
+}
 
-  const tableName = masqueradeTableName(ctx.vm.name);
-  const tables: MasqueradeTable[] = [];
-  const nat = (
-    family: NftFamily,
-    subnet: VmSubnet,
-    podAddresses: string[],
-    ports: PortSpec[],
-  ): MasqueradeTable => ({
+/** The NAT: one table per family, all applied in one nft transaction. */
+function natStep(w: Wiring): PlanStep {
+  const { iface, podInterface, bridge } = w;
+  const { v4, v6, pod4, pod6, useV4 } = w.addressing;
+  const name = masqueradeTableName(w.ctx.vm.name);
+  const table = (family: NftFamily, subnet: VmSubnet, podAddresses: string[]): MasqueradeTable => ({
     family,
-    name: tableName,
+    name,
     interfaces: [
       {
         podInterface: podInterface.name,
@@ -238,77 +219,87 @@ export function planMasquerade(
         bridge,
         gatewayAddress: subnet.gateway,
         vmAddress: subnet.vm,
-        ports,
+        ports: iface.ports,
       },
     ],
   });
-  if (useV4) tables.push(nat('ip', v4, pod4, iface.ports));
-  if (v6) tables.push(nat('ip6', v6, pod6, iface.ports));
+  const tables: MasqueradeTable[] = [];
+  if (useV4) tables.push(table('ip', v4, pod4));
+  if (v6) tables.push(table('ip6', v6, pod6));
   const portText =
     iface.ports.length === 0
       ? 'every port'
       : iface.ports.map((p) => `${p.port}/${p.protocol.toLowerCase()}`).join(', ');
-  steps.push({
-    id: id('nft'),
+  return {
+    id: w.id('nft'),
     phase: 'network',
     summary: `nft tables ${tables.map((t) => `${t.family} ${t.name}`).join(' + ')} in one transaction: VM → outside as pod IP, inbound ${portText} → VM`,
     kind: 'nft.ruleset',
     tables: tables.map((t) => ({ family: t.family, name: t.name })),
     commands: buildMasqueradeRuleset(tables),
-  });
+  };
+}
 
-  const dnsServers = ctx.pod.dns.nameservers;
-  if (v6) {
-    steps.push({
-      id: id('ipv6-ra-dhcpv6'),
-      phase: 'network',
-      summary: `serve RA (managed, default route, MTU) and DHCPv6 (${v6.vm} for ${mac} only) on ${bridge}`,
-      kind: 'process.start',
-      name: `ra6-${bridge}`,
-      inNetns: true,
-      argv: ipv6RaServerArgv({
-        bridge,
-        vmMac: mac,
-        vmAddress: v6.vm,
-        prefixLength: v6.prefixLength,
-        network: v6.cidr.split('/')[0]!,
-        mtuBytes,
-        dnsServers: dnsServers.filter((s) => s.includes(':')),
-        searchDomains: ctx.pod.dns.search,
-        leaseSeconds: DEFAULT_LEASE_SECONDS,
-      }),
-    });
-  }
-  if (dnsServers.some((s) => s.startsWith('127.') || s === '::1')) {
+/** The RA and DHCPv6 helper that gives the VM its IPv6 address and default route. */
+function ipv6RaStep(w: Wiring, v6: VmSubnet): PlanStep {
+  const { bridge, mac, ctx } = w;
+  return {
+    id: w.id('ipv6-ra-dhcpv6'),
+    phase: 'network',
+    summary: `serve RA (managed, default route, MTU) and DHCPv6 (${v6.vm} for ${mac} only) on ${bridge}`,
+    kind: 'process.start',
+    name: `ra6-${bridge}`,
+    inNetns: true,
+    argv: ipv6RaServerArgv({
+      bridge,
+      vmMac: mac,
+      vmAddress: v6.vm,
+      prefixLength: v6.prefixLength,
+      network: v6.cidr.split('/')[0]!,
+      mtuBytes: w.mtuBytes,
+      dnsServers: ctx.pod.dns.nameservers.filter(isIPv6),
+      searchDomains: ctx.pod.dns.search,
+      leaseSeconds: DEFAULT_LEASE_SECONDS,
+    }),
+  };
+}
+
+/** The VM's IPv4 lease from virtnet's DHCPv4 server. */
+function dhcp4Lease(w: Wiring, v4: VmSubnet): Dhcp4Lease {
+  const { iface, ctx } = w;
+  const opts = iface.dhcpOptions;
+  return {
+    clientMac: w.mac,
+    bridge: w.bridge,
+    serverAddress: v4.gateway,
+    address: v4.vm,
+    prefixLength: v4.prefixLength,
+    routers: [v4.gateway],
+    // Only a default route: option 3 says it all (option 121 would have to repeat it, RFC 3442).
+    classlessRoutes: [],
+    dnsServers: ctx.pod.dns.nameservers.filter(isIPv4),
+    searchDomains: ctx.pod.dns.search,
+    domainName: ctx.pod.dns.domain,
+    hostname: ctx.vm.hostname ?? ctx.vm.name,
+    mtuBytes: w.mtuBytes,
+    leaseSeconds: DEFAULT_LEASE_SECONDS,
+    ntpServers: opts?.ntpServers ?? [],
+    tftpServerName: opts?.tftpServerName,
+    bootFileName: opts?.bootFileName,
+    privateOptions: (opts?.privateOptions ?? []).map((o) => ({ code: o.option, value: o.value })),
+  };
+}
+
+/** How the guest configures itself: DHCP for IPv4 (IPv6 as a static fallback), else IPv6 static. */
+function guestConfigOf(w: Wiring, notes: PlanNote[]): VmNic['guestConfig'] {
+  const { v6, useV4 } = w.addressing;
+  const dns = w.ctx.pod.dns;
+  if (dns.nameservers.some((s) => s.startsWith('127.') || s === '::1')) {
     notes.push({
       level: 'warning',
       code: 'DNS_LOOPBACK',
       message: `the pod's nameserver is on loopback, which the VM cannot reach`,
     });
-  }
-  let dhcp4: Dhcp4Lease | undefined;
-  if (useV4) {
-    const opts = iface.dhcpOptions;
-    dhcp4 = {
-      clientMac: mac,
-      bridge,
-      serverAddress: v4.gateway,
-      address: v4.vm,
-      prefixLength: v4.prefixLength,
-      routers: [v4.gateway],
-      // Only a default route: option 3 says it all (option 121 would have to repeat it, RFC 3442).
-      classlessRoutes: [],
-      dnsServers: dnsServers.filter(isIpv4),
-      searchDomains: ctx.pod.dns.search,
-      domainName: ctx.pod.dns.domain,
-      hostname: ctx.vm.hostname ?? ctx.vm.name,
-      mtuBytes,
-      leaseSeconds: DEFAULT_LEASE_SECONDS,
-      ntpServers: opts?.ntpServers ?? [],
-      tftpServerName: opts?.tftpServerName,
-      bootFileName: opts?.bootFileName,
-      privateOptions: (opts?.privateOptions ?? []).map((o) => ({ code: o.option, value: o.value })),
-    };
   }
   let static6: GuestStaticConfig | undefined;
   if (v6) {
@@ -316,33 +307,68 @@ export function planMasquerade(
       addresses: [`${v6.vm}/${v6.prefixLength}`],
       gateway6: v6.gateway,
       routes: [],
-      dnsServers: dnsServers.filter((s) => s.includes(':')),
-      searchDomains: ctx.pod.dns.search,
+      dnsServers: dns.nameservers.filter(isIPv6),
+      searchDomains: dns.search,
     };
     notes.push({
       level: 'info',
       code: 'IPV6_RA_DHCPV6',
-      message: `interface ${iface.name}: IPv6 ${v6.vm} by DHCPv6 and the default route by RA on ${bridge} (also in cloud-init as a static fallback)`,
+      message: `interface ${w.iface.name}: IPv6 ${v6.vm} by DHCPv6 and the default route by RA on ${w.bridge} (also in cloud-init as a static fallback)`,
     });
+    if (w.iface.ports.length > 0) {
+      notes.push({
+        level: 'info',
+        code: 'IPV6_NO_LOOPBACK_FORWARD',
+        message: 'pod loopback port-forward is IPv4 only: Linux never routes ::1 off the loopback device',
+      });
+    }
   }
-  if (v6 && iface.ports.length > 0) {
-    notes.push({
-      level: 'info',
-      code: 'IPV6_NO_LOOPBACK_FORWARD',
-      message: 'pod loopback port-forward is IPv4 only: Linux never routes ::1 off the loopback device',
-    });
-  }
-
-  const guestConfig: VmNic['guestConfig'] = useV4
+  return useV4
     ? { kind: 'dhcp', ...(static6 ? { staticFallback: static6 } : {}) }
     : { kind: 'static', config: static6! };
-  const nic: VmNic = {
-    ...nicFrontend(iface),
-    mac,
-    mtuBytes,
-    backend: { kind: 'tap', tapName: tap, queues },
-    guestConfig,
+}
+
+/** Plans one masquerade interface. Throws VirtnetError with the spec field at fault. */
+export function planMasquerade(
+  iface: InterfaceSpec,
+  network: NetworkSpec,
+  pod: DiscoveredInterface | undefined,
+  ctx: BindingContext,
+): InterfacePlan {
+  const source = podNetworkSource(iface, network, 'masquerade', ctx.fieldPath);
+  const podInterface = podInterfaceFor(iface, network, pod, ctx.fieldPath);
+  const addressing = addressingOf(iface, network, source, podInterface, ctx);
+  const { bridge, tap } = masqueradeDeviceNames(podInterface.name);
+  const w: Wiring = {
+    iface,
+    podInterface,
+    ctx,
+    addressing,
+    bridge,
+    tap,
+    mac: iface.macAddress ?? podInterface.mac,
+    mtuBytes: podInterface.mtuBytes,
+    id: (suffix) => `${iface.name}/${suffix}`,
   };
+  const notes: PlanNote[] = multiqueueNotes(iface, ctx);
+  const queues = tapQueues(iface, ctx);
+  const { v4, v6, useV4 } = addressing;
+  const steps = [
+    ...forwardingSteps(w),
+    ...bridgeSteps(w),
+    tapLinkStep({
+      id: w.id('tap'),
+      summary: `create TAP ${tap} (${queues} queue${queues > 1 ? 's' : ''}) on ${bridge}`,
+      tap,
+      bridge,
+      queues,
+      mtuBytes: w.mtuBytes,
+      ctx,
+    }),
+    natStep(w),
+    ...(v6 ? [ipv6RaStep(w, v6)] : []),
+  ];
+  const guestConfig = guestConfigOf(w, notes);
   return {
     name: iface.name,
     network: network.name,
@@ -351,8 +377,14 @@ export function planMasquerade(
     podInterfaceBefore: podInterface,
     createdDevices: [bridge, tap],
     steps,
-    dhcp4,
-    nic,
+    dhcp4: useV4 ? dhcp4Lease(w, v4) : undefined,
+    nic: {
+      ...nicFrontend(iface),
+      mac: w.mac,
+      mtuBytes: w.mtuBytes,
+      backend: { kind: 'tap', tapName: tap, queues },
+      guestConfig,
+    },
     notes,
   };
 }

@@ -2,9 +2,7 @@
 // `vmIPv6NetworkCIDR`, default fd10:0:2::/120): parses them and derives the gateway (first host, the
 // bridge's address) and the VM address (second host). Pure.
 import { formatIpv4, parseIpv4 } from '../../api/ipv4.js';
-import { formatIpv6, parseIpv6 } from '../ip-address.js';
-
-export { formatIpv6, parseIpv4, parseIpv6 };
+import { formatIpv6, parseIpv6 } from '../../api/ip-address.js';
 
 /** Gateway and VM address inside one private subnet. */
 export interface VmSubnet {

@@ -30,6 +30,7 @@ import type {
 import { fnv1aHex } from '../stable-hash.js';
 import type { VmNic } from '../vm-nic.js';
 import { nicFrontend } from '../nic-frontend.js';
+import { podInterfaceFor, podNetworkSource } from '../pod-network.js';
 
 /** Longest path a unix socket can be bound at: sun_path is 108 bytes with the terminating NUL. */
 export const MAX_SOCKET_PATH_BYTES = 107;
@@ -87,24 +88,12 @@ export function passtArgv(options: {
 export function planPasst(
   iface: InterfaceSpec,
   network: NetworkSpec,
-  podInterface: DiscoveredInterface | undefined,
+  pod: DiscoveredInterface | undefined,
   ctx: BindingContext,
 ): InterfacePlan {
   const field = ctx.fieldPath;
-  if (network.source.kind !== 'pod') {
-    throw new VirtnetError(
-      'PASST_NOT_POD_NETWORK',
-      `interface ${iface.name}: passt is only allowed to connect to the pod network`,
-      { field: `${field}.passt` },
-    );
-  }
-  if (podInterface === undefined) {
-    throw new VirtnetError(
-      'POD_INTERFACE_NOT_FOUND',
-      `interface ${iface.name}: the pod has no interface for network ${network.name}`,
-      { field },
-    );
-  }
+  podNetworkSource(iface, network, 'passt', field);
+  const podInterface = podInterfaceFor(iface, network, pod, field);
   if (!isLinuxInterfaceName(podInterface.name)) {
     throw new VirtnetError(
       'POD_INTERFACE_UNSUITABLE',

@@ -17,6 +17,7 @@ import type {
 import { stableMac } from '../stable-hash.js';
 import type { VmNic } from '../vm-nic.js';
 import { nicFrontend } from '../nic-frontend.js';
+import { podNetworkSource } from '../pod-network.js';
 
 export const DEFAULT_SLIRP_NETWORK_CIDR = '10.0.2.0/24';
 /** QEMU's slirp needs room for gateway (.2), DNS (.3) and the DHCP pool starting at .15. */
@@ -48,15 +49,9 @@ export function planSlirp(
   ctx: BindingContext,
 ): InterfacePlan {
   const field = ctx.fieldPath;
-  if (network.source.kind !== 'pod') {
-    throw new VirtnetError(
-      'SLIRP_NOT_POD_NETWORK',
-      `interface ${iface.name}: slirp is only allowed to connect to the pod network`,
-      { field: `${field}.slirp` },
-    );
-  }
+  const source = podNetworkSource(iface, network, 'slirp', field);
   const netIndex = ctx.vm.networks.findIndex((n) => n.name === network.name);
-  const net = slirpNetwork(network.source.vmNetworkCIDR ?? DEFAULT_SLIRP_NETWORK_CIDR);
+  const net = slirpNetwork(source.vmNetworkCIDR ?? DEFAULT_SLIRP_NETWORK_CIDR);
   if (typeof net !== 'string')
     throw new VirtnetError('INVALID_VM_NETWORK_CIDR', net.error, {
       field: `spec.networks[${netIndex}].pod.vmNetworkCIDR`,
