@@ -223,9 +223,11 @@ export class NodeAgent {
     const vmi = await this.readVmi(pod);
     if (!vmi) return;
     const spec = vmSpecOf(vmi, this.opts.cluster);
-    const names = spec.interfaces.filter((i) => i.state !== 'absent').map((i) => i.name);
+    const ifaces = spec.interfaces
+      .filter((i) => i.state !== 'absent')
+      .map((i) => ({ name: i.name, masquerade: i.binding === 'masquerade' }));
     const previous = ((vmi.status?.interfaces as VmiInterfaceStatus[] | undefined) ?? []).filter(Boolean);
-    const interfaces = guestInterfaceStatuses(names, guest, previous);
+    const interfaces = guestInterfaceStatuses(ifaces, guest, previous);
     if (mergePatch({ interfaces: previous }, { interfaces }) !== undefined) {
       // With the resourceVersion read: a controller write in between makes this a 409, and a retry.
       await patchVmiStatus(this.kube, vmi, { interfaces });
