@@ -450,11 +450,12 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
       requests: { 'example.com/sriov_a': '1' },
       limits: { 'example.com/sriov_a': '1' },
     });
-    const vmi = await waitFor('VMI Scheduling', 60_000, () => {
+    // WaitingForScheduler first, Unschedulable once the scheduler has looked at the pod.
+    const vmi = await waitFor('VMI Scheduling, Unschedulable', 60_000, () => {
       const v = vmiGet(lab, 'vm-sriov');
-      return v?.status?.phase === 'Scheduling' ? v : undefined;
+      return v?.status?.phase === 'Scheduling' && v.status.reason === 'Unschedulable' ? v : undefined;
     });
-    assert.equal(vmi.status!.reason, 'Unschedulable');
+    assert.equal(vmi.status!.phase, 'Scheduling');
   });
 
   test('deleting a VMI removes its launcher pod, then the VMI', async () => {
