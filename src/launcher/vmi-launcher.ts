@@ -286,6 +286,8 @@ export async function runVmiLauncher(options: VmiLauncherOptions): Promise<VmiLa
         if (!guest.hasLeases) guest.markReady('the guest reported READY (no DHCPv4 lease to wait for)');
       }
     };
+    // Told to stop while setting up: no QEMU to start only to stop it again.
+    if (stopRequested) return { ok: true, why: 'stopped before the VM started' };
     const started = await startVm({
       machine,
       runDir,

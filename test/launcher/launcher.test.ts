@@ -136,17 +136,29 @@ function rssKiB(pid: number): number {
   return Number(m?.[1] ?? 0);
 }
 
+/**
+ * A pod namespace whose eth0 (`<net24>.5/24`) is a veth to a "network" namespace (gateway `.1`), an
+ * empty state dir (its VM torn down at cleanup) and where the termination log goes.
+ */
+async function standInPod(
+  sb: Sandbox,
+  net24: string,
+  vm: string,
+): Promise<{ net: string; pod: string; stateDir: string; termLog: string }> {
+  const net = await createNetwork(sb, `${net24}.1/24`);
+  const pod = await createPod(sb, net, 'pod', { cidr: `${net24}.5/24`, gateway: `${net24}.1` });
+  const stateDir = join(sb.dir, 'pod-state');
+  mkdirSync(stateDir);
+  sb.defer(() => teardown(stateDir, vm));
+  return { net, pod, stateDir, termLog: join(sb.dir, 'termination-log') };
+}
+
 test(
   'the launcher boots the VM on the network the agent set up, reports the ACK and readiness, stops on SIGTERM',
   { skip, timeout: 240_000 },
   async (t) => {
     const sb = sandbox(t);
-    const net = await createNetwork(sb, '10.187.0.1/24');
-    const pod = await createPod(sb, net, 'pod', { cidr: '10.187.0.5/24', gateway: '10.187.0.1' });
-    const stateDir = join(sb.dir, 'pod-state');
-    mkdirSync(stateDir);
-    sb.defer(() => teardown(stateDir, 'lvm1'));
-    const termLog = join(sb.dir, 'termination-log');
+    const { net, pod, stateDir, termLog } = await standInPod(sb, '10.187.0', 'lvm1');
     // The launcher starts first and waits for the agent, as in a real pod.
     const launcher = startLauncher(sb, pod, stateDir, termLog);
     await until(
@@ -242,10 +254,7 @@ test(
   { skip, timeout: 120_000 },
   async (t) => {
     const sb = sandbox(t);
-    const net = await createNetwork(sb, '10.187.1.1/24');
-    const pod = await createPod(sb, net, 'pod', { cidr: '10.187.1.5/24', gateway: '10.187.1.1' });
-    const stateDir = join(sb.dir, 'pod-state');
-    sb.defer(() => teardown(stateDir, 'lvm2'));
+    const { pod, stateDir, termLog } = await standInPod(sb, '10.187.1', 'lvm2');
     // The kernel and initrd where the launcher pod's init container copies them out of their image.
     const guest = cachedGuest()!;
     const bootDir = join(sb.dir, 'boot');
@@ -261,7 +270,6 @@ test(
     };
     await agentNetworkPhase(stateDir, pod, vmi);
     networkReady(stateDir, 'lvm2', pod);
-    const termLog = join(sb.dir, 'termination-log');
     const launcher = startLauncher(sb, pod, stateDir, termLog, ['--kernel-boot-dir', bootDir]);
     const qemuPid = await until(
       'QEMU',
