@@ -144,9 +144,14 @@ async function standInPod(
   sb: Sandbox,
   net24: string,
   vm: string,
+  ipv6?: string,
 ): Promise<{ net: string; pod: string; stateDir: string; termLog: string }> {
   const net = await createNetwork(sb, `${net24}.1/24`);
-  const pod = await createPod(sb, net, 'pod', { cidr: `${net24}.5/24`, gateway: `${net24}.1` });
+  const pod = await createPod(sb, net, 'pod', {
+    cidr: `${net24}.5/24`,
+    gateway: `${net24}.1`,
+    ...(ipv6 !== undefined ? { ipv6 } : {}),
+  });
   const stateDir = join(sb.dir, 'pod-state');
   mkdirSync(stateDir);
   sb.defer(() => teardown(stateDir, vm));
@@ -158,7 +163,7 @@ test(
   { skip, timeout: 240_000 },
   async (t) => {
     const sb = sandbox(t);
-    const { net, pod, stateDir, termLog } = await standInPod(sb, '10.187.0', 'lvm1');
+    const { net, pod, stateDir, termLog } = await standInPod(sb, '10.187.0', 'lvm1', 'fd00:187::5/64');
     // The launcher starts first and waits for the agent, as in a real pod.
     const launcher = startLauncher(sb, pod, stateDir, termLog);
     await until(
@@ -186,7 +191,7 @@ test(
     assert.equal(report.interfaces[0]!.name, 'default');
     assert.equal(report.interfaces[0]!.mac, mac.toLowerCase());
     assert.equal(report.interfaces[0]!.ipAddress, '10.187.0.5');
-    assert.deepEqual(report.interfaces[0]!.ipAddresses, ['10.187.0.5']);
+    assert.equal(report.interfaces[0]!.ipAddresses[0], '10.187.0.5');
     const qemuPid = Number(/QEMU pid (\d+)/.exec(launcher.stderr())?.[1]);
     assert.ok(qemuPid > 0, launcher.stderr());
     assert.match(
@@ -207,6 +212,19 @@ test(
       new RegExp(`VIRTNET-NIC .*mac=${mac}.* ipv4=10\\.187\\.0\\.5/24`, 'i'),
     );
     assert.equal(await answer(net, 'TCP:10.187.0.5:7'), 'hello');
+    // The pod's IPv6 address moved to the guest too (virtnet's RA + DHCPv6); the guest's own report of
+    // it joins the interface's addresses.
+    await until(
+      'the IPv6 address in guest.json',
+      () =>
+        (JSON.parse(readFileSync(files.guest, 'utf8')) as GuestReport).interfaces[0]!.ipAddresses.includes(
+          'fd00:187::5',
+        )
+          ? true
+          : undefined,
+      60_000,
+      launcher,
+    );
     const ackMs = Number(/ACKed 10\.187\.0\.5, (\d+) ms after network-ready/.exec(launcher.stderr())?.[1]);
     const rss = rssKiB(launcher.child.pid!);
     t.diagnostic(`launcher RSS ${Math.round(rss / 1024)} MiB; network-ready → guest DHCP ACK ${ackMs} ms`);
