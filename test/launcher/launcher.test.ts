@@ -227,7 +227,9 @@ test(
     );
     const ackMs = Number(/ACKed 10\.187\.0\.5, (\d+) ms after network-ready/.exec(launcher.stderr())?.[1]);
     const rss = rssKiB(launcher.child.pid!);
-    t.diagnostic(`launcher RSS ${Math.round(rss / 1024)} MiB; network-ready → guest DHCP ACK ${ackMs} ms`);
+    t.diagnostic(
+      `launcher RSS ${Math.round(rss / 1024)} MiB (QEMU ${Math.round(rssKiB(qemuPid) / 1024)} MiB); network-ready → guest DHCP ACK ${ackMs} ms`,
+    );
     const stoppedAt = Date.now();
     launcher.child.kill('SIGTERM');
     assert.equal(await launcher.exited, 0, launcher.stderr());
