@@ -417,7 +417,7 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
     });
     const pod = await waitFor('SR-IOV launcher pod', 30_000, () => podGet(lab, 'virtnet-launcher-vm-sriov'));
     assert.deepEqual(pod.spec!.containers[0]!.resources, {
-      requests: { 'example.com/sriov_a': '1' },
+      requests: { memory: '448Mi', 'example.com/sriov_a': '1' },
       limits: { 'example.com/sriov_a': '1' },
     });
     const vmi = await waitFor('VMI Scheduling', 60_000, () => {
