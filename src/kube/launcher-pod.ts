@@ -146,6 +146,8 @@ export function launcherPod(vmi: VmiObject, spec: VmSpec, nads: NadResources, op
           command: [LAUNCHER_BUSYBOX, 'cp', LAUNCHER_BUSYBOX, `${KERNEL_BOOT_DIR}/.busybox`],
           securityContext: { ...dropAll, runAsUser: 0 },
           volumeMounts: [bootMount],
+          // cp's complaint becomes the VMI's failure message.
+          terminationMessagePolicy: 'FallbackToLogsOnError',
         },
         {
           name: 'kernel-boot',
@@ -160,6 +162,8 @@ export function launcherPod(vmi: VmiObject, spec: VmSpec, nads: NadResources, op
           ],
           securityContext: { ...dropAll, runAsUser: 0 },
           volumeMounts: [bootMount],
+          // cp's complaint becomes the VMI's failure message.
+          terminationMessagePolicy: 'FallbackToLogsOnError',
         },
       ]
     : [];
