@@ -87,6 +87,11 @@ function startLauncher(
   return { child, stderr: () => err, exited };
 }
 
+/** Resolves once the launcher waits for the node agent (it started and found its state dir). */
+function waiting(l: Launcher): Promise<true> {
+  return until('the launcher waiting', () => (l.stderr().includes('waiting') ? true : undefined), 60_000, l);
+}
+
 /** The pod's state dir as the agent leaves it before network-ready: vmi.json, then the network phase. */
 async function agentNetworkPhase(stateDir: string, pod: string, vmi: Record<string, unknown>): Promise<void> {
   mkdirSync(stateDir, { recursive: true });
@@ -166,12 +171,7 @@ test(
     const { net, pod, stateDir, termLog } = await standInPod(sb, '10.187.0', 'lvm1', 'fd00:187::5/64');
     // The launcher starts first and waits for the agent, as in a real pod.
     const launcher = startLauncher(sb, pod, stateDir, termLog);
-    await until(
-      'the launcher waiting',
-      () => (launcher.stderr().includes('waiting') ? true : undefined),
-      60_000,
-      launcher,
-    );
+    await waiting(launcher);
     assert.match(
       readFileSync(`/proc/${launcher.child.pid}/status`, 'utf8'),
       /^CapEff:\s+0000000000000400$/m,
@@ -253,12 +253,7 @@ test(
     mkdirSync(stateDir);
     const termLog = join(sb.dir, 'termination-log');
     const launcher = startLauncher(sb, pod, stateDir, termLog);
-    await until(
-      'the launcher waiting',
-      () => (launcher.stderr().includes('waiting') ? true : undefined),
-      60_000,
-      launcher,
-    );
+    await waiting(launcher);
     writeFileSync(
       launcherFiles(stateDir).networkFailed,
       JSON.stringify({ reason: 'PlanInvalid', message: 'interface default: no pod interface eth0' }),
