@@ -1,10 +1,11 @@
 // `virtnet kube launcher` as the VM container of a launcher pod runs it: inside the pod's network
 // namespace, with CAP_NET_BIND_SERVICE as its only capability, on a state dir the node agent fills
 // (vmi.json, the network phase through the same function, network-ready.json written last). A real
-// TCG guest boots and gets the pod's IP over DHCP from the launcher; guest.json and `ready` follow the
-// ACK; a peer on the pod network reaches the guest; SIGTERM powers the guest off and the launcher
-// exits 0. A network-failed.json and a kill -9 of QEMU make it exit non-zero with the reason in its
-// termination log.
+// TCG guest boots and gets the pod's IPv4 over DHCP from the launcher (and its IPv6 from the network
+// phase's RA/DHCPv6); guest.json and `ready` follow the ACK; a peer on the pod network reaches the
+// guest; SIGTERM powers the guest off and the launcher exits 0 (also while it still waits). A
+// network-failed.json and a kill -9 of QEMU (of a kernelBoot VM) make it exit non-zero with the reason
+// in its termination log.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -261,6 +262,22 @@ test(
     assert.equal(await launcher.exited, 1);
     assert.match(launcher.stderr(), /PlanInvalid: .*no pod interface eth0/);
     assert.match(readFileSync(termLog, 'utf8'), /^PlanInvalid: .*no pod interface eth0/);
+  },
+);
+
+test(
+  'SIGTERM before the network is ready: the launcher exits 0 at once',
+  { skip: needsRoot() },
+  async (t) => {
+    const sb = sandbox(t);
+    const pod = await sb.netns('pod');
+    const stateDir = join(sb.dir, 'pod-state');
+    mkdirSync(stateDir);
+    const launcher = startLauncher(sb, pod, stateDir, join(sb.dir, 'termination-log'));
+    await waiting(launcher);
+    launcher.child.kill('SIGTERM');
+    assert.equal(await launcher.exited, 0, launcher.stderr());
+    assert.match(launcher.stderr(), /stopped before the network was ready/);
   },
 );
 
