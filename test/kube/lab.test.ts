@@ -192,8 +192,16 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
     assert.match(selections[0]!.interface, /^pod[0-9a-f]{11}$/);
     assert.equal(pod.spec!.terminationGracePeriodSeconds, 2);
     const sc = pod.spec!.containers[0]!.securityContext!;
+    // The node agent wires the network from outside: the launcher binds DHCP's port, nothing more.
     assert.deepEqual(sc.capabilities, { drop: ['ALL'], add: ['NET_BIND_SERVICE'] });
     assert.equal(sc.privileged, false);
+    assert.deepEqual(pod.spec!.containers[0]!.readinessProbe!.exec!.command, [
+      '/bin/busybox',
+      'test',
+      '-f',
+      '/var/run/virtnet/ready',
+    ]);
+    assert.equal(pod.spec!.containers[0]!.volumeMounts![0]!.subPathExpr, '$(POD_UID)');
     assert.ok(vmi.metadata.finalizers === undefined || Array.isArray(vmi.metadata.finalizers));
   });
 
@@ -447,7 +455,7 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
     });
     const pod = await waitFor('SR-IOV launcher pod', 30_000, () => podGet(lab, 'virtnet-launcher-vm-sriov'));
     assert.deepEqual(pod.spec!.containers[0]!.resources, {
-      requests: { 'example.com/sriov_a': '1' },
+      requests: { memory: '448Mi', 'example.com/sriov_a': '1' },
       limits: { 'example.com/sriov_a': '1' },
     });
     // WaitingForScheduler first, Unschedulable once the scheduler has looked at the pod.
