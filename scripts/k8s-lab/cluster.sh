@@ -101,7 +101,8 @@ make_pki() {
 write_kubeconfig() {
   local file=$1 user=$2 token
   token=$(awk -F, -v u="$user" '$2 == u {print $1}' "$PKI/tokens.csv")
-  cat >"$file" <<KCFG
+  # Written aside and renamed: kubectl and the daemons read it while a second `up` rewrites it.
+  (umask 077 && cat >"$file.tmp") <<KCFG
 apiVersion: v1
 kind: Config
 clusters:
@@ -118,7 +119,8 @@ contexts:
   context: {cluster: virtnet-lab, user: $user}
 current-context: virtnet-lab
 KCFG
-  chmod 600 "$file"
+  chmod 600 "$file.tmp"
+  mv "$file.tmp" "$file"
 }
 
 setup_network() {
@@ -146,7 +148,8 @@ NFT
   mkdir -p "$LAB_DIR/cni/net.d" "$LAB_DIR/cni/ipam"
   # isGateway stays false: the bridge plugin would turn on the host's ip_forward. The bridge already
   # carries the gateway address; pods route through it.
-  cat >"$LAB_DIR/cni/net.d/10-virtnet-lab.conflist" <<CNI
+  # Written aside and renamed (the runtime and virtnet-cni read it while a second `up` rewrites it).
+  cat >"$LAB_DIR/cni/net.d/10-virtnet-lab.conflist.tmp" <<CNI
 {
   "cniVersion": "1.0.0",
   "name": "virtnet-lab",
@@ -167,6 +170,7 @@ NFT
   ]
 }
 CNI
+  mv "$LAB_DIR/cni/net.d/10-virtnet-lab.conflist.tmp" "$LAB_DIR/cni/net.d/10-virtnet-lab.conflist"
 }
 
 start_containerd() {

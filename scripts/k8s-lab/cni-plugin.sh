@@ -35,9 +35,12 @@ lab_cni_plugin_install() {
   wait_for "the virtnet-cni ServiceAccount's token" 60 lab_cni_sa_token
   local secret
   secret=$(kctl -n virtnet-system get serviceaccount virtnet-cni -o jsonpath='{.secrets[0].name}')
-  kctl -n virtnet-system get secret "$secret" -o jsonpath='{.data.token}' | base64 -d >"$LAB_CNI_PLUGIN_DIR/token"
-  cp "$PKI/ca.crt" "$LAB_CNI_PLUGIN_DIR/ca.crt"
-  cat >"$LAB_CNI_PLUGIN_DIR/kubeconfig" <<KCFG
+  # Each file written aside and renamed: the plugin reads them on every ADD while a second `up` runs.
+  kctl -n virtnet-system get secret "$secret" -o jsonpath='{.data.token}' | base64 -d >"$LAB_CNI_PLUGIN_DIR/token.tmp"
+  mv "$LAB_CNI_PLUGIN_DIR/token.tmp" "$LAB_CNI_PLUGIN_DIR/token"
+  cp "$PKI/ca.crt" "$LAB_CNI_PLUGIN_DIR/ca.crt.tmp"
+  mv "$LAB_CNI_PLUGIN_DIR/ca.crt.tmp" "$LAB_CNI_PLUGIN_DIR/ca.crt"
+  cat >"$LAB_CNI_PLUGIN_DIR/kubeconfig.tmp" <<KCFG
 apiVersion: v1
 kind: Config
 clusters:
@@ -51,11 +54,13 @@ contexts:
   context: {cluster: virtnet-lab, user: virtnet-cni}
 current-context: virtnet-cni
 KCFG
+  mv "$LAB_CNI_PLUGIN_DIR/kubeconfig.tmp" "$LAB_CNI_PLUGIN_DIR/kubeconfig"
   chmod 600 "$LAB_CNI_PLUGIN_DIR"/*
   # The plugin runs from the lab's own build of virtnet (deploy_virtnet compiled it), never from the
   # work tree's dist/, which a test run may be rewriting.
   [ -d "$LAB_DIR/build/dist" ] || die "no virtnet build in $LAB_DIR/build: deploy_virtnet first"
-  cp "$REPO/package.json" "$LAB_DIR/build/package.json"
+  cp "$REPO/package.json" "$LAB_DIR/build/package.json.tmp"
+  mv "$LAB_DIR/build/package.json.tmp" "$LAB_DIR/build/package.json"
   ln -sfn "$REPO/node_modules" "$LAB_DIR/build/node_modules"
   log "installing virtnet-cni as the default network"
   node "$LAB_DIR/build/dist/cli/main.js" kube cni-install \

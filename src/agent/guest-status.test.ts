@@ -22,7 +22,8 @@ test('guestInterfaceStatuses: the ACKed guest wins, the rest is kept', () => {
     { name: 'default', interfaceName: 'eth0', ipAddress: '10.213.0.7', infoSource: 'pod' },
     { name: 'blue', interfaceName: 'pod1234', ipAddress: '10.10.0.5', infoSource: 'multus-status' },
   ];
-  assert.deepEqual(guestInterfaceStatuses(['default', 'blue', 'green'], guest, previous), [
+  const ifaces = ['default', 'blue', 'green'].map((name) => ({ name, masquerade: false }));
+  assert.deepEqual(guestInterfaceStatuses(ifaces, guest, previous), [
     {
       name: 'default',
       mac: '02:00:00:00:00:01',
@@ -33,6 +34,35 @@ test('guestInterfaceStatuses: the ACKed guest wins, the rest is kept', () => {
     },
     previous[1],
     { name: 'green' },
+  ]);
+});
+
+test('guestInterfaceStatuses: a masquerade interface keeps the pod IP, with the guest MAC', () => {
+  const guest = parseGuestFile(
+    JSON.stringify({
+      interfaces: [
+        { name: 'default', mac: '02:00:00:00:00:03', ipAddress: '10.0.2.2', ipAddresses: ['10.0.2.2'] },
+      ],
+    }),
+  )!;
+  const previous = [
+    {
+      name: 'default',
+      interfaceName: 'eth0',
+      ipAddress: '10.213.0.9',
+      ipAddresses: ['10.213.0.9'],
+      infoSource: 'masquerade-pod',
+    },
+  ];
+  assert.deepEqual(guestInterfaceStatuses([{ name: 'default', masquerade: true }], guest, previous), [
+    {
+      name: 'default',
+      mac: '02:00:00:00:00:03',
+      ipAddress: '10.213.0.9',
+      ipAddresses: ['10.213.0.9'],
+      interfaceName: 'eth0',
+      infoSource: GUEST_INFO_SOURCE,
+    },
   ]);
 });
 

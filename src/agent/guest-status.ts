@@ -1,6 +1,8 @@
 // The VMI's `status.interfaces` from the launcher's guest.json: each VM interface the guest has been
 // ACKed on is reported with the MAC and addresses the guest got (infoSource `guest-dhcp`, which the
-// controller keeps when it writes status); the others keep what the status already says. Pure.
+// controller keeps when it writes status); the others keep what the status already says. A masquerade
+// interface keeps the pod's addresses: the guest's own is private to the pod, the VM is reached at
+// the pod IP. Pure.
 import type { VmiInterfaceStatus } from '../kube/vmi-status.js';
 import type { GuestReport } from '../state/launcher-files.js';
 
@@ -9,19 +11,25 @@ export const GUEST_INFO_SOURCE = 'guest-dhcp';
 
 /** `status.interfaces` for interfaces `names` (spec order) after the guest's ACKs in `guest`. */
 export function guestInterfaceStatuses(
-  names: readonly string[],
+  ifaces: readonly { name: string; masquerade: boolean }[],
   guest: GuestReport,
   previous: readonly VmiInterfaceStatus[],
 ): VmiInterfaceStatus[] {
-  return names.map((name) => {
+  return ifaces.map(({ name, masquerade }) => {
     const before = previous.find((p) => p.name === name);
     const acked = guest.interfaces.find((g) => g.name === name);
     if (!acked) return before ?? { name };
+    const podAddress = masquerade && before?.ipAddress !== undefined;
+    const ips = podAddress
+      ? (before.ipAddresses ?? [before.ipAddress!])
+      : acked.ipAddresses.length > 0
+        ? acked.ipAddresses
+        : [acked.ipAddress];
     return {
       name,
       mac: acked.mac,
-      ipAddress: acked.ipAddress,
-      ipAddresses: acked.ipAddresses.length > 0 ? acked.ipAddresses : [acked.ipAddress],
+      ipAddress: podAddress ? before.ipAddress! : acked.ipAddress,
+      ipAddresses: ips,
       ...(before?.interfaceName !== undefined ? { interfaceName: before.interfaceName } : {}),
       infoSource: GUEST_INFO_SOURCE,
     };

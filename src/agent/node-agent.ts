@@ -11,11 +11,12 @@ import { join } from 'node:path';
 import { ListWatch, Watch, type V1Pod } from '@kubernetes/client-node';
 import type { ClusterConfig } from '../api/index.js';
 import type { CriClient } from '../cri/cri-client.js';
-import { apiErrorCode, apiErrorText, MERGE_PATCH, type KubeClients } from '../kube/kube-client.js';
+import { apiErrorCode, apiErrorText, type KubeClients } from '../kube/kube-client.js';
 import { LAUNCHER_CONTAINER, VMI_NAME_LABEL, VMI_UID_LABEL, type VmiObject } from '../kube/launcher-pod.js';
 import { mergePatch } from '../kube/merge-patch.js';
 import type { VmiInterfaceStatus } from '../kube/vmi-status.js';
 import { VMI_GROUP, VMI_PLURAL, VMI_VERSION } from '../kube/vmi-crd.js';
+import { patchVmiStatus } from '../kube/vmi-status-write.js';
 import { WorkQueue } from '../kube/work-queue.js';
 import { GUEST_FILE, hostPodStateDir } from '../state/launcher-files.js';
 import { guestInterfaceStatuses, parseGuestFile } from './guest-status.js';
@@ -222,22 +223,14 @@ export class NodeAgent {
     const vmi = await this.readVmi(pod);
     if (!vmi) return;
     const spec = vmSpecOf(vmi, this.opts.cluster);
-    const names = spec.interfaces.filter((i) => i.state !== 'absent').map((i) => i.name);
+    const ifaces = spec.interfaces
+      .filter((i) => i.state !== 'absent')
+      .map((i) => ({ name: i.name, masquerade: i.binding === 'masquerade' }));
     const previous = ((vmi.status?.interfaces as VmiInterfaceStatus[] | undefined) ?? []).filter(Boolean);
-    const interfaces = guestInterfaceStatuses(names, guest, previous);
+    const interfaces = guestInterfaceStatuses(ifaces, guest, previous);
     if (mergePatch({ interfaces: previous }, { interfaces }) !== undefined) {
-      // Carries the resourceVersion read: a controller write in between makes this a 409, and a retry.
-      await this.kube.custom.patchNamespacedCustomObjectStatus(
-        {
-          group: VMI_GROUP,
-          version: VMI_VERSION,
-          namespace: vmi.metadata.namespace,
-          plural: VMI_PLURAL,
-          name: vmi.metadata.name,
-          body: { metadata: { resourceVersion: vmi.metadata.resourceVersion }, status: { interfaces } },
-        },
-        MERGE_PATCH,
-      );
+      // With the resourceVersion read: a controller write in between makes this a 409, and a retry.
+      await patchVmiStatus(this.kube, vmi, { interfaces });
       this.opts.log(
         `VMI ${vmi.metadata.namespace}/${vmi.metadata.name}: interfaces ${interfaces.map((i) => `${i.name}=${i.mac ?? '?'} ${i.ipAddress ?? ''}`).join(', ')}`,
       );

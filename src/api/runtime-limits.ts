@@ -16,6 +16,9 @@ export const MAX_SOCKET_PATH_BYTES = 107;
 const QMP_SOCKET_SUFFIX = '/run/qmp.sock';
 const PASST_SOCKET_SUFFIX = '/passt.0123456789abcdef.sock';
 
+/** Guest memory when the spec asks for none. */
+export const DEFAULT_MEMORY_MIB = 256;
+
 /** The most vCPUs QEMU's i440fx machine takes. */
 export const MAX_VCPUS = 255;
 /** Guest memory bounds: KubeVirt's floor (1M) below which QEMU has nothing to map; TCG's 40 physical address bits end at 1 TiB. */

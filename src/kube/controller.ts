@@ -19,6 +19,7 @@ import {
 import { mergePatch } from './merge-patch.js';
 import { computeVmiStatus, type PodView, type VmiStatus } from './vmi-status.js';
 import { VMI_API_VERSION, VMI_GROUP, VMI_KIND, VMI_PLURAL, VMI_VERSION } from './vmi-crd.js';
+import { patchVmiStatus } from './vmi-status-write.js';
 import { WorkQueue } from './work-queue.js';
 
 export const VMI_FINALIZER = 'virtnet.io/launcher-pod';
@@ -281,17 +282,7 @@ export class VmiController {
   private async writeStatus(vmi: Vmi, status: VmiStatus): Promise<void> {
     const patch = mergePatch(vmi.status ?? {}, status);
     if (patch === undefined) return;
-    await this.kube.custom.patchNamespacedCustomObjectStatus(
-      {
-        group: VMI_GROUP,
-        version: VMI_VERSION,
-        namespace: vmi.metadata.namespace,
-        plural: VMI_PLURAL,
-        name: vmi.metadata.name,
-        body: { metadata: { resourceVersion: vmi.metadata.resourceVersion }, status: patch },
-      },
-      MERGE_PATCH,
-    );
+    await patchVmiStatus(this.kube, vmi, patch);
     const told = this.toldPhase.get(vmi.metadata.uid);
     if (told !== status.phase && status.phase !== (vmi.status as Partial<VmiStatus> | undefined)?.phase) {
       this.toldPhase.set(vmi.metadata.uid, status.phase);

@@ -102,8 +102,9 @@ test('the launcher pod: owned by the VMI, Multus selections with interface names
   );
   assert.equal(pod.metadata.annotations['v1.multus-cni.io/default-network'], undefined);
   const c = pod.spec.containers[0]!;
+  // Guest memory (the default 256 MiB) plus what QEMU and the launcher need, for the scheduler.
   assert.deepEqual(c.resources, {
-    requests: { 'intel.com/sriov_a': '2' },
+    requests: { memory: '448Mi', 'intel.com/sriov_a': '2' },
     limits: { 'intel.com/sriov_a': '2' },
   });
   assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'], add: ['NET_BIND_SERVICE'] });
@@ -244,4 +245,18 @@ test('kernelBoot: init containers copy the kernel and initrd out of their image 
     mountPath: '/var/run/virtnet-boot',
     readOnly: true,
   });
+});
+
+test("the pod requests the guest's memory plus the launcher's and QEMU's, and sets no limit", () => {
+  const { vmi, spec } = vmiOf({
+    domain: {
+      resources: { requests: { memory: '1Gi' } },
+      devices: { interfaces: [{ name: 'default', bridge: {} }] },
+    },
+    networks: [{ name: 'default', pod: {} }],
+  });
+  const pod = launcherPod(vmi, spec, new Map(), { image: 'i', imagePullPolicy: 'Never' }) as unknown as {
+    spec: { containers: { resources: unknown }[] };
+  };
+  assert.deepEqual(pod.spec.containers[0]!.resources, { requests: { memory: '1216Mi' } });
 });

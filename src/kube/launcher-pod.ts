@@ -13,6 +13,7 @@ import type { VmSpec } from '../api/index.js';
 import { DEFAULT_NETWORK_ANNOTATION, NETWORKS_ANNOTATION, podNetworksForVm } from '../cni/index.js';
 import { GENIE_ANNOTATION } from '../cni/genie-annotation.js';
 import { KERNEL_BOOT_DIR, kernelBootOf } from '../api/kernel-boot.js';
+import { DEFAULT_MEMORY_MIB } from '../api/runtime-limits.js';
 import { DEFAULT_STATE_DIR_IN_POD, HOST_POD_STATE_ROOT, READY_FILE } from '../state/launcher-files.js';
 import { VMI_API_VERSION, VMI_KIND } from './vmi-crd.js';
 
@@ -25,6 +26,12 @@ export const LAUNCHER_COMPONENT_LABEL = 'app.kubernetes.io/component';
 export const LAUNCHER_CONTAINER = 'launcher';
 /** KubeVirt's default grace period for a VM's shutdown. */
 export const DEFAULT_GRACE_SECONDS = 30;
+/**
+ * What the launcher pod needs besides guest memory: QEMU's own (TCG's translation cache included) and
+ * the launcher process (~55 MiB). Requested so the scheduler counts the VM, never a limit that could
+ * kill a running guest.
+ */
+export const LAUNCHER_OVERHEAD_MIB = 192;
 /** The static busybox of the launcher image (readiness probe, kernelBoot copies). */
 export const LAUNCHER_BUSYBOX = '/bin/busybox';
 
@@ -139,6 +146,8 @@ export function launcherPod(vmi: VmiObject, spec: VmSpec, nads: NadResources, op
           command: [LAUNCHER_BUSYBOX, 'cp', LAUNCHER_BUSYBOX, `${KERNEL_BOOT_DIR}/.busybox`],
           securityContext: { ...dropAll, runAsUser: 0 },
           volumeMounts: [bootMount],
+          // cp's complaint becomes the VMI's failure message.
+          terminationMessagePolicy: 'FallbackToLogsOnError',
         },
         {
           name: 'kernel-boot',
@@ -153,6 +162,8 @@ export function launcherPod(vmi: VmiObject, spec: VmSpec, nads: NadResources, op
           ],
           securityContext: { ...dropAll, runAsUser: 0 },
           volumeMounts: [bootMount],
+          // cp's complaint becomes the VMI's failure message.
+          terminationMessagePolicy: 'FallbackToLogsOnError',
         },
       ]
     : [];
@@ -202,10 +213,13 @@ export function launcherPod(vmi: VmiObject, spec: VmSpec, nads: NadResources, op
             { name: 'VIRTNET_VMI_NAMESPACE', value: vmi.metadata.namespace },
             { name: 'VIRTNET_VMI_UID', value: vmi.metadata.uid },
           ],
-          resources:
-            Object.keys(deviceRequests).length > 0
-              ? { requests: deviceRequests, limits: deviceRequests }
-              : {},
+          resources: {
+            requests: {
+              memory: `${(spec.memoryMiB ?? DEFAULT_MEMORY_MIB) + LAUNCHER_OVERHEAD_MIB}Mi`,
+              ...deviceRequests,
+            },
+            ...(Object.keys(deviceRequests).length > 0 ? { limits: deviceRequests } : {}),
+          },
           securityContext: {
             ...dropAll,
             // Root owns the TAPs the node agent made; NET_BIND_SERVICE: DHCP port 67. Nothing else:
@@ -219,9 +233,11 @@ export function launcherPod(vmi: VmiObject, spec: VmSpec, nads: NadResources, op
             { name: 'tun', mountPath: '/dev/net/tun' },
             ...(kernelBoot ? [{ ...bootMount, readOnly: true }] : []),
           ],
+          // Every probe is a runtime exec for the VM's whole life: every 2 s keeps that idle cost
+          // small and adds at most 2 s to the VMI becoming Running after the guest's ACK.
           readinessProbe: {
             exec: { command: [LAUNCHER_BUSYBOX, 'test', '-f', `${stateDir}/${READY_FILE}`] },
-            periodSeconds: 1,
+            periodSeconds: 2,
             failureThreshold: 1,
           },
           terminationMessagePath: '/dev/termination-log',

@@ -249,3 +249,32 @@ test("a launcher that exits non-zero: the VMI is Failed with the container's ter
   assert.equal(failed.conditions[0]!.status, 'False');
   assert.equal(failed.conditions[0]!.message, failed.message);
 });
+
+test("a failed init container (kernelBoot's copy) is the reason the VMI failed", () => {
+  const failed = computeVmiStatus(
+    undefined,
+    spec,
+    pod(
+      {
+        phase: 'Failed',
+        initContainerStatuses: [
+          { name: 'kernel-boot-tools', state: { terminated: { reason: 'Completed', exitCode: 0 } } },
+          {
+            name: 'kernel-boot',
+            state: {
+              terminated: { reason: 'Error', exitCode: 1, message: "cp: can't stat '/boot/vmlinuz'" },
+            },
+          },
+        ],
+        containerStatuses: [{ name: 'launcher', state: {} }],
+      },
+      'node1',
+    ),
+    now,
+  );
+  assert.equal(failed.phase, 'Failed');
+  assert.equal(
+    failed.message,
+    "init container kernel-boot, Error, exit code 1, cp: can't stat '/boot/vmlinuz'",
+  );
+});

@@ -36,6 +36,11 @@ export interface VmiStatus {
   interfaces: VmiInterfaceStatus[];
 }
 
+interface ContainerStatusView {
+  name: string;
+  state?: { terminated?: { reason?: string; message?: string; exitCode?: number } };
+}
+
 /** The Pod fields read here (a subset of core/v1 Pod). */
 export interface PodView {
   metadata: { name: string; annotations?: Record<string, string>; deletionTimestamp?: unknown };
@@ -47,10 +52,9 @@ export interface PodView {
     podIPs?: { ip: string }[];
     podIP?: string;
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
-    containerStatuses?: {
-      name: string;
-      state?: { terminated?: { reason?: string; message?: string; exitCode?: number } };
-    }[];
+    containerStatuses?: ContainerStatusView[];
+    /** A failed init container (kernelBoot's copy) fails the pod before the launcher starts. */
+    initContainerStatuses?: ContainerStatusView[];
   };
 }
 
@@ -78,9 +82,18 @@ function podReady(pod: PodView): boolean {
 }
 
 function terminationText(pod: PodView): string | undefined {
-  const t = pod.status?.containerStatuses?.map((c) => c.state?.terminated).find((x) => x !== undefined);
-  if (!t) return pod.status?.message ?? pod.status?.reason;
-  return [t.reason, t.exitCode !== undefined ? `exit code ${t.exitCode}` : undefined, t.message]
+  const failedInit = pod.status?.initContainerStatuses?.find(
+    (c) => (c.state?.terminated?.exitCode ?? 0) !== 0,
+  );
+  const c = failedInit ?? pod.status?.containerStatuses?.find((x) => x.state?.terminated !== undefined);
+  const t = c?.state?.terminated;
+  if (!c || !t) return pod.status?.message ?? pod.status?.reason;
+  return [
+    failedInit ? `init container ${c.name}` : undefined,
+    t.reason,
+    t.exitCode !== undefined ? `exit code ${t.exitCode}` : undefined,
+    t.message,
+  ]
     .filter((x) => x !== undefined && x !== '')
     .join(', ');
 }

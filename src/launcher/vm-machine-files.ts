@@ -3,14 +3,13 @@
 // stop QEMU gracefully within a bound.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_MEMORY_MIB } from '../api/runtime-limits.js';
 import type { VmSpec } from '../api/types.js';
 import type { VmNetworkPlan } from '../bindings/plan-types.js';
 import { writeCidataIso } from '../hypervisor/cloud-init-iso.js';
 import { buildNoCloudFiles } from '../hypervisor/cloud-init.js';
 import type { Accel, VmBoot, VmMachine } from '../hypervisor/vm-machine.js';
 import type { RunningVm } from '../hypervisor/vm-runner.js';
-
-export const DEFAULT_MEMORY_MIB = 256;
 
 /** Input of vmMachineFor. */
 export interface VmMachineInput {

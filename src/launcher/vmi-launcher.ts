@@ -17,7 +17,7 @@ import type { Dhcp4LogRecord } from '../dhcp/server.js';
 import { VirtnetError } from '../errors/virtnet-error.js';
 import { cachedGuest } from '../hypervisor/guest/build-guest.js';
 import { guestBoot } from '../hypervisor/guest/guest-boot.js';
-import type { GuestConsoleEvent } from '../hypervisor/guest-console.js';
+import type { GuestConsoleEvent, GuestNicReport } from '../hypervisor/guest-console.js';
 import { chooseAccel } from '../hypervisor/host-facts.js';
 import type { Accel, VmBoot } from '../hypervisor/vm-machine.js';
 import { startVm, type RunningVm, type VmExit } from '../hypervisor/vm-runner.js';
@@ -152,6 +152,8 @@ function bootFor(options: VmiLauncherOptions, rawSpec: unknown, hostname: string
 /** Tracks the guest's ACKs: guest.json on each, `ready` once every leased interface has one. */
 class GuestReporter {
   private readonly acked = new Map<string, GuestInterfaceReport>();
+  /** Global IPv6 addresses the guest reported per MAC (its own console report; DHCPv4 has none). */
+  private readonly ipv6 = new Map<string, string[]>();
   private readonly leased: { name: string; mac: string }[];
   private isReady = false;
 
@@ -182,9 +184,31 @@ class GuestReporter {
       name: iface.name,
       mac,
       ipAddress: record.address,
-      ipAddresses: [record.address],
+      ipAddresses: [record.address, ...(this.ipv6.get(mac) ?? [])],
       ackedAt: new Date().toISOString(),
     });
+    this.writeReport();
+    if (first)
+      this.log(
+        `guest interface ${iface.name} (${mac}) ACKed ${record.address}, ${Math.round(performance.now() - this.since)} ms after network-ready`,
+      );
+    if (this.leased.every((l) => this.acked.has(l.name))) this.markReady('every leased interface is ACKed');
+  }
+
+  /** The guest's own report of a NIC: its IPv6 addresses join the ACKed interface's addresses. */
+  onGuestNic(nic: GuestNicReport): void {
+    const mac = nic.mac.toLowerCase();
+    const addresses = nic.ipv6.map((a) => a.split('/')[0] ?? a);
+    const known = this.ipv6.get(mac) ?? [];
+    if (addresses.length === known.length && addresses.every((a, i) => a === known[i])) return;
+    this.ipv6.set(mac, addresses);
+    const iface = [...this.acked.values()].find((r) => r.mac === mac);
+    if (!iface) return;
+    iface.ipAddresses = [iface.ipAddress, ...addresses];
+    this.writeReport();
+  }
+
+  private writeReport(): void {
     const report: GuestReport = {
       interfaces: this.plan.interfaces.flatMap((i) => {
         const r = this.acked.get(i.name);
@@ -192,11 +216,6 @@ class GuestReporter {
       }),
     };
     this.write(() => writeJsonAtomic(launcherFiles(this.stateDir).guest, report));
-    if (first)
-      this.log(
-        `guest interface ${iface.name} (${mac}) ACKed ${record.address}, ${Math.round(performance.now() - this.since)} ms after network-ready`,
-      );
-    if (this.leased.every((l) => this.acked.has(l.name))) this.markReady('every leased interface is ACKed');
   }
 
   markReady(why: string): void {
@@ -280,12 +299,16 @@ export async function runVmiLauncher(options: VmiLauncherOptions): Promise<VmiLa
     });
     log(`booting ${vmName} under QEMU (${accel.accel}: ${accel.reason}), grace period ${graceSeconds} s`);
     const onEvent = (event: GuestConsoleEvent): void => {
-      if (event.kind === 'nic') log(`guest reports ${event.nic.mac}: ${JSON.stringify(event.nic)}`);
-      else if (event.kind === 'ready') {
+      if (event.kind === 'nic') {
+        log(`guest reports ${event.nic.mac}: ${JSON.stringify(event.nic)}`);
+        guest.onGuestNic(event.nic);
+      } else if (event.kind === 'ready') {
         log('guest reports READY');
         if (!guest.hasLeases) guest.markReady('the guest reported READY (no DHCPv4 lease to wait for)');
       }
     };
+    // Told to stop while setting up: no QEMU to start only to stop it again.
+    if (stopRequested) return { ok: true, why: 'stopped before the VM started' };
     const started = await startVm({
       machine,
       runDir,

@@ -1,10 +1,11 @@
 // `virtnet kube launcher` as the VM container of a launcher pod runs it: inside the pod's network
 // namespace, with CAP_NET_BIND_SERVICE as its only capability, on a state dir the node agent fills
 // (vmi.json, the network phase through the same function, network-ready.json written last). A real
-// TCG guest boots and gets the pod's IP over DHCP from the launcher; guest.json and `ready` follow the
-// ACK; a peer on the pod network reaches the guest; SIGTERM powers the guest off and the launcher
-// exits 0. A network-failed.json and a kill -9 of QEMU make it exit non-zero with the reason in its
-// termination log.
+// TCG guest boots and gets the pod's IPv4 over DHCP from the launcher (and its IPv6 from the network
+// phase's RA/DHCPv6); guest.json and `ready` follow the ACK; a peer on the pod network reaches the
+// guest; SIGTERM powers the guest off and the launcher exits 0 (also while it still waits). A
+// network-failed.json and a kill -9 of QEMU (of a kernelBoot VM) make it exit non-zero with the reason
+// in its termination log.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -87,6 +88,11 @@ function startLauncher(
   return { child, stderr: () => err, exited };
 }
 
+/** Resolves once the launcher waits for the node agent (it started and found its state dir). */
+function waiting(l: Launcher): Promise<true> {
+  return until('the launcher waiting', () => (l.stderr().includes('waiting') ? true : undefined), 60_000, l);
+}
+
 /** The pod's state dir as the agent leaves it before network-ready: vmi.json, then the network phase. */
 async function agentNetworkPhase(stateDir: string, pod: string, vmi: Record<string, unknown>): Promise<void> {
   mkdirSync(stateDir, { recursive: true });
@@ -136,25 +142,37 @@ function rssKiB(pid: number): number {
   return Number(m?.[1] ?? 0);
 }
 
+/**
+ * A pod namespace whose eth0 (`<net24>.5/24`) is a veth to a "network" namespace (gateway `.1`), an
+ * empty state dir (its VM torn down at cleanup) and where the termination log goes.
+ */
+async function standInPod(
+  sb: Sandbox,
+  net24: string,
+  vm: string,
+  ipv6?: string,
+): Promise<{ net: string; pod: string; stateDir: string; termLog: string }> {
+  const net = await createNetwork(sb, `${net24}.1/24`);
+  const pod = await createPod(sb, net, 'pod', {
+    cidr: `${net24}.5/24`,
+    gateway: `${net24}.1`,
+    ...(ipv6 !== undefined ? { ipv6 } : {}),
+  });
+  const stateDir = join(sb.dir, 'pod-state');
+  mkdirSync(stateDir);
+  sb.defer(() => teardown(stateDir, vm));
+  return { net, pod, stateDir, termLog: join(sb.dir, 'termination-log') };
+}
+
 test(
   'the launcher boots the VM on the network the agent set up, reports the ACK and readiness, stops on SIGTERM',
   { skip, timeout: 240_000 },
   async (t) => {
     const sb = sandbox(t);
-    const net = await createNetwork(sb, '10.187.0.1/24');
-    const pod = await createPod(sb, net, 'pod', { cidr: '10.187.0.5/24', gateway: '10.187.0.1' });
-    const stateDir = join(sb.dir, 'pod-state');
-    mkdirSync(stateDir);
-    sb.defer(() => teardown(stateDir, 'lvm1'));
-    const termLog = join(sb.dir, 'termination-log');
+    const { net, pod, stateDir, termLog } = await standInPod(sb, '10.187.0', 'lvm1', 'fd00:187::5/64');
     // The launcher starts first and waits for the agent, as in a real pod.
     const launcher = startLauncher(sb, pod, stateDir, termLog);
-    await until(
-      'the launcher waiting',
-      () => (launcher.stderr().includes('waiting') ? true : undefined),
-      60_000,
-      launcher,
-    );
+    await waiting(launcher);
     assert.match(
       readFileSync(`/proc/${launcher.child.pid}/status`, 'utf8'),
       /^CapEff:\s+0000000000000400$/m,
@@ -174,7 +192,7 @@ test(
     assert.equal(report.interfaces[0]!.name, 'default');
     assert.equal(report.interfaces[0]!.mac, mac.toLowerCase());
     assert.equal(report.interfaces[0]!.ipAddress, '10.187.0.5');
-    assert.deepEqual(report.interfaces[0]!.ipAddresses, ['10.187.0.5']);
+    assert.equal(report.interfaces[0]!.ipAddresses[0], '10.187.0.5');
     const qemuPid = Number(/QEMU pid (\d+)/.exec(launcher.stderr())?.[1]);
     assert.ok(qemuPid > 0, launcher.stderr());
     assert.match(
@@ -195,9 +213,24 @@ test(
       new RegExp(`VIRTNET-NIC .*mac=${mac}.* ipv4=10\\.187\\.0\\.5/24`, 'i'),
     );
     assert.equal(await answer(net, 'TCP:10.187.0.5:7'), 'hello');
+    // The pod's IPv6 address moved to the guest too (virtnet's RA + DHCPv6); the guest's own report of
+    // it joins the interface's addresses.
+    await until(
+      'the IPv6 address in guest.json',
+      () =>
+        (JSON.parse(readFileSync(files.guest, 'utf8')) as GuestReport).interfaces[0]!.ipAddresses.includes(
+          'fd00:187::5',
+        )
+          ? true
+          : undefined,
+      60_000,
+      launcher,
+    );
     const ackMs = Number(/ACKed 10\.187\.0\.5, (\d+) ms after network-ready/.exec(launcher.stderr())?.[1]);
     const rss = rssKiB(launcher.child.pid!);
-    t.diagnostic(`launcher RSS ${Math.round(rss / 1024)} MiB; network-ready → guest DHCP ACK ${ackMs} ms`);
+    t.diagnostic(
+      `launcher RSS ${Math.round(rss / 1024)} MiB (QEMU ${Math.round(rssKiB(qemuPid) / 1024)} MiB); network-ready → guest DHCP ACK ${ackMs} ms`,
+    );
     const stoppedAt = Date.now();
     launcher.child.kill('SIGTERM');
     assert.equal(await launcher.exited, 0, launcher.stderr());
@@ -221,12 +254,7 @@ test(
     mkdirSync(stateDir);
     const termLog = join(sb.dir, 'termination-log');
     const launcher = startLauncher(sb, pod, stateDir, termLog);
-    await until(
-      'the launcher waiting',
-      () => (launcher.stderr().includes('waiting') ? true : undefined),
-      60_000,
-      launcher,
-    );
+    await waiting(launcher);
     writeFileSync(
       launcherFiles(stateDir).networkFailed,
       JSON.stringify({ reason: 'PlanInvalid', message: 'interface default: no pod interface eth0' }),
@@ -238,14 +266,27 @@ test(
 );
 
 test(
+  'SIGTERM before the network is ready: the launcher exits 0 at once',
+  { skip: needsRoot() },
+  async (t) => {
+    const sb = sandbox(t);
+    const pod = await sb.netns('pod');
+    const stateDir = join(sb.dir, 'pod-state');
+    mkdirSync(stateDir);
+    const launcher = startLauncher(sb, pod, stateDir, join(sb.dir, 'termination-log'));
+    await waiting(launcher);
+    launcher.child.kill('SIGTERM');
+    assert.equal(await launcher.exited, 0, launcher.stderr());
+    assert.match(launcher.stderr(), /stopped before the network was ready/);
+  },
+);
+
+test(
   'kill -9 of QEMU (a kernelBoot VM): the launcher exits non-zero with the reason',
   { skip, timeout: 120_000 },
   async (t) => {
     const sb = sandbox(t);
-    const net = await createNetwork(sb, '10.187.1.1/24');
-    const pod = await createPod(sb, net, 'pod', { cidr: '10.187.1.5/24', gateway: '10.187.1.1' });
-    const stateDir = join(sb.dir, 'pod-state');
-    sb.defer(() => teardown(stateDir, 'lvm2'));
+    const { pod, stateDir, termLog } = await standInPod(sb, '10.187.1', 'lvm2');
     // The kernel and initrd where the launcher pod's init container copies them out of their image.
     const guest = cachedGuest()!;
     const bootDir = join(sb.dir, 'boot');
@@ -261,7 +302,6 @@ test(
     };
     await agentNetworkPhase(stateDir, pod, vmi);
     networkReady(stateDir, 'lvm2', pod);
-    const termLog = join(sb.dir, 'termination-log');
     const launcher = startLauncher(sb, pod, stateDir, termLog, ['--kernel-boot-dir', bootDir]);
     const qemuPid = await until(
       'QEMU',
