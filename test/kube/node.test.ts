@@ -194,6 +194,10 @@ describe('virtnet node side on the lab cluster', { skip, timeout: 40 * 60_000 },
     if (!lab) return;
     kubectl(lab, ['delete', 'namespace', ns, '--wait=false'], { check: false });
     // The bridge plugin leaves its bridge; the run's own, by name.
+    // The NAD's last DELs (host-local recreates its dir on each) come while the namespace goes.
+    await waitFor('namespace gone', 180_000, () =>
+      getJson(lab, ['namespace', ns]) === undefined ? true : undefined,
+    ).catch(() => undefined);
     spawnSync('ip', ['link', 'del', NAD_BRIDGE]);
     rmSync(NAD_IPAM_DIR, { recursive: true, force: true });
     labRelease();
