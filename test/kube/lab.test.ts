@@ -93,6 +93,10 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
   after(async () => {
     if (!lab) return;
     kubectl(lab, ['delete', 'namespace', ns, '--wait=false'], { check: false });
+    // The NAD's last DELs (host-local recreates its dir on each) come while the namespace goes.
+    await waitFor('namespace gone', 180_000, () =>
+      getJson(lab, ['namespace', ns]) === undefined ? true : undefined,
+    ).catch(() => undefined);
     spawnSync('ip', ['link', 'del', DATA_BRIDGE]);
     rmSync(`/run/${DATA_BRIDGE}-ipam`, { recursive: true, force: true });
     labRelease();
