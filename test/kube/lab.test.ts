@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import type { CoreV1EventList, V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { VmiCondition, VmiInterfaceStatus } from '../../src/kube/vmi-status.js';
 import { kubeClients, MERGE_PATCH } from '../../src/kube/kube-client.js';
@@ -93,7 +93,12 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
   after(async () => {
     if (!lab) return;
     kubectl(lab, ['delete', 'namespace', ns, '--wait=false'], { check: false });
+    // The NAD's last DELs (host-local recreates its dir on each) come while the namespace goes.
+    await waitFor('namespace gone', 180_000, () =>
+      getJson(lab, ['namespace', ns]) === undefined ? true : undefined,
+    ).catch(() => undefined);
     spawnSync('ip', ['link', 'del', DATA_BRIDGE]);
+    rmSync(`/run/${DATA_BRIDGE}-ipam`, { recursive: true, force: true });
     labRelease();
     if (lab.startedHere && !footprint) {
       await waitFor('other lab test files to finish', 60 * 60_000, () =>

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { CriClient } from '../../src/cri/cri-client.js';
@@ -194,7 +194,12 @@ describe('virtnet node side on the lab cluster', { skip, timeout: 40 * 60_000 },
     if (!lab) return;
     kubectl(lab, ['delete', 'namespace', ns, '--wait=false'], { check: false });
     // The bridge plugin leaves its bridge; the run's own, by name.
+    // The NAD's last DELs (host-local recreates its dir on each) come while the namespace goes.
+    await waitFor('namespace gone', 180_000, () =>
+      getJson(lab, ['namespace', ns]) === undefined ? true : undefined,
+    ).catch(() => undefined);
     spawnSync('ip', ['link', 'del', NAD_BRIDGE]);
+    rmSync(NAD_IPAM_DIR, { recursive: true, force: true });
     labRelease();
     // The lab test, when this run has it, takes the lab down (and checks the host) at its end.
     if (lab.startedHere && !labTestInThisRun()) {
