@@ -62,6 +62,13 @@ KCFG
   cp "$REPO/package.json" "$LAB_DIR/build/package.json.tmp"
   mv "$LAB_DIR/build/package.json.tmp" "$LAB_DIR/build/package.json"
   ln -sfn "$REPO/node_modules" "$LAB_DIR/build/node_modules"
+  # The native addons every virtnet process loads at start, beside the build as in the work tree.
+  local addon
+  mkdir -p "$LAB_DIR/build/build/Release"
+  for addon in "$REPO"/build/Release/*.node; do
+    cp "$addon" "$LAB_DIR/build/build/Release/.$(basename "$addon").tmp"
+    mv "$LAB_DIR/build/build/Release/.$(basename "$addon").tmp" "$LAB_DIR/build/build/Release/$(basename "$addon")"
+  done
   log "installing virtnet-cni as the default network"
   node "$LAB_DIR/build/dist/cli/main.js" kube cni-install \
     --cni-bin-dir "$LAB_CNI_BIN_DIR" \

@@ -381,6 +381,10 @@ describe('virtnet node side on the lab cluster', { skip, timeout: 40 * 60_000 },
     await waitFor('VMI gone', 120_000, () => (vmiGet(lab, 'vm-bridge') ? undefined : true));
     assert.equal(podGet(lab, 'virtnet-launcher-vm-bridge'), undefined);
     await waitFor('state dir removed', 60_000, () => (existsSync(dir) ? undefined : true));
+    // The runtime kills what is left of the container when the pod goes; its exit may trail the pod's removal.
+    await waitFor('QEMU gone', 30_000, () =>
+      processesInNetns(ino, 'qemu-system').length === 0 ? true : undefined,
+    ).catch(() => undefined);
     assert.deepEqual(processesInNetns(ino, 'qemu-system'), [], 'no QEMU left');
     assert.deepEqual(processesWith('qemu-system', 'vm-bridge'), [], 'no QEMU of the VM anywhere');
     await waitFor('pod namespace gone', 60_000, () => (existsSync(cniNetns) ? undefined : true));
