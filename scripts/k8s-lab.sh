@@ -34,7 +34,7 @@ case "${1:-}" in
     bash "$LAB_SCRIPTS/build-kubernetes.sh"
     cluster_up
     deploy_virtnet
-    lab_cni_plugin_install
+    lab_cni_plugin_wait
     log "up in $(($(date +%s) - start)) s"
     print_env
     ;;

@@ -67,25 +67,27 @@ KUST
   path: /spec/template/spec/containers/0/imagePullPolicy
   value: Never
 PATCH
-  # The agent reaches the lab's containerd (not the system path) and the lab's CNI dirs: volumes 1-3
-  # of the DaemonSet are cri, cni-bin, cni-conf (src/kube/manifests.ts).
-  cat >"$overlay/agent.yaml" <<PATCH
-- op: replace
-  path: /spec/template/spec/containers/0/imagePullPolicy
-  value: Never
-- op: replace
-  path: /spec/template/spec/volumes/1/hostPath/path
-  value: $(dirname "$CONTAINERD_SOCK")
-- op: replace
-  path: /spec/template/spec/containers/0/args/3
-  value: /run/virtnet-cri/$(basename "$CONTAINERD_SOCK")
-- op: replace
-  path: /spec/template/spec/volumes/2/hostPath/path
-  value: $LAB_DIR/cni/bin
-- op: replace
-  path: /spec/template/spec/volumes/3/hostPath/path
-  value: $LAB_DIR/cni/net.d
-PATCH
+  # The agent reaches the lab's containerd (not the system path) and installs virtnet-cni into the
+  # lab's CNI dirs (containerd's private bin_dir and conf_dir), never the system's. Volumes 1-4 of the
+  # DaemonSet are cri, cni-bin, cni-conf, cni-home, mounted in that order after state; its args are
+  # kube agent --cri-address S --cni-bin-dir B --cni-conf-dir C --cni-plugin-home H ...
+  # (src/kube/manifests.ts).
+  local op i path
+  {
+    echo "- {op: replace, path: /spec/template/spec/containers/0/imagePullPolicy, value: Never}"
+    echo "- {op: replace, path: /spec/template/spec/volumes/1/hostPath/path, value: $(dirname "$CONTAINERD_SOCK")}"
+    echo "- {op: replace, path: /spec/template/spec/containers/0/args/3, value: /run/virtnet-cri/$(basename "$CONTAINERD_SOCK")}"
+    i=2
+    for path in "$LAB_CNI_BIN_DIR" "$LAB_CNI_CONF_DIR" "$LAB_CNI_PLUGIN_HOME"; do
+      echo "- {op: replace, path: /spec/template/spec/volumes/$i/hostPath/path, value: $path}"
+      echo "- {op: replace, path: /spec/template/spec/containers/0/volumeMounts/$i/mountPath, value: $path}"
+      echo "- {op: replace, path: /spec/template/spec/containers/0/args/$((2 * i + 1)), value: $path}"
+      i=$((i + 1))
+    done
+    for op in --cni-network-name "$LAB_CNI_NETWORK_NAME" --cni-cluster-network "$LAB_CLUSTER_NETWORK"; do
+      echo "- {op: add, path: /spec/template/spec/containers/0/args/-, value: $op}"
+    done
+  } >"$overlay/agent.yaml"
   log "deploying virtnet from deploy/"
   kctl apply -k "$overlay" 2> >(grep -v "patchesJson6902' is deprecated" >&2) >/dev/null
   if [ -n "$previous" ] && [ "$previous" != "$digest" ]; then

@@ -39,6 +39,15 @@ test('the shim uses absolute paths only; the kubeconfig reads its token from a f
     cniPluginShim('/usr/bin/node', '/opt/virtnet'),
     /exec '\/usr\/bin\/node' '\/opt\/virtnet\/dist\/cli\/cni-plugin-main.js'/,
   );
+  // A bundle's Node runs through its own loader and libraries.
+  assert.match(
+    cniPluginShim('/opt/b/node', '/opt/b', { path: '/opt/b/lib/ld-linux-x86-64.so.2', libDir: '/opt/b/lib' }),
+    /exec '\/opt\/b\/lib\/ld-linux-x86-64.so.2' --library-path '\/opt\/b\/lib' '\/opt\/b\/node' '\/opt\/b\/dist\/cli\/cni-plugin-main.js'\n$/,
+  );
+  assert.throws(
+    () => cniPluginShim('/opt/b/node', '/opt/b', { path: 'ld.so', libDir: '/opt/b/lib' }),
+    (e) => isVirtnetError(e, 'CNI_INSTALL_INVALID') && e.detail.field === 'loader',
+  );
   assert.throws(
     () => cniPluginShim('node', '/opt/virtnet'),
     (e) => isVirtnetError(e, 'CNI_INSTALL_INVALID') && e.detail.field === 'node',

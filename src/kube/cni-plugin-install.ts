@@ -10,7 +10,7 @@
 //   <cni bin dir>/virtnet-cni   the shim (cniPluginShim), exec'ing that Node on dist/cli/cni-plugin-main.js;
 //   <cni conf dir>/00-virtnet.conflist   cniPluginConflist: clusterNetwork = the node's default network file;
 //   a kubeconfig for the virtnet-cni ServiceAccount (cniPluginKubeconfig, token in a file the agent renews).
-import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfDir } from '../cni/conf-dir.js';
@@ -23,17 +23,35 @@ export const CNI_PLUGIN_TYPE = 'virtnet-cni';
 export const CNI_PLUGIN_CONF_FILE = '00-virtnet.conflist';
 
 /** The executable installed as `<binDir>/virtnet-cni`: absolute paths only (the runtime's PATH is not ours). */
-export function cniPluginShim(node: string, home: string): string {
+export function cniPluginShim(node: string, home: string, loader?: { path: string; libDir: string }): string {
   const paths: [string, string][] = [
     ['node', node],
     ['home', home],
+    ...(loader
+      ? ([
+          ['loader', loader.path],
+          ['libDir', loader.libDir],
+        ] as [string, string][])
+      : []),
   ];
   for (const [what, p] of paths)
     if (!p.startsWith('/') || /['\n]/.test(p))
       throw new VirtnetError('CNI_INSTALL_INVALID', `${what} must be an absolute path without quotes`, {
         field: what,
       });
-  return `#!/bin/sh\n# virtnet's delegating CNI plugin (installed by virtnet; do not edit).\nexec '${node}' '${home}/dist/cli/cni-plugin-main.js'\n`;
+  // A bundled Node runs through its own loader and libraries, whatever the host has.
+  const run = loader ? `'${loader.path}' --library-path '${loader.libDir}' '${node}'` : `'${node}'`;
+  return `#!/bin/sh\n# virtnet's delegating CNI plugin (installed by virtnet; do not edit).\nexec ${run} '${home}/dist/cli/cni-plugin-main.js'\n`;
+}
+
+/** The virtnet home the shim installed in `binDir` runs, if there is one. */
+export function installedCniPluginHome(binDir: string): string | undefined {
+  try {
+    const shim = readFileSync(join(binDir, CNI_PLUGIN_TYPE), 'utf8');
+    return /'([^']+)\/dist\/cli\/cni-plugin-main\.js'/.exec(shim)?.[1];
+  } catch {
+    return undefined;
+  }
 }
 
 /** What the installed configuration says. */
@@ -91,6 +109,8 @@ export interface InstallCniPluginOptions {
   /** virtnet's directory (holding dist/ and node_modules/). */
   home: string;
   node: string;
+  /** Run `node` through this loader and library dir (a bundle: cni-plugin-bundle.ts). */
+  loader?: { path: string; libDir: string };
   /** The default network's file; the first other configuration of confDir when absent. */
   clusterNetwork?: string;
   name?: string;
@@ -122,7 +142,7 @@ export function installCniPlugin(opts: InstallCniPluginOptions): { shim: string;
   if (opts.cacheDir !== undefined) conf.cacheDir = opts.cacheDir;
   mkdirSync(opts.binDir, { recursive: true });
   const shim = join(opts.binDir, CNI_PLUGIN_TYPE);
-  writeAtomic(shim, cniPluginShim(opts.node, opts.home), 0o755);
+  writeAtomic(shim, cniPluginShim(opts.node, opts.home, opts.loader), 0o755);
   writeAtomic(confFile, `${JSON.stringify(cniPluginConflist(conf), null, 2)}\n`, 0o644);
   return { shim, conf: confFile };
 }

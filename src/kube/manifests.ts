@@ -21,13 +21,17 @@ export const DEFAULT_CNI_BIN_DIR = '/opt/cni/bin';
 export const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
 /** Where the agent container sees the runtime's socket directory and the host's CNI dirs. */
 export const AGENT_CRI_DIR = '/run/virtnet-cri';
-export const AGENT_CNI_BIN_DIR = '/host/cni/bin';
-export const AGENT_CNI_CONF_DIR = '/host/cni/net.d';
+/** Where the agent copies the delegating plugin's bundle, kubeconfig and records on the node. */
+export const DEFAULT_CNI_PLUGIN_HOME = '/opt/virtnet/cni';
+/** Where the agent sees the plugin's ServiceAccount token (a Secret volume). */
+export const AGENT_CNI_TOKEN_DIR = '/var/run/secrets/virtnet.io/cni';
 /**
  * The delegating CNI plugin's identity: the kubeconfig installed with the plugin on each node carries
  * this ServiceAccount's token (as Multus' daemon writes its own for its plugin).
  */
 export const CNI_PLUGIN_NAME = 'virtnet-cni';
+/** The Secret the token controller fills with that ServiceAccount's token, for the agents to mount. */
+export const CNI_PLUGIN_TOKEN_SECRET = 'virtnet-cni-token';
 /** Both webhook configurations share this name. */
 export const WEBHOOK_CONFIGURATION = 'virtnet';
 export const WEBHOOK_TLS_SECRET = 'virtnet-webhook-tls';
@@ -46,6 +50,8 @@ export interface ManifestOptions {
   criSocket?: string;
   cniBinDir?: string;
   cniConfDir?: string;
+  /** Where the agent installs the delegating plugin's bundle on each node. */
+  cniPluginHome?: string;
 }
 
 /** The files of deploy/ and the objects each holds, in apply order. */
@@ -156,6 +162,18 @@ function rbac(namespace: string): Json[] {
       ],
     },
     binding('ClusterRoleBinding', 'ClusterRole', CNI_PLUGIN_NAME),
+    // A token that does not expire with a pod: the plugin runs on the host, outside any pod.
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/service-account-token',
+      metadata: {
+        name: CNI_PLUGIN_TOKEN_SECRET,
+        namespace,
+        labels: labels(CNI_PLUGIN_NAME),
+        annotations: { 'kubernetes.io/service-account.name': CNI_PLUGIN_NAME },
+      },
+    },
   ];
 }
 
@@ -219,7 +237,8 @@ function hostPathVolume(name: string, path: string, type: string): Json {
 /**
  * The node agent: privileged (it changes pod namespaces, nft tables and taps), in the host's network
  * and PID namespaces, with the per-pod state dirs, the runtime's CRI socket, and the host's CNI dirs
- * (where a node-side plugin is installed). It opens a sandbox's network namespace through the runtime's
+ * and the plugin's home, where it installs the delegating plugin (virtnet-cni) with the token of the
+ * plugin's own ServiceAccount, as Multus' daemon installs its plugin. It opens a sandbox's network namespace through the runtime's
  * root (/proc/<shim PID>/root/var/run/netns/...) rather than a /var/run/netns volume: HostToContainer
  * propagation needs a shared or slave mount there, which a node whose / is private (no systemd) does
  * not have, and without propagation the volume would not show namespaces made after the agent started.
@@ -230,6 +249,9 @@ function agentDaemonSet(namespace: string, image: string, pullPolicy: string, op
   const slash = criSocket.lastIndexOf('/');
   const criDir = criSocket.slice(0, slash) || '/';
   const criFile = criSocket.slice(slash + 1);
+  const cniBin = opts.cniBinDir ?? DEFAULT_CNI_BIN_DIR;
+  const cniConf = opts.cniConfDir ?? DEFAULT_CNI_CONF_DIR;
+  const cniHome = opts.cniPluginHome ?? DEFAULT_CNI_PLUGIN_HOME;
   return {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
@@ -254,7 +276,22 @@ function agentDaemonSet(namespace: string, image: string, pullPolicy: string, op
               name: 'agent',
               image,
               imagePullPolicy: pullPolicy,
-              args: ['kube', 'agent', '--cri-address', `${AGENT_CRI_DIR}/${criFile}`],
+              // The CNI dirs and the plugin's home are mounted at their host paths: the files the
+              // agent writes there name each other by those paths.
+              args: [
+                'kube',
+                'agent',
+                '--cri-address',
+                `${AGENT_CRI_DIR}/${criFile}`,
+                '--cni-bin-dir',
+                cniBin,
+                '--cni-conf-dir',
+                cniConf,
+                '--cni-plugin-home',
+                cniHome,
+                '--cni-token-dir',
+                AGENT_CNI_TOKEN_DIR,
+              ],
               env: [
                 { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
                 { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
@@ -265,16 +302,20 @@ function agentDaemonSet(namespace: string, image: string, pullPolicy: string, op
               volumeMounts: [
                 { name: 'state', mountPath: '/var/lib/virtnet' },
                 { name: 'cri', mountPath: AGENT_CRI_DIR },
-                { name: 'cni-bin', mountPath: AGENT_CNI_BIN_DIR },
-                { name: 'cni-conf', mountPath: AGENT_CNI_CONF_DIR },
+                { name: 'cni-bin', mountPath: cniBin },
+                { name: 'cni-conf', mountPath: cniConf },
+                { name: 'cni-home', mountPath: cniHome },
+                { name: 'cni-token', mountPath: AGENT_CNI_TOKEN_DIR, readOnly: true },
               ],
             },
           ],
           volumes: [
             hostPathVolume('state', '/var/lib/virtnet', 'DirectoryOrCreate'),
             hostPathVolume('cri', criDir, 'Directory'),
-            hostPathVolume('cni-bin', opts.cniBinDir ?? DEFAULT_CNI_BIN_DIR, 'DirectoryOrCreate'),
-            hostPathVolume('cni-conf', opts.cniConfDir ?? DEFAULT_CNI_CONF_DIR, 'DirectoryOrCreate'),
+            hostPathVolume('cni-bin', cniBin, 'DirectoryOrCreate'),
+            hostPathVolume('cni-conf', cniConf, 'DirectoryOrCreate'),
+            hostPathVolume('cni-home', cniHome, 'DirectoryOrCreate'),
+            { name: 'cni-token', secret: { secretName: CNI_PLUGIN_TOKEN_SECRET, defaultMode: 0o400 } },
           ],
         },
       },

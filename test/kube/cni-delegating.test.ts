@@ -122,6 +122,17 @@ function createPod(name: string, annotations: Record<string, string>): V1Pod {
   return getJson<V1Pod>(lab, ['-n', NS, 'pod', name])!;
 }
 
+/** What the API server holds of the NADs and their CRD: said when the plugin found no NAD. */
+function nadsOnServer(): string {
+  const nads = kubectl(lab, ['get', 'network-attachment-definitions', '-A', '-o', 'name'], { check: false });
+  const crd = kubectl(
+    lab,
+    ['get', 'crd', 'network-attachment-definitions.k8s.cni.cncf.io', '-o', 'jsonpath={.status.conditions}'],
+    { check: false },
+  );
+  return `NADs on the server now: ${nads.stdout}${nads.stderr}; CRD conditions: ${crd.stdout}${crd.stderr}`;
+}
+
 function networkStatus(name: string): NetworkStatusEntry[] | undefined {
   const text = getJson<V1Pod>(lab, ['-n', NS, 'pod', name])?.metadata?.annotations?.[STATUS];
   return text === undefined ? undefined : (JSON.parse(text) as NetworkStatusEntry[]);
@@ -214,132 +225,120 @@ describe('the delegating CNI plugin on the lab API server', { skip, timeout: 70 
     );
   });
 
-  test(
-    'without annotations from the runtime the pod is read; a status for another pod UID rolls back; a missing NAD fails with code 7',
-    {
-      todo: 'open in issue 14: in a full CI run (lab brought up by the suite, lab and node tests beside it) the plugin got 404 for this NAD; passes on an already-running lab',
-    },
-    async (t) => {
-      const n = networks(t, 'b');
-      const podName = `q-${n.sb.prefix.slice(2, 8)}`;
-      const pod = createPod(podName, { 'k8s.v1.cni.cncf.io/networks': 'secb' });
-      t.after(() =>
-        kubectl(lab, ['-n', NS, 'delete', 'pod', podName, '--grace-period=0', '--force'], { check: false }),
-      );
-      const ns = await n.sb.netns('pod');
-      const conf = n.conf();
-      const containerId = randomBytes(32).toString('hex');
-      const call = (uid: string) => ({
-        containerId,
-        netns: netnsPath({ name: ns }),
-        args: { K8S_POD_NAMESPACE: NS, K8S_POD_NAME: podName, K8S_POD_UID: uid },
-      });
+  test('without annotations from the runtime the pod is read; a status for another pod UID rolls back; a missing NAD fails with code 7', async (t) => {
+    const n = networks(t, 'b');
+    const podName = `q-${n.sb.prefix.slice(2, 8)}`;
+    const pod = createPod(podName, { 'k8s.v1.cni.cncf.io/networks': 'secb' });
+    t.after(() =>
+      kubectl(lab, ['-n', NS, 'delete', 'pod', podName, '--grace-period=0', '--force'], { check: false }),
+    );
+    const ns = await n.sb.netns('pod');
+    const conf = n.conf();
+    const containerId = randomBytes(32).toString('hex');
+    const call = (uid: string) => ({
+      containerId,
+      netns: netnsPath({ name: ns }),
+      args: { K8S_POD_NAMESPACE: NS, K8S_POD_NAME: podName, K8S_POD_UID: uid },
+    });
 
-      // A sandbox of an older pod of that name: the API server refuses the status, everything is undone.
-      const stale = runPlugin(conf, { command: 'ADD', ...call('00000000-0000-0000-0000-000000000000') });
-      assert.equal(stale.code, 1, JSON.stringify(stale.out));
-      assert.match((stale.out as { msg: string }).msg, /uid/i);
-      assert.deepEqual(await linksIn(ns), ['lo']);
-      await assertNothingLeft(n, 'after the refused status');
-      assert.equal(networkStatus(podName), undefined);
+    // A sandbox of an older pod of that name: the API server refuses the status, everything is undone.
+    const stale = runPlugin(conf, { command: 'ADD', ...call('00000000-0000-0000-0000-000000000000') });
+    assert.equal(stale.code, 1, JSON.stringify(stale.out));
+    assert.match((stale.out as { msg: string }).msg, /uid/i, nadsOnServer());
+    assert.deepEqual(await linksIn(ns), ['lo']);
+    await assertNothingLeft(n, 'after the refused status');
+    assert.equal(networkStatus(podName), undefined);
 
-      const add = runPlugin(conf, { command: 'ADD', ...call(pod.metadata!.uid!) });
-      assert.equal(add.code, 0, JSON.stringify(add.out));
-      assert.deepEqual(await linksIn(ns), ['eth0', 'lo', 'net1']);
-      assert.deepEqual(
-        networkStatus(podName)?.map((s) => s.name),
-        ['podnet', `${NS}/secb`],
-      );
-      const del = runPlugin(conf, { command: 'DEL', ...call(pod.metadata!.uid!) });
-      assert.equal(del.code, 0, JSON.stringify(del.out));
-      await assertNothingLeft(n, 'after DEL');
+    const add = runPlugin(conf, { command: 'ADD', ...call(pod.metadata!.uid!) });
+    assert.equal(add.code, 0, JSON.stringify(add.out));
+    assert.deepEqual(await linksIn(ns), ['eth0', 'lo', 'net1']);
+    assert.deepEqual(
+      networkStatus(podName)?.map((s) => s.name),
+      ['podnet', `${NS}/secb`],
+    );
+    const del = runPlugin(conf, { command: 'DEL', ...call(pod.metadata!.uid!) });
+    assert.equal(del.code, 0, JSON.stringify(del.out));
+    await assertNothingLeft(n, 'after DEL');
 
-      const missing = runPlugin(
-        n.conf({ 'io.kubernetes.cri.pod-annotations': { 'k8s.v1.cni.cncf.io/networks': 'nope' } }),
-        {
-          command: 'ADD',
-          ...call(pod.metadata!.uid!),
-        },
-      );
-      assert.equal(missing.code, 1);
-      assert.equal((missing.out as { code: number }).code, 7);
-      assert.match((missing.out as { msg: string }).msg, /cni-test\/nope/);
-      await assertNothingLeft(n, 'after a missing NAD');
-    },
-  );
+    const missing = runPlugin(
+      n.conf({ 'io.kubernetes.cri.pod-annotations': { 'k8s.v1.cni.cncf.io/networks': 'nope' } }),
+      {
+        command: 'ADD',
+        ...call(pod.metadata!.uid!),
+      },
+    );
+    assert.equal(missing.code, 1);
+    assert.equal((missing.out as { code: number }).code, 7);
+    assert.match((missing.out as { msg: string }).msg, /cni-test\/nope/);
+    await assertNothingLeft(n, 'after a missing NAD');
+  });
 
-  test(
-    'with only the rights deploy/ gives the plugin (as a Role here) and a token-file kubeconfig',
-    {
-      todo: 'open in issue 14: in a full CI run (lab brought up by the suite, lab and node tests beside it) the plugin got 404 for this NAD; passes on an already-running lab',
-    },
-    async (t) => {
-      const n = networks(t, 'c');
-      // The ClusterRole's rules, granted in this namespace only: the test creates nothing cluster-wide.
-      const role = manifestFiles()
-        .flatMap((f) => f.objects)
-        .find((o) => o.kind === 'ClusterRole' && (o.metadata as { name: string }).name === CNI_PLUGIN_NAME)!;
-      const sa = `cni-${n.sb.prefix.slice(2, 8)}`;
-      for (const obj of [
-        { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: NS } },
-        {
-          apiVersion: 'rbac.authorization.k8s.io/v1',
-          kind: 'Role',
-          metadata: { name: sa, namespace: NS },
-          rules: role.rules,
-        },
-        {
-          apiVersion: 'rbac.authorization.k8s.io/v1',
-          kind: 'RoleBinding',
-          metadata: { name: sa, namespace: NS },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: sa },
-          subjects: [{ kind: 'ServiceAccount', name: sa, namespace: NS }],
-        },
-      ])
-        kubectl(lab, ['apply', '-f', '-'], { input: JSON.stringify(obj) });
-      t.after(() => {
-        for (const kind of ['rolebinding', 'role', 'serviceaccount'])
-          kubectl(lab, ['-n', NS, 'delete', kind, sa, '--ignore-not-found'], { check: false });
-      });
-      const secret = await waitFor('the ServiceAccount token', 60_000, () => {
-        const name = getJson<{ secrets?: { name: string }[] }>(lab, ['-n', NS, 'serviceaccount', sa])
-          ?.secrets?.[0]?.name;
-        return name
-          ? getJson<{ data?: { token?: string } }>(lab, ['-n', NS, 'secret', name])?.data?.token
-          : undefined;
-      });
-      const dir = join(n.sb.dir, 'kube');
-      mkdirSync(dir);
-      writeFileSync(join(dir, 'token'), Buffer.from(secret, 'base64'));
-      const admin = readFileSync(KUBECONFIG, 'utf8');
-      writeFileSync(
-        join(dir, 'ca.crt'),
-        Buffer.from(/certificate-authority-data: (\S+)/.exec(admin)![1]!, 'base64'),
-      );
-      const server = /server: (\S+)/.exec(admin)![1]!;
-      writeFileSync(join(dir, 'kubeconfig'), cniPluginKubeconfig(server, 'ca.crt', 'token'));
+  test('with only the rights deploy/ gives the plugin (as a Role here) and a token-file kubeconfig', async (t) => {
+    const n = networks(t, 'c');
+    // The ClusterRole's rules, granted in this namespace only: the test creates nothing cluster-wide.
+    const role = manifestFiles()
+      .flatMap((f) => f.objects)
+      .find((o) => o.kind === 'ClusterRole' && (o.metadata as { name: string }).name === CNI_PLUGIN_NAME)!;
+    const sa = `cni-${n.sb.prefix.slice(2, 8)}`;
+    for (const obj of [
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa, namespace: NS } },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: sa, namespace: NS },
+        rules: role.rules,
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: sa, namespace: NS },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: sa },
+        subjects: [{ kind: 'ServiceAccount', name: sa, namespace: NS }],
+      },
+    ])
+      kubectl(lab, ['apply', '-f', '-'], { input: JSON.stringify(obj) });
+    t.after(() => {
+      for (const kind of ['rolebinding', 'role', 'serviceaccount'])
+        kubectl(lab, ['-n', NS, 'delete', kind, sa, '--ignore-not-found'], { check: false });
+    });
+    const secret = await waitFor('the ServiceAccount token', 60_000, () => {
+      const name = getJson<{ secrets?: { name: string }[] }>(lab, ['-n', NS, 'serviceaccount', sa])
+        ?.secrets?.[0]?.name;
+      return name
+        ? getJson<{ data?: { token?: string } }>(lab, ['-n', NS, 'secret', name])?.data?.token
+        : undefined;
+    });
+    const dir = join(n.sb.dir, 'kube');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'token'), Buffer.from(secret, 'base64'));
+    const admin = readFileSync(KUBECONFIG, 'utf8');
+    writeFileSync(
+      join(dir, 'ca.crt'),
+      Buffer.from(/certificate-authority-data: (\S+)/.exec(admin)![1]!, 'base64'),
+    );
+    const server = /server: (\S+)/.exec(admin)![1]!;
+    writeFileSync(join(dir, 'kubeconfig'), cniPluginKubeconfig(server, 'ca.crt', 'token'));
 
-      const podName = `r-${n.sb.prefix.slice(2, 8)}`;
-      const pod = createPod(podName, { 'k8s.v1.cni.cncf.io/networks': 'secc' });
-      t.after(() =>
-        kubectl(lab, ['-n', NS, 'delete', 'pod', podName, '--grace-period=0', '--force'], { check: false }),
-      );
-      const ns = await n.sb.netns('pod');
-      const conf = { ...n.conf(), kubeconfig: join(dir, 'kubeconfig') };
-      const call = {
-        containerId: randomBytes(32).toString('hex'),
-        netns: netnsPath({ name: ns }),
-        args: { K8S_POD_NAMESPACE: NS, K8S_POD_NAME: podName, K8S_POD_UID: pod.metadata!.uid! },
-      };
-      const add = runPlugin(conf, { command: 'ADD', ...call });
-      assert.equal(add.code, 0, JSON.stringify(add.out));
-      assert.deepEqual(
-        networkStatus(podName)?.map((s) => s.interface),
-        ['eth0', 'net1'],
-      );
-      const del = runPlugin(conf, { command: 'DEL', ...call });
-      assert.equal(del.code, 0, JSON.stringify(del.out));
-      await assertNothingLeft(n, 'after DEL');
-    },
-  );
+    const podName = `r-${n.sb.prefix.slice(2, 8)}`;
+    const pod = createPod(podName, { 'k8s.v1.cni.cncf.io/networks': 'secc' });
+    t.after(() =>
+      kubectl(lab, ['-n', NS, 'delete', 'pod', podName, '--grace-period=0', '--force'], { check: false }),
+    );
+    const ns = await n.sb.netns('pod');
+    const conf = { ...n.conf(), kubeconfig: join(dir, 'kubeconfig') };
+    const call = {
+      containerId: randomBytes(32).toString('hex'),
+      netns: netnsPath({ name: ns }),
+      args: { K8S_POD_NAMESPACE: NS, K8S_POD_NAME: podName, K8S_POD_UID: pod.metadata!.uid! },
+    };
+    const add = runPlugin(conf, { command: 'ADD', ...call });
+    assert.equal(add.code, 0, `${JSON.stringify(add.out)} ${nadsOnServer()}`);
+    assert.deepEqual(
+      networkStatus(podName)?.map((s) => s.interface),
+      ['eth0', 'net1'],
+    );
+    const del = runPlugin(conf, { command: 'DEL', ...call });
+    assert.equal(del.code, 0, JSON.stringify(del.out));
+    await assertNothingLeft(n, 'after DEL');
+  });
 });

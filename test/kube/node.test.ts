@@ -148,6 +148,47 @@ function processesInNetns(ino: number, word: string): number[] {
   return processesWith(word).filter((pid) => netnsInode(`/proc/${pid}/ns/net`) === ino);
 }
 
+/**
+ * A process as PID plus start time: the kernel reuses PIDs, and a freed namespace's inode number goes
+ * to the next namespace made (another test's pod), so neither alone says a process is still the same.
+ */
+function processIdentity(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 (starttime), counted after the command name, which may hold spaces.
+    return `${pid}@${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Of the processes `ids` (from processIdentity), those still running. */
+function stillRunning(ids: string[]): string[] {
+  return ids.filter((id) => processIdentity(Number(id.split('@')[0])) === id);
+}
+
+/** The host end of the pod's `ifname` veth: its name and index, read from the pod's side. */
+function hostPeerOf(netnsPath: string, ifname: string): { name: string; index: number } {
+  const r = spawnSync('nsenter', [`--net=${netnsPath}`, 'ip', '-j', 'link', 'show', ifname], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, `ip link show ${ifname} in ${netnsPath}: ${r.stderr}`);
+  const index = (JSON.parse(r.stdout) as { link_index?: number }[])[0]?.link_index;
+  assert.ok(index, `${ifname} in ${netnsPath} is a veth with a peer: ${r.stdout}${r.stderr}`);
+  const host = JSON.parse(spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }).stdout) as {
+    ifindex: number;
+    ifname: string;
+  }[];
+  const peer = host.find((l) => l.ifindex === index);
+  assert.ok(peer, `the host has the peer (ifindex ${index}) of ${ifname}`);
+  return { name: peer.ifname, index };
+}
+
+function hostLinkExists(link: { name: string; index: number }): boolean {
+  const r = spawnSync('ip', ['-j', 'link', 'show', link.name], { encoding: 'utf8' });
+  return r.status === 0 && (JSON.parse(r.stdout) as { ifindex: number }[])[0]?.ifindex === link.index;
+}
+
 /** True while host-local (the NAD's IPAM) still has `ip` allocated. */
 function ipamHolds(ip: string): boolean {
   if (!existsSync(NAD_IPAM_DIR)) return false;
@@ -370,38 +411,44 @@ describe('virtnet node side on the lab cluster', { skip, timeout: 40 * 60_000 },
     assert.ok(r.ok, `the guest lost its network across the agent's restart:\n${r.log}`);
   });
 
-  test(
-    'kubectl delete vmi: the guest stops, the pod goes, the node keeps no namespace, nft table, process or record of it',
-    {
-      todo: "open in issue 14: in a full CI run the VM's QEMU outlived its deleted pod by more than 30 s (gone once the runtime stopped); passes on a running lab",
-    },
-    async () => {
-      assert.ok(bridgePodUid, 'the bridge VMI runs');
-      const dir = join(HOST_POD_STATE_ROOT, bridgePodUid);
-      const ready = JSON.parse(readFileSync(join(dir, 'network-ready.json'), 'utf8')) as { netns: string };
-      const ino = netnsInode(ready.netns)!;
-      const cniNetns = ready.netns.slice(ready.netns.indexOf('/run/netns/'));
-      assert.ok(processesInNetns(ino, 'qemu-system').length === 1);
-      kubectl(lab, ['-n', ns, 'delete', 'vmi', 'vm-bridge', '--wait=false']);
-      await waitFor('VMI gone', 120_000, () => (vmiGet(lab, 'vm-bridge') ? undefined : true));
-      assert.equal(podGet(lab, 'virtnet-launcher-vm-bridge'), undefined);
-      await waitFor('state dir removed', 60_000, () => (existsSync(dir) ? undefined : true));
-      // The runtime kills what is left of the container when the pod goes; its exit may trail the pod's removal.
-      await waitFor('QEMU gone', 30_000, () =>
-        processesInNetns(ino, 'qemu-system').length === 0 ? true : undefined,
-      ).catch(() => undefined);
-      assert.deepEqual(processesInNetns(ino, 'qemu-system'), [], 'no QEMU left');
-      assert.deepEqual(processesWith('qemu-system', 'vm-bridge'), [], 'no QEMU of the VM anywhere');
-      await waitFor('pod namespace gone', 60_000, () => (existsSync(cniNetns) ? undefined : true));
-      const sandboxes = await cri.listPodSandboxes({ 'io.kubernetes.pod.uid': bridgePodUid }, true);
-      assert.deepEqual(
-        sandboxes.filter((s) => s.state === 'SANDBOX_READY'),
-        [],
-      );
-      // host-local keeps one file per allocated address: the VM's NAD address is free again.
-      await waitFor('NAD address released', 60_000, () => (ipamHolds(nadIp) ? undefined : true));
-    },
-  );
+  test('kubectl delete vmi: the guest stops, the pod goes, the node keeps no namespace, link, nft table, process or record of it', async () => {
+    assert.ok(bridgePodUid, 'the bridge VMI runs');
+    const dir = join(HOST_POD_STATE_ROOT, bridgePodUid);
+    const ready = JSON.parse(readFileSync(join(dir, 'network-ready.json'), 'utf8')) as { netns: string };
+    const ino = netnsInode(ready.netns)!;
+    const cniNetns = ready.netns.slice(ready.netns.indexOf('/run/netns/'));
+    const qemu = processesInNetns(ino, 'qemu-system');
+    assert.equal(qemu.length, 1, 'one QEMU in the pod');
+    const launcher = processesInNetns(ino, 'kube launcher');
+    assert.equal(launcher.length, 1, 'one launcher in the pod');
+    const vmProcesses = [...qemu, ...launcher].map((pid) => processIdentity(pid)!);
+    const hostVeth = hostPeerOf(ready.netns, 'eth0');
+    const status = JSON.parse(
+      podGet(lab, 'virtnet-launcher-vm-bridge')!.metadata!.annotations!['k8s.v1.cni.cncf.io/network-status']!,
+    ) as { name: string; interface: string }[];
+    const nadVeth = hostPeerOf(ready.netns, status.find((s) => s.name === `${ns}/${NAD}`)!.interface);
+    kubectl(lab, ['-n', ns, 'delete', 'vmi', 'vm-bridge', '--wait=false']);
+    await waitFor('VMI gone', 120_000, () => (vmiGet(lab, 'vm-bridge') ? undefined : true));
+    assert.equal(podGet(lab, 'virtnet-launcher-vm-bridge'), undefined);
+    await waitFor('state dir removed', 60_000, () => (existsSync(dir) ? undefined : true));
+    // The kubelet reports the pod gone once its containers are: QEMU and the launcher went with them.
+    assert.deepEqual(stillRunning(vmProcesses), [], 'no QEMU or launcher of the VM left');
+    assert.deepEqual(processesWith('qemu-system', 'vm-bridge'), [], 'no QEMU of the VM anywhere');
+    await waitFor('pod namespace gone', 60_000, () => (existsSync(cniNetns) ? undefined : true));
+    // The pod's own links and nft tables went with its namespace; its veths' host ends with the CNI DEL.
+    await waitFor('host ends of the pod veths gone', 60_000, () =>
+      hostLinkExists(hostVeth) || hostLinkExists(nadVeth) ? undefined : true,
+    );
+    const hostTables = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' }).stdout;
+    assert.ok(!hostTables.includes('vm-bridge') && !hostTables.includes('vm_bridge'), hostTables);
+    const sandboxes = await cri.listPodSandboxes({ 'io.kubernetes.pod.uid': bridgePodUid }, true);
+    assert.deepEqual(
+      sandboxes.filter((s) => s.state === 'SANDBOX_READY'),
+      [],
+    );
+    // host-local keeps one file per allocated address: the VM's NAD address is free again.
+    await waitFor('NAD address released', 60_000, () => (ipamHolds(nadIp) ? undefined : true));
+  });
 
   test('kill -9 of a launcher: the VMI goes Failed with the reason, the node is cleaned', async () => {
     applyVmi(lab, 'vm-kill', {
@@ -415,6 +462,9 @@ describe('virtnet node side on the lab cluster', { skip, timeout: 40 * 60_000 },
     const ino = netnsInode(ready.netns)!;
     const launchers = processesInNetns(ino, 'kube launcher');
     assert.equal(launchers.length, 1, 'one launcher process in the pod');
+    const qemu = processesInNetns(ino, 'qemu-system');
+    assert.equal(qemu.length, 1, 'one QEMU in the pod');
+    const qemuId = processIdentity(qemu[0]!)!;
     process.kill(launchers[0]!, 'SIGKILL');
     const failed = await waitFor('VMI Failed', 120_000, () => {
       const v = vmiGet(lab, 'vm-kill');
@@ -423,7 +473,7 @@ describe('virtnet node side on the lab cluster', { skip, timeout: 40 * 60_000 },
     assert.equal(failed.status!.reason, 'LauncherPodFailed');
     assert.match(failed.status!.message ?? '', /exit code 137/, 'SIGKILL shows as exit code 137');
     await waitFor('state dir removed', 60_000, () => (existsSync(dir) ? undefined : true));
-    assert.deepEqual(processesInNetns(ino, 'qemu-system'), [], 'no QEMU left');
+    assert.deepEqual(stillRunning([qemuId]), [], 'no QEMU left');
     const left = existsSync(ready.netns) ? nftTablesIn(ready.netns) : '';
     assert.ok(!/virtnet/.test(left), `nft tables left: ${left}`);
     kubectl(lab, ['-n', ns, 'delete', 'vmi', 'vm-kill', '--wait=false'], { check: false });

@@ -269,6 +269,22 @@ export function register(program: Command): void {
     .option('--cri-address <socket>', "the container runtime's CRI socket", '/run/containerd/containerd.sock')
     .option('--pods-dir <dir>', 'the per-pod state dirs', HOST_POD_STATE_ROOT)
     .option('--cluster-config <file>', 'cluster configuration')
+    .option(
+      '--cni-plugin-home <dir>',
+      'install virtnet-cni on the node: its bundle, kubeconfig and records go here',
+    )
+    .option('--cni-bin-dir <dir>', "the runtime's CNI plugin dir (with --cni-plugin-home)", '/opt/cni/bin')
+    .option('--cni-conf-dir <dir>', "the runtime's CNI config dir (with --cni-plugin-home)", '/etc/cni/net.d')
+    .option('--cni-token-dir <dir>', "the plugin's ServiceAccount token and CA (a mounted Secret)")
+    .option(
+      '--cni-cluster-network <file>',
+      'the default network virtnet-cni delegates to (default: the first other conf)',
+    )
+    .option('--cni-network-name <name>', "network name of virtnet-cni's configuration", 'virtnet')
+    .option(
+      '--cni-api-server <url>',
+      'the API server as the host reaches it (default: the in-cluster Service)',
+    )
     .action(async (opts) => {
       const { kubeClients } = await import('../../kube/kube-client.js');
       const { NodeAgent } = await import('../../agent/node-agent.js');
@@ -284,7 +300,34 @@ export function register(program: Command): void {
       const agent = new NodeAgent(clients, { nodeName, cri, podsDir: opts.podsDir, cluster, log: say });
       await agent.start();
       say(`running on node ${nodeName} (CRI ${opts.criAddress}, state ${opts.podsDir})`);
+      let stopping = false;
+      if (opts.cniPluginHome) {
+        const { keepInstallingCniPlugin } = await import('../../agent/cni-plugin-setup.js');
+        if (!opts.cniTokenDir) throw new Error('--cni-plugin-home needs --cni-token-dir');
+        const host = process.env.KUBERNETES_SERVICE_HOST;
+        const server =
+          opts.cniApiServer ??
+          (host
+            ? `https://${host.includes(':') ? `[${host}]` : host}:${process.env.KUBERNETES_SERVICE_PORT ?? 443}`
+            : undefined);
+        if (!server) throw new Error('no API server for virtnet-cni: pass --cni-api-server or run in a pod');
+        void keepInstallingCniPlugin(
+          {
+            binDir: opts.cniBinDir,
+            confDir: opts.cniConfDir,
+            pluginHome: opts.cniPluginHome,
+            tokenDir: opts.cniTokenDir,
+            server,
+            from: VIRTNET_HOME,
+            name: opts.cniNetworkName,
+            ...(opts.cniClusterNetwork ? { clusterNetwork: opts.cniClusterNetwork } : {}),
+          },
+          say,
+          () => stopping,
+        );
+      }
       const sig = await stop;
+      stopping = true;
       say(`${sig}: stopping (VM networks stay; a restarted agent resumes them)`);
       await agent.stop();
       cri.close();
