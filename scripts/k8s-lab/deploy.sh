@@ -23,7 +23,7 @@ deploy_virtnet() {
   # Compiled aside and swapped in: the installed CNI plugin runs from $LAB_DIR/build while pods come and go.
   rm -rf "$LAB_DIR/build.new"
   (cd "$REPO" && node_modules/.bin/tsc -p tsconfig.build.json --outDir "$LAB_DIR/build.new/dist")
-  cp "$REPO/src/cri/api.proto" "$LAB_DIR/build.new/dist/cri/"
+  cp "$REPO"/src/cri/*.proto "$LAB_DIR/build.new/dist/cri/"
   mkdir -p "$LAB_DIR/build"
   rm -rf "$LAB_DIR/build/dist.old"
   [ ! -d "$LAB_DIR/build/dist" ] || mv "$LAB_DIR/build/dist" "$LAB_DIR/build/dist.old"

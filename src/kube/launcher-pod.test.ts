@@ -104,8 +104,8 @@ test('the launcher pod: owned by the VMI, Multus selections with interface names
   const c = pod.spec.containers[0]!;
   // Guest memory (the default 256 MiB) plus what QEMU and the launcher need, for the scheduler.
   assert.deepEqual(c.resources, {
-    requests: { memory: '448Mi', 'intel.com/sriov_a': '2' },
-    limits: { 'intel.com/sriov_a': '2' },
+    requests: { memory: '448Mi', 'devices.virtnet.io/kvm': '1', 'intel.com/sriov_a': '2' },
+    limits: { 'devices.virtnet.io/kvm': '1', 'intel.com/sriov_a': '2' },
   });
   assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'], add: ['NET_BIND_SERVICE'] });
   assert.equal(c.securityContext.privileged, false);
@@ -247,7 +247,7 @@ test('kernelBoot: init containers copy the kernel and initrd out of their image 
   });
 });
 
-test("the pod requests the guest's memory plus the launcher's and QEMU's, and sets no limit", () => {
+test("the pod requests the guest's memory plus the launcher's and QEMU's, sets no memory limit, and asks for its KVM slot", () => {
   const { vmi, spec } = vmiOf({
     domain: {
       resources: { requests: { memory: '1Gi' } },
@@ -258,5 +258,8 @@ test("the pod requests the guest's memory plus the launcher's and QEMU's, and se
   const pod = launcherPod(vmi, spec, new Map(), { image: 'i', imagePullPolicy: 'Never' }) as unknown as {
     spec: { containers: { resources: unknown }[] };
   };
-  assert.deepEqual(pod.spec.containers[0]!.resources, { requests: { memory: '1216Mi' } });
+  assert.deepEqual(pod.spec.containers[0]!.resources, {
+    requests: { memory: '1216Mi', 'devices.virtnet.io/kvm': '1' },
+    limits: { 'devices.virtnet.io/kvm': '1' },
+  });
 });

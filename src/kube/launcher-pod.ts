@@ -20,6 +20,8 @@ import { VMI_API_VERSION, VMI_KIND } from './vmi-crd.js';
 type Json = Record<string, unknown>;
 
 /** Labels every launcher pod carries; the controller watches pods by the first. */
+/** The node agent's KVM slot resource (one per launcher pod). */
+export const KVM_RESOURCE = 'devices.virtnet.io/kvm';
 export const VMI_NAME_LABEL = 'virtnet.io/vmi';
 export const VMI_UID_LABEL = 'virtnet.io/vmi-uid';
 export const LAUNCHER_COMPONENT_LABEL = 'app.kubernetes.io/component';
@@ -125,7 +127,11 @@ export function launcherPod(vmi: VmiObject, spec: VmSpec, nads: NadResources, op
     annotations[DEFAULT_NETWORK_ANNOTATION] = networks.defaultNetwork;
   if (networks.genie !== undefined) annotations[GENIE_ANNOTATION] = networks.genie;
   const { resources } = sriovResources(spec, nads);
-  const deviceRequests = Object.fromEntries(Object.entries(resources).map(([k, n]) => [k, String(n)]));
+  // Every launcher asks for a KVM slot: /dev/kvm where the node has it (src/agent/kvm-device.ts).
+  const deviceRequests = Object.fromEntries([
+    [KVM_RESOURCE, '1'],
+    ...Object.entries(resources).map(([k, n]) => [k, String(n)]),
+  ]) as Record<string, string>;
   const rawSpec = vmi.spec ?? {};
   const nodeSelector = rawSpec.nodeSelector;
   const kernelBoot = kernelBootOf(rawSpec);
@@ -218,7 +224,7 @@ export function launcherPod(vmi: VmiObject, spec: VmSpec, nads: NadResources, op
               memory: `${(spec.memoryMiB ?? DEFAULT_MEMORY_MIB) + LAUNCHER_OVERHEAD_MIB}Mi`,
               ...deviceRequests,
             },
-            ...(Object.keys(deviceRequests).length > 0 ? { limits: deviceRequests } : {}),
+            limits: deviceRequests,
           },
           securityContext: {
             ...dropAll,

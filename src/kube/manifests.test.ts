@@ -109,6 +109,7 @@ test('the node agent: a privileged DaemonSet in the host network and PID namespa
   ) as { kind: string; metadata: { name: string }; spec?: unknown; rules?: unknown }[];
   type Container = {
     args: string[];
+    volumeMounts: { name: string; mountPath: string }[];
     env: unknown[];
     securityContext: { privileged?: boolean };
   };
@@ -124,15 +125,49 @@ test('the node agent: a privileged DaemonSet in the host network and PID namespa
   assert.equal(pod.hostPID, true);
   const c = pod.containers[0]!;
   assert.equal(c.securityContext.privileged, true);
-  assert.deepEqual(c.args, ['kube', 'agent', '--cri-address', '/run/virtnet-cri/containerd.sock']);
+  assert.deepEqual(c.args, [
+    'kube',
+    'agent',
+    '--cri-address',
+    '/run/virtnet-cri/containerd.sock',
+    '--cni-bin-dir',
+    '/opt/cni/bin',
+    '--cni-conf-dir',
+    '/etc/cni/net.d',
+    '--cni-plugin-home',
+    '/opt/virtnet/cni',
+    '--cni-token-dir',
+    '/var/run/secrets/virtnet.io/cni',
+  ]);
   assert.deepEqual(c.env[0], { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
-  const hostPaths = Object.fromEntries(pod.volumes.map((v) => [v.name, v.hostPath.path]));
+  const hostPaths: Record<string, string> = Object.fromEntries(
+    pod.volumes.filter((v) => v.hostPath).map((v) => [v.name, v.hostPath.path]),
+  );
+  // The CNI dirs and the plugin's home at their host paths: the files written there name each other.
+  const mounts = Object.fromEntries(c.volumeMounts.map((m) => [m.name, m.mountPath]));
+  for (const v of ['cni-bin', 'cni-conf', 'cni-home', 'device-plugins'])
+    assert.equal(mounts[v], hostPaths[v]);
   assert.deepEqual(hostPaths, {
     state: '/var/lib/virtnet',
     cri: '/run/k3s/containerd',
     'cni-bin': '/opt/cni/bin',
     'cni-conf': '/etc/cni/net.d',
+    'cni-home': '/opt/virtnet/cni',
+    'device-plugins': '/var/lib/kubelet/device-plugins',
   });
+  // The delegating plugin's token: its own ServiceAccount's, from a Secret the token controller fills.
+  assert.deepEqual(
+    pod.volumes.find((v) => v.name === 'cni-token'),
+    { name: 'cni-token', secret: { secretName: 'virtnet-cni-token', defaultMode: 0o400 } },
+  );
+  const secret = objects.find(
+    (o) => o.kind === 'Secret' && o.metadata.name === 'virtnet-cni-token',
+  ) as unknown as {
+    type: string;
+    metadata: { annotations: Record<string, string> };
+  };
+  assert.equal(secret.type, 'kubernetes.io/service-account-token');
+  assert.equal(secret.metadata.annotations['kubernetes.io/service-account.name'], 'virtnet-cni');
   const role = objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'virtnet-agent')!;
   assert.deepEqual(role.rules, [
     { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },

@@ -23,6 +23,8 @@ export const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
 export const AGENT_CRI_DIR = '/run/virtnet-cri';
 /** Where the agent copies the delegating plugin's bundle, kubeconfig and records on the node. */
 export const DEFAULT_CNI_PLUGIN_HOME = '/opt/virtnet/cni';
+/** The kubelet's device plugin dir, where the agent offers launcher pods their KVM slot. */
+export const DEVICE_PLUGIN_DIR = '/var/lib/kubelet/device-plugins';
 /** Where the agent sees the plugin's ServiceAccount token (a Secret volume). */
 export const AGENT_CNI_TOKEN_DIR = '/var/run/secrets/virtnet.io/cni';
 /**
@@ -238,7 +240,8 @@ function hostPathVolume(name: string, path: string, type: string): Json {
  * The node agent: privileged (it changes pod namespaces, nft tables and taps), in the host's network
  * and PID namespaces, with the per-pod state dirs, the runtime's CRI socket, and the host's CNI dirs
  * and the plugin's home, where it installs the delegating plugin (virtnet-cni) with the token of the
- * plugin's own ServiceAccount, as Multus' daemon installs its plugin. It opens a sandbox's network namespace through the runtime's
+ * plugin's own ServiceAccount, as Multus' daemon installs its plugin, and the kubelet's device plugin
+ * dir, where it offers each launcher pod a KVM slot (src/agent/kvm-device.ts). It opens a sandbox's network namespace through the runtime's
  * root (/proc/<shim PID>/root/var/run/netns/...) rather than a /var/run/netns volume: HostToContainer
  * propagation needs a shared or slave mount there, which a node whose / is private (no systemd) does
  * not have, and without propagation the volume would not show namespaces made after the agent started.
@@ -306,6 +309,7 @@ function agentDaemonSet(namespace: string, image: string, pullPolicy: string, op
                 { name: 'cni-conf', mountPath: cniConf },
                 { name: 'cni-home', mountPath: cniHome },
                 { name: 'cni-token', mountPath: AGENT_CNI_TOKEN_DIR, readOnly: true },
+                { name: 'device-plugins', mountPath: DEVICE_PLUGIN_DIR },
               ],
             },
           ],
@@ -316,6 +320,7 @@ function agentDaemonSet(namespace: string, image: string, pullPolicy: string, op
             hostPathVolume('cni-conf', cniConf, 'DirectoryOrCreate'),
             hostPathVolume('cni-home', cniHome, 'DirectoryOrCreate'),
             { name: 'cni-token', secret: { secretName: CNI_PLUGIN_TOKEN_SECRET, defaultMode: 0o400 } },
+            hostPathVolume('device-plugins', DEVICE_PLUGIN_DIR, 'DirectoryOrCreate'),
           ],
         },
       },

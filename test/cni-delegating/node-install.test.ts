@@ -61,7 +61,7 @@ test(
       [
         '--library-path',
         loader[2]!,
-        loader[3]!,
+        loader[3],
         '-e',
         'process.stdout.write(require("fs").readFileSync("/proc/self/maps","utf8"))',
       ],

@@ -11,6 +11,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { CriClient } from '../../src/cri/cri-client.js';
+import { chooseAccel } from '../../src/hypervisor/host-facts.js';
 import { reachableNetnsPath } from '../../src/agent/pod-network.js';
 import type { VmiInterfaceStatus } from '../../src/kube/vmi-status.js';
 import { HOST_POD_STATE_ROOT } from '../../src/state/launcher-files.js';
@@ -313,6 +314,21 @@ describe('virtnet node side on the lab cluster', { skip, timeout: 40 * 60_000 },
     assert.equal(qemu.length, 1, 'one QEMU in the pod');
     const cmdline = readFileSync(`/proc/${qemu[0]}/cmdline`, 'utf8');
     assert.ok(cmdline.includes(def.mac!) && cmdline.includes(blue.mac!), 'QEMU NICs have the MACs');
+    // The agent's KVM slot: /dev/kvm in the launcher's container exactly when the node has it, and
+    // QEMU under what the node allows (here KVM-PVM, whose stock guests hang, means TCG).
+    const launcher = processesInNetns(netnsInode(ready.netns)!, 'kube launcher');
+    assert.equal(launcher.length, 1, 'one launcher in the pod');
+    assert.equal(
+      existsSync(`/proc/${launcher[0]}/root/dev/kvm`),
+      existsSync('/dev/kvm'),
+      '/dev/kvm as the node has it',
+    );
+    const accel = chooseAccel('auto');
+    assert.ok(cmdline.includes(`\0-accel\0${accel.accel}\0`), `QEMU runs under ${accel.accel}`);
+    assert.ok(
+      podLog(pod).includes(`under QEMU (${accel.accel}: ${accel.reason})`),
+      `the launcher says which accelerator and why: ${podLog(pod).slice(0, 2000)}`,
+    );
   });
 
   test('a peer pod reaches the guest on both networks (TCP echo on port 7) and the guest reaches the peer', async () => {

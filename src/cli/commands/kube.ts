@@ -285,6 +285,11 @@ export function register(program: Command): void {
       '--cni-api-server <url>',
       'the API server as the host reaches it (default: the in-cluster Service)',
     )
+    .option(
+      '--device-plugin-dir <dir>',
+      "the kubelet's device plugin dir, where the agent offers launcher pods their KVM slot ('' for none)",
+      '/var/lib/kubelet/device-plugins',
+    )
     .action(async (opts) => {
       const { kubeClients } = await import('../../kube/kube-client.js');
       const { NodeAgent } = await import('../../agent/node-agent.js');
@@ -302,14 +307,10 @@ export function register(program: Command): void {
       say(`running on node ${nodeName} (CRI ${opts.criAddress}, state ${opts.podsDir})`);
       let stopping = false;
       if (opts.cniPluginHome) {
-        const { keepInstallingCniPlugin } = await import('../../agent/cni-plugin-setup.js');
+        const { inClusterApiServer, keepInstallingCniPlugin } =
+          await import('../../agent/cni-plugin-setup.js');
         if (!opts.cniTokenDir) throw new Error('--cni-plugin-home needs --cni-token-dir');
-        const host = process.env.KUBERNETES_SERVICE_HOST;
-        const server =
-          opts.cniApiServer ??
-          (host
-            ? `https://${host.includes(':') ? `[${host}]` : host}:${process.env.KUBERNETES_SERVICE_PORT ?? 443}`
-            : undefined);
+        const server = opts.cniApiServer ?? inClusterApiServer(process.env);
         if (!server) throw new Error('no API server for virtnet-cni: pass --cni-api-server or run in a pod');
         void keepInstallingCniPlugin(
           {
@@ -326,9 +327,17 @@ export function register(program: Command): void {
           () => stopping,
         );
       }
+      let kvm: { stop(): Promise<void> } | undefined;
+      if (opts.devicePluginDir) {
+        const { kvmDevicePlugin } = await import('../../agent/kvm-device.js');
+        const plugin = kvmDevicePlugin(opts.devicePluginDir, '/run/virtnet-agent', say);
+        await plugin.start();
+        kvm = plugin;
+      }
       const sig = await stop;
       stopping = true;
       say(`${sig}: stopping (VM networks stay; a restarted agent resumes them)`);
+      await kvm?.stop();
       await agent.stop();
       cri.close();
     });
