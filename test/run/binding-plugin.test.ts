@@ -10,7 +10,7 @@ import { pluginTapIfname } from '../../src/cni/pod-ifname.js';
 import { DEFAULT_CNI_PATH } from '../../src/cni/plugin-exec.js';
 import { runProgram } from '../../src/exec/run-program.js';
 import { needsRoot, sandbox } from '../support/sandbox.js';
-import { defaultNetwork, startRun, stopRun } from './run-fixture.js';
+import { defaultNetwork, podAnnotations, startRun, stopRun } from './run-fixture.js';
 
 const READY_MS = 150_000;
 
@@ -78,11 +78,8 @@ spec:
     assert.ok(dev.flags.includes('LOWER_UP'), `QEMU holds the tap (carrier): ${dev.flags.join(',')}`);
     // The guest asks for a lease on its NIC: its frames arrive on the tap.
     assert.ok((dev.stats64?.rx.packets ?? 0) > 0, 'frames from the guest on the tap');
-    const pod = JSON.parse(readFileSync(join(run.stateDir, 'pods', run.pod, 'pod.json'), 'utf8')) as {
-      annotations: Record<string, string>;
-    };
     assert.match(
-      pod.annotations['k8s.v1.cni.cncf.io/networks'] ?? '',
+      podAnnotations(run)['k8s.v1.cni.cncf.io/networks'] ?? '',
       /tapper/,
       "the plugin's NAD is one of the pod's networks",
     );
