@@ -14,10 +14,10 @@ import { guestConnect, listenForGuest, peerAddressOf } from '../support/guest-ou
 import { needsRoot, sandbox, type Sandbox } from '../support/sandbox.js';
 import {
   addressOf,
-  defaultNetwork,
+  oneNicVmi,
   peerPod,
   podNetworkStatus,
-  startRun,
+  startOnPodNetwork,
   stopRun,
   type RunChild,
 } from './run-fixture.js';
@@ -98,17 +98,9 @@ test(
   { skip: needsRoot(), timeout: READY_MS + 60_000 },
   async (t) => {
     const sb = sandbox(t);
-    const confDir = defaultNetwork(sb);
-    const run = startRun(
+    const { run, confDir } = startOnPodNetwork(
       sb,
-      `apiVersion: kubevirt.io/v1
-kind: VirtualMachineInstance
-metadata: {name: slirpvm}
-spec:
-  domain: {devices: {interfaces: [{name: default, slirp: {}, ports: [{port: 80}]}]}}
-  networks: [{name: default, pod: {vmNetworkCIDR: 10.11.0.0/24}}]
-`,
-      ['--cni-conf-dir', confDir],
+      oneNicVmi('slirpvm', 'slirp: {}, ports: [{port: 80}]', '{vmNetworkCIDR: 10.11.0.0/24}'),
     );
     const status = await run.status;
     assert.equal(status.guestReady, true);
@@ -132,18 +124,7 @@ test(
   { skip: needsRoot(), timeout: READY_MS + 60_000 },
   async (t) => {
     const sb = sandbox(t);
-    const confDir = defaultNetwork(sb);
-    const run = startRun(
-      sb,
-      `apiVersion: kubevirt.io/v1
-kind: VirtualMachineInstance
-metadata: {name: passtvm}
-spec:
-  domain: {devices: {interfaces: [{name: default, passt: {}, ports: [{port: 80}]}]}}
-  networks: [{name: default, pod: {}}]
-`,
-      ['--cni-conf-dir', confDir],
-    );
+    const { run, confDir } = startOnPodNetwork(sb, oneNicVmi('passtvm', 'passt: {}, ports: [{port: 80}]'));
     const status = await run.status;
     assert.equal(status.guestReady, true);
     const nic = status.nics[0]!;
@@ -184,18 +165,7 @@ test(
   { skip: needsRoot(), timeout: READY_MS + 60_000 },
   async (t) => {
     const sb = sandbox(t);
-    const confDir = defaultNetwork(sb);
-    const run = startRun(
-      sb,
-      `apiVersion: kubevirt.io/v1
-kind: VirtualMachineInstance
-metadata: {name: mvtvm}
-spec:
-  domain: {devices: {interfaces: [{name: default, macvtap: {}}]}}
-  networks: [{name: default, pod: {}}]
-`,
-      ['--cni-conf-dir', confDir],
-    );
+    const { run, confDir } = startOnPodNetwork(sb, oneNicVmi('mvtvm', 'macvtap: {}'));
     const status = await run.status;
     assert.equal(status.guestReady, true);
     const nic = status.nics[0]!;

@@ -55,6 +55,20 @@ export function bridgeNads(
   return file;
 }
 
+/**
+ * The spec of VMI `name` with one interface `default` on the pod network: `nic` is the rest of the
+ * interface and `pod` the pod network's source, both as YAML flow mappings.
+ */
+export function oneNicVmi(name: string, nic: string, pod = '{}'): string {
+  return `apiVersion: kubevirt.io/v1
+kind: VirtualMachineInstance
+metadata: {name: ${name}}
+spec:
+  domain: {devices: {interfaces: [{name: default, ${nic}}]}}
+  networks: [{name: default, pod: ${pod}}]
+`;
+}
+
 /** Starts `virtnet run -o json` on `specYaml`; the child is killed at sandbox cleanup if still alive. */
 export function startRun(sb: Sandbox, specYaml: string, extraArgs: string[] = []): RunChild {
   const specFile = join(sb.dir, `vm-${Math.random().toString(16).slice(2, 8)}.yaml`);
@@ -134,6 +148,19 @@ export function startRun(sb: Sandbox, specYaml: string, extraArgs: string[] = []
     exit,
     stderrLine: (re) => new Promise((resolve) => lineWaiters.push({ re, resolve })),
   };
+}
+
+/**
+ * `startRun` with the sandbox's default network (`defaultNetwork`) as the pod network; the run, and
+ * the conf dir a peer pod joins it with.
+ */
+export function startOnPodNetwork(
+  sb: Sandbox,
+  specYaml: string,
+  extraArgs: string[] = [],
+): { run: RunChild; confDir: string } {
+  const confDir = defaultNetwork(sb);
+  return { run: startRun(sb, specYaml, ['--cni-conf-dir', confDir, ...extraArgs]), confDir };
 }
 
 /** Asserts that nothing of the run is left: namespace, QEMU/DHCP processes, VM state, pod state. */

@@ -13,8 +13,10 @@ import {
   assertNothingLeft,
   bridgeNads,
   defaultNetwork,
+  oneNicVmi,
   peerPod,
   podNetworkStatus,
+  startOnPodNetwork,
   startRun,
   stopRun,
   addressOf,
@@ -51,18 +53,7 @@ test(
   { skip: needsRoot(), timeout: READY_MS + 60_000 },
   async (t) => {
     const sb = sandbox(t);
-    const confDir = defaultNetwork(sb);
-    const run = startRun(
-      sb,
-      `apiVersion: kubevirt.io/v1
-kind: VirtualMachineInstance
-metadata: {name: web}
-spec:
-  domain: {devices: {interfaces: [{name: default, bridge: {}}]}}
-  networks: [{name: default, pod: {}}]
-`,
-      ['--cni-conf-dir', confDir],
-    );
+    const { run, confDir } = startOnPodNetwork(sb, oneNicVmi('web', 'bridge: {}'));
     const status = await run.status;
     assert.equal(status.phase, 'running');
     assert.equal(status.guestReady, true);
