@@ -19,6 +19,7 @@ import { LEAN_NODE_FLAGS } from '../src/exec/lean-node.js';
 import { minimalEnv, runProgram, startProgram } from '../src/exec/run-program.js';
 import { createNetns, deleteNetns } from '../src/host/netns.js';
 import { createInterface } from 'node:readline';
+import { startDhcpCapture } from '../test/support/dhcp-capture.js';
 import { hookScript, runUdhcpc } from '../test/support/udhcpc.js';
 import { median, quantile } from './stats.js';
 
@@ -228,38 +229,11 @@ interface DoraTimes {
 
 /** Starts tcpdump on the guest interface; `stop()` returns the DORA times per xid. */
 async function capture(file: string): Promise<{ stop(): Promise<DoraTimes> }> {
-  const child = startProgram(
-    [
-      'ip',
-      'netns',
-      'exec',
-      GUEST,
-      'tcpdump',
-      '--immediate-mode',
-      '-Z',
-      'root',
-      '-i',
-      IFNAME,
-      '-n',
-      '-U',
-      '-w',
-      file,
-      'udp port 67 or udp port 68',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stderr! }).on(
-      'line',
-      (line) => line.includes('listening on') && resolve(),
-    );
-    child.once('exit', () => reject(new Error('tcpdump exited')));
-  });
+  const tcpdump = startDhcpCapture(GUEST, IFNAME, file);
+  await tcpdump.listening;
   return {
     async stop() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      await tcpdump.stop();
       return doraTimes(readFileSync(file));
     },
   };

@@ -3,8 +3,8 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { daemonPid } from '../support/daemon-pid.js';
-import { createInterface } from 'node:readline';
-import { runProgram, startProgram } from '../../src/exec/run-program.js';
+import { runProgram } from '../../src/exec/run-program.js';
+import { startDhcpCapture } from '../support/dhcp-capture.js';
 import type { Sandbox } from '../support/sandbox.js';
 import { hookScript, runUdhcpc } from '../support/udhcpc.js';
 
@@ -159,42 +159,12 @@ export async function captureDhcp(
   ifname: string,
 ): Promise<{ stop(): Promise<string[]> }> {
   const file = join(sb.dir, `cap-${netns}-${ifname}.pcap`);
-  const child = startProgram(
-    [
-      'ip',
-      'netns',
-      'exec',
-      netns,
-      'tcpdump',
-      '--immediate-mode',
-      '-Z',
-      'root',
-      '-i',
-      ifname,
-      '-n',
-      '-U',
-      '-w',
-      file,
-      'udp port 67 or udp port 68',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  sb.trackPid(child.pid);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('tcpdump did not start')), 10_000);
-    createInterface({ input: child.stderr! }).on('line', (line) => {
-      if (line.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', () => reject(new Error('tcpdump exited')));
-  });
+  const capture = startDhcpCapture(netns, ifname, file);
+  sb.trackPid(capture.child.pid);
+  await capture.listening;
   return {
     async stop() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      await capture.stop();
       const r = await runProgram(['tcpdump', '-n', '-r', file], { timeoutMs: 10_000 });
       return r.stdout
         .split('\n')
