@@ -10,7 +10,7 @@
 // Run: `node --import tsx bench/dhcp.ts [runs]` (default 60 per server: one DORA takes anything from
 // 0.5 to 3 ms here, so the median needs many). Prints one JSON document.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,8 @@ import { LEAN_NODE_FLAGS } from '../src/exec/lean-node.js';
 import { minimalEnv, runProgram, startProgram } from '../src/exec/run-program.js';
 import { createNetns, deleteNetns } from '../src/host/netns.js';
 import { createInterface } from 'node:readline';
+import { startDhcpCapture } from '../test/support/dhcp-capture.js';
+import { hookScript, runUdhcpc } from '../test/support/udhcpc.js';
 import { median, quantile } from './stats.js';
 
 const runs = Math.max(5, Number(process.argv[2] ?? 60));
@@ -193,40 +195,20 @@ function startKea(): Server {
   );
 }
 
-const hook = join(dir, 'udhcpc-hook.sh');
-writeFileSync(hook, `#!/bin/sh\necho "$1 $(date +%s%N)"\n[ "$1" = bound ] && echo "ip $ip"\nexit 0\n`);
-chmodSync(hook, 0o755);
+const hook = hookScript(
+  dir,
+  'udhcpc-hook.sh',
+  'echo "$1 $(date +%s%N)"\n[ "$1" = bound ] && echo "ip $ip"\nexit 0',
+);
 
 let last = '';
 /** One DORA with udhcpc; milliseconds from deconfig to bound, or undefined without a lease. */
 async function dora(): Promise<number | undefined> {
-  const r = await runProgram(
-    [
-      'ip',
-      'netns',
-      'exec',
-      GUEST,
-      'udhcpc',
-      '-i',
-      IFNAME,
-      '-f',
-      '-q',
-      '-n',
-      '-t',
-      '5',
-      '-T',
-      '1',
-      '-s',
-      hook,
-      '-O',
-      'mtu',
-      '-O',
-      'search',
-      '-O',
-      'staticroutes',
-    ],
-    { timeoutMs: 20_000, okExitCodes: [0, 1] },
-  );
+  const r = await runUdhcpc(GUEST, IFNAME, {
+    hook,
+    tries: 5,
+    request: ['mtu', 'search', 'staticroutes'],
+  });
   last = r.stdout + r.stderr;
   const stamp = (event: string) =>
     r.stdout
@@ -247,38 +229,11 @@ interface DoraTimes {
 
 /** Starts tcpdump on the guest interface; `stop()` returns the DORA times per xid. */
 async function capture(file: string): Promise<{ stop(): Promise<DoraTimes> }> {
-  const child = startProgram(
-    [
-      'ip',
-      'netns',
-      'exec',
-      GUEST,
-      'tcpdump',
-      '--immediate-mode',
-      '-Z',
-      'root',
-      '-i',
-      IFNAME,
-      '-n',
-      '-U',
-      '-w',
-      file,
-      'udp port 67 or udp port 68',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stderr! }).on(
-      'line',
-      (line) => line.includes('listening on') && resolve(),
-    );
-    child.once('exit', () => reject(new Error('tcpdump exited')));
-  });
+  const tcpdump = startDhcpCapture(GUEST, IFNAME, file);
+  await tcpdump.listening;
   return {
     async stop() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      await tcpdump.stop();
       return doraTimes(readFileSync(file));
     },
   };

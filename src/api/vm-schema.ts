@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { NIC_MODELS } from './types.js';
 import { checkMacAddress } from './mac-address.js';
 import { isPciAddress } from './pci-address.js';
-import { checkIPv4Cidr, checkIPv6VmCidr, isIPv4 } from './ip-address.js';
+import { checkIPv4Cidr, checkIPv6VmCidr, isIPv4, type VmCidrProblem } from './ip-address.js';
 import { isDnsLabel, isDnsSubdomain, isIanaServiceName } from './dns-name.js';
 import type { IssueCode } from './issue-codes.js';
 import { shown } from './shown-value.js';
@@ -144,55 +144,71 @@ export const interfaceSchema = z.looseObject({
   tag: z.string().optional(),
 });
 
+/** What differs between the pod network's two VM subnets: the check, and the words of its messages. */
+interface VmCidrFamily {
+  check: (s: string) => VmCidrProblem | undefined;
+  invalidCode: IssueCode;
+  family: string;
+  example: string;
+  longestPrefix: number;
+  shortestPrefix: number;
+  unusable: string;
+}
+
+const VM_CIDR: Record<'vmNetworkCIDR' | 'vmIPv6NetworkCIDR', VmCidrFamily> = {
+  vmNetworkCIDR: {
+    check: checkIPv4Cidr,
+    invalidCode: 'CIDR_INVALID',
+    family: 'IPv4',
+    example: '10.0.2.0/24',
+    longestPrefix: 30,
+    shortestPrefix: 8,
+    unusable: 'this-network 0.0.0.0/8, loopback 127.0.0.0/8, multicast or reserved 224.0.0.0/3',
+  },
+  vmIPv6NetworkCIDR: {
+    check: checkIPv6VmCidr,
+    invalidCode: 'IPV6_CIDR_INVALID',
+    family: 'IPv6',
+    example: 'fd10:0:2::/120',
+    longestPrefix: 126,
+    shortestPrefix: 16,
+    unusable: 'unspecified, loopback or multicast ff00::/8',
+  },
+};
+
+/** `pod.vmNetworkCIDR` or `pod.vmIPv6NetworkCIDR`: a private subnet for the VM, each problem coded. */
+function vmCidrSchema(field: keyof typeof VM_CIDR) {
+  const f = VM_CIDR[field];
+  return coded(z.string(), (s): [IssueCode, string] | undefined => {
+    const bad = f.check(s);
+    switch (bad) {
+      case undefined:
+        return undefined;
+      case 'CIDR_TOO_SMALL':
+        return [
+          bad,
+          `${field} ${s} leaves fewer than 2 host addresses (gateway and VM); use a prefix of /${f.longestPrefix} or shorter`,
+        ];
+      case 'CIDR_TOO_BIG':
+        return [
+          bad,
+          `${field} ${s} is too big for a private VM subnet: its routes would cover the pod's own networks; use a prefix of /${f.shortestPrefix} or longer`,
+        ];
+      case 'CIDR_UNUSABLE':
+        return [bad, `${field} ${s} is in a range no interface can use (${f.unusable})`];
+      case 'CIDR_INVALID':
+        return [f.invalidCode, `${field} ${shown(s)} is not an ${f.family} CIDR like ${f.example}`];
+    }
+  });
+}
+
 /** One `spec.networks[]` element. */
 export const networkSchema = z.looseObject({
   name: z.string(),
   pod: z
     .looseObject({
-      vmNetworkCIDR: coded(z.string(), (s) => {
-        const bad = checkIPv4Cidr(s);
-        if (bad === 'CIDR_TOO_SMALL')
-          return [
-            bad,
-            `vmNetworkCIDR ${s} leaves fewer than 2 host addresses (gateway and VM); use a prefix of /30 or shorter`,
-          ];
-        if (bad === 'CIDR_TOO_BIG')
-          return [
-            bad,
-            `vmNetworkCIDR ${s} is too big for a private VM subnet: its routes would cover the pod's own networks; use a prefix of /8 or longer`,
-          ];
-        if (bad === 'CIDR_UNUSABLE')
-          return [
-            bad,
-            `vmNetworkCIDR ${s} is in a range no interface can use (this-network 0.0.0.0/8, loopback 127.0.0.0/8, multicast or reserved 224.0.0.0/3)`,
-          ];
-        if (bad) return [bad, `vmNetworkCIDR ${shown(s)} is not an IPv4 CIDR like 10.0.2.0/24`];
-        return undefined;
-      }).optional(),
-      vmIPv6NetworkCIDR: coded(z.string(), (s) => {
-        const bad = checkIPv6VmCidr(s);
-        if (bad === 'CIDR_TOO_SMALL')
-          return [
-            bad,
-            `vmIPv6NetworkCIDR ${s} leaves fewer than 2 host addresses (gateway and VM); use a prefix of /126 or shorter`,
-          ];
-        if (bad === 'CIDR_TOO_BIG')
-          return [
-            bad,
-            `vmIPv6NetworkCIDR ${s} is too big for a private VM subnet: its routes would cover the pod's own networks; use a prefix of /16 or longer`,
-          ];
-        if (bad === 'CIDR_UNUSABLE')
-          return [
-            bad,
-            `vmIPv6NetworkCIDR ${s} is in a range no interface can use (unspecified, loopback or multicast ff00::/8)`,
-          ];
-        if (bad)
-          return [
-            'IPV6_CIDR_INVALID',
-            `vmIPv6NetworkCIDR ${shown(s)} is not an IPv6 CIDR like fd10:0:2::/120`,
-          ];
-        return undefined;
-      }).optional(),
+      vmNetworkCIDR: vmCidrSchema('vmNetworkCIDR').optional(),
+      vmIPv6NetworkCIDR: vmCidrSchema('vmIPv6NetworkCIDR').optional(),
     })
     .optional(),
   multus: z.looseObject({ networkName: z.string(), default: z.boolean().optional() }).optional(),

@@ -1,18 +1,12 @@
 // Real DHCP clients run in a guest namespace: busybox udhcpc, ISC dhclient and dhcpcd, each with
 // its hook script printing the variables it received, and every file they write in the sandbox.
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { daemonPid } from '../support/daemon-pid.js';
-import { createInterface } from 'node:readline';
-import { runProgram, startProgram } from '../../src/exec/run-program.js';
+import { runProgram } from '../../src/exec/run-program.js';
+import { startDhcpCapture } from '../support/dhcp-capture.js';
 import type { Sandbox } from '../support/sandbox.js';
-
-function script(sb: Sandbox, name: string, body: string): string {
-  const path = join(sb.dir, name);
-  writeFileSync(path, `#!/bin/sh\n${body}\n`);
-  chmodSync(path, 0o755);
-  return path;
-}
+import { hookScript, runUdhcpc } from '../support/udhcpc.js';
 
 function parseEnv(text: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -30,43 +24,17 @@ export async function udhcpc(
   ifname: string,
   extraArgs: string[] = [],
 ): Promise<Record<string, string> | undefined> {
-  const hook = script(
-    sb,
+  const hook = hookScript(
+    sb.dir,
     `udhcpc-${ifname}.sh`,
     '[ "$1" = bound ] && env | grep -v "^PATH=" | sed "s/^/ENV:/"; exit 0',
   );
-  const r = await runProgram(
-    [
-      'ip',
-      'netns',
-      'exec',
-      netns,
-      'udhcpc',
-      '-i',
-      ifname,
-      '-f',
-      '-q',
-      '-n',
-      '-t',
-      '3',
-      '-T',
-      '1',
-      '-s',
-      hook,
-      '-O',
-      'mtu',
-      '-O',
-      'search',
-      '-O',
-      'staticroutes',
-      '-O',
-      'ntpsrv',
-      '-O',
-      '240',
-      ...extraArgs,
-    ],
-    { timeoutMs: 20_000, okExitCodes: [0, 1] },
-  );
+  const r = await runUdhcpc(netns, ifname, {
+    hook,
+    tries: 3,
+    request: ['mtu', 'search', 'staticroutes', 'ntpsrv', '240'],
+    extraArgs,
+  });
   if (r.exitCode !== 0) return undefined;
   return parseEnv(
     r.stdout
@@ -84,8 +52,8 @@ export async function dhclient(
   ifname: string,
 ): Promise<Record<string, string> | undefined> {
   const envFile = join(sb.dir, `dhclient-${ifname}.env`);
-  const hook = script(
-    sb,
+  const hook = hookScript(
+    sb.dir,
     `dhclient-${ifname}.sh`,
     `[ "$reason" = BOUND ] && env | grep '^new_' > ${envFile}; exit 0`,
   );
@@ -145,8 +113,8 @@ export async function dhcpcd(
   ifname: string,
 ): Promise<Record<string, string> | undefined> {
   const envFile = join(sb.dir, `dhcpcd-${ifname}.env`);
-  const hook = script(
-    sb,
+  const hook = hookScript(
+    sb.dir,
     `dhcpcd-${ifname}.sh`,
     `[ "$reason" = BOUND ] && env | grep '^new_' > ${envFile}; exit 0`,
   );
@@ -191,42 +159,12 @@ export async function captureDhcp(
   ifname: string,
 ): Promise<{ stop(): Promise<string[]> }> {
   const file = join(sb.dir, `cap-${netns}-${ifname}.pcap`);
-  const child = startProgram(
-    [
-      'ip',
-      'netns',
-      'exec',
-      netns,
-      'tcpdump',
-      '--immediate-mode',
-      '-Z',
-      'root',
-      '-i',
-      ifname,
-      '-n',
-      '-U',
-      '-w',
-      file,
-      'udp port 67 or udp port 68',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  sb.trackPid(child.pid);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('tcpdump did not start')), 10_000);
-    createInterface({ input: child.stderr! }).on('line', (line) => {
-      if (line.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', () => reject(new Error('tcpdump exited')));
-  });
+  const capture = startDhcpCapture(netns, ifname, file);
+  sb.trackPid(capture.child.pid);
+  await capture.listening;
   return {
     async stop() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      await capture.stop();
       const r = await runProgram(['tcpdump', '-n', '-r', file], { timeoutMs: 10_000 });
       return r.stdout
         .split('\n')

@@ -10,7 +10,7 @@ import { pluginTapIfname } from '../../src/cni/pod-ifname.js';
 import { DEFAULT_CNI_PATH } from '../../src/cni/plugin-exec.js';
 import { runProgram } from '../../src/exec/run-program.js';
 import { needsRoot, sandbox } from '../support/sandbox.js';
-import { defaultNetwork, startRun, stopRun } from './run-fixture.js';
+import { oneNicVmi, podAnnotations, startOnPodNetwork, stopRun } from './run-fixture.js';
 
 const READY_MS = 150_000;
 
@@ -33,7 +33,6 @@ test(
   { skip: needsRoot(), timeout: READY_MS + 60_000 },
   async (t) => {
     const sb = sandbox(t);
-    const confDir = defaultNetwork(sb);
     // The plugin's CNI plugin, found on CNI_PATH like any other.
     const bin = join(sb.dir, 'bin');
     mkdirSync(bin);
@@ -54,16 +53,10 @@ test(
       cluster,
       'apiVersion: kubevirt.io/v1\nkind: KubeVirt\nmetadata: {name: kubevirt}\nspec:\n  configuration:\n    network:\n      binding:\n        tapper: {domainAttachmentType: tap, networkAttachmentDefinition: default/tapper}\n',
     );
-    const run = startRun(
+    const { run } = startOnPodNetwork(
       sb,
-      `apiVersion: kubevirt.io/v1
-kind: VirtualMachineInstance
-metadata: {name: plugvm}
-spec:
-  domain: {devices: {interfaces: [{name: default, binding: {name: tapper}, macAddress: "02:00:00:7a:90:01"}]}}
-  networks: [{name: default, pod: {}}]
-`,
-      ['--cni-conf-dir', confDir, '--nad', nads, '--cluster-config', cluster],
+      oneNicVmi('plugvm', 'binding: {name: tapper}, macAddress: "02:00:00:7a:90:01"'),
+      ['--nad', nads, '--cluster-config', cluster],
     );
     const status = await run.status;
     const tap = pluginTapIfname('default');
@@ -78,11 +71,8 @@ spec:
     assert.ok(dev.flags.includes('LOWER_UP'), `QEMU holds the tap (carrier): ${dev.flags.join(',')}`);
     // The guest asks for a lease on its NIC: its frames arrive on the tap.
     assert.ok((dev.stats64?.rx.packets ?? 0) > 0, 'frames from the guest on the tap');
-    const pod = JSON.parse(readFileSync(join(run.stateDir, 'pods', run.pod, 'pod.json'), 'utf8')) as {
-      annotations: Record<string, string>;
-    };
     assert.match(
-      pod.annotations['k8s.v1.cni.cncf.io/networks'] ?? '',
+      podAnnotations(run)['k8s.v1.cni.cncf.io/networks'] ?? '',
       /tapper/,
       "the plugin's NAD is one of the pod's networks",
     );

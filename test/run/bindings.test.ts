@@ -8,11 +8,19 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createPod, deletePod, type PodState } from '../../src/cni/pod.js';
+import type { PodState } from '../../src/cni/pod.js';
 import { runProgram } from '../../src/exec/run-program.js';
 import { guestConnect, listenForGuest, peerAddressOf } from '../support/guest-outbound.js';
 import { needsRoot, sandbox, type Sandbox } from '../support/sandbox.js';
-import { defaultNetwork, startRun, stopRun, addressOf, type RunChild } from './run-fixture.js';
+import {
+  addressOf,
+  oneNicVmi,
+  peerPod,
+  podNetworkStatus,
+  startOnPodNetwork,
+  stopRun,
+  type RunChild,
+} from './run-fixture.js';
 
 const READY_MS = 150_000;
 
@@ -27,14 +35,7 @@ async function talk(ns: string, ip: string, port: number, input: string): Promis
 
 /** The VM pod's eth0 address from its network-status. */
 function podIp(run: RunChild): string {
-  const pod = JSON.parse(readFileSync(join(run.stateDir, 'pods', run.pod, 'pod.json'), 'utf8')) as {
-    annotations: Record<string, string>;
-  };
-  const status = JSON.parse(pod.annotations['k8s.v1.cni.cncf.io/network-status']!) as {
-    interface: string;
-    ips: string[];
-  }[];
-  return status[0]!.ips[0]!;
+  return podNetworkStatus(run)[0]!.ips[0]!;
 }
 
 /** Inbound through the pod IP: declared 80 answers HTTP, undeclared 7 (where the guest also listens) does not echo. */
@@ -44,8 +45,7 @@ async function assertOnlyDeclaredInbound(
   confDir: string,
   t: { after(fn: () => unknown): void },
 ): Promise<PodState> {
-  const peer = await createPod({ name: `${sb.prefix}peer`, stateDir: run.stateDir, cniConfDir: confDir });
-  t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
+  const peer = await peerPod(sb, run, confDir, t);
   const ip = podIp(run);
   assert.match(
     await talk(peer.netns, ip, 80, 'GET / HTTP/1.0\r\n\r\n'),
@@ -98,17 +98,9 @@ test(
   { skip: needsRoot(), timeout: READY_MS + 60_000 },
   async (t) => {
     const sb = sandbox(t);
-    const confDir = defaultNetwork(sb);
-    const run = startRun(
+    const { run, confDir } = startOnPodNetwork(
       sb,
-      `apiVersion: kubevirt.io/v1
-kind: VirtualMachineInstance
-metadata: {name: slirpvm}
-spec:
-  domain: {devices: {interfaces: [{name: default, slirp: {}, ports: [{port: 80}]}]}}
-  networks: [{name: default, pod: {vmNetworkCIDR: 10.11.0.0/24}}]
-`,
-      ['--cni-conf-dir', confDir],
+      oneNicVmi('slirpvm', 'slirp: {}, ports: [{port: 80}]', '{vmNetworkCIDR: 10.11.0.0/24}'),
     );
     const status = await run.status;
     assert.equal(status.guestReady, true);
@@ -132,18 +124,7 @@ test(
   { skip: needsRoot(), timeout: READY_MS + 60_000 },
   async (t) => {
     const sb = sandbox(t);
-    const confDir = defaultNetwork(sb);
-    const run = startRun(
-      sb,
-      `apiVersion: kubevirt.io/v1
-kind: VirtualMachineInstance
-metadata: {name: passtvm}
-spec:
-  domain: {devices: {interfaces: [{name: default, passt: {}, ports: [{port: 80}]}]}}
-  networks: [{name: default, pod: {}}]
-`,
-      ['--cni-conf-dir', confDir],
-    );
+    const { run, confDir } = startOnPodNetwork(sb, oneNicVmi('passtvm', 'passt: {}, ports: [{port: 80}]'));
     const status = await run.status;
     assert.equal(status.guestReady, true);
     const nic = status.nics[0]!;
@@ -184,18 +165,7 @@ test(
   { skip: needsRoot(), timeout: READY_MS + 60_000 },
   async (t) => {
     const sb = sandbox(t);
-    const confDir = defaultNetwork(sb);
-    const run = startRun(
-      sb,
-      `apiVersion: kubevirt.io/v1
-kind: VirtualMachineInstance
-metadata: {name: mvtvm}
-spec:
-  domain: {devices: {interfaces: [{name: default, macvtap: {}}]}}
-  networks: [{name: default, pod: {}}]
-`,
-      ['--cni-conf-dir', confDir],
-    );
+    const { run, confDir } = startOnPodNetwork(sb, oneNicVmi('mvtvm', 'macvtap: {}'));
     const status = await run.status;
     assert.equal(status.guestReady, true);
     const nic = status.nics[0]!;
@@ -209,8 +179,7 @@ spec:
       readFileSync(status.files.domainXml!, 'utf8'),
       /<interface type="direct">\s*<mac address="[^"]+"\/>\s*<source dev="eth0" mode="bridge"\/>\s*<target dev="mvt-eth0" managed="no"\/>/,
     );
-    const peer = await createPod({ name: `${sb.prefix}peer`, stateDir: run.stateDir, cniConfDir: confDir });
-    t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
+    const peer = await peerPod(sb, run, confDir, t);
     assert.match(await talk(peer.netns, ip, 80, 'GET / HTTP/1.0\r\n\r\n'), /^HTTP\/1\.[01] 200/);
     assert.equal(
       await talk(peer.netns, ip, 7, 'macvtap-echo\n'),

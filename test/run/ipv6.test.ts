@@ -4,16 +4,23 @@
 // network alike; a second pod reaches each over IPv6, and the guest reaches it.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { formatIpv6, parseIpv6 } from '../../src/api/ip-address.js';
-import { createPod, deletePod } from '../../src/cni/pod.js';
 import { runProgram } from '../../src/exec/run-program.js';
 import { bridgeConflist, writeConf } from '../cni/cni-fixtures.js';
 import { needsRoot, sandbox, type Sandbox } from '../support/sandbox.js';
 import { guestConnect, listenForGuest, peerAddressOf } from '../support/guest-outbound.js';
-import { CLI, bridgeNads, startRun, stopRun, addressOf, type RunChild } from './run-fixture.js';
+import {
+  CLI,
+  bridgeNads,
+  peerPod,
+  podNetworkStatus,
+  startRun,
+  stopRun,
+  addressOf,
+  type RunChild,
+} from './run-fixture.js';
 import type { RunRecord } from '../../src/launcher/run-record.js';
 
 const READY_MS = 150_000;
@@ -56,14 +63,9 @@ async function withIpv6(run: RunChild, onLinkOnly: string[] = []): Promise<RunRe
 
 /** The pod's IPv6 address on network `name`, from its network-status. */
 function podIpv6(run: RunChild, name: string): string {
-  const pod = JSON.parse(readFileSync(join(run.stateDir, 'pods', run.pod, 'pod.json'), 'utf8')) as {
-    annotations: Record<string, string>;
-  };
-  const netStatus = JSON.parse(pod.annotations['k8s.v1.cni.cncf.io/network-status']!) as {
-    name: string;
-    ips: string[];
-  }[];
-  return netStatus.find((s) => s.name.endsWith(name))!.ips.find((ip) => ip.includes(':'))!;
+  return podNetworkStatus(run)
+    .find((s) => s.name.endsWith(name))!
+    .ips.find((ip) => ip.includes(':'))!;
 }
 
 function dualStackNetwork(sb: Sandbox): string {
@@ -97,8 +99,7 @@ spec:
       `masquerade guest IPv6: ${guest.ipv6.join(',')}`,
     );
     assert.ok(guest.gateway6, 'the guest has an IPv6 default route');
-    const peer = await createPod({ name: `${sb.prefix}peer`, stateDir: run.stateDir, cniConfDir: confDir });
-    t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
+    const peer = await peerPod(sb, run, confDir, t);
     assert.match(
       await httpStatus(peer.netns, podIpv6(run, 'podnet')),
       /^HTTP\/1\.[01] 200/,
@@ -132,8 +133,7 @@ spec:
       `bridge guest IPv6 ${guest.ipv6.join(',')} has the pod's ${delegated}`,
     );
     assert.ok(guest.gateway6, 'the guest has an IPv6 default route');
-    const peer = await createPod({ name: `${sb.prefix}peer`, stateDir: run.stateDir, cniConfDir: confDir });
-    t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
+    const peer = await peerPod(sb, run, confDir, t);
     assert.match(
       await httpStatus(peer.netns, delegated),
       /^HTTP\/1\.[01] 200/,
@@ -182,14 +182,7 @@ spec:
       undefined,
       'red gave the pod no IPv6 route: the guest gets none there either',
     );
-    const peer = await createPod({
-      name: `${sb.prefix}peer`,
-      stateDir: run.stateDir,
-      cniConfDir: confDir,
-      nadFiles: [nads],
-      networks: 'red',
-    });
-    t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
+    const peer = await peerPod(sb, run, confDir, t, { nadFiles: [nads], networks: 'red' });
     const guestRed = podIpv6(run, 'red');
     assert.match(
       await httpStatus(peer.netns, guestRed),

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createPod, deletePod, type CreatePodOptions, type PodState } from '../../src/cni/pod.js';
 import { listNetns } from '../../src/host/netns.js';
 import type { RunRecord } from '../../src/launcher/run-record.js';
 import { bridgeConflist, writeConf } from '../cni/cni-fixtures.js';
@@ -52,6 +53,20 @@ export function bridgeNads(
   });
   writeFileSync(file, docs.join('---\n'));
   return file;
+}
+
+/**
+ * The spec of VMI `name` with one interface `default` on the pod network: `nic` is the rest of the
+ * interface and `pod` the pod network's source, both as YAML flow mappings.
+ */
+export function oneNicVmi(name: string, nic: string, pod = '{}'): string {
+  return `apiVersion: kubevirt.io/v1
+kind: VirtualMachineInstance
+metadata: {name: ${name}}
+spec:
+  domain: {devices: {interfaces: [{name: default, ${nic}}]}}
+  networks: [{name: default, pod: ${pod}}]
+`;
 }
 
 /** Starts `virtnet run -o json` on `specYaml`; the child is killed at sandbox cleanup if still alive. */
@@ -135,6 +150,19 @@ export function startRun(sb: Sandbox, specYaml: string, extraArgs: string[] = []
   };
 }
 
+/**
+ * `startRun` with the sandbox's default network (`defaultNetwork`) as the pod network; the run, and
+ * the conf dir a peer pod joins it with.
+ */
+export function startOnPodNetwork(
+  sb: Sandbox,
+  specYaml: string,
+  extraArgs: string[] = [],
+): { run: RunChild; confDir: string } {
+  const confDir = defaultNetwork(sb);
+  return { run: startRun(sb, specYaml, ['--cni-conf-dir', confDir, ...extraArgs]), confDir };
+}
+
 /** Asserts that nothing of the run is left: namespace, QEMU/DHCP processes, VM state, pod state. */
 export function assertNothingLeft(run: RunChild, vm: string): void {
   assert.ok(!listNetns().includes(run.pod), `namespace ${run.pod} left behind`);
@@ -164,4 +192,46 @@ export async function stopRun(run: RunChild, vm: string, signal: NodeJS.Signals 
 export function allocatedIps(sb: Sandbox, name: string): string[] {
   const dir = join(sb.dir, 'ipam', name);
   return existsSync(dir) ? readdirSync(dir).filter((f) => /^\d|:/.test(f)) : [];
+}
+
+/** The annotations `virtnet run` recorded on the VM's pod. */
+export function podAnnotations(run: RunChild): Record<string, string> {
+  const pod = JSON.parse(readFileSync(join(run.stateDir, 'pods', run.pod, 'pod.json'), 'utf8')) as {
+    annotations: Record<string, string>;
+  };
+  return pod.annotations;
+}
+
+/** One network of the VM's pod, as its `k8s.v1.cni.cncf.io/network-status` annotation lists it. */
+export interface PodNetworkStatus {
+  name: string;
+  interface: string;
+  ips: string[];
+  mac: string;
+}
+
+/** The VM pod's network-status, in attachment order (the pod network first). */
+export function podNetworkStatus(run: RunChild): PodNetworkStatus[] {
+  return JSON.parse(podAnnotations(run)['k8s.v1.cni.cncf.io/network-status']!) as PodNetworkStatus[];
+}
+
+/**
+ * A second pod, `<prefix>peer`, in the run's state dir on the networks of `confDir` (and of `more`),
+ * to reach the guest from; deleted after the test.
+ */
+export async function peerPod(
+  sb: Sandbox,
+  run: RunChild,
+  confDir: string,
+  t: { after(fn: () => unknown): void },
+  more: Pick<CreatePodOptions, 'nadFiles' | 'networks'> = {},
+): Promise<PodState> {
+  const peer = await createPod({
+    name: `${sb.prefix}peer`,
+    stateDir: run.stateDir,
+    cniConfDir: confDir,
+    ...more,
+  });
+  t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
+  return peer;
 }

@@ -3,9 +3,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { createPod, deletePod } from '../../src/cni/pod.js';
 import { runProgram } from '../../src/exec/run-program.js';
 import { ensureGuest } from '../../src/hypervisor/guest/build-guest.js';
 import { needsRoot, sandbox } from '../support/sandbox.js';
@@ -15,6 +13,10 @@ import {
   assertNothingLeft,
   bridgeNads,
   defaultNetwork,
+  oneNicVmi,
+  peerPod,
+  podNetworkStatus,
+  startOnPodNetwork,
   startRun,
   stopRun,
   addressOf,
@@ -51,18 +53,7 @@ test(
   { skip: needsRoot(), timeout: READY_MS + 60_000 },
   async (t) => {
     const sb = sandbox(t);
-    const confDir = defaultNetwork(sb);
-    const run = startRun(
-      sb,
-      `apiVersion: kubevirt.io/v1
-kind: VirtualMachineInstance
-metadata: {name: web}
-spec:
-  domain: {devices: {interfaces: [{name: default, bridge: {}}]}}
-  networks: [{name: default, pod: {}}]
-`,
-      ['--cni-conf-dir', confDir],
-    );
+    const { run, confDir } = startOnPodNetwork(sb, oneNicVmi('web', 'bridge: {}'));
     const status = await run.status;
     assert.equal(status.phase, 'running');
     assert.equal(status.guestReady, true);
@@ -72,16 +63,7 @@ spec:
     const nic = status.nics[0]!;
     assert.equal(nic.binding, 'bridge');
     assert.equal(nic.podInterface, 'eth0');
-    const podStatus = JSON.parse(readFileSync(join(run.stateDir, 'pods', run.pod, 'pod.json'), 'utf8')) as {
-      annotations: Record<string, string>;
-    };
-    const eth0 = (
-      JSON.parse(podStatus.annotations['k8s.v1.cni.cncf.io/network-status']!) as {
-        interface: string;
-        ips: string[];
-        mac: string;
-      }[]
-    )[0]!;
+    const eth0 = podNetworkStatus(run)[0]!;
     assert.equal(nic.mac, eth0.mac, 'the VM NIC carries the pod interface original MAC');
     assert.equal(addressOf(nic.guest!.ipv4!), eth0.ips[0], 'the guest has the pod IP');
     assert.equal(nic.guest!.mac, eth0.mac);
@@ -89,8 +71,7 @@ spec:
     const hostDns = readFileSync('/etc/resolv.conf', 'utf8').match(/^nameserver\s+(\S+)/m)?.[1];
     if (hostDns) assert.deepEqual(nic.guest!.dns, [hostDns]);
 
-    const peer = await createPod({ name: `${sb.prefix}peer`, stateDir: run.stateDir, cniConfDir: confDir });
-    t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
+    const peer = await peerPod(sb, run, confDir, t);
     assert.match(await httpGet(peer.netns, eth0.ips[0]!), /^HTTP\/1\.[01] 200/);
 
     // The wiring is visible to another shell.
@@ -147,14 +128,7 @@ spec:
     );
     const status = await run.status;
     assert.equal(status.nics.length, 3);
-    const peer = await createPod({
-      name: `${sb.prefix}peer`,
-      stateDir: run.stateDir,
-      cniConfDir: confDir,
-      nadFiles: [nads],
-      networks: 'red,blue',
-    });
-    t.after(() => deletePod(peer.name, run.stateDir, { force: true }));
+    const peer = await peerPod(sb, run, confDir, t, { nadFiles: [nads], networks: 'red,blue' });
     const drivers: Record<string, string> = { default: 'e1000', red: '8139', blue: 'virtio' };
     for (const nic of status.nics) {
       assert.ok(nic.guest, `guest reported NIC ${nic.name}`);

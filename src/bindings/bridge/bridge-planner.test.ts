@@ -10,72 +10,15 @@ import {
 } from '../../api/types.js';
 import type { DiscoveredInterface, DiscoveredPod } from '../plan-types.js';
 import { planVmNetwork } from '../planner.js';
+import { nicSpec, oneNicVm, podEth0, podRoutes } from '../../../test/support/planner-inputs.js';
 import { bridgeName, handoverMac, tapName } from './bridge-names.js';
 
-const iface = (name: string, extra: Partial<InterfaceSpec> = {}): InterfaceSpec => ({
-  name,
-  binding: 'bridge',
-  model: 'virtio',
-  ports: [],
-  state: 'up',
-  ...extra,
-});
-
-function vm(extra: Partial<VmSpec> = {}): VmSpec {
-  return {
-    kind: 'VirtualMachineInstance',
-    name: 'vm1',
-    namespace: 'default',
-    networks: [{ name: 'default', source: { kind: 'pod' } }],
-    interfaces: [iface('default')],
-    networkInterfaceMultiqueue: false,
-    autoattachPodInterface: true,
-    vcpus: 1,
-    ...extra,
-  };
-}
-
-function podIf(name: string, extra: Partial<DiscoveredInterface> = {}): DiscoveredInterface {
-  return {
-    name,
-    index: 2,
-    kind: 'veth',
-    mac: '0a:58:0a:f4:00:05',
-    mtuBytes: 1450,
-    up: true,
-    addresses: [{ family: 4, address: '10.244.0.5', prefixLength: 24, scope: 'global', flags: [] }],
-    routes: [
-      {
-        family: 4,
-        destination: '0.0.0.0/0',
-        gateway: '10.244.0.1',
-        device: name,
-        protocol: 'boot',
-        scope: 'global',
-        flags: [],
-      },
-      {
-        family: 4,
-        destination: '10.244.0.0/24',
-        device: name,
-        protocol: 'kernel',
-        scope: 'link',
-        prefsrc: '10.244.0.5',
-        flags: [],
-      },
-      {
-        family: 4,
-        destination: '10.96.0.0/12',
-        gateway: '10.244.0.1',
-        device: name,
-        protocol: 'boot',
-        scope: 'global',
-        flags: [],
-      },
-    ],
-    ...extra,
-  };
-}
+const iface = (name: string, extra: Partial<InterfaceSpec> = {}): InterfaceSpec =>
+  nicSpec('bridge', { name, ...extra });
+const vm = (extra: Partial<VmSpec> = {}): VmSpec => oneNicVm(iface('default'), undefined, extra);
+/** Pod interface `name` (10.244.0.5/24) with the CNI bridge plugin's routes. */
+const podIf = (name: string, extra: Partial<DiscoveredInterface> = {}): DiscoveredInterface =>
+  podEth0({ name, routes: podRoutes(name), ...extra });
 
 function pod(interfaces: DiscoveredInterface[]): DiscoveredPod {
   return {

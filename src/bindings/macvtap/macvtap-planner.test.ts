@@ -5,75 +5,22 @@ import { test } from 'node:test';
 import { DEFAULT_CLUSTER_CONFIG, type InterfaceSpec, type VmSpec } from '../../api/types.js';
 import type { DiscoveredInterface, DiscoveredPod } from '../plan-types.js';
 import { planVmNetwork } from '../planner.js';
+import { nicSpec, oneNicVm, podEth0, podRoutes } from '../../../test/support/planner-inputs.js';
 import { macvtapMac, macvtapName } from './macvtap-planner.js';
 
-const iface = (extra: Partial<InterfaceSpec> = {}): InterfaceSpec => ({
-  name: 'default',
-  binding: 'macvtap',
-  model: 'virtio',
-  ports: [],
-  state: 'up',
-  ...extra,
-});
+const iface = (extra: Partial<InterfaceSpec> = {}): InterfaceSpec => nicSpec('macvtap', extra);
+const vm = (i: InterfaceSpec = iface(), extra: Partial<VmSpec> = {}): VmSpec => oneNicVm(i, undefined, extra);
 
-function vm(i: InterfaceSpec = iface(), extra: Partial<VmSpec> = {}): VmSpec {
-  return {
-    kind: 'VirtualMachineInstance',
-    name: 'vm1',
-    namespace: 'default',
-    networks: [{ name: 'default', source: { kind: 'pod' } }],
-    interfaces: [i],
-    networkInterfaceMultiqueue: false,
-    autoattachPodInterface: true,
-    vcpus: 1,
-    ...extra,
-  };
-}
-
-function eth0(extra: Partial<DiscoveredInterface> = {}): DiscoveredInterface {
-  return {
-    name: 'eth0',
-    index: 2,
-    kind: 'veth',
-    mac: '0a:58:0a:f4:00:05',
-    mtuBytes: 1450,
-    up: true,
+/** The pod's eth0 with an IPv6 link-local address and the CNI bridge plugin's routes. */
+const eth0 = (extra: Partial<DiscoveredInterface> = {}): DiscoveredInterface =>
+  podEth0({
     addresses: [
       { family: 4, address: '10.244.0.5', prefixLength: 24, scope: 'global', flags: [] },
       { family: 6, address: 'fe80::1', prefixLength: 64, scope: 'link', flags: [] },
     ],
-    routes: [
-      {
-        family: 4,
-        destination: '0.0.0.0/0',
-        gateway: '10.244.0.1',
-        device: 'eth0',
-        protocol: 'boot',
-        scope: 'global',
-        flags: [],
-      },
-      {
-        family: 4,
-        destination: '10.244.0.0/24',
-        device: 'eth0',
-        protocol: 'kernel',
-        scope: 'link',
-        prefsrc: '10.244.0.5',
-        flags: [],
-      },
-      {
-        family: 4,
-        destination: '10.96.0.0/12',
-        gateway: '10.244.0.1',
-        device: 'eth0',
-        protocol: 'boot',
-        scope: 'global',
-        flags: [],
-      },
-    ],
+    routes: podRoutes('eth0'),
     ...extra,
-  };
-}
+  });
 
 const pod = (i: DiscoveredInterface = eth0()): DiscoveredPod => ({
   netns: 'p1',

@@ -11,45 +11,12 @@ import {
 } from '../../api/types.js';
 import type { DiscoveredInterface, DiscoveredPod } from '../plan-types.js';
 import { planVmNetwork } from '../planner.js';
+import { nicSpec, oneNicVm, podEth0 } from '../../../test/support/planner-inputs.js';
 import { MAX_SOCKET_PATH_BYTES, passtArgv, passtSocketPath } from './passt-planner.js';
 
-const iface = (extra: Partial<InterfaceSpec> = {}): InterfaceSpec => ({
-  name: 'default',
-  binding: 'passt',
-  model: 'virtio',
-  ports: [],
-  state: 'up',
-  ...extra,
-});
-
-function vm(
-  i: InterfaceSpec = iface(),
-  network: NetworkSpec = { name: 'default', source: { kind: 'pod' } },
-): VmSpec {
-  return {
-    kind: 'VirtualMachineInstance',
-    name: 'vm1',
-    namespace: 'default',
-    networks: [network],
-    interfaces: [i],
-    networkInterfaceMultiqueue: false,
-    autoattachPodInterface: true,
-    vcpus: 1,
-  };
-}
-
-const eth0 = (extra: Partial<DiscoveredInterface> = {}): DiscoveredInterface => ({
-  name: 'eth0',
-  index: 2,
-  kind: 'veth',
-  mac: '0a:58:0a:f4:00:05',
-  mtuBytes: 1450,
-  up: true,
-  addresses: [{ family: 4, address: '10.244.0.5', prefixLength: 24, scope: 'global', flags: [] }],
-  routes: [],
-  ...extra,
-});
-const pod = (i: DiscoveredInterface = eth0()): DiscoveredPod => ({
+const iface = (extra: Partial<InterfaceSpec> = {}): InterfaceSpec => nicSpec('passt', extra);
+const vm = (i: InterfaceSpec = iface(), network?: NetworkSpec): VmSpec => oneNicVm(i, network);
+const pod = (i: DiscoveredInterface = podEth0()): DiscoveredPod => ({
   netns: 'p1',
   interfaces: [i],
   dns: { nameservers: [], search: [], options: [], source: 'test' },
@@ -182,7 +149,7 @@ test('passt: no pod interface, no address, or a non-pod network are issues namin
     none.issues.map((i) => [i.code, i.field]),
     [['POD_INTERFACE_NOT_FOUND', 'spec.domain.devices.interfaces[0]']],
   );
-  const bare = planVmNetwork(vm(), DEFAULT_CLUSTER_CONFIG, pod(eth0({ addresses: [] })));
+  const bare = planVmNetwork(vm(), DEFAULT_CLUSTER_CONFIG, pod(podEth0({ addresses: [] })));
   assert.ok(!bare.ok);
   assert.equal(bare.issues[0]!.code, 'PASST_NO_POD_ADDRESS');
   const multus = planVmNetwork(

@@ -10,48 +10,15 @@ import {
 } from '../../api/types.js';
 import type { DiscoveredPod } from '../plan-types.js';
 import { planVmNetwork } from '../planner.js';
+import { networkSpec, nicSpec, oneNicVm, podEth0 } from '../../../test/support/planner-inputs.js';
 import { slirpMac, slirpNetwork } from './slirp-planner.js';
 
-const iface = (extra: Partial<InterfaceSpec> = {}): InterfaceSpec => ({
-  name: 'default',
-  binding: 'slirp',
-  model: 'virtio',
-  ports: [],
-  state: 'up',
-  ...extra,
-});
-const podNet = (source: NetworkSpec['source'] = { kind: 'pod' }): NetworkSpec => ({
-  name: 'default',
-  source,
-});
-
-function vm(i: InterfaceSpec = iface(), network: NetworkSpec = podNet()): VmSpec {
-  return {
-    kind: 'VirtualMachineInstance',
-    name: 'vm1',
-    namespace: 'default',
-    networks: [network],
-    interfaces: [i],
-    networkInterfaceMultiqueue: false,
-    autoattachPodInterface: true,
-    vcpus: 1,
-  };
-}
+const iface = (extra: Partial<InterfaceSpec> = {}): InterfaceSpec => nicSpec('slirp', extra);
+const vm = (i: InterfaceSpec = iface(), network?: NetworkSpec): VmSpec => oneNicVm(i, network);
 
 const pod: DiscoveredPod = {
   netns: 'p1',
-  interfaces: [
-    {
-      name: 'eth0',
-      index: 2,
-      kind: 'veth',
-      mac: '0a:58:0a:f4:00:05',
-      mtuBytes: 1450,
-      up: true,
-      addresses: [{ family: 4, address: '10.244.0.5', prefixLength: 24, scope: 'global', flags: [] }],
-      routes: [],
-    },
-  ],
+  interfaces: [podEth0()],
   dns: {
     nameservers: ['10.96.0.10'],
     search: ['default.svc.cluster.local', 'bad domain'],
@@ -89,7 +56,7 @@ test('slirp: hostfwd for exactly the declared ports (TCP and UDP), net from vmNe
   const r = planVmNetwork(
     vm(
       iface({ ports, macAddress: '02:aa:bb:cc:dd:ee' }),
-      podNet({ kind: 'pod', vmNetworkCIDR: '10.11.7.9/24' }),
+      networkSpec({ kind: 'pod', vmNetworkCIDR: '10.11.7.9/24' }),
     ),
     DEFAULT_CLUSTER_CONFIG,
     pod,
@@ -108,7 +75,7 @@ test('slirp: hostfwd for exactly the declared ports (TCP and UDP), net from vmNe
 test('slirp: bad vmNetworkCIDR and non-pod networks are issues naming the field', () => {
   for (const cidr of ['10.0.2.0/30', 'fd00::/64', '300.0.0.0/24', '10.0.2.0']) {
     const r = planVmNetwork(
-      vm(iface(), podNet({ kind: 'pod', vmNetworkCIDR: cidr })),
+      vm(iface(), networkSpec({ kind: 'pod', vmNetworkCIDR: cidr })),
       DEFAULT_CLUSTER_CONFIG,
       pod,
     );
