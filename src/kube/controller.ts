@@ -17,13 +17,15 @@ import {
   type VmiObject,
 } from './launcher-pod.js';
 import { mergePatch } from './merge-patch.js';
-import { computeVmiStatus, type PodView, type VmiStatus } from './vmi-status.js';
+import { computeVmiStatus, rejectedAtAdmission, type PodView, type VmiStatus } from './vmi-status.js';
 import { VMI_API_VERSION, VMI_GROUP, VMI_KIND, VMI_PLURAL, VMI_VERSION } from './vmi-crd.js';
 import { patchVmiStatus } from './vmi-status-write.js';
 import { WorkQueue } from './work-queue.js';
 
 export const VMI_FINALIZER = 'virtnet.io/launcher-pod';
 const COMPONENT = 'virtnet-controller';
+/** Launcher pods the kubelet refused before they ran that are replaced for one VMI before it fails. */
+const MAX_ADMISSION_RETRIES = 5;
 
 export interface ControllerOptions extends LauncherOptions {
   log: (msg: string) => void;
@@ -53,6 +55,8 @@ export class VmiController {
   private readonly queue: WorkQueue;
   /** Phase last reported by an Event, per VMI uid, so each transition is told once. */
   private readonly toldPhase = new Map<string, string>();
+  /** Launcher pods replaced after the kubelet refused them, per VMI uid. */
+  private readonly admissionRetries = new Map<string, number>();
 
   constructor(
     private readonly kube: KubeClients,
@@ -177,12 +181,39 @@ export class VmiController {
       });
     }
     const terminal = previous?.phase === 'Succeeded' || previous?.phase === 'Failed';
+    if (pod && !terminal && rejectedAtAdmission(pod as PodView))
+      pod = await this.replaceRejected(vmi, pod, validation.spec);
     if (!pod && !previous?.launcherPod && !terminal) pod = await this.createPod(vmi, validation.spec);
     // The pod cache may lag behind a pod this controller just made: ask the API before calling it gone.
     else if (!pod && previous?.launcherPod && !terminal)
       pod = await this.readPod(namespace, previous.launcherPod, vmi.metadata.uid);
     const status = computeVmiStatus(previous, validation.spec, pod as PodView | undefined, new Date());
     await this.writeStatus(vmi, status);
+  }
+
+  /**
+   * A launcher pod the kubelet refused before anything ran (say, its KVM slot while the node agent
+   * restarted) is replaced, up to MAX_ADMISSION_RETRIES times per VMI; then the VMI fails with it.
+   */
+  private async replaceRejected(vmi: Vmi, pod: V1Pod, spec: VmSpec): Promise<V1Pod | undefined> {
+    const tries = this.admissionRetries.get(vmi.metadata.uid) ?? 0;
+    if (tries >= MAX_ADMISSION_RETRIES) return pod;
+    this.admissionRetries.set(vmi.metadata.uid, tries + 1);
+    const why = [pod.status?.reason, pod.status?.message].filter(Boolean).join(': ');
+    await this.event(
+      vmi,
+      'Warning',
+      'LauncherPodRejected',
+      `The node refused launcher pod ${pod.metadata!.name!} before it ran (${why}); creating it again`,
+    );
+    // Nothing runs in it: removed at once, so its name is free for the new pod.
+    await this.kube.core.deleteNamespacedPod({
+      name: pod.metadata!.name!,
+      namespace: vmi.metadata.namespace,
+      gracePeriodSeconds: 0,
+      body: { preconditions: { uid: pod.metadata!.uid! } },
+    });
+    return this.createPod(vmi, spec);
   }
 
   private async readPod(namespace: string, name: string, ownerUid: string): Promise<V1Pod | undefined> {
@@ -241,6 +272,7 @@ export class VmiController {
   }
 
   private async finalize(vmi: Vmi, pod: V1Pod | undefined): Promise<void> {
+    this.admissionRetries.delete(vmi.metadata.uid);
     if (pod) {
       if (!pod.metadata?.deletionTimestamp) {
         try {

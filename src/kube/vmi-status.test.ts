@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateVmDocument } from '../api/index.js';
-import { computeVmiStatus, type PodView } from './vmi-status.js';
+import { computeVmiStatus, rejectedAtAdmission, type PodView } from './vmi-status.js';
 
 const now = new Date('2026-01-01T00:00:00.123Z');
 const spec = validateVmDocument({
@@ -277,4 +277,40 @@ test("a failed init container (kernelBoot's copy) is the reason the VMI failed",
     failed.message,
     "init container kernel-boot, Error, exit code 1, cp: can't stat '/boot/vmlinuz'",
   );
+});
+
+test('a pod the kubelet refused before any container ran may be replaced; one that ran may not', () => {
+  const refused = pod(
+    {
+      phase: 'Failed',
+      reason: 'UnexpectedAdmissionError',
+      message:
+        'Pod Allocate failed due to requested number of devices unavailable for devices.virtnet.io/kvm',
+    },
+    'node1',
+  );
+  assert.equal(rejectedAtAdmission(refused), true);
+  const waited = pod(
+    {
+      phase: 'Failed',
+      containerStatuses: [{ name: 'launcher', state: { waiting: { reason: 'ContainerCreating' } } }],
+    },
+    'node1',
+  );
+  assert.equal(rejectedAtAdmission(waited), true);
+  const ran = pod(
+    { phase: 'Failed', containerStatuses: [{ name: 'launcher', state: { terminated: { exitCode: 137 } } }] },
+    'node1',
+  );
+  assert.equal(rejectedAtAdmission(ran), false);
+  const initRan = pod(
+    {
+      phase: 'Failed',
+      initContainerStatuses: [{ name: 'kernel', state: { terminated: { exitCode: 1 } } }],
+      containerStatuses: [{ name: 'launcher', state: { waiting: {} } }],
+    },
+    'node1',
+  );
+  assert.equal(rejectedAtAdmission(initRan), false);
+  assert.equal(rejectedAtAdmission(pod({ phase: 'Pending' }, 'node1')), false);
 });

@@ -38,7 +38,12 @@ export interface VmiStatus {
 
 interface ContainerStatusView {
   name: string;
-  state?: { terminated?: { reason?: string; message?: string; exitCode?: number } };
+  state?: {
+    terminated?: { reason?: string; message?: string; exitCode?: number };
+    running?: unknown;
+    waiting?: unknown;
+  };
+  lastState?: { terminated?: unknown };
 }
 
 /** The Pod fields read here (a subset of core/v1 Pod). */
@@ -96,6 +101,19 @@ function terminationText(pod: PodView): string | undefined {
   ]
     .filter((x) => x !== undefined && x !== '')
     .join(', ');
+}
+
+/**
+ * A failed pod whose containers never started: the kubelet refused it at admission (a device plugin
+ * that was away, resources gone meanwhile). Nothing of the VM ran, so another pod may be tried.
+ */
+export function rejectedAtAdmission(pod: PodView): boolean {
+  if (pod.status?.phase !== 'Failed' || pod.metadata.deletionTimestamp) return false;
+  const ran = (c: ContainerStatusView) =>
+    c.state?.running !== undefined ||
+    c.state?.terminated !== undefined ||
+    c.lastState?.terminated !== undefined;
+  return ![...(pod.status.initContainerStatuses ?? []), ...(pod.status.containerStatuses ?? [])].some(ran);
 }
 
 /** The interfaces as the pod shows them, merged with entries the node side already reported. */

@@ -132,6 +132,13 @@ export function labUp(): Lab {
 function labUpLocked(wasRunning: boolean): Lab {
   const startedHere = !wasRunning;
   const r = run(['bash', LAB_SCRIPT, 'up'], { timeoutMs: 60 * 60_000 });
+  if (r.code !== 0 && startedHere) {
+    // What a failed first `up` started must not outlive the run (nobody else would take it down).
+    const down = run(['bash', LAB_SCRIPT, 'down'], { timeoutMs: 5 * 60_000 });
+    assert.fail(
+      `k8s-lab.sh up failed (down after it: exit ${down.code} ${down.stderr.slice(-1000)}):\n${r.stderr.slice(-4000)}`,
+    );
+  }
   assert.equal(r.code, 0, `k8s-lab.sh up failed:\n${r.stderr.slice(-4000)}`);
   const lines = r.stdout.trim().split('\n');
   const [kc, ctr] = lines.slice(-2);
