@@ -17,6 +17,7 @@ import {
   hostLocalAllocations,
   pluginMissing,
   REPO,
+  runInstalledShim,
   runPlugin,
   testNetworks,
   type TestNetworks,
@@ -261,23 +262,14 @@ test(
       runtimeConfig: { 'io.kubernetes.cri.pod-annotations': { 'k8s.v1.cni.cncf.io/networks': 'sec' } },
     };
     const containerId = randomBytes(16).toString('hex');
-    const env = { CNI_PATH: binDir };
-    const run = (command: 'ADD' | 'DEL') => {
-      const r = spawnSync(join(binDir, 'virtnet-cni'), [], {
-        input: JSON.stringify(stdin),
-        encoding: 'utf8',
-        timeout: 60_000,
-        env: {
-          CNI_COMMAND: command,
-          CNI_CONTAINERID: containerId,
-          CNI_NETNS: netnsPath({ name: ns }),
-          CNI_IFNAME: 'eth0',
-          CNI_ARGS: 'IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=p',
-          ...env,
-        },
+    const run = (command: 'ADD' | 'DEL') =>
+      runInstalledShim(join(binDir, 'virtnet-cni'), stdin, {
+        command,
+        containerId,
+        netns: netnsPath({ name: ns }),
+        cniPath: binDir,
+        args: 'IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=p',
       });
-      assert.equal(r.status, 0, `${command}: ${r.stdout} ${r.stderr}`);
-    };
     run('ADD');
     assert.deepEqual(await linksIn(ns), ['eth0', 'lo', 'net1']);
     run('DEL');

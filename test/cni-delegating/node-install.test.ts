@@ -15,7 +15,7 @@ import { netnsPath } from '../../src/host/netns.js';
 import { mappedLibraries } from '../../src/kube/cni-plugin-bundle.js';
 import { linksIn, writeConf } from '../cni/cni-fixtures.js';
 import { needsRoot, sandbox } from '../support/sandbox.js';
-import { assertNothingLeft, pluginMissing, REPO, testNetworks } from './plugin-runner.js';
+import { assertNothingLeft, pluginMissing, REPO, runInstalledShim, testNetworks } from './plugin-runner.js';
 
 const skip = needsRoot() || pluginMissing();
 
@@ -106,22 +106,14 @@ test(
     mkdirSync(join(sb.dir, 'multus.d'), { recursive: true });
     writeConf(join(sb.dir, 'multus.d'), '20-sec.conflist', n.sec);
     const containerId = randomBytes(16).toString('hex');
-    const run = (command: 'ADD' | 'DEL') => {
-      // What the runtime gives a plugin, and nothing else: no PATH, no HOME.
-      const r = spawnSync(shim, [], {
-        input: JSON.stringify(stdin),
-        encoding: 'utf8',
-        timeout: 60_000,
-        env: {
-          CNI_COMMAND: command,
-          CNI_CONTAINERID: containerId,
-          CNI_NETNS: netnsPath({ name: ns }),
-          CNI_IFNAME: 'eth0',
-          CNI_PATH: binDir,
-        },
+    // What the runtime gives a plugin, and nothing else: no PATH, no HOME.
+    const run = (command: 'ADD' | 'DEL') =>
+      runInstalledShim(shim, stdin, {
+        command,
+        containerId,
+        netns: netnsPath({ name: ns }),
+        cniPath: binDir,
       });
-      assert.equal(r.status, 0, `${command}: ${r.stdout} ${r.stderr}`);
-    };
     run('ADD');
     assert.deepEqual(await linksIn(ns), ['eth0', 'lo', 'net1']);
     run('DEL');

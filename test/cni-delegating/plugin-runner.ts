@@ -67,6 +67,31 @@ export function runPlugin(conf: unknown, call: PluginCall): PluginOutput {
   };
 }
 
+/**
+ * An installed shim run as the runtime runs it: only the CNI variables in its environment (no PATH),
+ * the conflist entry on stdin. Asserts success.
+ */
+export function runInstalledShim(
+  shim: string,
+  stdin: unknown,
+  call: { command: 'ADD' | 'DEL'; containerId: string; netns: string; cniPath: string; args?: string },
+): void {
+  const r = spawnSync(shim, [], {
+    input: JSON.stringify(stdin),
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: {
+      CNI_COMMAND: call.command,
+      CNI_CONTAINERID: call.containerId,
+      CNI_NETNS: call.netns,
+      CNI_IFNAME: 'eth0',
+      CNI_PATH: call.cniPath,
+      ...(call.args !== undefined ? { CNI_ARGS: call.args } : {}),
+    },
+  });
+  assert.equal(r.status, 0, `${call.command}: ${r.stdout} ${r.stderr}`);
+}
+
 /** Addresses host-local still holds under `dataDir` (its per-IP reservation files). */
 export function hostLocalAllocations(dataDir: string): string[] {
   if (!existsSync(dataDir)) return [];
