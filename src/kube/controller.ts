@@ -56,7 +56,7 @@ export class VmiController {
   /** Phase last reported by an Event, per VMI uid, so each transition is told once. */
   private readonly toldPhase = new Map<string, string>();
   /** Launcher pods replaced after the kubelet refused them, per VMI uid. */
-  private readonly admissionRetries = new Map<string, number>();
+  private readonly admissionRetries = new Map<string, { tries: number; podUid: string; at: number }>();
 
   constructor(
     private readonly kube: KubeClients,
@@ -181,8 +181,24 @@ export class VmiController {
       });
     }
     const terminal = previous?.phase === 'Succeeded' || previous?.phase === 'Failed';
-    if (pod && !terminal && rejectedAtAdmission(pod as PodView))
-      pod = await this.replaceRejected(vmi, pod, validation.spec);
+    if (pod && !terminal && rejectedAtAdmission(pod as PodView)) {
+      const next = await this.retryRejected(vmi, pod, validation.spec, key);
+      if (next === 'waiting') {
+        // Shown as waiting for a node again, with why: the VMI has not failed.
+        const waiting = computeVmiStatus(
+          previous,
+          validation.spec,
+          { metadata: { name: pod.metadata!.name! }, status: { phase: 'Pending' } },
+          new Date(),
+        );
+        return this.writeStatus(vmi, {
+          ...waiting,
+          reason: 'LauncherPodRejected',
+          message: `the node refused launcher pod ${pod.metadata!.name!} (${pod.status?.reason ?? 'admission'}); trying again`,
+        });
+      }
+      pod = next;
+    }
     if (!pod && !previous?.launcherPod && !terminal) pod = await this.createPod(vmi, validation.spec);
     // The pod cache may lag behind a pod this controller just made: ask the API before calling it gone.
     else if (!pod && previous?.launcherPod && !terminal)
@@ -193,25 +209,44 @@ export class VmiController {
 
   /**
    * A launcher pod the kubelet refused before anything ran (say, its KVM slot while the node agent
-   * restarted) is replaced, up to MAX_ADMISSION_RETRIES times per VMI; then the VMI fails with it.
+   * restarts) is replaced after a pause that doubles each time (2 s … 30 s), MAX_ADMISSION_RETRIES
+   * times per VMI; then the VMI fails with it. Returns the pod to go on with, or 'waiting'.
    */
-  private async replaceRejected(vmi: Vmi, pod: V1Pod, spec: VmSpec): Promise<V1Pod | undefined> {
-    const tries = this.admissionRetries.get(vmi.metadata.uid) ?? 0;
-    if (tries >= MAX_ADMISSION_RETRIES) return pod;
-    this.admissionRetries.set(vmi.metadata.uid, tries + 1);
-    const why = [pod.status?.reason, pod.status?.message].filter(Boolean).join(': ');
-    await this.event(
-      vmi,
-      'Warning',
-      'LauncherPodRejected',
-      `The node refused launcher pod ${pod.metadata!.name!} before it ran (${why}); creating it again`,
-    );
+  private async retryRejected(
+    vmi: Vmi,
+    pod: V1Pod,
+    spec: VmSpec,
+    key: string,
+  ): Promise<V1Pod | 'waiting' | undefined> {
+    const uid = vmi.metadata.uid;
+    const podUid = pod.metadata!.uid!;
+    const r = this.admissionRetries.get(uid) ?? { tries: 0, podUid: '', at: 0 };
+    if (r.tries >= MAX_ADMISSION_RETRIES) return pod;
+    const now = Date.now();
+    if (r.podUid !== podUid) {
+      const delay = Math.min(30_000, 2_000 * 2 ** r.tries);
+      this.admissionRetries.set(uid, { tries: r.tries, podUid, at: now + delay });
+      const why = [pod.status?.reason, pod.status?.message].filter(Boolean).join(': ');
+      await this.event(
+        vmi,
+        'Warning',
+        'LauncherPodRejected',
+        `The node refused launcher pod ${pod.metadata!.name!} before it ran (${why}); a new one in ${delay / 1000} s`,
+      );
+      this.queue.addAfter(key, delay);
+      return 'waiting';
+    }
+    if (now < r.at) {
+      this.queue.addAfter(key, r.at - now);
+      return 'waiting';
+    }
+    this.admissionRetries.set(uid, { ...r, tries: r.tries + 1 });
     // Nothing runs in it: removed at once, so its name is free for the new pod.
     await this.kube.core.deleteNamespacedPod({
       name: pod.metadata!.name!,
       namespace: vmi.metadata.namespace,
       gracePeriodSeconds: 0,
-      body: { preconditions: { uid: pod.metadata!.uid! } },
+      body: { preconditions: { uid: podUid } },
     });
     return this.createPod(vmi, spec);
   }
