@@ -460,8 +460,9 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
     });
     const pod = await waitFor('SR-IOV launcher pod', 30_000, () => podGet(lab, 'virtnet-launcher-vm-sriov'));
     assert.deepEqual(pod.spec!.containers[0]!.resources, {
-      requests: { memory: '448Mi', 'example.com/sriov_a': '1' },
-      limits: { 'example.com/sriov_a': '1' },
+      // With the KVM slot every launcher asks of the node agent.
+      requests: { memory: '448Mi', 'devices.virtnet.io/kvm': '1', 'example.com/sriov_a': '1' },
+      limits: { 'devices.virtnet.io/kvm': '1', 'example.com/sriov_a': '1' },
     });
     // WaitingForScheduler first, Unschedulable once the scheduler has looked at the pod.
     const vmi = await waitFor('VMI Scheduling, Unschedulable', 60_000, () => {
