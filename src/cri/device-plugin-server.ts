@@ -62,6 +62,11 @@ function loadServices(): Services {
 
 type Unary<Req, Res> = grpc.handleUnaryCall<Req, Res>;
 
+/** The kubelet's Registration service as the generated client has it. */
+interface RegistrationClient extends grpc.Client {
+  Register(req: unknown, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null) => void): void;
+}
+
 /** One device plugin; start() binds and registers, stop() unbinds and removes its socket. */
 export class DevicePluginServer {
   private server: grpc.Server | undefined;
@@ -121,7 +126,7 @@ export class DevicePluginServer {
     const client = new Registration(
       `unix://${join(this.opts.dir, KUBELET_SOCKET)}`,
       grpc.credentials.createInsecure(),
-    );
+    ) as unknown as RegistrationClient;
     const request = {
       version: DEVICE_PLUGIN_API_VERSION,
       endpoint: this.opts.endpoint,
@@ -129,24 +134,20 @@ export class DevicePluginServer {
       options: { pre_start_required: false, get_preferred_allocation_available: false },
     };
     return new Promise<void>((resolve, reject) =>
-      (client as unknown as { Register: Unary<unknown, unknown> & ((...a: unknown[]) => void) }).Register(
-        request,
-        { deadline: Date.now() + 10_000 },
-        (err: grpc.ServiceError | null) => {
-          client.close();
-          if (err)
-            reject(
-              new VirtnetError(
-                'DEVICE_PLUGIN_REGISTER',
-                `the kubelet refused ${this.opts.resourceName}: ${err.message}`,
-                {
-                  resource: this.opts.resourceName,
-                },
-              ),
-            );
-          else resolve();
-        },
-      ),
+      client.Register(request, { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null) => {
+        client.close();
+        if (err)
+          reject(
+            new VirtnetError(
+              'DEVICE_PLUGIN_REGISTER',
+              `the kubelet refused ${this.opts.resourceName}: ${err.message}`,
+              {
+                resource: this.opts.resourceName,
+              },
+            ),
+          );
+        else resolve();
+      }),
     );
   }
 
