@@ -10,6 +10,8 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import { VMI_GROUP, VMI_PLURAL, VMI_VERSION } from './vmi-crd.js';
+import type { VmiStatusApi } from './vmi-status-write.js';
 
 export interface KubeClients {
   config: KubeConfig;
@@ -55,3 +57,14 @@ export function apiErrorText(err: unknown): string {
 export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** Request options sending a body as an RFC 6902 JSON patch. */
 export const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+
+/** The VMI status subresource through client-node (vmi-status-write.ts patchVmiStatus). */
+export function vmiStatusApi(kube: KubeClients): VmiStatusApi {
+  return {
+    mergePatchStatus: (namespace, name, body) =>
+      kube.custom.patchNamespacedCustomObjectStatus(
+        { group: VMI_GROUP, version: VMI_VERSION, namespace, plural: VMI_PLURAL, name, body },
+        MERGE_PATCH,
+      ),
+  };
+}
