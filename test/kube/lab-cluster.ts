@@ -39,7 +39,8 @@ function run(argv: string[], opts: { input?: string; timeoutMs?: number; env?: N
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
-function labRunning(): boolean {
+/** True while the lab's API server runs. */
+export function labRunning(): boolean {
   const pidfile = join(LAB_DIR, 'pids', 'kube-apiserver.pid');
   if (!existsSync(pidfile)) return false;
   return existsSync(`/proc/${readFileSync(pidfile, 'utf8').trim()}`);
