@@ -19,7 +19,8 @@ const AGENT_MODULES = [
   'agent/kvm-device.js',
   'cri/cri-client.js',
   'launcher/load-spec.js',
-  'kube/agent-api.js',
+  'kube/kube-credentials.js',
+  'kube/kube-rest.js',
 ];
 
 /** A resolve hook noting, in the file named by $AGENT_RSS_MARK, each client-node module resolved. */

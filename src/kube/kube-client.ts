@@ -1,6 +1,7 @@
-// The one place virtnet talks to a Kubernetes API server (@kubernetes/client-node 1.4: 2.x needs Node
-// >= 22.19): the kubeconfig (in-cluster, $KUBECONFIG or ~/.kube/config), the typed API clients, patch
-// content types and API error codes. Only GA APIs of Kubernetes 1.20 are used.
+// The controller's and the webhook's way to a Kubernetes API server (@kubernetes/client-node 1.4: 2.x
+// needs Node >= 22.19): the kubeconfig (in-cluster, $KUBECONFIG or ~/.kube/config), the typed API
+// clients, patch content types and API error codes. Only GA APIs of Kubernetes 1.20 are used. The node
+// agent and virtnet-cni, which must stay small, use kube-rest.ts instead.
 import {
   AdmissionregistrationV1Api,
   ApiException,

@@ -18,6 +18,7 @@ import type { VmiObject } from '../../src/kube/launcher-pod.js';
 import { vmiApiPath } from '../../src/kube/vmi-crd.js';
 import { patchVmiStatus, restVmiStatusApi } from '../../src/kube/vmi-status-write.js';
 import {
+  createPendingPod,
   getJson,
   kubectl,
   LAB_DIR,
@@ -46,20 +47,8 @@ const skip =
 
 const lab: Lab = { kubeconfig: KUBECONFIG, containerdAddress: '', startedHere: false };
 
-/** A Pod that stays Pending: bound to `node` (one that does not exist), or unscheduled. */
-function createPod(name: string, labels: Record<string, string>, node: string): void {
-  kubectl(lab, ['apply', '-f', '-'], {
-    input: JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name, namespace: NS, labels },
-      spec: {
-        nodeName: node,
-        containers: [{ name: 'c', image: 'localhost/none:none', imagePullPolicy: 'Never' }],
-      },
-    }),
-  });
-}
+const createPod = (name: string, labels: Record<string, string>, node: string) =>
+  createPendingPod(lab, NS, name, { labels }, node);
 
 describe('KubeRest and the informer on the lab API server', { skip, timeout: 70 * 60_000 }, () => {
   let createdNs = false;

@@ -157,6 +157,30 @@ export function labDown(): void {
   assert.equal(r.code, 0, `k8s-lab.sh down failed:\n${r.stderr}`);
 }
 
+/**
+ * A Pod bound to `node`, a node that does not exist: it stays Pending, no kubelet runs or wires it, and
+ * deleting it needs `--force` (nothing confirms a graceful delete).
+ */
+export function createPendingPod(
+  lab: Lab,
+  namespace: string,
+  name: string,
+  meta: { labels?: Record<string, string>; annotations?: Record<string, string> },
+  node = 'virtnet-no-such-node',
+): void {
+  kubectl(lab, ['apply', '-f', '-'], {
+    input: JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace, ...meta },
+      spec: {
+        nodeName: node,
+        containers: [{ name: 'c', image: 'localhost/none:none', imagePullPolicy: 'Never' }],
+      },
+    }),
+  });
+}
+
 /** kubectl against the lab; `check` asserts success. */
 export function kubectl(lab: Lab, args: string[], opts: { input?: string; check?: boolean } = {}) {
   const r = run(['kubectl', '--kubeconfig', lab.kubeconfig, ...args], {
