@@ -135,6 +135,13 @@ describe('KubeRest and the informer on the lab API server', { skip, timeout: 70 
     assert.deepEqual(errors, []);
   });
 
+  test('a watch from a version the server no longer holds ends with 410, the cue to list again', async () => {
+    const events: string[] = [];
+    const watch = rest.watch(`/api/v1/namespaces/${NS}/pods`, {}, '1', (e) => events.push(e.type));
+    await assert.rejects(watch.done, (err: unknown) => err instanceof KubeRequestError && err.status === 410);
+    assert.deepEqual(events, []);
+  });
+
   test('a list with a field selector the server refuses is a KubeRequestError with its status', async () => {
     await assert.rejects(
       rest.list('/api/v1/pods', { fieldSelector: 'spec.noSuchField=x' }),
