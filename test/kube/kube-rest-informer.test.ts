@@ -142,6 +142,53 @@ describe('KubeRest and the informer on the lab API server', { skip, timeout: 70 
     assert.deepEqual(events, []);
   });
 
+  test('watches refused (list allowed, watch not): each an error with its status, retried after a doubling pause', async () => {
+    kubectl(lab, ['-n', NS, 'create', 'serviceaccount', 'lister']);
+    kubectl(lab, ['-n', NS, 'create', 'role', 'list-pods', '--verb=list', '--resource=pods']);
+    kubectl(lab, [
+      '-n',
+      NS,
+      'create',
+      'rolebinding',
+      'lister',
+      '--role=list-pods',
+      `--serviceaccount=${NS}:lister`,
+    ]);
+    const token = kubectl(lab, ['-n', NS, 'create', 'token', 'lister']).stdout.trim();
+    const admin = loadKubeconfig(KUBECONFIG);
+    const asLister = new KubeRest({
+      server: admin.server,
+      ...(admin.ca ? { ca: admin.ca } : {}),
+      insecureSkipTlsVerify: admin.insecureSkipTlsVerify,
+      token,
+    });
+    const informer = new Informer<V1Pod>(asLister, `/api/v1/namespaces/${NS}/pods`, {
+      minRetryMs: 200,
+      maxRetryMs: 400,
+    });
+    const errors: { status: number; retryInMs: number }[] = [];
+    informer.on('error', (err, retryInMs) =>
+      errors.push({ status: err instanceof KubeRequestError ? err.status : -1, retryInMs }),
+    );
+    // The role binding may take a moment to be in force.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await informer.start();
+        break;
+      } catch (err) {
+        if (attempt >= 50 || !(err instanceof KubeRequestError && err.status === 403)) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    await waitFor('three refused watches', 60_000, () => (errors.length >= 3 ? true : undefined));
+    await informer.stop();
+    assert.deepEqual(errors.slice(0, 3), [
+      { status: 403, retryInMs: 200 },
+      { status: 403, retryInMs: 400 },
+      { status: 403, retryInMs: 400 },
+    ]);
+  });
+
   test('a list with a field selector the server refuses is a KubeRequestError with its status', async () => {
     await assert.rejects(
       rest.list('/api/v1/pods', { fieldSelector: 'spec.noSuchField=x' }),
