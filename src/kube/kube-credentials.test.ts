@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -33,25 +33,30 @@ test('inClusterCredentials: the token file (kept for re-reading) and CA; a pod w
   assert.equal(inClusterCredentials({}, dir), undefined);
 });
 
-test('apiServerCredentials: outside a pod, $KUBECONFIG; none at all is an error', (t) => {
+test('apiServerCredentials: $KUBECONFIG first, then ~/.kube/config, then the service account; none is an error', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vn-kc-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'config');
-  writeFileSync(
-    file,
+  const kubeconfig = (server: string) =>
     [
       'current-context: c',
       'contexts: [{name: c, context: {cluster: k, user: u}}]',
-      'clusters: [{name: k, cluster: {server: "https://127.0.0.1:6443/"}}]',
+      `clusters: [{name: k, cluster: {server: "${server}"}}]`,
       'users: [{name: u, user: {token: t1}}]',
-    ].join('\n'),
-  );
+    ].join('\n');
+  const file = join(dir, 'config');
+  writeFileSync(file, kubeconfig('https://127.0.0.1:6443/'));
+  const home = join(dir, 'home');
+  mkdirSync(join(home, '.kube'), { recursive: true });
+  writeFileSync(join(home, '.kube', 'config'), kubeconfig('https://127.0.0.2:6443'));
+  const inPod = { KUBERNETES_SERVICE_HOST: '10.0.0.1' };
   assert.equal(
-    apiServerCredentials(undefined, { KUBECONFIG: `${file}:/elsewhere` }).server,
+    apiServerCredentials(undefined, { ...inPod, KUBECONFIG: `${file}:/elsewhere` }, home).server,
     'https://127.0.0.1:6443',
   );
+  assert.equal(apiServerCredentials(undefined, inPod, home).server, 'https://127.0.0.2:6443');
+  assert.equal(apiServerCredentials(file, {}, home).server, 'https://127.0.0.1:6443');
   assert.throws(
-    () => apiServerCredentials(undefined, { KUBECONFIG: join(dir, 'none') }),
+    () => apiServerCredentials(undefined, {}, join(dir, 'nohome')),
     (err: unknown) => isVirtnetError(err, 'KUBE_CREDENTIALS_MISSING'),
   );
 });

@@ -1,6 +1,6 @@
 // Which API server a node-side component talks to, and as whom, without @kubernetes/client-node: the
-// kubeconfig it was given, else the pod's service account (in a pod), else $KUBECONFIG or
-// ~/.kube/config, as client-node's loadFromDefault picks.
+// kubeconfig it was given, else what client-node's loadFromDefault would pick ($KUBECONFIG,
+// ~/.kube/config, the pod's service account).
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -40,22 +40,25 @@ export function inClusterCredentials(
   return { server, ca, token, tokenFile, insecureSkipTlsVerify: false };
 }
 
-/** The credentials to use: `kubeconfig` when given, else in-cluster, else $KUBECONFIG or ~/.kube/config. */
+/**
+ * The credentials to use: `kubeconfig` when given, else (in client-node's loadFromDefault order) the
+ * first file of $KUBECONFIG, ~/.kube/config when it exists, the pod's service account.
+ */
 export function apiServerCredentials(
   kubeconfig?: string,
   env: NodeJS.ProcessEnv = process.env,
+  home = homedir(),
 ): ApiServerCredentials {
   if (kubeconfig !== undefined) return loadKubeconfig(kubeconfig);
+  const fromEnv = env.KUBECONFIG?.split(':').find((f) => f !== '');
+  if (fromEnv !== undefined) return loadKubeconfig(fromEnv);
+  const own = join(home, '.kube', 'config');
+  if (existsSync(own)) return loadKubeconfig(own);
   const inCluster = inClusterCredentials(env);
   if (inCluster) return inCluster;
-  const file = env.KUBECONFIG?.split(':').find((f) => f !== '') ?? join(homedir(), '.kube', 'config');
-  if (!existsSync(file))
-    throw new VirtnetError(
-      'KUBE_CREDENTIALS_MISSING',
-      `not in a pod and no kubeconfig (${file}): pass --kubeconfig`,
-      {
-        file,
-      },
-    );
-  return loadKubeconfig(file);
+  throw new VirtnetError(
+    'KUBE_CREDENTIALS_MISSING',
+    `not in a pod, no $KUBECONFIG and no ${own}: pass --kubeconfig`,
+    { file: own },
+  );
 }
