@@ -240,9 +240,10 @@ export class KubeRest {
             }
           });
           res.on('error', fail);
-          res.on('aborted', () =>
-            fail(new KubeRequestError(0, `${what}: connection lost`, { request: what })),
-          );
+          // A connection cut mid-watch: 'close' without the response's end.
+          res.on('close', () => {
+            if (!res.complete) fail(new KubeRequestError(0, `${what}: connection lost`, { request: what }));
+          });
         },
         fail,
       );
