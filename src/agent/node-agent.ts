@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, readdirSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 // Its API access is KubeRest's (node:https), never @kubernetes/client-node: one agent runs per node,
-// and client-node alone would triple its memory. Only client-node's types are used.
+// and client-node alone would nearly double its memory. Only client-node's types are used.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ClusterConfig } from '../api/index.js';
 import type { CriClient } from '../cri/cri-client.js';
