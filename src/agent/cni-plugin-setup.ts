@@ -24,13 +24,6 @@ export interface CniPluginSetupOptions {
   name?: string;
 }
 
-/** The API server as a pod (and the host, through the Service's node rules) reaches it. */
-export function inClusterApiServer(env: NodeJS.ProcessEnv): string | undefined {
-  const host = env.KUBERNETES_SERVICE_HOST;
-  if (!host) return undefined;
-  return `https://${host.includes(':') ? `[${host}]` : host}:${env.KUBERNETES_SERVICE_PORT ?? '443'}`;
-}
-
 /** Installs bundle, kubeconfig, shim and conflist; returns the shim's path. */
 export function installNodeCniPlugin(opts: CniPluginSetupOptions): string {
   const token = join(opts.tokenDir, 'token');

@@ -8,15 +8,18 @@
 // from the dirs and removes those whose pod no longer exists.
 import { existsSync, readFileSync, readdirSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { ListWatch, Watch, type V1Pod } from '@kubernetes/client-node';
+// Its API access is KubeRest's (node:https), never @kubernetes/client-node: one agent runs per node,
+// and client-node alone would nearly double its memory. Only client-node's types are used.
+import type { V1Pod } from '@kubernetes/client-node';
 import type { ClusterConfig } from '../api/index.js';
 import type { CriClient } from '../cri/cri-client.js';
-import { apiErrorCode, apiErrorText, type KubeClients } from '../kube/kube-client.js';
+import { Informer } from '../kube/informer.js';
+import type { KubeRest } from '../kube/kube-rest.js';
 import { LAUNCHER_CONTAINER, VMI_NAME_LABEL, VMI_UID_LABEL, type VmiObject } from '../kube/launcher-pod.js';
 import { mergePatch } from '../kube/merge-patch.js';
 import type { VmiInterfaceStatus } from '../kube/vmi-status.js';
-import { VMI_GROUP, VMI_PLURAL, VMI_VERSION } from '../kube/vmi-crd.js';
-import { patchVmiStatus } from '../kube/vmi-status-write.js';
+import { vmiApiPath } from '../kube/vmi-crd.js';
+import { patchVmiStatus, restVmiStatusApi } from '../kube/vmi-status-write.js';
 import { WorkQueue } from '../kube/work-queue.js';
 import { GUEST_FILE, hostPodStateDir } from '../state/launcher-files.js';
 import { guestInterfaceStatuses, parseGuestFile } from './guest-status.js';
@@ -47,6 +50,8 @@ interface Watched {
 const isPodUid = (name: string): boolean =>
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(name);
 
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
 const TERMINAL_PHASES = new Set(['Succeeded', 'Failed']);
 
 /** True once the pod's launcher will never run again: terminal, or being deleted with its container stopped. */
@@ -59,26 +64,21 @@ function podStopped(pod: V1Pod): boolean {
 }
 
 export class NodeAgent {
-  private readonly pods: ListWatch<V1Pod>;
+  private readonly pods: Informer<V1Pod>;
   private readonly work: WorkQueue;
   private readonly statusWork: WorkQueue;
   private readonly watched = new Map<string, Watched>();
 
   constructor(
-    private readonly kube: KubeClients,
+    private readonly kube: KubeRest,
     private readonly opts: NodeAgentOptions,
   ) {
-    const fieldSelector = `spec.nodeName=${opts.nodeName}`;
-    this.pods = new ListWatch<V1Pod>(
-      '/api/v1/pods',
-      new Watch(kube.config),
-      () => kube.core.listPodForAllNamespaces({ labelSelector: VMI_NAME_LABEL, fieldSelector }),
-      false,
-      VMI_NAME_LABEL,
-      fieldSelector,
-    );
+    this.pods = new Informer<V1Pod>(kube, '/api/v1/pods', {
+      labelSelector: VMI_NAME_LABEL,
+      fieldSelector: `spec.nodeName=${opts.nodeName}`,
+    });
     const onError = (what: string) => (key: string, err: unknown, retryInMs: number) =>
-      opts.log(`${what} ${key} failed (retry in ${retryInMs} ms): ${apiErrorText(err)}`);
+      opts.log(`${what} ${key} failed (retry in ${retryInMs} ms): ${errorText(err)}`);
     // No run timeout: a network phase cut short and retried would run twice at once.
     this.work = new WorkQueue((uid) => this.reconcile(uid), {
       concurrency: 2,
@@ -97,10 +97,9 @@ export class NodeAgent {
 
   /** Lists the node's launcher pods, then queues each pod and each state dir (a dir whose pod is gone is removed). */
   async start(): Promise<void> {
-    this.pods.on('error', (err) => {
-      this.opts.log(`watch failed, restarting in 2 s: ${apiErrorText(err)}`);
-      setTimeout(() => void this.pods.start().catch(() => undefined), 2000).unref();
-    });
+    this.pods.on('error', (err, retryInMs) =>
+      this.opts.log(`watch failed, restarting in ${retryInMs / 1000} s: ${errorText(err)}`),
+    );
     await this.pods.start();
     const enqueue = (p: V1Pod) => {
       if (p.metadata?.uid) this.work.add(p.metadata.uid);
@@ -127,7 +126,7 @@ export class NodeAgent {
   }
 
   private podByUid(uid: string): V1Pod | undefined {
-    return this.pods.list().find((p) => p.metadata?.uid === uid);
+    return this.pods.get(uid);
   }
 
   /** Converges one pod uid: set up, keep, or tear down. */
@@ -174,20 +173,10 @@ export class NodeAgent {
     const name = pod.metadata?.labels?.[VMI_NAME_LABEL];
     const namespace = pod.metadata?.namespace;
     if (!name || !namespace) return undefined;
-    try {
-      const vmi = (await this.kube.custom.getNamespacedCustomObject({
-        group: VMI_GROUP,
-        version: VMI_VERSION,
-        namespace,
-        plural: VMI_PLURAL,
-        name,
-      })) as VmiObject;
-      const wanted = pod.metadata?.labels?.[VMI_UID_LABEL];
-      return wanted === undefined || vmi.metadata.uid === wanted ? vmi : undefined;
-    } catch (err) {
-      if (apiErrorCode(err) === 404) return undefined;
-      throw err;
-    }
+    const vmi = (await this.kube.get(vmiApiPath(namespace, name))) as VmiObject | undefined;
+    if (!vmi) return undefined;
+    const wanted = pod.metadata?.labels?.[VMI_UID_LABEL];
+    return wanted === undefined || vmi.metadata.uid === wanted ? vmi : undefined;
   }
 
   private ensureWatch(uid: string, dir: string): void {
@@ -230,7 +219,7 @@ export class NodeAgent {
     const interfaces = guestInterfaceStatuses(ifaces, guest, previous);
     if (mergePatch({ interfaces: previous }, { interfaces }) !== undefined) {
       // With the resourceVersion read: a controller write in between makes this a 409, and a retry.
-      await patchVmiStatus(this.kube, vmi, { interfaces });
+      await patchVmiStatus(restVmiStatusApi(this.kube), vmi, { interfaces });
       this.opts.log(
         `VMI ${vmi.metadata.namespace}/${vmi.metadata.name}: interfaces ${interfaces.map((i) => `${i.name}=${i.mac ?? '?'} ${i.ipAddress ?? ''}`).join(', ')}`,
       );

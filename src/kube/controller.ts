@@ -7,7 +7,7 @@ import { makeInformer, type CoreV1Event, type KubernetesObject, type V1Pod } fro
 import { validateVmDocument, type VmSpec } from '../api/index.js';
 import { kernelBootOf } from '../api/kernel-boot.js';
 import { RESOURCE_NAME_ANNOTATION } from '../cni/nad.js';
-import { apiErrorCode, apiErrorText, MERGE_PATCH, type KubeClients } from './kube-client.js';
+import { apiErrorCode, apiErrorText, MERGE_PATCH, vmiStatusApi, type KubeClients } from './kube-client.js';
 import {
   launcherPod,
   launcherPodName,
@@ -349,7 +349,7 @@ export class VmiController {
   private async writeStatus(vmi: Vmi, status: VmiStatus): Promise<void> {
     const patch = mergePatch(vmi.status ?? {}, status);
     if (patch === undefined) return;
-    await patchVmiStatus(this.kube, vmi, patch);
+    await patchVmiStatus(vmiStatusApi(this.kube), vmi, patch);
     const told = this.toldPhase.get(vmi.metadata.uid);
     if (told !== status.phase && status.phase !== (vmi.status as Partial<VmiStatus> | undefined)?.phase) {
       this.toldPhase.set(vmi.metadata.uid, status.phase);

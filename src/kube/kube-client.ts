@@ -1,6 +1,7 @@
-// The one place virtnet talks to a Kubernetes API server (@kubernetes/client-node 1.4: 2.x needs Node
-// >= 22.19): the kubeconfig (in-cluster, $KUBECONFIG or ~/.kube/config), the typed API clients, patch
-// content types and API error codes. Only GA APIs of Kubernetes 1.20 are used.
+// The controller's and the webhook's way to a Kubernetes API server (@kubernetes/client-node 1.4: 2.x
+// needs Node >= 22.19): the kubeconfig (in-cluster, $KUBECONFIG or ~/.kube/config), the typed API
+// clients, patch content types and API error codes. Only GA APIs of Kubernetes 1.20 are used. The node
+// agent and virtnet-cni, which must stay small, use kube-rest.ts instead.
 import {
   AdmissionregistrationV1Api,
   ApiException,
@@ -10,6 +11,8 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
+import { VMI_GROUP, VMI_PLURAL, VMI_VERSION } from './vmi-crd.js';
+import type { VmiStatusApi } from './vmi-status-write.js';
 
 export interface KubeClients {
   config: KubeConfig;
@@ -55,3 +58,14 @@ export function apiErrorText(err: unknown): string {
 export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** Request options sending a body as an RFC 6902 JSON patch. */
 export const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+
+/** The VMI status subresource through client-node (vmi-status-write.ts patchVmiStatus). */
+export function vmiStatusApi(kube: KubeClients): VmiStatusApi {
+  return {
+    mergePatchStatus: (namespace, name, body) =>
+      kube.custom.patchNamespacedCustomObjectStatus(
+        { group: VMI_GROUP, version: VMI_VERSION, namespace, plural: VMI_PLURAL, name, body },
+        MERGE_PATCH,
+      ),
+  };
+}

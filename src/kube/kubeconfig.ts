@@ -15,6 +15,8 @@ export interface ApiServerCredentials {
   cert?: Buffer;
   key?: Buffer;
   token?: string;
+  /** Where the token is: read again at each request (a service account's bound token rotates). */
+  tokenFile?: string;
   insecureSkipTlsVerify: boolean;
 }
 
@@ -84,8 +86,9 @@ export function loadKubeconfig(file: string): ApiServerCredentials {
   }
   if (typeof user.token === 'string' && user.token !== '') creds.token = user.token;
   else if (typeof user.tokenFile === 'string' && user.tokenFile !== '') {
+    creds.tokenFile = resolve(dirname(file), user.tokenFile);
     try {
-      creds.token = readFileSync(resolve(dirname(file), user.tokenFile), 'utf8').trim();
+      creds.token = readFileSync(creds.tokenFile, 'utf8').trim();
     } catch (err) {
       throw bad(file, 'user.tokenFile', `cannot read tokenFile: ${(err as Error).message}`);
     }

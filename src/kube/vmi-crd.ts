@@ -14,6 +14,11 @@ export const VMI_KIND = 'VirtualMachineInstance';
 export const VMI_PLURAL = 'virtualmachineinstances';
 export const VMI_CRD_NAME = `${VMI_PLURAL}.${VMI_GROUP}`;
 
+/** A VMI's REST path (for KubeRest). */
+export function vmiApiPath(namespace: string, name: string): string {
+  return `/apis/${VMI_API_VERSION}/namespaces/${encodeURIComponent(namespace)}/${VMI_PLURAL}/${encodeURIComponent(name)}`;
+}
+
 export const VMI_PHASES = ['Pending', 'Scheduling', 'Scheduled', 'Running', 'Succeeded', 'Failed'] as const;
 export type VmiPhase = (typeof VMI_PHASES)[number];
 

@@ -1,20 +1,28 @@
 // The one way a VMI's status is written: a merge patch of the status subresource carrying the
 // resourceVersion it was computed from, so a write based on a stale read fails (409) and is retried
-// instead of overwriting what another component (controller, node agent) wrote meanwhile.
-import { MERGE_PATCH, type KubeClients } from './kube-client.js';
+// instead of overwriting what another component (controller, node agent) wrote meanwhile. The
+// request goes through a VmiStatusApi: client-node's for the controller (kube-client.ts), KubeRest's
+// for the node agent, which never loads client-node.
+import type { KubeRest } from './kube-rest.js';
 import type { VmiObject } from './launcher-pod.js';
-import { VMI_GROUP, VMI_PLURAL, VMI_VERSION } from './vmi-crd.js';
+import { vmiApiPath } from './vmi-crd.js';
 
-export async function patchVmiStatus(kube: KubeClients, vmi: VmiObject, statusPatch: unknown): Promise<void> {
-  await kube.custom.patchNamespacedCustomObjectStatus(
-    {
-      group: VMI_GROUP,
-      version: VMI_VERSION,
-      namespace: vmi.metadata.namespace,
-      plural: VMI_PLURAL,
-      name: vmi.metadata.name,
-      body: { metadata: { resourceVersion: vmi.metadata.resourceVersion }, status: statusPatch },
-    },
-    MERGE_PATCH,
-  );
+/** Sends a merge patch of a VMI's status subresource. */
+export interface VmiStatusApi {
+  mergePatchStatus(namespace: string, name: string, body: unknown): Promise<unknown>;
+}
+
+export async function patchVmiStatus(api: VmiStatusApi, vmi: VmiObject, statusPatch: unknown): Promise<void> {
+  await api.mergePatchStatus(vmi.metadata.namespace, vmi.metadata.name, {
+    metadata: { resourceVersion: vmi.metadata.resourceVersion },
+    status: statusPatch,
+  });
+}
+
+/** The status subresource through KubeRest. */
+export function restVmiStatusApi(rest: KubeRest): VmiStatusApi {
+  return {
+    mergePatchStatus: (namespace, name, body) =>
+      rest.mergePatch(`${vmiApiPath(namespace, name)}/status`, body),
+  };
 }

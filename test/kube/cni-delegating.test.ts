@@ -23,7 +23,16 @@ import {
 import { sandbox, type Sandbox } from '../support/sandbox.js';
 import { cniPluginKubeconfig } from '../../src/kube/cni-plugin-install.js';
 import { CNI_PLUGIN_NAME, manifestFiles } from '../../src/kube/manifests.js';
-import { getJson, kubectl, LAB_DIR, labRelease, registerLabUser, waitFor, type Lab } from './lab-cluster.js';
+import {
+  createPendingPod,
+  getJson,
+  kubectl,
+  LAB_DIR,
+  labRelease,
+  registerLabUser,
+  waitFor,
+  type Lab,
+} from './lab-cluster.js';
 
 const NS = 'cni-test';
 const KUBECONFIG = join(LAB_DIR, 'admin.kubeconfig');
@@ -108,17 +117,7 @@ function networks(t: TestContext, nadSuffix: string): Networks {
 
 /** A Pod bound to a node that does not exist: it stays Pending, only its annotations matter. */
 function createPod(name: string, annotations: Record<string, string>): V1Pod {
-  kubectl(lab, ['apply', '-f', '-'], {
-    input: JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name, namespace: NS, annotations },
-      spec: {
-        nodeName: 'virtnet-no-such-node',
-        containers: [{ name: 'c', image: 'localhost/none:none', imagePullPolicy: 'Never' }],
-      },
-    }),
-  });
+  createPendingPod(lab, NS, name, { annotations });
   return getJson<V1Pod>(lab, ['-n', NS, 'pod', name])!;
 }
 

@@ -39,7 +39,8 @@ function run(argv: string[], opts: { input?: string; timeoutMs?: number; env?: N
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
-function labRunning(): boolean {
+/** True while the lab's API server runs. */
+export function labRunning(): boolean {
   const pidfile = join(LAB_DIR, 'pids', 'kube-apiserver.pid');
   if (!existsSync(pidfile)) return false;
   return existsSync(`/proc/${readFileSync(pidfile, 'utf8').trim()}`);
@@ -154,6 +155,30 @@ function labUpLocked(wasRunning: boolean): Lab {
 export function labDown(): void {
   const r = run(['bash', LAB_SCRIPT, 'down'], { timeoutMs: 5 * 60_000 });
   assert.equal(r.code, 0, `k8s-lab.sh down failed:\n${r.stderr}`);
+}
+
+/**
+ * A Pod bound to `node`, a node that does not exist: it stays Pending, no kubelet runs or wires it, and
+ * deleting it needs `--force` (nothing confirms a graceful delete).
+ */
+export function createPendingPod(
+  lab: Lab,
+  namespace: string,
+  name: string,
+  meta: { labels?: Record<string, string>; annotations?: Record<string, string> },
+  node = 'virtnet-no-such-node',
+): void {
+  kubectl(lab, ['apply', '-f', '-'], {
+    input: JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace, ...meta },
+      spec: {
+        nodeName: node,
+        containers: [{ name: 'c', image: 'localhost/none:none', imagePullPolicy: 'Never' }],
+      },
+    }),
+  });
 }
 
 /** kubectl against the lab; `check` asserts success. */

@@ -291,24 +291,25 @@ export function register(program: Command): void {
       '/var/lib/kubelet/device-plugins',
     )
     .action(async (opts) => {
-      const { kubeClients } = await import('../../kube/kube-client.js');
+      // KubeRest, not client-node: one agent runs per node (node-agent.ts).
+      const { apiServerCredentials, inClusterApiServer } = await import('../../kube/kube-credentials.js');
+      const { KubeRest } = await import('../../kube/kube-rest.js');
       const { NodeAgent } = await import('../../agent/node-agent.js');
       const { CriClient } = await import('../../cri/cri-client.js');
       const { loadClusterConfig } = await import('../../launcher/load-spec.js');
       const say = log('agent');
       const nodeName = opts.nodeName ?? process.env.NODE_NAME;
       if (!nodeName) throw new Error('no node name: pass --node-name or set NODE_NAME');
-      const clients = kubeClients(opts.kubeconfig);
+      const rest = new KubeRest(apiServerCredentials(opts.kubeconfig));
       const cluster = await loadClusterConfig(opts.clusterConfig);
       const cri = new CriClient(opts.criAddress);
       const stop = waitForSignal();
-      const agent = new NodeAgent(clients, { nodeName, cri, podsDir: opts.podsDir, cluster, log: say });
+      const agent = new NodeAgent(rest, { nodeName, cri, podsDir: opts.podsDir, cluster, log: say });
       await agent.start();
       say(`running on node ${nodeName} (CRI ${opts.criAddress}, state ${opts.podsDir})`);
       let stopping = false;
       if (opts.cniPluginHome) {
-        const { inClusterApiServer, keepInstallingCniPlugin } =
-          await import('../../agent/cni-plugin-setup.js');
+        const { keepInstallingCniPlugin } = await import('../../agent/cni-plugin-setup.js');
         if (!opts.cniTokenDir) throw new Error('--cni-plugin-home needs --cni-token-dir');
         const server = opts.cniApiServer ?? inClusterApiServer(process.env);
         if (!server) throw new Error('no API server for virtnet-cni: pass --cni-api-server or run in a pod');
