@@ -54,8 +54,14 @@ describe('KubeRest and the informer on the lab API server', { skip, timeout: 70 
   let createdNs = false;
   let rest: KubeRest;
   before(async () => {
-    await waitFor('the lab API server', 60 * 60_000, () =>
-      labRunning() && existsSync(KUBECONFIG) ? true : undefined,
+    // Run together with the lab test (as scripts/test.sh does), the lab may still be coming up: its
+    // API server's pid file comes before it answers, and the VMI CRD comes with virtnet's deploy.
+    await waitFor('the lab API server and the VMI CRD', 60 * 60_000, () =>
+      labRunning() &&
+      existsSync(KUBECONFIG) &&
+      kubectl(lab, ['get', 'crd', 'virtualmachineinstances.virtnet.io'], { check: false }).code === 0
+        ? true
+        : undefined,
     );
     registerLabUser();
     kubectl(lab, ['create', 'namespace', NS]);
