@@ -474,7 +474,9 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
 
   test('deleting a VMI removes its launcher pod, then the VMI', async () => {
     kubectl(lab, ['-n', ns, 'delete', 'vmi', 'vm-multus', '--wait=false']);
-    await waitFor('launcher pod gone', 60_000, () =>
+    // Its grace period (30 s: a guest still booting ignores the ACPI power button) and the sandbox's
+    // CNI DELs, on a node busy with the other files' TCG guests.
+    await waitFor('launcher pod gone', 150_000, () =>
       podGet(lab, 'virtnet-launcher-vm-multus') === undefined ? true : undefined,
     );
     await waitFor('VMI gone', 30_000, () => (vmiGet(lab, 'vm-multus') === undefined ? true : undefined));
