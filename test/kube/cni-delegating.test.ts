@@ -140,6 +140,8 @@ function networkStatus(name: string): NetworkStatusEntry[] | undefined {
 describe('the delegating CNI plugin on the lab API server', { skip, timeout: 70 * 60_000 }, () => {
   let createdNs = false;
   before(async () => {
+    // A lab user before waiting, so that the lab test's `down` at its end waits for this file.
+    registerLabUser();
     // Run together with the lab test (as scripts/test.sh does), the lab may still be coming up.
     await waitFor('the lab API server and the NAD CRD', 60 * 60_000, () =>
       labUpAlready() &&
@@ -154,7 +156,6 @@ describe('the delegating CNI plugin on the lab API server', { skip, timeout: 70 
         ? undefined
         : true,
     );
-    registerLabUser();
     const r = kubectl(lab, ['create', 'namespace', NS], { check: false });
     createdNs = r.code === 0;
     if (!createdNs) assert.match(r.stderr, /AlreadyExists/);

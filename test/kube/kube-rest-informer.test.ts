@@ -54,6 +54,8 @@ describe('KubeRest and the informer on the lab API server', { skip, timeout: 70 
   let createdNs = false;
   let rest: KubeRest;
   before(async () => {
+    // A lab user before waiting, so that the lab test's `down` at its end waits for this file.
+    registerLabUser();
     // Run together with the lab test (as scripts/test.sh does), the lab may still be coming up: its
     // API server's pid file comes before it answers, and the VMI CRD comes with virtnet's deploy.
     await waitFor('the lab API server and the VMI CRD', 60 * 60_000, () =>
@@ -63,7 +65,6 @@ describe('KubeRest and the informer on the lab API server', { skip, timeout: 70 
         ? true
         : undefined,
     );
-    registerLabUser();
     kubectl(lab, ['create', 'namespace', NS]);
     createdNs = true;
     rest = new KubeRest(loadKubeconfig(KUBECONFIG));

@@ -115,6 +115,9 @@ export function labTestInThisRun(): boolean {
  * `startedHere` is true when this test run brought the lab up (in this file or another).
  */
 export function labUp(): Lab {
+  // A user from the start, while waiting for the lock too: the file that takes the lab down at its
+  // end must wait for this one even if it has not got the lab yet.
+  registerLabUser();
   return withUpLock(() => {
     const running = labRunning();
     const lab = labUpLocked(running);
