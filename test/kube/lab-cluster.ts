@@ -186,8 +186,11 @@ export function createPendingPod(
 
 /** kubectl against the lab; `check` asserts success. */
 export function kubectl(lab: Lab, args: string[], opts: { input?: string; check?: boolean } = {}) {
+  // kubectl bounds its own waits (`wait --timeout`, a delete waiting for the object to go); this only
+  // catches a kubectl that hangs, above any of them on a busy node.
   const r = run(['kubectl', '--kubeconfig', lab.kubeconfig, ...args], {
     ...(opts.input !== undefined ? { input: opts.input } : {}),
+    timeoutMs: 240_000,
   });
   if (opts.check !== false) assert.equal(r.code, 0, `kubectl ${args.join(' ')}:\n${r.stderr}`);
   return r;

@@ -260,16 +260,8 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
     await waitFor('vm-multus Running', 240_000, () =>
       vmiGet(lab, 'vm-multus')?.status?.phase === 'Running' ? true : undefined,
     );
-    // The old controller gone (kubectl waits), then its replacement ready.
-    kubectl(lab, [
-      '-n',
-      'virtnet-system',
-      'delete',
-      'pod',
-      '-l',
-      'app.kubernetes.io/name=virtnet-controller',
-    ]);
-    await waitFor('a new controller pod', 60_000, () =>
+    // The old controller gone, then its replacement ready.
+    const controllers = () =>
       kubectl(lab, [
         '-n',
         'virtnet-system',
@@ -279,10 +271,16 @@ describe('virtnet on the lab cluster', { skip, timeout: 70 * 60_000 }, () => {
         'app.kubernetes.io/name=virtnet-controller',
         '-o',
         'name',
-      ]).stdout.trim()
-        ? true
-        : undefined,
-    );
+      ])
+        .stdout.split('\n')
+        .filter(Boolean);
+    const old = controllers();
+    assert.ok(old.length > 0, 'a controller pod');
+    kubectl(lab, ['-n', 'virtnet-system', 'delete', ...old, '--wait=false']);
+    await waitFor('the old controller pods gone and a new one', 180_000, () => {
+      const now = controllers();
+      return now.length > 0 && !now.some((p) => old.includes(p)) ? true : undefined;
+    });
     kubectl(lab, [
       '-n',
       'virtnet-system',
