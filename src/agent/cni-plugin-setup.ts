@@ -3,10 +3,15 @@
 // ServiceAccount (mounted into the agent from a Secret), then the shim and the conflist that make it
 // the runtime's default network in front of the node's own. Run at the agent's start; on a node not
 // ready for it yet (no default network, no token) it tries again until it works.
-import { copyFileSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { installCniBundle, mappedLibraries } from '../kube/cni-plugin-bundle.js';
-import { cniPluginKubeconfig, installCniPlugin, installedCniPluginHome } from '../kube/cni-plugin-install.js';
+import {
+  cniPluginKubeconfig,
+  installCniPlugin,
+  installedCniPluginHome,
+  writeAtomic,
+} from '../kube/cni-plugin-install.js';
 
 /** Where and with what the plugin is installed. */
 export interface CniPluginSetupOptions {
@@ -39,13 +44,10 @@ export function installNodeCniPlugin(opts: CniPluginSetupOptions): string {
   });
   const kubeDir = join(opts.pluginHome, 'kube');
   mkdirSync(kubeDir, { recursive: true, mode: 0o700 });
-  for (const f of ['token', 'ca.crt']) {
-    copyFileSync(join(opts.tokenDir, f), join(kubeDir, `${f}.tmp`));
-    renameSync(join(kubeDir, `${f}.tmp`), join(kubeDir, f));
-  }
+  for (const f of ['token', 'ca.crt'])
+    writeAtomic(join(kubeDir, f), readFileSync(join(opts.tokenDir, f)), 0o600);
   const kubeconfig = join(kubeDir, 'kubeconfig');
-  writeFileSync(`${kubeconfig}.tmp`, cniPluginKubeconfig(opts.server, 'ca.crt', 'token'), { mode: 0o600 });
-  renameSync(`${kubeconfig}.tmp`, kubeconfig);
+  writeAtomic(kubeconfig, cniPluginKubeconfig(opts.server, 'ca.crt', 'token'), 0o600);
   const { shim } = installCniPlugin({
     binDir: opts.binDir,
     confDir: opts.confDir,

@@ -95,7 +95,8 @@ export function cniPluginKubeconfig(server: string, caFile: string, tokenFile: s
   });
 }
 
-function writeAtomic(file: string, text: string, mode: number): void {
+/** Writes `file` aside and renames it into place: a reader never sees half of it. */
+export function writeAtomic(file: string, text: string | Buffer, mode: number): void {
   const tmp = `${file}.tmp-${process.pid}`;
   writeFileSync(tmp, text, { mode });
   chmodSync(tmp, mode);
