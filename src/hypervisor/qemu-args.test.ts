@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { everyBackendNics, machine, nic } from '../../test/hypervisor/machines.js';
 import { buildQemuArgs } from './qemu-args.js';
-import { connectQmp } from './qmp-client.js';
+import { connectQmpWhenListening } from './vm-runner.js';
 
 const host = { vhostNet: false };
 const options = { host, qmpSocketPath: '/run/vm1/qmp.sock', macvtapFds: { mvt: [3] } };
@@ -146,7 +146,8 @@ test('QEMU 7.2 accepts the generated arguments for every emulated model and slir
     ]);
     assert.ok(up, `QEMU refused the arguments: ${stderr}`);
     // The greeting comes once every device exists; the guest sees each NIC where the arguments put it.
-    const qmp = await connectQmp(qmpPath);
+    // The socket file appears a moment before QEMU listens: the runner's connect retries that.
+    const qmp = await connectQmpWhenListening(qmpPath, exited, 15_000);
     const pci = (await qmp.execute('query-pci')) as { devices: { slot: number; qdev_id: string }[] }[];
     qmp.close();
     const ids = pci[0]!.devices.map((d) => d.qdev_id);

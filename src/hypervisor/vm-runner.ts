@@ -97,9 +97,9 @@ async function waitForSocket(path: string, exited: Promise<VmExit>, timeoutMs: n
  * Connects to QMP once QEMU listens: the socket file appears at bind(), a moment before listen(), so
  * a connect in between is refused — retry that (and only that) until QEMU exits or time runs out.
  */
-async function connectQmpWhenListening(
+export async function connectQmpWhenListening(
   path: string,
-  exited: Promise<VmExit>,
+  exited: Promise<unknown>,
   timeoutMs: number,
 ): Promise<QmpClient> {
   let gone = false;
